@@ -1,0 +1,421 @@
+//! The search rules: the seed script's, and the ones responders need next.
+//!
+//! [`Filter::first_failing`] is pure: it looks at one borrowed record and names the first
+//! rule, in [`Rule`] order, that drops it. The date window is kept apart
+//! ([`DateWindow`]) because a culture-formatted time can only be read once the whole
+//! file has shown its day/month order; the caller applies it first.
+
+use std::net::IpAddr;
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use crate::datetime::Timestamp;
+use crate::record::{AuditRecord, Field, RawField};
+
+/// A rule that can drop a record, in the order they are applied (and counted).
+///
+/// The order follows the seed script: the cmdlet's own date window, logon types and
+/// mailbox first, then FolderBind removal, then our extra filters, then the subject.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    DateWindow,
+    LogonType,
+    Mailbox,
+    FolderBind,
+    Operation,
+    User,
+    ClientIp,
+    Subject,
+}
+
+pub const RULE_COUNT: usize = Rule::Subject as usize + 1;
+
+impl Rule {
+    pub const ALL: [Rule; RULE_COUNT] = [
+        Rule::DateWindow,
+        Rule::LogonType,
+        Rule::Mailbox,
+        Rule::FolderBind,
+        Rule::Operation,
+        Rule::User,
+        Rule::ClientIp,
+        Rule::Subject,
+    ];
+
+    /// How the funnel names the records this rule dropped.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Rule::DateWindow => "outside the date window",
+            Rule::LogonType => "other logon types",
+            Rule::Mailbox => "other mailboxes (--mailbox)",
+            Rule::FolderBind => "FolderBind removed",
+            Rule::Operation => "operations not selected (--operation/--exclude-operation)",
+            Rule::User => "other users (--user)",
+            Rule::ClientIp => "other client IPs (--ip)",
+            Rule::Subject => "subject not matched (--subject)",
+        }
+    }
+}
+
+/// `[start, end)` in UTC; either side may be open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DateWindow {
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
+}
+
+impl DateWindow {
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.start.is_none_or(|s| t >= s) && self.end.is_none_or(|e| t < e)
+    }
+}
+
+/// Matches `--subject`: the script's `-match $Subject -or -eq $Subject`, both
+/// case-insensitive with Unicode case folding.
+#[derive(Clone, Debug)]
+pub struct SubjectMatcher {
+    /// The pattern as a regex; `None` when it is compared exactly only.
+    regex: Option<Regex>,
+    exact: Regex,
+}
+
+impl SubjectMatcher {
+    /// Builds the matcher; with `exact_only`, or when `pattern` is not a valid regex, the
+    /// subject must equal the pattern. The second value is the regex error, if any.
+    pub fn new(pattern: &str, exact_only: bool) -> (SubjectMatcher, Option<String>) {
+        let exact = RegexBuilder::new(&format!(r"\A(?:{})\z", regex::escape(pattern)))
+            .case_insensitive(true)
+            .build()
+            .expect("an escaped literal is a valid regex");
+        if exact_only {
+            return (SubjectMatcher { regex: None, exact }, None);
+        }
+        match RegexBuilder::new(pattern).case_insensitive(true).build() {
+            Ok(regex) => (
+                SubjectMatcher {
+                    regex: Some(regex),
+                    exact,
+                },
+                None,
+            ),
+            Err(e) => (SubjectMatcher { regex: None, exact }, Some(e.to_string())),
+        }
+    }
+
+    pub fn is_match(&self, subject: &[u8]) -> bool {
+        self.regex.as_ref().is_some_and(|r| r.is_match(subject)) || self.exact.is_match(subject)
+    }
+}
+
+/// Matches `--ip`: an address (any port in the record ignored), a CIDR block, or text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IpMatcher {
+    Addr(IpAddr),
+    Net(IpAddr, u8),
+    Text(String),
+}
+
+impl IpMatcher {
+    pub fn parse(spec: &str) -> IpMatcher {
+        let spec = spec.trim();
+        if let Some((addr, bits)) = spec.split_once('/') {
+            if let (Ok(addr), Ok(bits)) = (addr.parse::<IpAddr>(), bits.parse::<u8>()) {
+                let max = if addr.is_ipv4() { 32 } else { 128 };
+                if bits <= max {
+                    return IpMatcher::Net(addr, bits);
+                }
+            }
+        }
+        match parse_client_ip(spec.as_bytes()) {
+            Some(addr) => IpMatcher::Addr(addr),
+            None => IpMatcher::Text(spec.to_lowercase()),
+        }
+    }
+
+    pub fn is_match(&self, value: &[u8]) -> bool {
+        match self {
+            IpMatcher::Addr(want) => parse_client_ip(value).is_some_and(|a| same_ip(a, *want)),
+            IpMatcher::Net(net, bits) => parse_client_ip(value).is_some_and(|a| in_net(a, *net, *bits)),
+            IpMatcher::Text(t) => eq_ignore_case(value.trim_ascii(), t),
+        }
+    }
+}
+
+/// Reads a client address as exports write it: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`,
+/// `[2001:db8::1]:5678`, `::ffff:1.2.3.4`.
+pub fn parse_client_ip(value: &[u8]) -> Option<IpAddr> {
+    let s = std::str::from_utf8(value).ok()?.trim();
+    if let Ok(a) = s.parse::<IpAddr>() {
+        return Some(a);
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        let (addr, _) = rest.split_once(']')?;
+        return addr.parse().ok();
+    }
+    let (addr, port) = s.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    addr.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
+}
+
+fn canonical(a: IpAddr) -> IpAddr {
+    match a {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn same_ip(a: IpAddr, b: IpAddr) -> bool {
+    canonical(a) == canonical(b)
+}
+
+fn in_net(a: IpAddr, net: IpAddr, bits: u8) -> bool {
+    match (canonical(a), canonical(net)) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Case-insensitive equality of a field with an already lower-cased value; allocates only
+/// when the field is not ASCII.
+fn eq_ignore_case(field: &[u8], lower: &str) -> bool {
+    if field.is_ascii() {
+        return field.eq_ignore_ascii_case(lower.as_bytes());
+    }
+    String::from_utf8_lossy(field).to_lowercase() == lower
+}
+
+/// Names of Exchange's `LogonType` enum, as `ConvertTo-Json` numbers them.
+pub const LOGON_TYPE_NAMES: [&str; 7] = [
+    "Owner",
+    "Admin",
+    "Delegate",
+    "Transport",
+    "SystemService",
+    "BestAccess",
+    "DelegatedAdmin",
+];
+
+/// The logon type's name, whether written as text or as the enum's number.
+pub fn logon_type_name(value: &[u8]) -> &[u8] {
+    let v = value.trim_ascii();
+    match v {
+        [d @ b'0'..=b'6'] => LOGON_TYPE_NAMES[usize::from(d - b'0')].as_bytes(),
+        _ if v.eq_ignore_ascii_case(b"Delegated") => b"Delegate",
+        _ => v,
+    }
+}
+
+/// Every rule but the date window, compiled.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub window: DateWindow,
+    pub include_folder_bind: bool,
+    /// Allowed logon type names; `None` keeps every logon type.
+    pub logon_types: Option<Vec<String>>,
+    /// Lower-cased `--mailbox` values.
+    pub mailboxes: Vec<String>,
+    pub operations: Vec<String>,
+    pub exclude_operations: Vec<String>,
+    /// Lower-cased `--user` values.
+    pub users: Vec<String>,
+    pub ips: Vec<IpMatcher>,
+    pub subject: Option<SubjectMatcher>,
+}
+
+impl Filter {
+    /// The first rule after the date window that drops `rec`, or `None` to keep it.
+    /// `check_logon` is false for a file that has no LogonType column.
+    pub fn first_failing(
+        &self,
+        rec: &AuditRecord<'_>,
+        check_logon: bool,
+        scratch: &mut Vec<u8>,
+    ) -> Option<Rule> {
+        let op = rec.get(Field::Operation);
+        if check_logon {
+            if let Some(types) = &self.logon_types {
+                let name = logon_type_name(rec.get(Field::LogonType).bytes);
+                if !types.iter().any(|t| t.as_bytes().eq_ignore_ascii_case(name)) {
+                    return Some(Rule::LogonType);
+                }
+            }
+        }
+        if !self.mailboxes.is_empty()
+            && !any_field_matches(
+                rec,
+                &[Field::MailboxOwnerUpn, Field::MailboxResolvedOwnerName, Field::MailboxGuid],
+                &self.mailboxes,
+                scratch,
+            )
+        {
+            return Some(Rule::Mailbox);
+        }
+        if !self.include_folder_bind && op.eq_ignore_ascii_case(b"FolderBind") {
+            return Some(Rule::FolderBind);
+        }
+        if (!self.operations.is_empty()
+            && !self.operations.iter().any(|o| op.eq_ignore_ascii_case(o.as_bytes())))
+            || self
+                .exclude_operations
+                .iter()
+                .any(|o| op.eq_ignore_ascii_case(o.as_bytes()))
+        {
+            return Some(Rule::Operation);
+        }
+        if !self.users.is_empty()
+            && !any_field_matches(
+                rec,
+                &[Field::LogonUserDisplayName, Field::LogonUserSid],
+                &self.users,
+                scratch,
+            )
+        {
+            return Some(Rule::User);
+        }
+        if !self.ips.is_empty() {
+            let hit = [Field::ClientIpAddress, Field::ClientIp].iter().any(|&f| {
+                let v = rec.get(f);
+                !v.is_empty() && self.ips.iter().any(|m| m.is_match(v.bytes))
+            });
+            if !hit {
+                return Some(Rule::ClientIp);
+            }
+        }
+        if let Some(subject) = &self.subject {
+            if !subject.is_match(rec.subject().unescaped_in(scratch)) {
+                return Some(Rule::Subject);
+            }
+        }
+        None
+    }
+}
+
+fn any_field_matches(
+    rec: &AuditRecord<'_>,
+    fields: &[Field],
+    wanted_lower: &[String],
+    scratch: &mut Vec<u8>,
+) -> bool {
+    fields.iter().any(|&f| {
+        let raw: RawField<'_> = rec.get(f);
+        if raw.is_empty() {
+            return false;
+        }
+        let value = raw.unescaped_in(scratch).trim_ascii();
+        wanted_lower.iter().any(|w| eq_ignore_case(value, w))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Escape;
+
+    fn rec(pairs: &[(Field, &'static str)]) -> AuditRecord<'static> {
+        let mut r = AuditRecord::default();
+        for &(f, v) in pairs {
+            r.set(f, RawField::new(v.as_bytes(), Escape::None));
+        }
+        r
+    }
+
+    fn script_filter() -> Filter {
+        Filter {
+            logon_types: Some(vec!["Owner".into(), "Admin".into(), "Delegate".into()]),
+            ..Filter::default()
+        }
+    }
+
+    #[test]
+    fn folder_bind_dropped_unless_asked() {
+        let r = rec(&[(Field::Operation, "folderbind"), (Field::LogonType, "Delegate")]);
+        let mut s = Vec::new();
+        let mut f = script_filter();
+        assert_eq!(f.first_failing(&r, true, &mut s), Some(Rule::FolderBind));
+        f.include_folder_bind = true;
+        assert_eq!(f.first_failing(&r, true, &mut s), None);
+    }
+
+    #[test]
+    fn logon_types_by_name_or_number() {
+        let f = script_filter();
+        let mut s = Vec::new();
+        for (lt, keep) in [("Owner", true), ("2", true), ("4", false), ("SystemService", false), ("", false)] {
+            let r = rec(&[(Field::Operation, "Move"), (Field::LogonType, lt)]);
+            assert_eq!(f.first_failing(&r, true, &mut s).is_none(), keep, "{lt}");
+        }
+        let r = rec(&[(Field::Operation, "Move"), (Field::LogonType, "Transport")]);
+        assert_eq!(f.first_failing(&r, false, &mut s), None);
+    }
+
+    #[test]
+    fn subject_regex_or_exact_with_unicode_case() {
+        let (m, err) = SubjectMatcher::new("RÉSUMÉ", false);
+        assert!(err.is_none());
+        assert!(m.is_match("Résumé – Jürgen".as_bytes()));
+        let (m, err) = SubjectMatcher::new("a+(b", false);
+        assert!(err.is_some());
+        assert!(m.is_match(b"A+(B"));
+        assert!(!m.is_match(b"xa+(b"));
+        let (m, _) = SubjectMatcher::new("good news", true);
+        assert!(m.is_match(b"Good News"));
+        assert!(!m.is_match(b"RE: Good News"));
+        let (m, _) = SubjectMatcher::new("a+b", false);
+        assert!(m.is_match(b"a+b"), "-eq also counts");
+    }
+
+    #[test]
+    fn ip_forms() {
+        let m = IpMatcher::parse("203.0.113.7");
+        assert!(m.is_match(b"203.0.113.7:51234"));
+        assert!(m.is_match(b"::ffff:203.0.113.7"));
+        assert!(!m.is_match(b"203.0.113.70"));
+        let m = IpMatcher::parse("2001:db8::/32");
+        assert!(m.is_match(b"[2001:db8::1]:443"));
+        assert!(!m.is_match(b"2001:db9::1"));
+        let m = IpMatcher::parse("10.0.0.0/8");
+        assert!(m.is_match(b"10.2.3.4"));
+        assert!(IpMatcher::parse("0.0.0.0/0").is_match(b"1.2.3.4"));
+    }
+
+    #[test]
+    fn mailbox_user_and_operations() {
+        let r = rec(&[
+            (Field::Operation, "HardDelete"),
+            (Field::LogonType, "Delegate"),
+            (Field::MailboxOwnerUpn, "Test1@Contoso.com"),
+            (Field::LogonUserDisplayName, "Eve Attacker"),
+        ]);
+        let mut s = Vec::new();
+        let mut f = script_filter();
+        f.mailboxes = vec!["test1@contoso.com".into()];
+        f.users = vec!["eve attacker".into()];
+        assert_eq!(f.first_failing(&r, true, &mut s), None);
+        f.exclude_operations = vec!["harddelete".into()];
+        assert_eq!(f.first_failing(&r, true, &mut s), Some(Rule::Operation));
+        f.exclude_operations.clear();
+        f.operations = vec!["SoftDelete".into()];
+        assert_eq!(f.first_failing(&r, true, &mut s), Some(Rule::Operation));
+        f.operations.clear();
+        f.mailboxes = vec!["other@contoso.com".into()];
+        assert_eq!(f.first_failing(&r, true, &mut s), Some(Rule::Mailbox));
+    }
+
+    #[test]
+    fn window_is_half_open() {
+        let w = DateWindow {
+            start: Some(Timestamp(10)),
+            end: Some(Timestamp(20)),
+        };
+        assert!(w.contains(Timestamp(10)));
+        assert!(!w.contains(Timestamp(20)));
+        assert!(!w.contains(Timestamp(9)));
+    }
+}

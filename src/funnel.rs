@@ -1,0 +1,99 @@
+//! Where every row read went: written, dropped by which rule, duplicate, or malformed.
+//! The numbers always add up; the run prints them so a responder can check nothing
+//! was lost silently.
+
+use crate::filter::{Rule, RULE_COUNT};
+
+/// Row counts for one input, or summed over all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Data records read (blank lines are not records).
+    pub read: u64,
+    /// Records that could not be read (bad field count, unparsable time...).
+    pub malformed: u64,
+    /// Records dropped by each rule, indexed by `Rule as usize`.
+    pub dropped: [u64; RULE_COUNT],
+    /// Records that passed every rule (before de-duplication).
+    pub matched: u64,
+    /// Matched records that repeat one already kept (the same event in another export).
+    pub duplicates: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, other: &Counts) {
+        self.read += other.read;
+        self.malformed += other.malformed;
+        for (a, b) in self.dropped.iter_mut().zip(other.dropped) {
+            *a += b;
+        }
+        self.matched += other.matched;
+        self.duplicates += other.duplicates;
+    }
+
+    pub fn dropped_by(&self, rule: Rule) -> u64 {
+        self.dropped[rule as usize]
+    }
+
+    /// Records written to the report.
+    pub fn written(&self) -> u64 {
+        self.matched - self.duplicates
+    }
+
+    /// Records left after the rules up to and including `rule`.
+    pub fn left_after(&self, rule: Rule) -> u64 {
+        let gone: u64 = self.dropped[..=rule as usize].iter().sum();
+        self.read - self.malformed - gone
+    }
+
+    /// True when read = written + dropped + duplicates + malformed.
+    pub fn adds_up(&self) -> bool {
+        self.read
+            == self.written() + self.dropped.iter().sum::<u64>() + self.duplicates + self.malformed
+    }
+
+    /// The funnel as lines of text, numbers right-aligned.
+    pub fn lines(&self) -> Vec<String> {
+        let mut rows: Vec<(String, u64)> = vec![("rows read".into(), self.read)];
+        if self.malformed > 0 {
+            rows.push(("- malformed (reported above)".into(), self.malformed));
+        }
+        for rule in Rule::ALL {
+            let n = self.dropped_by(rule);
+            if n > 0 {
+                rows.push((format!("- {}", rule.describe()), n));
+            }
+        }
+        if self.duplicates > 0 {
+            rows.push(("- duplicates (same event in several exports)".into(), self.duplicates));
+        }
+        rows.push(("= rows written".into(), self.written()));
+        let width = rows.iter().map(|r| r.1.to_string().len()).max().unwrap_or(1);
+        rows.into_iter()
+            .map(|(label, n)| format!("  {n:>width$}  {label}"))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds_up() {
+        let mut c = Counts {
+            read: 10,
+            malformed: 1,
+            matched: 4,
+            duplicates: 1,
+            ..Counts::default()
+        };
+        c.dropped[Rule::FolderBind as usize] = 3;
+        c.dropped[Rule::Subject as usize] = 2;
+        assert!(c.adds_up());
+        assert_eq!(c.written(), 3);
+        assert_eq!(c.left_after(Rule::Mailbox), 9);
+        assert_eq!(c.left_after(Rule::FolderBind), 6);
+        let text = c.lines().join("\n");
+        assert!(text.contains("3  - FolderBind removed"), "{text}");
+    }
+}

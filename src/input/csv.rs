@@ -1,0 +1,607 @@
+//! CSV exports: `Search-MailboxAuditLog | Export-Csv` and the seed script's own reports.
+//!
+//! The reader works on the whole decoded text at once, without copying it:
+//!
+//! 1. the header is read once into a [`Layout`]: which column holds which [`Field`],
+//!    found by name (case-insensitive, any order, any subset);
+//! 2. the body is cut into chunks at record boundaries. A newline ends a record only
+//!    outside quotes, and "outside quotes" is decided by the parity of the quote bytes
+//!    before it, which a cheap counting pass gives for every chunk start in parallel. The
+//!    record boundaries are therefore the same at any thread count;
+//! 3. each chunk is walked record by record on a rayon worker; a record's fields are
+//!    located as byte spans in a reused buffer, and handed to a [`Visitor`] as a borrowed
+//!    [`AuditRecord`]. Nothing is allocated for a record the visitor drops.
+
+use memchr::{memchr, memchr2};
+use rayon::prelude::*;
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::record::{AuditRecord, Escape, Field, RawField, FIELD_COUNT};
+
+/// Receives the records of one chunk, in order.
+pub trait Visitor {
+    /// A well-formed record starting at physical line `line`.
+    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn DedupKey, line: u64);
+    /// A record that could not be read; `reason` says why.
+    fn malformed(&mut self, line: u64, reason: String);
+}
+
+/// Computes, on demand, the de-duplication key of the record being visited.
+pub trait DedupKey {
+    /// A 128-bit hash of what identifies the event, and whether that is complete:
+    /// `(hash of Identity, true)` when the export has one; else `(hash, false)` of every
+    /// non-empty column but the session-specific ones and the time, which the caller
+    /// mixes in once parsed (so the culture a time was written in does not matter).
+    fn dedup_key(&self) -> (u128, bool);
+}
+
+/// Columns that differ between two exports of the same event, or are mixed in separately.
+const KEY_IGNORED: &[&str] = &[
+    "runspaceid",
+    "pscomputername",
+    "psshowcomputername",
+    "lastaccessed",
+    "sourcefile",
+    "sourceline",
+];
+
+/// What the header says about the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A mailbox audit export or a report of ours / the seed script's.
+    MailboxAudit,
+    /// A Unified Audit Log export (has an `AuditData` column).
+    UnifiedAuditLog,
+}
+
+/// Why a header cannot be read as an export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderError {
+    /// No column mbxaudit knows: not an audit export at all.
+    Unrecognised { columns: Vec<String> },
+    /// An audit export that lacks a required column.
+    MissingColumns { missing: Vec<&'static str> },
+    /// The header itself cannot be parsed.
+    Malformed(&'static str),
+}
+
+impl std::fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeaderError::Unrecognised { columns } => {
+                let mut shown = columns.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+                if columns.len() > 8 {
+                    shown.push_str(", ...");
+                }
+                write!(
+                    f,
+                    "not a mailbox audit export: no Operation or LastAccessed column (columns: {shown})"
+                )
+            }
+            HeaderError::MissingColumns { missing } => write!(
+                f,
+                "missing required column{} {}; export with `Search-MailboxAuditLog -ShowDetails | Export-Csv`, which writes them",
+                if missing.len() > 1 { "s" } else { "" },
+                missing.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(" and ")
+            ),
+            HeaderError::Malformed(why) => write!(f, "header: {why}"),
+        }
+    }
+}
+
+/// The header of a CSV export, read once.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub delimiter: u8,
+    pub kind: Kind,
+    /// The header's column names, as written.
+    pub columns: Vec<String>,
+    /// For each field, the column holding it.
+    field_column: [Option<u32>; FIELD_COUNT],
+    identity_column: Option<usize>,
+    /// Columns that make the dedup key, sorted by lower-cased name, with that name.
+    key_columns: Vec<(usize, Vec<u8>)>,
+    /// Byte offset of the first data record.
+    pub body_start: usize,
+    /// Physical line number (1-based) of the first data record.
+    pub body_line: u64,
+}
+
+impl Layout {
+    /// Reads the header record starting at `start` (physical line `line`).
+    pub fn read(text: &[u8], start: usize, line: u64) -> Result<Layout, HeaderError> {
+        let rest = text.get(start..).unwrap_or_default();
+        let (content, next, newlines) = next_record(rest);
+        let header = trim_cr(content);
+        if header.trim_ascii().is_empty() {
+            return Err(HeaderError::Malformed("empty header line"));
+        }
+        let delimiter = sniff_delimiter(header);
+        let mut spans = Vec::new();
+        split_fields(header, delimiter, &mut spans).map_err(HeaderError::Malformed)?;
+        let columns: Vec<String> = spans
+            .iter()
+            .map(|s| String::from_utf8_lossy(&s.field(header).unescaped()).into_owned())
+            .collect();
+
+        let mut field_column = [None; FIELD_COUNT];
+        let mut has_audit_data = false;
+        for (i, name) in columns.iter().enumerate() {
+            if name.trim().eq_ignore_ascii_case("AuditData") {
+                has_audit_data = true;
+            }
+            if let Some(f) = Field::from_header(name.as_bytes()) {
+                let slot = &mut field_column[f as usize];
+                if slot.is_none() {
+                    *slot = u32::try_from(i).ok();
+                }
+            }
+        }
+        let kind = if has_audit_data {
+            Kind::UnifiedAuditLog
+        } else {
+            let has = |f: Field| field_column[f as usize].is_some();
+            let missing: Vec<&'static str> = [Field::Operation, Field::LastAccessed]
+                .into_iter()
+                .filter(|&f| !has(f))
+                .map(Field::name)
+                .collect();
+            if missing.len() == 2 && !field_column.iter().any(Option::is_some) {
+                return Err(HeaderError::Unrecognised { columns });
+            }
+            if !missing.is_empty() {
+                return Err(HeaderError::MissingColumns { missing });
+            }
+            Kind::MailboxAudit
+        };
+
+        let identity_column = field_column[Field::Identity as usize].map(|c| c as usize);
+        let mut key_columns: Vec<(usize, Vec<u8>)> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i, n.trim().to_ascii_lowercase().into_bytes()))
+            .filter(|(_, n)| !KEY_IGNORED.iter().any(|k| k.as_bytes() == n.as_slice()))
+            .collect();
+        key_columns.sort_by(|a, b| a.1.cmp(&b.1));
+
+        Ok(Layout {
+            delimiter,
+            kind,
+            columns,
+            field_column,
+            identity_column,
+            key_columns,
+            body_start: start + next,
+            body_line: line + newlines,
+        })
+    }
+
+    /// True when the header has a column for `field`.
+    pub fn has(&self, field: Field) -> bool {
+        self.field_column[field as usize].is_some()
+    }
+}
+
+/// The delimiter is the candidate seen most often outside quotes in the header:
+/// `;` for `Export-Csv -UseCulture` in many European locales, tab for some tools.
+fn sniff_delimiter(header: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut in_quotes = false;
+    for &b in header {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b',' if !in_quotes => counts[0] += 1,
+            b';' if !in_quotes => counts[1] += 1,
+            b'\t' if !in_quotes => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let candidates = [b',', b';', b'\t'];
+    let mut best = 0;
+    for i in 1..3 {
+        if counts[i] > counts[best] {
+            best = i;
+        }
+    }
+    candidates[best]
+}
+
+/// Finds the end of the record at the start of `text`: the first newline outside quotes.
+/// Returns the record's bytes (without the newline), the offset just past it, and the
+/// number of newlines consumed (inside and at the end of the record).
+fn next_record(text: &[u8]) -> (&[u8], usize, u64) {
+    let mut pos = 0;
+    let mut in_quotes = false;
+    let mut newlines = 0u64;
+    while let Some(i) = memchr2(b'"', b'\n', &text[pos..]) {
+        let at = pos + i;
+        if text[at] == b'"' {
+            in_quotes = !in_quotes;
+        } else {
+            newlines += 1;
+            if !in_quotes {
+                return (&text[..at], at + 1, newlines);
+            }
+        }
+        pos = at + 1;
+    }
+    (text, text.len(), newlines)
+}
+
+fn trim_cr(record: &[u8]) -> &[u8] {
+    record.strip_suffix(b"\r").unwrap_or(record)
+}
+
+/// A field's position inside its record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
+    escaped: bool,
+}
+
+impl Span {
+    fn field<'a>(&self, record: &'a [u8]) -> RawField<'a> {
+        let bytes = record
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or_default();
+        RawField::new(
+            bytes,
+            if self.escaped {
+                Escape::CsvQuotes
+            } else {
+                Escape::None
+            },
+        )
+    }
+}
+
+/// Locates the fields of one record (without its line end) into `out`.
+fn split_fields(rec: &[u8], delim: u8, out: &mut Vec<Span>) -> Result<(), &'static str> {
+    out.clear();
+    if rec.len() > u32::MAX as usize {
+        return Err("record longer than 4 GiB");
+    }
+    let span = |s: usize, e: usize, escaped: bool| Span {
+        start: s as u32,
+        end: e as u32,
+        escaped,
+    };
+    let mut pos = 0;
+    loop {
+        if rec.get(pos) == Some(&b'"') {
+            let content = pos + 1;
+            let mut i = content;
+            let mut escaped = false;
+            let close = loop {
+                match memchr(b'"', &rec[i..]) {
+                    None => return Err("unterminated quoted field"),
+                    Some(k) => {
+                        let q = i + k;
+                        if rec.get(q + 1) == Some(&b'"') {
+                            escaped = true;
+                            i = q + 2;
+                        } else {
+                            break q;
+                        }
+                    }
+                }
+            };
+            out.push(span(content, close, escaped));
+            match rec.get(close + 1) {
+                None => return Ok(()),
+                Some(&b) if b == delim => pos = close + 2,
+                Some(_) => return Err("text after a closing quote"),
+            }
+        } else {
+            match memchr(delim, &rec[pos..]) {
+                Some(k) => {
+                    out.push(span(pos, pos + k, false));
+                    pos += k + 1;
+                }
+                None => {
+                    out.push(span(pos, rec.len(), false));
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// A slice of the body holding whole records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Chunk {
+    start: usize,
+    end: usize,
+    line: u64,
+}
+
+/// Target size of a chunk handed to one worker.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// Cuts `text[start..]` into chunks of about `target` bytes at record boundaries.
+fn plan_chunks(text: &[u8], start: usize, line: u64, target: usize) -> Vec<Chunk> {
+    let len = text.len();
+    if len.saturating_sub(start) <= target {
+        return vec![Chunk {
+            start,
+            end: len,
+            line,
+        }];
+    }
+    let cuts: Vec<usize> = (start..len).step_by(target).collect();
+    // Quote and newline counts of each piece [cut_k, cut_k+1).
+    let counts: Vec<(usize, u64)> = cuts
+        .par_iter()
+        .enumerate()
+        .map(|(k, &s)| {
+            let e = cuts.get(k + 1).copied().unwrap_or(len);
+            let (mut quotes, mut newlines) = (0usize, 0u64);
+            for &b in &text[s..e] {
+                quotes += usize::from(b == b'"');
+                newlines += u64::from(b == b'\n');
+            }
+            (quotes, newlines)
+        })
+        .collect();
+    // Quote parity and line number at each cut.
+    let mut at_cut = Vec::with_capacity(cuts.len());
+    let (mut parity, mut lines) = (false, line);
+    for &(q, n) in &counts {
+        at_cut.push((parity, lines));
+        parity ^= q % 2 == 1;
+        lines += n;
+    }
+    // The first record start at or after each cut.
+    let starts: Vec<Option<(usize, u64)>> = cuts
+        .par_iter()
+        .zip(at_cut.par_iter())
+        .enumerate()
+        .map(|(k, (&cut, &(mut in_quotes, mut l)))| {
+            if k == 0 {
+                return Some((cut, l));
+            }
+            let end = cuts.get(k + 1).copied().unwrap_or(len);
+            let mut pos = cut;
+            while let Some(i) = memchr2(b'"', b'\n', &text[pos..end]) {
+                let at = pos + i;
+                if text[at] == b'"' {
+                    in_quotes = !in_quotes;
+                } else {
+                    l += 1;
+                    if !in_quotes {
+                        return Some((at + 1, l));
+                    }
+                }
+                pos = at + 1;
+            }
+            None
+        })
+        .collect();
+    let starts: Vec<(usize, u64)> = starts.into_iter().flatten().collect();
+    starts
+        .iter()
+        .enumerate()
+        .map(|(k, &(s, l))| Chunk {
+            start: s,
+            end: starts.get(k + 1).map_or(len, |n| n.0),
+            line: l,
+        })
+        .filter(|c| c.start < c.end)
+        .collect()
+}
+
+struct CsvKey<'r> {
+    record: &'r [u8],
+    spans: &'r [Span],
+    layout: &'r Layout,
+}
+
+impl DedupKey for CsvKey<'_> {
+    fn dedup_key(&self) -> (u128, bool) {
+        let mut scratch = Vec::new();
+        let mut h = Xxh3::new();
+        if let Some(col) = self.layout.identity_column {
+            if let Some(span) = self.spans.get(col) {
+                let value = span.field(self.record);
+                let value = value.unescaped_in(&mut scratch).trim_ascii();
+                if !value.is_empty() {
+                    h.update(b"identity\0");
+                    h.update(value);
+                    return (h.digest128(), true);
+                }
+            }
+        }
+        for (col, name) in &self.layout.key_columns {
+            let Some(span) = self.spans.get(*col) else {
+                continue;
+            };
+            let value = span.field(self.record);
+            let value = value.unescaped_in(&mut scratch);
+            if value.is_empty() {
+                continue;
+            }
+            h.update(name);
+            h.update(b"\0");
+            h.update(&(value.len() as u64).to_le_bytes());
+            h.update(value);
+        }
+        (h.digest128(), false)
+    }
+}
+
+/// Reads every record of the body, in parallel chunks; returns one visitor per chunk,
+/// in input order. `done(n)` is called as each chunk of `n` bytes is finished.
+pub fn scan<V, F>(text: &[u8], layout: &Layout, make_visitor: F, done: &(dyn Fn(usize) + Sync)) -> Vec<V>
+where
+    V: Visitor + Send,
+    F: Fn() -> V + Sync,
+{
+    scan_with_chunk_size(text, layout, make_visitor, done, CHUNK_BYTES)
+}
+
+fn scan_with_chunk_size<V, F>(
+    text: &[u8],
+    layout: &Layout,
+    make_visitor: F,
+    done: &(dyn Fn(usize) + Sync),
+    target: usize,
+) -> Vec<V>
+where
+    V: Visitor + Send,
+    F: Fn() -> V + Sync,
+{
+    let chunks = plan_chunks(text, layout.body_start, layout.body_line, target);
+    chunks
+        .par_iter()
+        .map(|chunk| {
+            let mut visitor = make_visitor();
+            scan_chunk(text, *chunk, layout, &mut visitor);
+            done(chunk.end - chunk.start);
+            visitor
+        })
+        .collect()
+}
+
+fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &mut V) {
+    let expected = layout.columns.len();
+    let mut spans = Vec::with_capacity(expected);
+    let mut pos = chunk.start;
+    let mut line = chunk.line;
+    while pos < chunk.end {
+        let (content, next, newlines) = next_record(&text[pos..chunk.end]);
+        let record_line = line;
+        pos += next;
+        line += newlines;
+        let record = trim_cr(content);
+        if record.is_empty() {
+            continue; // a blank line is no record
+        }
+        if let Err(why) = split_fields(record, layout.delimiter, &mut spans) {
+            visitor.malformed(record_line, why.to_string());
+            continue;
+        }
+        if spans.len() != expected {
+            visitor.malformed(
+                record_line,
+                format!("expected {expected} fields as in the header, found {}", spans.len()),
+            );
+            continue;
+        }
+        let mut rec = AuditRecord::default();
+        for field in Field::ALL {
+            if let Some(col) = layout.field_column[field as usize] {
+                if let Some(span) = spans.get(col as usize) {
+                    rec.set(field, span.field(record));
+                }
+            }
+        }
+        let key = CsvKey {
+            record,
+            spans: &spans,
+            layout,
+        };
+        visitor.record(&rec, &key, record_line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect {
+        rows: Vec<(u64, Vec<String>)>,
+        bad: Vec<(u64, String)>,
+    }
+
+    impl Visitor for Collect {
+        fn record(&mut self, rec: &AuditRecord<'_>, _key: &dyn DedupKey, line: u64) {
+            let fields = [Field::Operation, Field::LastAccessed, Field::ItemSubject]
+                .iter()
+                .map(|&f| String::from_utf8_lossy(&rec.get(f).unescaped()).into_owned())
+                .collect();
+            self.rows.push((line, fields));
+        }
+        fn malformed(&mut self, line: u64, reason: String) {
+            self.bad.push((line, reason));
+        }
+    }
+
+    fn read_all(text: &[u8], target: usize) -> Collect {
+        let layout = Layout::read(text, 0, 1).unwrap();
+        let parts = scan_with_chunk_size(text, &layout, Collect::default, &|_| {}, target);
+        let mut all = Collect::default();
+        for p in parts {
+            all.rows.extend(p.rows);
+            all.bad.extend(p.bad);
+        }
+        all
+    }
+
+    const SAMPLE: &[u8] = b"\"Operation\",\"LastAccessed\",\"ItemSubject\"\r\n\
+\"SoftDelete\",\"4/10/2017 3:22:11 PM\",\"He said \"\"hi\"\"\"\r\n\
+\"Move\",\"4/11/2017 3:22:11 PM\",\"two\r\nlines, and \"\"more\"\"\"\r\n\
+\r\n\
+\"Update\",\"4/12/2017 3:22:11 PM\",\"x\",\"extra\"\r\n\
+Create,4/13/2017 3:22:11 PM,plain";
+
+    #[test]
+    fn reads_quoted_multiline_and_counts_lines() {
+        let all = read_all(SAMPLE, 1 << 20);
+        assert_eq!(all.rows.len(), 3);
+        assert_eq!(all.rows[0].0, 2);
+        assert_eq!(all.rows[0].1[2], "He said \"hi\"");
+        assert_eq!(all.rows[1].0, 3);
+        assert_eq!(all.rows[1].1[2], "two\r\nlines, and \"more\"");
+        assert_eq!(all.bad, vec![(6, "expected 3 fields as in the header, found 4".into())]);
+        assert_eq!(all.rows[2].0, 7);
+        assert_eq!(all.rows[2].1, vec!["Create", "4/13/2017 3:22:11 PM", "plain"]);
+    }
+
+    #[test]
+    fn same_records_at_any_chunk_size() {
+        let mut text = SAMPLE.to_vec();
+        text.extend_from_slice(b"\n");
+        for i in 0..50 {
+            text.extend_from_slice(
+                format!("\"Op{i}\",\"4/1/2017\",\"a \"\"q\"\"\r\nb\"\r\n").as_bytes(),
+            );
+        }
+        let reference = read_all(&text, 1 << 20);
+        for target in [1, 2, 3, 7, 16, 64, 100] {
+            let got = read_all(&text, target);
+            assert_eq!(got.rows, reference.rows, "target {target}");
+            assert_eq!(got.bad, reference.bad, "target {target}");
+        }
+    }
+
+    #[test]
+    fn semicolon_delimiter_and_case_insensitive_header() {
+        let text = b"\"operation\";\"LASTACCESSED\";\"itemsubject\"\n\"Move\";\"10.04.2017 15:22:11\";\"a;b, c\"\n";
+        let all = read_all(text, 1 << 20);
+        assert_eq!(all.rows[0].1, vec!["Move", "10.04.2017 15:22:11", "a;b, c"]);
+    }
+
+    #[test]
+    fn header_errors() {
+        let e = Layout::read(b"name,age\nbob,3\n", 0, 1).unwrap_err();
+        assert!(matches!(e, HeaderError::Unrecognised { .. }));
+        let e = Layout::read(b"Operation,ItemSubject\n", 0, 1).unwrap_err();
+        assert_eq!(
+            e,
+            HeaderError::MissingColumns {
+                missing: vec!["LastAccessed"]
+            }
+        );
+        let l = Layout::read(b"CreationDate,UserIds,Operations,AuditData\n", 0, 1).unwrap();
+        assert_eq!(l.kind, Kind::UnifiedAuditLog);
+    }
+
+    #[test]
+    fn unterminated_quote_is_malformed_not_panic() {
+        let all = read_all(b"Operation,LastAccessed\n\"Move,4/1/2017\nx,y\n", 1 << 20);
+        assert_eq!(all.rows.len(), 0);
+        assert_eq!(all.bad.len(), 1);
+    }
+}

@@ -1,0 +1,58 @@
+//! mbxaudit: offline search of exported Exchange / Microsoft 365 mailbox audit logs.
+//!
+//! Data flows one way: [`cli`] → [`config`] → [`input`] (open, decode, detect, read) →
+//! [`record::AuditRecord`] → [`filter`] → [`pipeline`] (merge, dedup, sort) → [`report`].
+
+pub mod cli;
+pub mod config;
+pub mod datetime;
+pub mod diag;
+pub mod filter;
+pub mod funnel;
+pub mod input;
+pub mod pipeline;
+pub mod progress;
+pub mod record;
+pub mod report;
+pub mod search;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use cli::{Cli, Command};
+
+/// Exit status: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: finished, but some rows or files could not be read (all reported).
+pub const EXIT_INCOMPLETE: u8 = 1;
+/// Exit status: fatal error, nothing written.
+pub const EXIT_FATAL: u8 = 2;
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Search(args) => {
+            let cfg = config::SearchConfig::from_args(args)?;
+            if let Some(n) = cfg.threads {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build_global()
+                    .map_err(|e| anyhow::anyhow!("cannot start {n} threads: {e}"))?;
+            }
+            let status = search::run(cfg)?;
+            Ok(ExitCode::from(match status {
+                search::Status::Clean => EXIT_OK,
+                search::Status::Incomplete => EXIT_INCOMPLETE,
+            }))
+        }
+    }
+}
+
+/// True when the error is a closed stdout (`mbxaudit ... | head`): not a failure.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

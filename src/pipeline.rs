@@ -1,0 +1,546 @@
+//! Reads the inputs in parallel, applies the rules, and merges what is kept.
+//!
+//! Files are processed concurrently (rayon), and each file's chunks too. Every chunk
+//! feeds a [`Collector`], which parses the time, applies the [`Filter`] and copies out the
+//! rows it keeps. When a file is done, its day/month order is settled from the evidence
+//! all its chunks saw, the rows whose culture dates were ambiguous get their final time,
+//! and the date window is applied to them. Finally all files' rows are de-duplicated in
+//! input order and sorted by time (ties keep input order), so the report is the same
+//! bytes whatever the thread count.
+
+use std::collections::HashSet;
+
+use anyhow::{bail, Result};
+use encoding_rs::Encoding;
+use rayon::prelude::*;
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::datetime::{parse_time, DateOrder, ParsedTime, Timestamp, Zone};
+use crate::diag::{excerpt, DiagList};
+use crate::filter::{Filter, Rule, RULE_COUNT};
+use crate::funnel::Counts;
+use crate::input::csv::{self, DedupKey, HeaderError, Kind, Layout, Visitor};
+use crate::input::decode::decode;
+use crate::input::detect::{detect, Detected};
+use crate::input::{load, Origin};
+use crate::progress::Progress;
+use crate::record::{AuditRecord, Field, OwnedRecord, SourcePos};
+
+/// What the pipeline needs to know, built once from the command line.
+pub struct Settings {
+    pub filter: Filter,
+    pub zone: Zone,
+    /// `--date-order`; `None` decides per file from the dates.
+    pub date_order: Option<DateOrder>,
+    /// `--encoding`; `None` detects.
+    pub encoding: Option<&'static Encoding>,
+}
+
+/// How an input was read (or why not).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileStatus {
+    Read {
+        format: String,
+        encoding: String,
+        /// The day/month order used for culture dates, and how it was chosen.
+        date_order: Option<(DateOrder, &'static str)>,
+    },
+    /// Found while walking a directory and not an export: skipped, not an error.
+    Skipped(String),
+    /// Could not be read as an export: an error.
+    Rejected(String),
+}
+
+/// What happened to one input.
+#[derive(Debug)]
+pub struct FileReport {
+    pub origin: Origin,
+    pub size: u64,
+    pub status: FileStatus,
+    pub counts: Counts,
+    pub malformed: DiagList,
+    /// Row-level warnings (invalid UTF-8 replaced, DST fold...).
+    pub row_warnings: DiagList,
+    /// File-level warnings, already worded.
+    pub warnings: Vec<String>,
+}
+
+/// A kept row and its de-duplication key.
+struct KeptRow {
+    record: OwnedRecord,
+    key: u128,
+}
+
+/// The outcome of a whole search, before writing.
+pub struct Outcome {
+    pub files: Vec<FileReport>,
+    /// Kept rows, de-duplicated, sorted by time.
+    pub rows: Vec<OwnedRecord>,
+    pub totals: Counts,
+}
+
+/// Runs the search over `origins`.
+pub fn run(origins: &[Origin], settings: &Settings, progress: &Progress) -> Result<Outcome> {
+    let results: Vec<Result<(FileReport, Vec<KeptRow>)>> = origins
+        .par_iter()
+        .enumerate()
+        .map(|(i, origin)| process_file(i, origin, settings, progress))
+        .collect();
+    let mut files = Vec::with_capacity(results.len());
+    let mut kept_per_file = Vec::with_capacity(results.len());
+    let mut fatal = Vec::new();
+    for r in results {
+        match r {
+            Ok((report, kept)) => {
+                files.push(report);
+                kept_per_file.push(kept);
+            }
+            Err(e) => fatal.push(format!("{e:#}")),
+        }
+    }
+    if !fatal.is_empty() {
+        bail!("{}", fatal.join("\nerror: "));
+    }
+
+    // De-duplicate in input order: the first export that holds an event keeps it.
+    let mut seen = HashSet::new();
+    let mut rows = Vec::new();
+    for (report, kept) in files.iter_mut().zip(kept_per_file) {
+        for row in kept {
+            if seen.insert(row.key) {
+                rows.push(row.record);
+            } else {
+                report.counts.duplicates += 1;
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.time); // stable: ties stay in input order
+
+    let mut totals = Counts::default();
+    for f in &files {
+        totals.add(&f.counts);
+    }
+    debug_assert!(totals.adds_up());
+    Ok(Outcome {
+        files,
+        rows,
+        totals,
+    })
+}
+
+fn process_file(
+    index: usize,
+    origin: &Origin,
+    settings: &Settings,
+    progress: &Progress,
+) -> Result<(FileReport, Vec<KeptRow>)> {
+    let mut report = FileReport {
+        origin: origin.clone(),
+        size: 0,
+        status: FileStatus::Skipped(String::new()),
+        counts: Counts::default(),
+        malformed: DiagList::default(),
+        row_warnings: DiagList::default(),
+        warnings: Vec::new(),
+    };
+    let named = !matches!(origin, Origin::Walked(_));
+    let not_an_export = |report: &mut FileReport, why: String| {
+        report.status = if named {
+            FileStatus::Rejected(why)
+        } else {
+            FileStatus::Skipped(why)
+        };
+    };
+    let bytes = match load(origin) {
+        Ok(b) => b,
+        Err(e) => {
+            report.status = FileStatus::Rejected(format!("{e:#}"));
+            return Ok((report, Vec::new()));
+        }
+    };
+    report.size = bytes.len() as u64;
+    let decoded = decode(&bytes, settings.encoding);
+    if decoded.replaced {
+        report
+            .warnings
+            .push(format!("invalid {} sequences replaced with U+FFFD", decoded.encoding));
+    }
+    let text = &*decoded.text;
+    let scale = |n: usize| (n as u128 * bytes.len() as u128 / text.len().max(1) as u128) as u64;
+
+    let (header_start, header_line) = match detect(text) {
+        Detected::Empty => {
+            report.status = FileStatus::Read {
+                format: "empty".into(),
+                encoding: decoded.encoding,
+                date_order: None,
+            };
+            report.warnings.push("empty file: no records".into());
+            progress.advance(report.size);
+            return Ok((report, Vec::new()));
+        }
+        Detected::Binary => {
+            not_an_export(&mut report, "binary data, not an audit export".into());
+            progress.advance(report.size);
+            return Ok((report, Vec::new()));
+        }
+        Detected::Json => {
+            not_an_export(
+                &mut report,
+                "JSON exports are not supported yet; export with Export-Csv".into(),
+            );
+            progress.advance(report.size);
+            return Ok((report, Vec::new()));
+        }
+        Detected::Csv {
+            header_start,
+            header_line,
+            ..
+        } => (header_start, header_line),
+    };
+    let layout = match Layout::read(text, header_start, header_line) {
+        Ok(l) => l,
+        Err(e @ HeaderError::Unrecognised { .. }) => {
+            not_an_export(&mut report, e.to_string());
+            progress.advance(report.size);
+            return Ok((report, Vec::new()));
+        }
+        Err(e) => {
+            report.status = FileStatus::Rejected(e.to_string());
+            progress.advance(report.size);
+            return Ok((report, Vec::new()));
+        }
+    };
+    if layout.kind == Kind::UnifiedAuditLog {
+        not_an_export(
+            &mut report,
+            "Unified Audit Log CSV exports are not supported yet".into(),
+        );
+        progress.advance(report.size);
+        return Ok((report, Vec::new()));
+    }
+    let check_logon = layout.has(Field::LogonType);
+    if !check_logon && settings.filter.logon_types.is_some() {
+        report
+            .warnings
+            .push("no LogonType column: the logon type filter is not applied to this file".into());
+    }
+    let ctx = FileContext {
+        settings,
+        file: u32::try_from(index).unwrap_or(u32::MAX),
+        check_logon,
+    };
+    let chunks = csv::scan(
+        text,
+        &layout,
+        || Collector::new(&ctx),
+        &|n| progress.advance(scale(n)),
+    );
+    progress.advance(scale(layout.body_start));
+    let format = if layout.has(Field::CrossMailboxOp) || layout.has(Field::Subject) {
+        "report CSV (AuditLogResults)"
+    } else {
+        "Search-MailboxAuditLog CSV"
+    };
+    let delimiter = match layout.delimiter {
+        b';' => " (';' delimited)",
+        b'\t' => " (tab delimited)",
+        _ => "",
+    };
+    let kept = settle(&ctx, chunks, &mut report)?;
+    if let FileStatus::Read { format: f, .. } = &mut report.status {
+        *f = format!("{format}{delimiter}");
+    }
+    if let FileStatus::Read { encoding, .. } = &mut report.status {
+        *encoding = decoded.encoding;
+    }
+    Ok((report, kept))
+}
+
+struct FileContext<'s> {
+    settings: &'s Settings,
+    file: u32,
+    check_logon: bool,
+}
+
+/// A row's time: known, or one of two readings until the file's day/month order is known.
+#[derive(Clone, Copy, Debug)]
+enum TimeCell {
+    Known(Timestamp),
+    Undecided { mdy: Timestamp, dmy: Timestamp },
+}
+
+struct PendingRow {
+    record: OwnedRecord,
+    key: (u128, bool),
+    time: TimeCell,
+}
+
+/// The first value proving an order, for the message if the file contradicts itself.
+#[derive(Clone, Debug)]
+struct Proof {
+    line: u64,
+    text: String,
+}
+
+/// Collects one chunk's rows and counts.
+struct Collector<'c> {
+    ctx: &'c FileContext<'c>,
+    counts: Counts,
+    /// Rows dropped by a later rule whose date is in the window under one order only:
+    /// `[rule][0]` in the window only as month-first, `[rule][1]` only as day-first.
+    undecided_drops: [[u64; 2]; RULE_COUNT],
+    kept: Vec<PendingRow>,
+    proof: [Option<Proof>; 2],
+    /// Culture dates that prove neither order.
+    unproven: u64,
+    malformed: DiagList,
+    warnings: DiagList,
+    scratch: Vec<u8>,
+}
+
+impl<'c> Collector<'c> {
+    fn new(ctx: &'c FileContext<'c>) -> Self {
+        Collector {
+            ctx,
+            counts: Counts::default(),
+            undecided_drops: [[0; 2]; RULE_COUNT],
+            kept: Vec::new(),
+            proof: [None, None],
+            unproven: 0,
+            malformed: DiagList::default(),
+            warnings: DiagList::default(),
+            scratch: Vec::new(),
+        }
+    }
+
+    fn to_utc(&mut self, wall: crate::datetime::WallClock, line: u64) -> Option<Timestamp> {
+        match self.ctx.settings.zone.to_utc(wall) {
+            Ok((ts, fold)) => {
+                if fold {
+                    let zone = self.ctx.settings.zone;
+                    self.warnings.push(line, || {
+                        format!("local time occurs twice in {zone} (DST change); read as the earlier instant")
+                    });
+                }
+                Some(ts)
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Reads the LastAccessed field; `Err` is the reason the row is malformed.
+    fn time_of(&mut self, raw: &[u8], line: u64) -> Result<TimeCell, String> {
+        let parsed = parse_time(raw)
+            .map_err(|e| format!("LastAccessed '{}': {e}", excerpt(raw)))?;
+        let zone = self.ctx.settings.zone;
+        match parsed {
+            ParsedTime::Utc(ts) => Ok(TimeCell::Known(ts)),
+            ParsedTime::Local(wall) => self.to_utc(wall, line).map(TimeCell::Known).ok_or_else(|| {
+                format!("LastAccessed '{}': time does not exist in {zone} (DST gap)", excerpt(raw))
+            }),
+            ParsedTime::Culture { .. } => {
+                match parsed.evidence() {
+                    Some(order) => {
+                        let slot = &mut self.proof[order as usize];
+                        if slot.is_none() {
+                            *slot = Some(Proof {
+                                line,
+                                text: excerpt(raw),
+                            });
+                        }
+                    }
+                    None => self.unproven += 1,
+                }
+                let read = |this: &mut Self, order: DateOrder| {
+                    parsed.wall_clock(order).and_then(|w| this.to_utc(w, line))
+                };
+                if let Some(order) = self.ctx.settings.date_order {
+                    return read(self, order).map(TimeCell::Known).ok_or_else(|| {
+                        format!(
+                            "LastAccessed '{}': not a valid date when read as {} (--date-order)",
+                            excerpt(raw),
+                            order_name(order)
+                        )
+                    });
+                }
+                match (read(self, DateOrder::Mdy), read(self, DateOrder::Dmy)) {
+                    (Some(mdy), Some(dmy)) if mdy != dmy => Ok(TimeCell::Undecided { mdy, dmy }),
+                    (Some(t), _) | (None, Some(t)) => Ok(TimeCell::Known(t)),
+                    (None, None) => Err(format!(
+                        "LastAccessed '{}': not a valid date as month/day or day/month",
+                        excerpt(raw)
+                    )),
+                }
+            }
+        }
+    }
+}
+
+fn order_name(order: DateOrder) -> &'static str {
+    match order {
+        DateOrder::Mdy => "month/day/year",
+        DateOrder::Dmy => "day/month/year",
+    }
+}
+
+impl Visitor for Collector<'_> {
+    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn DedupKey, line: u64) {
+        self.counts.read += 1;
+        let time = match self.time_of(rec.get(Field::LastAccessed).bytes, line) {
+            Ok(t) => t,
+            Err(why) => {
+                self.malformed(line, why);
+                self.counts.read -= 1; // malformed() counts it as read
+                return;
+            }
+        };
+        let filter = &self.ctx.settings.filter;
+        let window = filter.window;
+        // None: in the window under one order only.
+        let in_window = match time {
+            TimeCell::Known(t) => Some(window.contains(t)),
+            TimeCell::Undecided { mdy, dmy } => {
+                let (a, b) = (window.contains(mdy), window.contains(dmy));
+                (a == b).then_some(a)
+            }
+        };
+        if in_window == Some(false) {
+            self.counts.dropped[Rule::DateWindow as usize] += 1;
+            return;
+        }
+        if let Some(rule) = filter.first_failing(rec, self.ctx.check_logon, &mut self.scratch) {
+            match (in_window, time) {
+                (None, TimeCell::Undecided { mdy, .. }) => {
+                    let only = usize::from(!window.contains(mdy));
+                    self.undecided_drops[rule as usize][only] += 1;
+                }
+                _ => self.counts.dropped[rule as usize] += 1,
+            }
+            return;
+        }
+        let provisional = match time {
+            TimeCell::Known(t) => t,
+            TimeCell::Undecided { mdy, .. } => mdy,
+        };
+        let pos = SourcePos {
+            file: self.ctx.file,
+            line,
+        };
+        let (record, lossy) = rec.to_owned_record(provisional, pos);
+        if lossy {
+            self.warnings
+                .push(line, || "invalid UTF-8 replaced with U+FFFD (row kept)".into());
+        }
+        self.kept.push(PendingRow {
+            record,
+            key: key.dedup_key(),
+            time,
+        });
+    }
+
+    fn malformed(&mut self, line: u64, reason: String) {
+        self.counts.read += 1;
+        self.counts.malformed += 1;
+        self.malformed.push(line, || reason);
+    }
+}
+
+/// Merges a file's chunks, settles its day/month order and finishes its rows.
+fn settle(
+    ctx: &FileContext<'_>,
+    chunks: Vec<Collector<'_>>,
+    report: &mut FileReport,
+) -> Result<Vec<KeptRow>> {
+    let mut counts = Counts::default();
+    let mut undecided_drops = [[0u64; 2]; RULE_COUNT];
+    let mut proof: [Option<Proof>; 2] = [None, None];
+    let mut unproven = 0;
+    let mut pending = Vec::new();
+    for c in chunks {
+        counts.add(&c.counts);
+        for (a, b) in undecided_drops.iter_mut().zip(c.undecided_drops) {
+            a[0] += b[0];
+            a[1] += b[1];
+        }
+        for (slot, p) in proof.iter_mut().zip(c.proof) {
+            if slot.is_none() {
+                *slot = p;
+            }
+        }
+        unproven += c.unproven;
+        report.malformed.extend(c.malformed);
+        report.row_warnings.extend(c.warnings);
+        pending.extend(c.kept);
+    }
+    let name = report.origin.display();
+    let [mdy_proof, dmy_proof] = proof;
+    let order = match (ctx.settings.date_order, &mdy_proof, &dmy_proof) {
+        (Some(o), _, _) => Some((o, "--date-order")),
+        (None, Some(m), Some(d)) => bail!(
+            "{name}: dates are written both month-first (line {}: '{}') and day-first (line {}: '{}'); \
+             the export is inconsistent, so no order can be trusted. Re-run with --date-order mdy or \
+             --date-order dmy to choose one (dates invalid in that order are then reported as malformed)",
+            m.line,
+            m.text,
+            d.line,
+            d.text
+        ),
+        (None, Some(_), None) => Some((DateOrder::Mdy, "proved by the dates")),
+        (None, None, Some(_)) => Some((DateOrder::Dmy, "proved by the dates")),
+        (None, None, None) if unproven > 0 => {
+            report.warnings.push(format!(
+                "day/month order cannot be proved from its {unproven} dates (no day above 12); \
+                 read as month-first (en-US). If the export was made with a day-first culture, \
+                 re-run with --date-order dmy"
+            ));
+            Some((DateOrder::Mdy, "assumed (no proof)"))
+        }
+        (None, None, None) => None,
+    };
+    let chosen = order.map_or(DateOrder::Mdy, |o| o.0);
+    for (rule, [only_mdy, only_dmy]) in undecided_drops.iter().enumerate() {
+        let (in_window, outside) = match chosen {
+            DateOrder::Mdy => (*only_mdy, *only_dmy),
+            DateOrder::Dmy => (*only_dmy, *only_mdy),
+        };
+        counts.dropped[rule] += in_window;
+        counts.dropped[Rule::DateWindow as usize] += outside;
+    }
+    let window = ctx.settings.filter.window;
+    let mut kept = Vec::with_capacity(pending.len());
+    for mut row in pending {
+        let time = match row.time {
+            TimeCell::Known(t) => t,
+            TimeCell::Undecided { mdy, dmy } => match chosen {
+                DateOrder::Mdy => mdy,
+                DateOrder::Dmy => dmy,
+            },
+        };
+        if !window.contains(time) {
+            counts.dropped[Rule::DateWindow as usize] += 1;
+            continue;
+        }
+        row.record.time = time;
+        let key = if row.key.1 {
+            row.key.0
+        } else {
+            let mut h = Xxh3::new();
+            h.update(&row.key.0.to_le_bytes());
+            h.update(&time.0.to_le_bytes());
+            h.digest128()
+        };
+        kept.push(KeptRow {
+            record: row.record,
+            key,
+        });
+    }
+    counts.matched = kept.len() as u64;
+    report.counts = counts;
+    report.status = FileStatus::Read {
+        format: String::new(),
+        encoding: String::new(),
+        date_order: order,
+    };
+    Ok(kept)
+}

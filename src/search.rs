@@ -1,0 +1,233 @@
+//! `mbxaudit search`: the seed script's job, end to end, with its messages.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+use crate::config::SearchConfig;
+use crate::diag::{sanitize, PRINT_LIMIT};
+use crate::filter::Rule;
+use crate::input::{self, Origin};
+use crate::pipeline::{self, FileStatus, Outcome};
+use crate::progress::Progress;
+use crate::report::{self, csv::CsvOptions, Target, SCRIPT};
+
+/// How a finished run went, for the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Every input read, every row accounted for.
+    Clean,
+    /// Finished, but some rows or files could not be read (all reported).
+    Incomplete,
+}
+
+/// Messages for the user on stderr; `note` is silenced by --quiet, `error` never.
+struct Messages {
+    quiet: bool,
+}
+
+impl Messages {
+    fn note(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+    fn error(&self, text: &str) {
+        eprintln!("{text}");
+    }
+}
+
+pub fn run(cfg: SearchConfig) -> Result<Status> {
+    let msg = Messages { quiet: cfg.quiet };
+    for w in &cfg.warnings {
+        msg.note(&format!("warning: {w}"));
+    }
+    let origins = input::expand(&cfg.inputs)?;
+    if origins.is_empty() {
+        bail!("no input files found in {}", describe_inputs(&cfg.inputs));
+    }
+    if let Target::File { path, force } = &cfg.target {
+        let inputs: Vec<&Path> = origins.iter().filter_map(Origin::path).collect();
+        report::check_target(path, *force, &inputs)?;
+    }
+
+    let settings = &cfg.settings;
+    msg.note(&format!(
+        "Times without an offset are read as {} (--tz).",
+        settings.zone
+    ));
+    let window = settings.filter.window;
+    if window.start.is_some() || window.end.is_some() {
+        let from = window.start.map_or("the beginning".into(), |t| t.to_iso());
+        let to = window.end.map_or("the end".into(), |t| t.to_iso());
+        msg.note(&format!("Date window (UTC): from {from} up to (not including) {to}."));
+    }
+    msg.note(&format!(
+        "Searching mailbox audit logs in {} input{}...",
+        origins.len(),
+        if origins.len() == 1 { "" } else { "s" }
+    ));
+
+    let total: u64 = origins
+        .iter()
+        .filter_map(|o| o.path().and_then(|p| std::fs::metadata(p).ok()))
+        .map(|m| m.len())
+        .sum();
+    let progress = Progress::new(total, !cfg.quiet);
+    let outcome = pipeline::run(&origins, settings, &progress);
+    progress.finish();
+    let outcome = outcome?;
+
+    let incomplete = report_files(&outcome, &msg);
+    if cfg.strict && outcome.totals.malformed > 0 {
+        bail!(
+            "--strict: {} malformed row{} (see above); no report written",
+            outcome.totals.malformed,
+            if outcome.totals.malformed == 1 { "" } else { "s" }
+        );
+    }
+    report_steps(&cfg, &outcome, &msg);
+
+    let opts = CsvOptions {
+        columns: SCRIPT,
+        time: cfg.time_format,
+        bom: true,
+    };
+    let rows = &outcome.rows;
+    match &cfg.target {
+        Target::Stdout => {
+            msg.note("Writing results to standard output.");
+            report::write_stdout(|out: &mut dyn Write| {
+                report::csv::write(out, rows, CsvOptions { bom: false, ..opts })
+            })?;
+        }
+        Target::File { path, force } => {
+            msg.note(&format!(
+                "Posting results to file: {}",
+                sanitize(&path.display().to_string())
+            ));
+            report::write_atomic(path, *force, |out| report::csv::write(out, rows, opts))?;
+        }
+    }
+    msg.note("Funnel (every row read is accounted for):");
+    for line in outcome.totals.lines() {
+        msg.note(&line);
+    }
+    Ok(if incomplete {
+        Status::Incomplete
+    } else {
+        Status::Clean
+    })
+}
+
+fn describe_inputs(inputs: &[std::path::PathBuf]) -> String {
+    inputs
+        .iter()
+        .map(|p| format!("'{}'", sanitize(&p.display().to_string())))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Prints what happened to each file; returns true if anything could not be read.
+fn report_files(outcome: &Outcome, msg: &Messages) -> bool {
+    let mut incomplete = false;
+    let mut printed_bad = 0usize;
+    let mut printed_warn = 0usize;
+    for f in &outcome.files {
+        let name = sanitize(&f.origin.display());
+        match &f.status {
+            FileStatus::Read {
+                format,
+                encoding,
+                date_order,
+            } => {
+                let dates = match date_order {
+                    Some((o, how)) => format!(", dates {} ({how})", order_label(*o)),
+                    None => String::new(),
+                };
+                msg.note(&format!(
+                    "read {name}: {format}, {encoding}, {} rows{dates}",
+                    f.counts.read
+                ));
+            }
+            FileStatus::Skipped(why) => msg.note(&format!("skipped {name}: {why}")),
+            FileStatus::Rejected(why) => {
+                incomplete = true;
+                msg.error(&format!("error: {name}: {why}"));
+            }
+        }
+        for w in &f.warnings {
+            msg.note(&format!("warning: {name}: {w}"));
+        }
+        for d in &f.malformed.first {
+            if printed_bad < PRINT_LIMIT {
+                msg.error(&format!("{name}:{}: {}", d.line, sanitize(&d.message)));
+                printed_bad += 1;
+            }
+        }
+        for d in &f.row_warnings.first {
+            if printed_warn < PRINT_LIMIT {
+                msg.note(&format!("warning: {name}:{}: {}", d.line, sanitize(&d.message)));
+                printed_warn += 1;
+            }
+        }
+        incomplete |= f.malformed.total > 0;
+    }
+    let bad_total: u64 = outcome.files.iter().map(|f| f.malformed.total).sum();
+    if bad_total > printed_bad as u64 {
+        msg.error(&format!(
+            "... and {} more malformed rows (all counted below)",
+            bad_total - printed_bad as u64
+        ));
+    }
+    let warn_total: u64 = outcome.files.iter().map(|f| f.row_warnings.total).sum();
+    if warn_total > printed_warn as u64 {
+        msg.note(&format!(
+            "... and {} more row warnings",
+            warn_total - printed_warn as u64
+        ));
+    }
+    incomplete
+}
+
+fn order_label(o: crate::datetime::DateOrder) -> &'static str {
+    match o {
+        crate::datetime::DateOrder::Mdy => "month/day/year",
+        crate::datetime::DateOrder::Dmy => "day/month/year",
+    }
+}
+
+/// The seed script's running commentary, with our numbers.
+fn report_steps(cfg: &SearchConfig, outcome: &Outcome, msg: &Messages) {
+    let t = &outcome.totals;
+    let filter = &cfg.settings.filter;
+    let logon = match &filter.logon_types {
+        Some(types) => format!("logon types {}", types.join(", ")),
+        None => "all logon types".into(),
+    };
+    msg.note(&format!(
+        "{} Total entries Found (in the date window, {logon}{})",
+        t.left_after(Rule::Mailbox),
+        if filter.mailboxes.is_empty() { "" } else { ", selected mailboxes" }
+    ));
+    if !filter.include_folder_bind {
+        msg.note("Removing FolderBind operations.");
+        msg.note(&format!("Filtered to {} Entries", t.left_after(Rule::FolderBind)));
+    }
+    if cfg.extra_filters {
+        msg.note("Applying --operation / --exclude-operation / --user / --ip.");
+        msg.note(&format!("Filtered to {} Entries", t.left_after(Rule::ClientIp)));
+    }
+    if let Some(s) = &cfg.subject {
+        msg.note(&format!("Searching for Subject: {}", sanitize(s)));
+        msg.note(&format!("Filtered to {} Entries", t.left_after(Rule::Subject)));
+    }
+    if t.duplicates > 0 {
+        msg.note(&format!(
+            "Removed {} duplicate entries (the same event in several exports).",
+            t.duplicates
+        ));
+    }
+    msg.note(&format!("{} entries in the report.", t.written()));
+}

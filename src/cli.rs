@@ -98,11 +98,21 @@ pub struct SearchArgs {
     pub mailbox: Vec<String>,
 
     /// Keep only these operations (comma-separated, case-insensitive).
-    #[arg(long, value_name = "LIST", value_delimiter = ',', help_heading = "Filters")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Filters"
+    )]
     pub operation: Vec<String>,
 
     /// Drop these operations (comma-separated, case-insensitive).
-    #[arg(long, value_name = "LIST", value_delimiter = ',', help_heading = "Filters")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Filters"
+    )]
     pub exclude_operation: Vec<String>,
 
     /// Keep events by this user (LogonUserDisplayName or LogonUserSid; case-insensitive).
@@ -112,7 +122,12 @@ pub struct SearchArgs {
 
     /// Keep events from this client IP (ClientIPAddress / ClientIP; ports ignored) or CIDR
     /// block (203.0.113.0/24). Comma-separated or repeated.
-    #[arg(long, value_name = "IP", value_delimiter = ',', help_heading = "Filters")]
+    #[arg(
+        long,
+        value_name = "IP",
+        value_delimiter = ',',
+        help_heading = "Filters"
+    )]
     pub ip: Vec<String>,
 
     /// Time zone of times written without an offset (LastAccessed in Export-Csv is the
@@ -140,7 +155,12 @@ pub struct SearchArgs {
     pub output: Option<PathBuf>,
 
     /// Write the report to standard output instead of a file (the script's -ReturnObject).
-    #[arg(long, alias = "return-object", conflicts_with = "output", help_heading = "Output")]
+    #[arg(
+        long,
+        alias = "return-object",
+        conflicts_with = "output",
+        help_heading = "Output"
+    )]
     pub stdout: bool,
 
     /// Replace the output file if it exists.
@@ -149,7 +169,13 @@ pub struct SearchArgs {
 
     /// How LastAccessed is written: iso (UTC, 2017-04-10T15:22:11Z) or original (the
     /// export's own text).
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t, help_heading = "Output")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t,
+        help_heading = "Output"
+    )]
     pub time_format: TimeFormat,
 
     /// Print nothing on stderr but errors.

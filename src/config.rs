@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 use crate::cli::SearchArgs;
-use crate::datetime::{parse_time_with_presence, DateOrder, ParsedTime, Timestamp, WallClock, Zone};
+use crate::datetime::{
+    parse_time_with_presence, DateOrder, ParsedTime, Timestamp, WallClock, Zone,
+};
 use crate::filter::{DateWindow, Filter, IpMatcher, SubjectMatcher, LOGON_TYPE_NAMES};
 use crate::input::decode::parse_label;
 use crate::pipeline::Settings;
@@ -178,7 +180,12 @@ fn logon_types(values: &[String]) -> Result<Option<Vec<String>>> {
 
 /// Parses a --start-date / --end-date value into a UTC bound. An end date without a time
 /// means the end of that day (the window is `[start, end)`); with a time it is inclusive.
-pub fn parse_bound(text: &str, order: Option<DateOrder>, zone: Zone, end: bool) -> Result<Timestamp> {
+pub fn parse_bound(
+    text: &str,
+    order: Option<DateOrder>,
+    zone: Zone,
+    end: bool,
+) -> Result<Timestamp> {
     let (parsed, has_time) = parse_time_with_presence(text.as_bytes()).map_err(|e| {
         anyhow::anyhow!(
             "'{text}' is not a date ({e}); use 2017-04-10, 2017-04-10T15:00, 04/10/17 or 10.04.2017"
@@ -192,7 +199,11 @@ pub fn parse_bound(text: &str, order: Option<DateOrder>, zone: Zone, end: bool) 
             parsed.wall_clock(order).ok_or_else(|| {
                 anyhow::anyhow!(
                     "'{text}' is not a valid date when read as {} (--date-order)",
-                    if order == DateOrder::Mdy { "month/day/year" } else { "day/month/year" }
+                    if order == DateOrder::Mdy {
+                        "month/day/year"
+                    } else {
+                        "day/month/year"
+                    }
                 )
             })?
         }
@@ -234,22 +245,42 @@ mod tests {
     #[test]
     fn end_date_without_time_includes_the_day() {
         let z = Zone::Fixed(0);
-        assert_eq!(iso(parse_bound("04/27/17", None, z, true).unwrap()), "2017-04-28T00:00:00Z");
-        assert_eq!(iso(parse_bound("04/10/17", None, z, false).unwrap()), "2017-04-10T00:00:00Z");
-        assert_eq!(iso(parse_bound("2017-04-10", None, z, false).unwrap()), "2017-04-10T00:00:00Z");
+        assert_eq!(
+            iso(parse_bound("04/27/17", None, z, true).unwrap()),
+            "2017-04-28T00:00:00Z"
+        );
+        assert_eq!(
+            iso(parse_bound("04/10/17", None, z, false).unwrap()),
+            "2017-04-10T00:00:00Z"
+        );
+        assert_eq!(
+            iso(parse_bound("2017-04-10", None, z, false).unwrap()),
+            "2017-04-10T00:00:00Z"
+        );
         assert_eq!(
             iso(parse_bound("10.04.2017", Some(DateOrder::Dmy), z, false).unwrap()),
             "2017-04-10T00:00:00Z"
         );
-        assert_eq!(iso(parse_bound("13/04/2017", None, z, false).unwrap()), "2017-04-13T00:00:00Z");
+        assert_eq!(
+            iso(parse_bound("13/04/2017", None, z, false).unwrap()),
+            "2017-04-13T00:00:00Z"
+        );
         let with_time = parse_bound("2017-04-10T15:00:00", None, z, true).unwrap();
-        assert_eq!(with_time.0 - 1, parse_bound("2017-04-10T15:00:00", None, z, false).unwrap().0);
+        assert_eq!(
+            with_time.0 - 1,
+            parse_bound("2017-04-10T15:00:00", None, z, false)
+                .unwrap()
+                .0
+        );
     }
 
     #[test]
     fn bounds_follow_the_zone() {
         let z = Zone::parse("+02:00").unwrap();
-        assert_eq!(iso(parse_bound("2017-04-10", None, z, false).unwrap()), "2017-04-09T22:00:00Z");
+        assert_eq!(
+            iso(parse_bound("2017-04-10", None, z, false).unwrap()),
+            "2017-04-09T22:00:00Z"
+        );
     }
 
     #[test]

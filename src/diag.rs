@@ -50,7 +50,9 @@ pub fn sanitize(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') => {
+            c if c.is_control()
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') =>
+            {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
@@ -76,7 +78,10 @@ mod tests {
 
     #[test]
     fn escapes_terminal_controls() {
-        assert_eq!(sanitize("a\x1b[2Jb\u{202E}c\n"), "a\\u{1b}[2Jb\\u{202e}c\\n");
+        assert_eq!(
+            sanitize("a\x1b[2Jb\u{202E}c\n"),
+            "a\\u{1b}[2Jb\\u{202e}c\\n"
+        );
     }
 
     #[test]

@@ -135,7 +135,9 @@ impl IpMatcher {
     pub fn is_match(&self, value: &[u8]) -> bool {
         match self {
             IpMatcher::Addr(want) => parse_client_ip(value).is_some_and(|a| same_ip(a, *want)),
-            IpMatcher::Net(net, bits) => parse_client_ip(value).is_some_and(|a| in_net(a, *net, *bits)),
+            IpMatcher::Net(net, bits) => {
+                parse_client_ip(value).is_some_and(|a| in_net(a, *net, *bits))
+            }
             IpMatcher::Text(t) => eq_ignore_case(value.trim_ascii(), t),
         }
     }
@@ -242,7 +244,10 @@ impl Filter {
         if check_logon {
             if let Some(types) = &self.logon_types {
                 let name = logon_type_name(rec.get(Field::LogonType).bytes);
-                if !types.iter().any(|t| t.as_bytes().eq_ignore_ascii_case(name)) {
+                if !types
+                    .iter()
+                    .any(|t| t.as_bytes().eq_ignore_ascii_case(name))
+                {
                     return Some(Rule::LogonType);
                 }
             }
@@ -250,7 +255,11 @@ impl Filter {
         if !self.mailboxes.is_empty()
             && !any_field_matches(
                 rec,
-                &[Field::MailboxOwnerUpn, Field::MailboxResolvedOwnerName, Field::MailboxGuid],
+                &[
+                    Field::MailboxOwnerUpn,
+                    Field::MailboxResolvedOwnerName,
+                    Field::MailboxGuid,
+                ],
                 &self.mailboxes,
                 scratch,
             )
@@ -261,7 +270,10 @@ impl Filter {
             return Some(Rule::FolderBind);
         }
         if (!self.operations.is_empty()
-            && !self.operations.iter().any(|o| op.eq_ignore_ascii_case(o.as_bytes())))
+            && !self
+                .operations
+                .iter()
+                .any(|o| op.eq_ignore_ascii_case(o.as_bytes())))
             || self
                 .exclude_operations
                 .iter()
@@ -335,7 +347,10 @@ mod tests {
 
     #[test]
     fn folder_bind_dropped_unless_asked() {
-        let r = rec(&[(Field::Operation, "folderbind"), (Field::LogonType, "Delegate")]);
+        let r = rec(&[
+            (Field::Operation, "folderbind"),
+            (Field::LogonType, "Delegate"),
+        ]);
         let mut s = Vec::new();
         let mut f = script_filter();
         assert_eq!(f.first_failing(&r, true, &mut s), Some(Rule::FolderBind));
@@ -347,7 +362,13 @@ mod tests {
     fn logon_types_by_name_or_number() {
         let f = script_filter();
         let mut s = Vec::new();
-        for (lt, keep) in [("Owner", true), ("2", true), ("4", false), ("SystemService", false), ("", false)] {
+        for (lt, keep) in [
+            ("Owner", true),
+            ("2", true),
+            ("4", false),
+            ("SystemService", false),
+            ("", false),
+        ] {
             let r = rec(&[(Field::Operation, "Move"), (Field::LogonType, lt)]);
             assert_eq!(f.first_failing(&r, true, &mut s).is_none(), keep, "{lt}");
         }

@@ -64,10 +64,17 @@ impl Counts {
             }
         }
         if self.duplicates > 0 {
-            rows.push(("- duplicates (same event in several exports)".into(), self.duplicates));
+            rows.push((
+                "- duplicates (same event in several exports)".into(),
+                self.duplicates,
+            ));
         }
         rows.push(("= rows written".into(), self.written()));
-        let width = rows.iter().map(|r| r.1.to_string().len()).max().unwrap_or(1);
+        let width = rows
+            .iter()
+            .map(|r| r.1.to_string().len())
+            .max()
+            .unwrap_or(1);
         rows.into_iter()
             .map(|(label, n)| format!("  {n:>width$}  {label}"))
             .collect()

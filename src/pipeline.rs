@@ -134,15 +134,47 @@ fn process_file(
     settings: &Settings,
     progress: &Progress,
 ) -> Result<(FileReport, Vec<KeptRow>)> {
-    let mut report = FileReport {
-        origin: origin.clone(),
-        size: 0,
-        status: FileStatus::Skipped(String::new()),
-        counts: Counts::default(),
-        malformed: DiagList::default(),
-        row_warnings: DiagList::default(),
-        warnings: Vec::new(),
-    };
+    match load(origin) {
+        Ok(bytes) => process_bytes(index, origin, &bytes, settings, progress),
+        Err(e) => Ok((
+            FileReport::new(origin, FileStatus::Rejected(format!("{e:#}"))),
+            Vec::new(),
+        )),
+    }
+}
+
+impl FileReport {
+    fn new(origin: &Origin, status: FileStatus) -> FileReport {
+        FileReport {
+            origin: origin.clone(),
+            size: 0,
+            status,
+            counts: Counts::default(),
+            malformed: DiagList::default(),
+            row_warnings: DiagList::default(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Reads one input's bytes. Public so that property tests can feed it arbitrary bytes.
+pub fn read_bytes(
+    origin: &Origin,
+    bytes: &[u8],
+    settings: &Settings,
+) -> Result<(FileReport, Vec<OwnedRecord>)> {
+    let (report, kept) = process_bytes(0, origin, bytes, settings, &Progress::hidden())?;
+    Ok((report, kept.into_iter().map(|k| k.record).collect()))
+}
+
+fn process_bytes(
+    index: usize,
+    origin: &Origin,
+    bytes: &[u8],
+    settings: &Settings,
+    progress: &Progress,
+) -> Result<(FileReport, Vec<KeptRow>)> {
+    let mut report = FileReport::new(origin, FileStatus::Skipped(String::new()));
     let named = !matches!(origin, Origin::Walked(_));
     let not_an_export = |report: &mut FileReport, why: String| {
         report.status = if named {
@@ -151,19 +183,13 @@ fn process_file(
             FileStatus::Skipped(why)
         };
     };
-    let bytes = match load(origin) {
-        Ok(b) => b,
-        Err(e) => {
-            report.status = FileStatus::Rejected(format!("{e:#}"));
-            return Ok((report, Vec::new()));
-        }
-    };
     report.size = bytes.len() as u64;
-    let decoded = decode(&bytes, settings.encoding);
+    let decoded = decode(bytes, settings.encoding);
     if decoded.replaced {
-        report
-            .warnings
-            .push(format!("invalid {} sequences replaced with U+FFFD", decoded.encoding));
+        report.warnings.push(format!(
+            "invalid {} sequences replaced with U+FFFD",
+            decoded.encoding
+        ));
     }
     let text = &*decoded.text;
     let scale = |n: usize| (n as u128 * bytes.len() as u128 / text.len().max(1) as u128) as u64;
@@ -230,12 +256,9 @@ fn process_file(
         file: u32::try_from(index).unwrap_or(u32::MAX),
         check_logon,
     };
-    let chunks = csv::scan(
-        text,
-        &layout,
-        || Collector::new(&ctx),
-        &|n| progress.advance(scale(n)),
-    );
+    let chunks = csv::scan(text, &layout, || Collector::new(&ctx), &|n| {
+        progress.advance(scale(n))
+    });
     progress.advance(scale(layout.body_start));
     let format = if layout.has(Field::CrossMailboxOp) || layout.has(Field::Subject) {
         "report CSV (AuditLogResults)"
@@ -314,7 +337,7 @@ impl<'c> Collector<'c> {
         }
     }
 
-    fn to_utc(&mut self, wall: crate::datetime::WallClock, line: u64) -> Option<Timestamp> {
+    fn wall_to_utc(&mut self, wall: crate::datetime::WallClock, line: u64) -> Option<Timestamp> {
         match self.ctx.settings.zone.to_utc(wall) {
             Ok((ts, fold)) => {
                 if fold {
@@ -331,14 +354,20 @@ impl<'c> Collector<'c> {
 
     /// Reads the LastAccessed field; `Err` is the reason the row is malformed.
     fn time_of(&mut self, raw: &[u8], line: u64) -> Result<TimeCell, String> {
-        let parsed = parse_time(raw)
-            .map_err(|e| format!("LastAccessed '{}': {e}", excerpt(raw)))?;
+        let parsed =
+            parse_time(raw).map_err(|e| format!("LastAccessed '{}': {e}", excerpt(raw)))?;
         let zone = self.ctx.settings.zone;
         match parsed {
             ParsedTime::Utc(ts) => Ok(TimeCell::Known(ts)),
-            ParsedTime::Local(wall) => self.to_utc(wall, line).map(TimeCell::Known).ok_or_else(|| {
-                format!("LastAccessed '{}': time does not exist in {zone} (DST gap)", excerpt(raw))
-            }),
+            ParsedTime::Local(wall) => self
+                .wall_to_utc(wall, line)
+                .map(TimeCell::Known)
+                .ok_or_else(|| {
+                    format!(
+                        "LastAccessed '{}': time does not exist in {zone} (DST gap)",
+                        excerpt(raw)
+                    )
+                }),
             ParsedTime::Culture { .. } => {
                 match parsed.evidence() {
                     Some(order) => {
@@ -353,7 +382,9 @@ impl<'c> Collector<'c> {
                     None => self.unproven += 1,
                 }
                 let read = |this: &mut Self, order: DateOrder| {
-                    parsed.wall_clock(order).and_then(|w| this.to_utc(w, line))
+                    parsed
+                        .wall_clock(order)
+                        .and_then(|w| this.wall_to_utc(w, line))
                 };
                 if let Some(order) = self.ctx.settings.date_order {
                     return read(self, order).map(TimeCell::Known).ok_or_else(|| {
@@ -429,8 +460,9 @@ impl Visitor for Collector<'_> {
         };
         let (record, lossy) = rec.to_owned_record(provisional, pos);
         if lossy {
-            self.warnings
-                .push(line, || "invalid UTF-8 replaced with U+FFFD (row kept)".into());
+            self.warnings.push(line, || {
+                "invalid UTF-8 replaced with U+FFFD (row kept)".into()
+            });
         }
         self.kept.push(PendingRow {
             record,
@@ -473,19 +505,19 @@ fn settle(
         report.row_warnings.extend(c.warnings);
         pending.extend(c.kept);
     }
-    let name = report.origin.display();
     let [mdy_proof, dmy_proof] = proof;
     let order = match (ctx.settings.date_order, &mdy_proof, &dmy_proof) {
         (Some(o), _, _) => Some((o, "--date-order")),
-        (None, Some(m), Some(d)) => bail!(
-            "{name}: dates are written both month-first (line {}: '{}') and day-first (line {}: '{}'); \
-             the export is inconsistent, so no order can be trusted. Re-run with --date-order mdy or \
-             --date-order dmy to choose one (dates invalid in that order are then reported as malformed)",
-            m.line,
-            m.text,
-            d.line,
-            d.text
-        ),
+        (None, Some(m), Some(d)) => {
+            report.status = FileStatus::Rejected(format!(
+                "dates are written both month-first (line {}: '{}') and day-first (line {}: '{}'), \
+                 so no order can be trusted and none of its {} rows are reported. Re-run this file \
+                 with --date-order mdy or --date-order dmy (dates invalid in that order are then \
+                 reported as malformed)",
+                m.line, m.text, d.line, d.text, counts.read
+            ));
+            return Ok(Vec::new());
+        }
         (None, Some(_), None) => Some((DateOrder::Mdy, "proved by the dates")),
         (None, None, Some(_)) => Some((DateOrder::Dmy, "proved by the dates")),
         (None, None, None) if unproven > 0 => {

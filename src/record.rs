@@ -294,7 +294,9 @@ impl OwnedRecord {
         if !own.is_empty() {
             return own;
         }
-        let source = self.get(Field::SourceItemSubjectsList).trim_start_matches(' ');
+        let source = self
+            .get(Field::SourceItemSubjectsList)
+            .trim_start_matches(' ');
         if !source.is_empty() {
             return source;
         }
@@ -334,8 +336,14 @@ mod tests {
 
     #[test]
     fn header_names_are_case_insensitive() {
-        assert_eq!(Field::from_header(b"LASTACCESSED"), Some(Field::LastAccessed));
-        assert_eq!(Field::from_header(b" clientipaddress "), Some(Field::ClientIpAddress));
+        assert_eq!(
+            Field::from_header(b"LASTACCESSED"),
+            Some(Field::LastAccessed)
+        );
+        assert_eq!(
+            Field::from_header(b" clientipaddress "),
+            Some(Field::ClientIpAddress)
+        );
         assert_eq!(Field::from_header(b"RunspaceId"), None);
     }
 
@@ -344,7 +352,10 @@ mod tests {
         let mut r = AuditRecord::default();
         r.set(Field::ItemSubject, RawField::new(b"item", Escape::None));
         assert_eq!(r.subject().bytes, b"item");
-        r.set(Field::SourceItemSubjectsList, RawField::new(b"  Good News, x", Escape::None));
+        r.set(
+            Field::SourceItemSubjectsList,
+            RawField::new(b"  Good News, x", Escape::None),
+        );
         assert_eq!(r.subject().bytes, b"Good News, x");
         let (owned, lossy) = r.to_owned_record(Timestamp(0), SourcePos { file: 0, line: 2 });
         assert!(!lossy);
@@ -356,7 +367,10 @@ mod tests {
     fn cross_mailbox_op_rule() {
         let mut r = AuditRecord::default();
         r.set(Field::Operation, RawField::new(b"SendAs", Escape::None));
-        r.set(Field::CrossMailboxOperation, RawField::new(b"False", Escape::None));
+        r.set(
+            Field::CrossMailboxOperation,
+            RawField::new(b"False", Escape::None),
+        );
         let (owned, _) = r.to_owned_record(Timestamp(0), SourcePos { file: 0, line: 2 });
         assert_eq!(owned.cross_mailbox_op(), "N/A");
         r.set(Field::Operation, RawField::new(b"HardDelete", Escape::None));

@@ -61,7 +61,9 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
     if window.start.is_some() || window.end.is_some() {
         let from = window.start.map_or("the beginning".into(), |t| t.to_iso());
         let to = window.end.map_or("the end".into(), |t| t.to_iso());
-        msg.note(&format!("Date window (UTC): from {from} up to (not including) {to}."));
+        msg.note(&format!(
+            "Date window (UTC): from {from} up to (not including) {to}."
+        ));
     }
     msg.note(&format!(
         "Searching mailbox audit logs in {} input{}...",
@@ -84,7 +86,11 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
         bail!(
             "--strict: {} malformed row{} (see above); no report written",
             outcome.totals.malformed,
-            if outcome.totals.malformed == 1 { "" } else { "s" }
+            if outcome.totals.malformed == 1 {
+                ""
+            } else {
+                "s"
+            }
         );
     }
     report_steps(&cfg, &outcome, &msg);
@@ -168,7 +174,11 @@ fn report_files(outcome: &Outcome, msg: &Messages) -> bool {
         }
         for d in &f.row_warnings.first {
             if printed_warn < PRINT_LIMIT {
-                msg.note(&format!("warning: {name}:{}: {}", d.line, sanitize(&d.message)));
+                msg.note(&format!(
+                    "warning: {name}:{}: {}",
+                    d.line,
+                    sanitize(&d.message)
+                ));
                 printed_warn += 1;
             }
         }
@@ -209,19 +219,32 @@ fn report_steps(cfg: &SearchConfig, outcome: &Outcome, msg: &Messages) {
     msg.note(&format!(
         "{} Total entries Found (in the date window, {logon}{})",
         t.left_after(Rule::Mailbox),
-        if filter.mailboxes.is_empty() { "" } else { ", selected mailboxes" }
+        if filter.mailboxes.is_empty() {
+            ""
+        } else {
+            ", selected mailboxes"
+        }
     ));
     if !filter.include_folder_bind {
         msg.note("Removing FolderBind operations.");
-        msg.note(&format!("Filtered to {} Entries", t.left_after(Rule::FolderBind)));
+        msg.note(&format!(
+            "Filtered to {} Entries",
+            t.left_after(Rule::FolderBind)
+        ));
     }
     if cfg.extra_filters {
         msg.note("Applying --operation / --exclude-operation / --user / --ip.");
-        msg.note(&format!("Filtered to {} Entries", t.left_after(Rule::ClientIp)));
+        msg.note(&format!(
+            "Filtered to {} Entries",
+            t.left_after(Rule::ClientIp)
+        ));
     }
     if let Some(s) = &cfg.subject {
         msg.note(&format!("Searching for Subject: {}", sanitize(s)));
-        msg.note(&format!("Filtered to {} Entries", t.left_after(Rule::Subject)));
+        msg.note(&format!(
+            "Filtered to {} Entries",
+            t.left_after(Rule::Subject)
+        ));
     }
     if t.duplicates > 0 {
         msg.note(&format!(

@@ -990,7 +990,6 @@ def write_readme(fixtures):
     lines.append("")
     lines.append("## Files")
     for fx in fixtures:
-        n, k, fb, nd, view = stats(fx)
         lines.append("")
         lines.append(f"### `{fx.name}`")
         lines.append(f"- Trap: {fx.trap}")

@@ -432,7 +432,12 @@ impl DedupKey for CsvKey<'_> {
 
 /// Reads every record of the body, in parallel chunks; returns one visitor per chunk,
 /// in input order. `done(n)` is called as each chunk of `n` bytes is finished.
-pub fn scan<V, F>(text: &[u8], layout: &Layout, make_visitor: F, done: &(dyn Fn(usize) + Sync)) -> Vec<V>
+pub fn scan<V, F>(
+    text: &[u8],
+    layout: &Layout,
+    make_visitor: F,
+    done: &(dyn Fn(usize) + Sync),
+) -> Vec<V>
 where
     V: Visitor + Send,
     F: Fn() -> V + Sync,
@@ -484,7 +489,10 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
         if spans.len() != expected {
             visitor.malformed(
                 record_line,
-                format!("expected {expected} fields as in the header, found {}", spans.len()),
+                format!(
+                    "expected {expected} fields as in the header, found {}",
+                    spans.len()
+                ),
             );
             continue;
         }
@@ -554,9 +562,15 @@ Create,4/13/2017 3:22:11 PM,plain";
         assert_eq!(all.rows[0].1[2], "He said \"hi\"");
         assert_eq!(all.rows[1].0, 3);
         assert_eq!(all.rows[1].1[2], "two\r\nlines, and \"more\"");
-        assert_eq!(all.bad, vec![(6, "expected 3 fields as in the header, found 4".into())]);
+        assert_eq!(
+            all.bad,
+            vec![(6, "expected 3 fields as in the header, found 4".into())]
+        );
         assert_eq!(all.rows[2].0, 7);
-        assert_eq!(all.rows[2].1, vec!["Create", "4/13/2017 3:22:11 PM", "plain"]);
+        assert_eq!(
+            all.rows[2].1,
+            vec!["Create", "4/13/2017 3:22:11 PM", "plain"]
+        );
     }
 
     #[test]

@@ -115,8 +115,7 @@ pub fn load(origin: &Origin) -> Result<Bytes> {
         Origin::Named(path) | Origin::Walked(path) => {
             let file = File::open(path)
                 .with_context(|| format!("'{}': cannot open for reading", path.display()))?;
-            map_or_read(file)
-                .with_context(|| format!("'{}': cannot read", path.display()))
+            map_or_read(file).with_context(|| format!("'{}': cannot read", path.display()))
         }
     }
 }

@@ -178,7 +178,8 @@ pub fn write_atomic(
                 path.display()
             )
         } else {
-            anyhow::Error::new(e.error).context(format!("'{}': cannot write report", path.display()))
+            anyhow::Error::new(e.error)
+                .context(format!("'{}': cannot write report", path.display()))
         }
     })
 }
@@ -187,6 +188,8 @@ pub fn write_atomic(
 pub fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-    write(&mut out).and_then(|()| out.flush()).context("<stdout>")?;
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .context("<stdout>")?;
     Ok(())
 }

@@ -1,0 +1,150 @@
+//! Test helpers: run the binary hermetically, compare with golden files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The repository root, where `testdata/` lives.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn testdata(rel: &str) -> PathBuf {
+    root().join("testdata").join(rel)
+}
+
+/// What one run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts the exit code, showing stderr when it differs.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "exit code; stderr:\n{}", self.stderr);
+        self
+    }
+
+    pub fn expect_stderr(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}; stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Runs `mbxaudit ARGS` in `dir` with a clean environment (TZ pinned to UTC).
+pub fn mbxaudit_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mbxaudit"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("TZ", "UTC")
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    let mut child = cmd.spawn().expect("run mbxaudit");
+    if let Some(bytes) = stdin {
+        use std::io::Write;
+        let mut pipe = child.stdin.take().expect("stdin");
+        pipe.write_all(bytes).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait for mbxaudit");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `mbxaudit ARGS` from the repository root.
+pub fn mbxaudit(args: &[&str]) -> Run {
+    mbxaudit_in(&root(), args, None)
+}
+
+/// Compares `actual` with `testdata/golden/NAME`. With `MBXAUDIT_BLESS=1` in the
+/// environment, writes the golden file instead (review the diff before committing).
+pub fn assert_golden(name: &str, actual: &[u8]) {
+    let path = testdata("golden").join(name);
+    if std::env::var_os("MBXAUDIT_BLESS").is_some() {
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with MBXAUDIT_BLESS=1 to create it",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let exp = String::from_utf8_lossy(&expected);
+        let act = String::from_utf8_lossy(actual);
+        let mut diff = String::new();
+        let (e, a): (Vec<_>, Vec<_>) = (exp.split('\n').collect(), act.split('\n').collect());
+        for i in 0..e.len().max(a.len()) {
+            let (x, y) = (e.get(i), a.get(i));
+            if x != y {
+                diff.push_str(&format!("line {}:\n- {:?}\n+ {:?}\n", i + 1, x, y));
+            }
+        }
+        panic!(
+            "{} differs from the output (MBXAUDIT_BLESS=1 rewrites it):\n{diff}",
+            path.display()
+        );
+    }
+}
+
+/// A fresh temporary directory.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// Runs a search writing to a file in a temp dir; returns the run and the report bytes.
+pub fn search_to_file(args: &[&str]) -> (Run, Option<Vec<u8>>) {
+    let dir = tempdir();
+    let out = dir.path().join("report.csv");
+    let out_s = out.to_str().expect("utf-8 path").to_string();
+    let mut full: Vec<String> = vec!["search".into(), "-o".into(), out_s];
+    full.extend(args.iter().map(|a| {
+        if a.starts_with("testdata/") {
+            root().join(a).to_string_lossy().into_owned()
+        } else {
+            a.to_string()
+        }
+    }));
+    let refs: Vec<&str> = full.iter().map(String::as_str).collect();
+    let run = mbxaudit_in(dir.path(), &refs, None);
+    let bytes = std::fs::read(&out).ok();
+    // Nothing but the report may be left behind (no temporary files).
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list temp dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .filter(|n| n != "report.csv")
+        .collect();
+    assert!(leftovers.is_empty(), "files left behind: {leftovers:?}");
+    (run, bytes)
+}
+
+/// The data rows of a CSV report (header dropped), parsed.
+pub fn report_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut r = csv::ReaderBuilder::new().from_reader(bytes);
+    r.records()
+        .map(|rec| {
+            rec.expect("report is valid CSV")
+                .iter()
+                .map(String::from)
+                .collect()
+        })
+        .collect()
+}

@@ -78,6 +78,13 @@ pub struct SearchArgs {
     #[arg(long, requires = "subject", help_heading = "Filters")]
     pub subject_exact: bool,
 
+    /// Unified Audit Log records to keep: mailbox (Exchange mailbox records; legacy
+    /// exports are all mailbox records), admin (also ExchangeAdmin cmdlets such as
+    /// New-InboxRule, Set-Mailbox, with their parameters in the Subject column), or all.
+    /// Records of other workloads are skipped and counted by workload.
+    #[arg(long, value_enum, value_name = "FAMILY", default_value_t, help_heading = "Filters")]
+    pub record_types: crate::filter::RecordTypes,
+
     /// Keep FolderBind events (dropped by default, as the script does).
     #[arg(long, help_heading = "Filters")]
     pub include_folder_bind: bool,
@@ -162,6 +169,11 @@ pub struct SearchArgs {
         help_heading = "Output"
     )]
     pub stdout: bool,
+
+    /// Write one row per message a record touched (MailItemsAccessed folder items, the
+    /// affected items of group records) instead of one per record.
+    #[arg(long, help_heading = "Output")]
+    pub expand_items: bool,
 
     /// Replace the output file if it exists.
     #[arg(long, help_heading = "Output")]

@@ -73,6 +73,7 @@ impl SearchConfig {
         });
 
         let filter = Filter {
+            record_types: args.record_types,
             window,
             include_folder_bind: args.include_folder_bind,
             logon_types: logon_types(&args.logon_types)?,
@@ -123,6 +124,7 @@ impl SearchConfig {
                 zone,
                 date_order: order,
                 encoding,
+                expand_items: args.expand_items,
             },
             target,
             time_format: args.time_format,

@@ -18,6 +18,8 @@ use crate::record::{AuditRecord, Field, RawField};
 /// mailbox first, then FolderBind removal, then our extra filters, then the subject.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
 pub enum Rule {
+    /// Unified Audit Log records of other families (`--record-types`).
+    RecordType,
     DateWindow,
     LogonType,
     Mailbox,
@@ -32,6 +34,7 @@ pub const RULE_COUNT: usize = Rule::Subject as usize + 1;
 
 impl Rule {
     pub const ALL: [Rule; RULE_COUNT] = [
+        Rule::RecordType,
         Rule::DateWindow,
         Rule::LogonType,
         Rule::Mailbox,
@@ -45,6 +48,7 @@ impl Rule {
     /// How the funnel names the records this rule dropped.
     pub fn describe(self) -> &'static str {
         match self {
+            Rule::RecordType => "other record types (--record-types)",
             Rule::DateWindow => "outside the date window",
             Rule::LogonType => "other logon types",
             Rule::Mailbox => "other mailboxes (--mailbox)",
@@ -53,6 +57,61 @@ impl Rule {
             Rule::User => "other users (--user)",
             Rule::ClientIp => "other client IPs (--ip)",
             Rule::Subject => "subject not matched (--subject)",
+        }
+    }
+}
+
+/// Which Unified Audit Log records `--record-types` keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum RecordTypes {
+    /// Exchange mailbox records (ExchangeItem, ExchangeItemGroup, ExchangeItemAggregated,
+    /// ExchangeAggregatedOperation) and every legacy mailbox audit record.
+    #[default]
+    Mailbox,
+    /// Mailbox records plus ExchangeAdmin cmdlet records (New-InboxRule, Set-Mailbox...).
+    Admin,
+    /// Every record, whatever its workload.
+    All,
+}
+
+/// The family of a record, from its `RecordType` (number or name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Mailbox,
+    Admin,
+    Other,
+}
+
+impl Family {
+    /// Records without a RecordType (legacy mailbox audit exports) are mailbox records.
+    pub fn of(record_type: &[u8]) -> Family {
+        let t = record_type.trim_ascii();
+        const MAILBOX: [&[u8]; 8] = [
+            b"2",
+            b"3",
+            b"50",
+            b"19",
+            b"ExchangeItem",
+            b"ExchangeItemGroup",
+            b"ExchangeItemAggregated",
+            b"ExchangeAggregatedOperation",
+        ];
+        if t.is_empty() || MAILBOX.iter().any(|m| m.eq_ignore_ascii_case(t)) {
+            Family::Mailbox
+        } else if t == b"1" || t.eq_ignore_ascii_case(b"ExchangeAdmin") {
+            Family::Admin
+        } else {
+            Family::Other
+        }
+    }
+}
+
+impl RecordTypes {
+    pub fn keeps(self, family: Family) -> bool {
+        match self {
+            RecordTypes::All => true,
+            RecordTypes::Admin => family != Family::Other,
+            RecordTypes::Mailbox => family == Family::Mailbox,
         }
     }
 }
@@ -217,6 +276,7 @@ pub fn logon_type_name(value: &[u8]) -> &[u8] {
 /// Every rule but the date window, compiled.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
+    pub record_types: RecordTypes,
     pub window: DateWindow,
     pub include_folder_bind: bool,
     /// Allowed logon type names; `None` keeps every logon type.
@@ -301,7 +361,12 @@ impl Filter {
             }
         }
         if let Some(subject) = &self.subject {
-            if !subject.is_match(rec.subject().unescaped_in(scratch)) {
+            let hit = subject.is_match(rec.subject().unescaped_in(scratch))
+                || rec
+                    .extra_subjects
+                    .iter()
+                    .any(|s| subject.is_match(s.unescaped_in(scratch)));
+            if !hit {
                 return Some(Rule::Subject);
             }
         }

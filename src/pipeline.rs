@@ -34,6 +34,8 @@ pub struct Settings {
     pub date_order: Option<DateOrder>,
     /// `--encoding`; `None` detects.
     pub encoding: Option<&'static Encoding>,
+    /// `--expand-items`: keep the messages each record touched, for one row per message.
+    pub expand_items: bool,
 }
 
 /// How an input was read (or why not).
@@ -458,7 +460,8 @@ impl Visitor for Collector<'_> {
             file: self.ctx.file,
             line,
         };
-        let (record, lossy) = rec.to_owned_record(provisional, pos);
+        let (record, lossy) =
+            rec.to_owned_record(provisional, pos, self.ctx.settings.expand_items);
         if lossy {
             self.warnings.push(line, || {
                 "invalid UTF-8 replaced with U+FFFD (row kept)".into()
@@ -475,6 +478,10 @@ impl Visitor for Collector<'_> {
         self.counts.read += 1;
         self.counts.malformed += 1;
         self.malformed.push(line, || reason);
+    }
+
+    fn warn(&mut self, line: u64, message: String) {
+        self.warnings.push(line, || message);
     }
 }
 

@@ -40,10 +40,22 @@ pub enum Field {
     /// The `CrossMailboxOp` column of a report mbxaudit (or the seed script) already wrote.
     CrossMailboxOp,
     Identity,
+    /// Unified Audit Log: the record type, as its number or its name (`2`, `ExchangeItem`).
+    RecordType,
+    /// Unified Audit Log: the service that wrote the record (`Exchange`, `AzureActiveDirectory`...).
+    Workload,
+    /// Unified Audit Log: the acting user's id (UPN), used when there is no display name.
+    UserId,
+    /// The message's Internet Message-ID (`Item.InternetMessageId`).
+    InternetMessageId,
+    /// MailItemsAccessed: `Bind` or `Sync` (from OperationProperties `MailAccessType`).
+    MailAccessType,
+    /// MailItemsAccessed: `True` when Exchange stopped logging for this mailbox (throttled).
+    IsThrottled,
 }
 
 /// Number of [`Field`] variants.
-pub const FIELD_COUNT: usize = Field::Identity as usize + 1;
+pub const FIELD_COUNT: usize = Field::IsThrottled as usize + 1;
 
 impl Field {
     /// Every field, in declaration order.
@@ -71,6 +83,12 @@ impl Field {
         Field::Subject,
         Field::CrossMailboxOp,
         Field::Identity,
+        Field::RecordType,
+        Field::Workload,
+        Field::UserId,
+        Field::InternetMessageId,
+        Field::MailAccessType,
+        Field::IsThrottled,
     ];
 
     /// The column name used by `Search-MailboxAuditLog | Export-Csv` (and by our reports).
@@ -99,6 +117,12 @@ impl Field {
             Field::Subject => "Subject",
             Field::CrossMailboxOp => "CrossMailboxOp",
             Field::Identity => "Identity",
+            Field::RecordType => "RecordType",
+            Field::Workload => "Workload",
+            Field::UserId => "UserId",
+            Field::InternetMessageId => "InternetMessageId",
+            Field::MailAccessType => "MailAccessType",
+            Field::IsThrottled => "IsThrottled",
         }
     }
 
@@ -119,6 +143,8 @@ pub enum Escape {
     None,
     /// A quoted CSV field: every `""` stands for one `"`.
     CsvQuotes,
+    /// The inside of a JSON string (without its quotes): backslash escapes to resolve.
+    Json,
 }
 
 /// One field value as it lies in the input, not yet unescaped or checked for UTF-8.
@@ -151,6 +177,11 @@ impl<'a> RawField<'a> {
                 unescape_csv_into(self.bytes, &mut out);
                 Cow::Owned(out)
             }
+            Escape::Json => {
+                let mut out = Vec::with_capacity(self.bytes.len());
+                unescape_json_into(self.bytes, &mut out);
+                Cow::Owned(out)
+            }
         }
     }
 
@@ -166,7 +197,23 @@ impl<'a> RawField<'a> {
                 unescape_csv_into(self.bytes, scratch);
                 scratch
             }
+            Escape::Json => {
+                scratch.clear();
+                unescape_json_into(self.bytes, scratch);
+                scratch
+            }
         }
+    }
+
+    /// A field from the raw text of a JSON string's inside (no quotes): borrowed as is,
+    /// marked for unescaping only when it holds a backslash.
+    pub fn json(inside: &'a [u8]) -> Self {
+        let escape = if memchr::memchr(b'\\', inside).is_some() {
+            Escape::Json
+        } else {
+            Escape::None
+        };
+        RawField::new(inside, escape)
     }
 
     /// Compares with `other`, ignoring ASCII case. Escaped quotes never occur in the
@@ -186,6 +233,83 @@ fn unescape_csv_into(bytes: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(rest);
 }
 
+/// Resolves JSON string escapes (`\n`, `\"`, `\u00e9`, surrogate pairs). Invalid escapes
+/// and lone surrogates become U+FFFD; never panics.
+pub fn unescape_json_into(bytes: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'\\', &bytes[i..]) {
+        out.extend_from_slice(&bytes[i..i + k]);
+        i += k + 1;
+        let Some(&e) = bytes.get(i) else {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+            return;
+        };
+        i += 1;
+        let simple = match e {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'/' => Some(b'/'),
+            b'b' => Some(0x08),
+            b'f' => Some(0x0C),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            _ => None,
+        };
+        if let Some(b) = simple {
+            out.push(b);
+            continue;
+        }
+        if e != b'u' {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+            continue;
+        }
+        let hex = |at: usize| -> Option<u32> {
+            let h = bytes.get(at..at + 4)?;
+            u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+        };
+        let Some(first) = hex(i) else {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+            continue;
+        };
+        i += 4;
+        let code = if (0xD800..0xDC00).contains(&first)
+            && bytes.get(i..i + 2) == Some(b"\\u".as_slice())
+        {
+            match hex(i + 2) {
+                Some(second) if (0xDC00..0xE000).contains(&second) => {
+                    i += 6;
+                    0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+                }
+                _ => 0xFFFD,
+            }
+        } else {
+            first
+        };
+        let c = char::from_u32(code).unwrap_or('\u{FFFD}');
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
+    out.extend_from_slice(&bytes[i..]);
+}
+
+/// One message a record touched (MailItemsAccessed folder items, group records' affected
+/// items), for `--expand-items` and for matching `--subject` against every item.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ItemView<'a> {
+    pub folder: RawField<'a>,
+    pub internet_message_id: RawField<'a>,
+    pub subject: RawField<'a>,
+}
+
+/// An owned [`ItemView`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Item {
+    pub folder: Box<str>,
+    pub internet_message_id: Box<str>,
+    pub subject: Box<str>,
+}
+
 /// Where a record came from: the index of its input file and its first physical line.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct SourcePos {
@@ -197,12 +321,22 @@ pub struct SourcePos {
 #[derive(Clone, Debug)]
 pub struct AuditRecord<'a> {
     fields: [RawField<'a>; FIELD_COUNT],
+    /// True when a `LastAccessed` without offset is UTC (Unified Audit Log `CreationTime`),
+    /// not the exporting machine's local time.
+    pub time_is_utc: bool,
+    /// Subjects of further items (`--subject` matches any of them, or [`Self::subject`]).
+    pub extra_subjects: &'a [RawField<'a>],
+    /// The messages the record touched, for `--expand-items`.
+    pub items: &'a [ItemView<'a>],
 }
 
 impl Default for AuditRecord<'_> {
     fn default() -> Self {
         AuditRecord {
             fields: [RawField::EMPTY; FIELD_COUNT],
+            time_is_utc: false,
+            extra_subjects: &[],
+            items: &[],
         }
     }
 }
@@ -234,9 +368,15 @@ impl<'a> AuditRecord<'a> {
         self.get(Field::ItemSubject)
     }
 
-    /// Copies the record out of the input, replacing invalid UTF-8 with U+FFFD.
-    /// Returns the owned record and whether any replacement was made.
-    pub fn to_owned_record(&self, time: Timestamp, pos: SourcePos) -> (OwnedRecord, bool) {
+    /// Copies the record out of the input, replacing invalid UTF-8 with U+FFFD; the items
+    /// are copied only `with_items`. Returns the owned record and whether any replacement
+    /// was made.
+    pub fn to_owned_record(
+        &self,
+        time: Timestamp,
+        pos: SourcePos,
+        with_items: bool,
+    ) -> (OwnedRecord, bool) {
         let total: usize = self.fields.iter().map(|f| f.bytes.len()).sum();
         let mut text = String::with_capacity(total);
         let mut ends = [0u32; FIELD_COUNT];
@@ -253,12 +393,35 @@ impl<'a> AuditRecord<'a> {
             }
             ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
         }
+        let mut own = |f: &RawField<'_>| -> Box<str> {
+            let bytes = f.unescaped();
+            match String::from_utf8(bytes.into_owned()) {
+                Ok(s) => s.into_boxed_str(),
+                Err(e) => {
+                    lossy = true;
+                    String::from_utf8_lossy(e.as_bytes()).into()
+                }
+            }
+        };
+        let items = if with_items {
+            self.items
+                .iter()
+                .map(|i| Item {
+                    folder: own(&i.folder),
+                    internet_message_id: own(&i.internet_message_id),
+                    subject: own(&i.subject),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         (
             OwnedRecord {
                 text: text.into_boxed_str(),
                 ends,
                 time,
                 pos,
+                items,
             },
             lossy,
         )
@@ -278,6 +441,8 @@ pub struct OwnedRecord {
     /// The event time in UTC.
     pub time: Timestamp,
     pub pos: SourcePos,
+    /// The messages touched, when `--expand-items` asked for them.
+    pub items: Vec<Item>,
 }
 
 impl OwnedRecord {
@@ -335,6 +500,20 @@ mod tests {
     }
 
     #[test]
+    fn unescapes_json() {
+        let f = RawField::json(br#"a\"b\\c\n\u00e9\ud83d\ude00\ud800x\q"#);
+        assert_eq!(f.escape, Escape::Json);
+        assert_eq!(
+            String::from_utf8(f.unescaped().into_owned()).unwrap(),
+            "a\"b\\c\n\u{e9}\u{1F600}\u{FFFD}x\u{FFFD}"
+        );
+        assert_eq!(RawField::json(b"plain").escape, Escape::None);
+        let mut out = Vec::new();
+        unescape_json_into(b"\\u12", &mut out);
+        assert_eq!(out, "\u{FFFD}".as_bytes());
+    }
+
+    #[test]
     fn header_names_are_case_insensitive() {
         assert_eq!(
             Field::from_header(b"LASTACCESSED"),
@@ -357,7 +536,7 @@ mod tests {
             RawField::new(b"  Good News, x", Escape::None),
         );
         assert_eq!(r.subject().bytes, b"Good News, x");
-        let (owned, lossy) = r.to_owned_record(Timestamp(0), SourcePos { file: 0, line: 2 });
+        let (owned, lossy) = r.to_owned_record(Timestamp(0), SourcePos { file: 0, line: 2 }, false);
         assert!(!lossy);
         assert_eq!(owned.subject(), "Good News, x");
         assert_eq!(owned.get(Field::ItemSubject), "item");
@@ -371,10 +550,10 @@ mod tests {
             Field::CrossMailboxOperation,
             RawField::new(b"False", Escape::None),
         );
-        let (owned, _) = r.to_owned_record(Timestamp(0), SourcePos { file: 0, line: 2 });
+        let (owned, _) = r.to_owned_record(Timestamp(0), SourcePos { file: 0, line: 2 }, false);
         assert_eq!(owned.cross_mailbox_op(), "N/A");
         r.set(Field::Operation, RawField::new(b"HardDelete", Escape::None));
-        let (owned, _) = r.to_owned_record(Timestamp(0), SourcePos { file: 0, line: 2 });
+        let (owned, _) = r.to_owned_record(Timestamp(0), SourcePos { file: 0, line: 2 }, false);
         assert_eq!(owned.cross_mailbox_op(), "False");
     }
 
@@ -382,7 +561,7 @@ mod tests {
     fn invalid_utf8_is_replaced_and_flagged() {
         let mut r = AuditRecord::default();
         r.set(Field::ItemSubject, RawField::new(b"a\xffb", Escape::None));
-        let (owned, lossy) = r.to_owned_record(Timestamp(0), SourcePos { file: 0, line: 2 });
+        let (owned, lossy) = r.to_owned_record(Timestamp(0), SourcePos { file: 0, line: 2 }, false);
         assert!(lossy);
         assert_eq!(owned.get(Field::ItemSubject), "a\u{FFFD}b");
     }

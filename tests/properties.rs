@@ -15,6 +15,7 @@ fn settings() -> Settings {
         zone: Zone::Fixed(0),
         date_order: None,
         encoding: None,
+        expand_items: true,
     }
 }
 

@@ -1,6 +1,8 @@
 //! The one integration-test binary (as ripgrep does): drives the real `mbxaudit` binary
 //! over the fixtures in `testdata/` and checks its outputs exactly.
 
+mod json_formats;
 mod properties;
 mod search;
+mod ual_formats;
 mod util;

@@ -24,6 +24,9 @@ pub trait Visitor {
     fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn DedupKey, line: u64);
     /// A record that could not be read; `reason` says why.
     fn malformed(&mut self, line: u64, reason: String);
+    /// A record that was read, with a problem worth telling (e.g. a cut AuditData cell);
+    /// called before [`Visitor::record`] for the same record.
+    fn warn(&mut self, line: u64, message: String);
 }
 
 /// Computes, on demand, the de-duplication key of the record being visited.
@@ -534,6 +537,7 @@ mod tests {
         fn malformed(&mut self, line: u64, reason: String) {
             self.bad.push((line, reason));
         }
+        fn warn(&mut self, _line: u64, _message: String) {}
     }
 
     fn read_all(text: &[u8], target: usize) -> Collect {

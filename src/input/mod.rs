@@ -8,6 +8,8 @@
 pub mod csv;
 pub mod decode;
 pub mod detect;
+pub mod json;
+pub mod ual;
 
 use std::fs::File;
 use std::io::Read;

@@ -1,0 +1,1 @@
+//! JSON exports end to end (PowerShell ConvertTo-Json, UAL JSON / JSON Lines).

@@ -1,0 +1,1 @@
+//! Unified Audit Log exports end to end (CSV with AuditData, JSON).

@@ -2,10 +2,12 @@
 //! The numbers always add up; the run prints them so a responder can check nothing
 //! was lost silently.
 
+use std::collections::BTreeMap;
+
 use crate::filter::{Rule, RULE_COUNT};
 
 /// Row counts for one input, or summed over all.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Data records read (blank lines are not records).
     pub read: u64,
@@ -17,6 +19,9 @@ pub struct Counts {
     pub matched: u64,
     /// Matched records that repeat one already kept (the same event in another export).
     pub duplicates: u64,
+    /// Of the records dropped by [`Rule::RecordType`], how many per workload (or record
+    /// type, when the record names no workload).
+    pub skipped_workloads: BTreeMap<String, u64>,
 }
 
 impl Counts {
@@ -28,6 +33,9 @@ impl Counts {
         }
         self.matched += other.matched;
         self.duplicates += other.duplicates;
+        for (k, v) in &other.skipped_workloads {
+            *self.skipped_workloads.entry(k.clone()).or_default() += v;
+        }
     }
 
     pub fn dropped_by(&self, rule: Rule) -> u64 {
@@ -61,6 +69,11 @@ impl Counts {
             let n = self.dropped_by(rule);
             if n > 0 {
                 rows.push((format!("- {}", rule.describe()), n));
+                if rule == Rule::RecordType {
+                    for (workload, n) in &self.skipped_workloads {
+                        rows.push((format!("    of which {workload}"), *n));
+                    }
+                }
             }
         }
         if self.duplicates > 0 {

@@ -17,11 +17,12 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::datetime::{parse_time, DateOrder, ParsedTime, Timestamp, Zone};
 use crate::diag::{excerpt, DiagList};
-use crate::filter::{Filter, Rule, RULE_COUNT};
+use crate::filter::{Family, Filter, Rule, RULE_COUNT};
 use crate::funnel::Counts;
 use crate::input::csv::{self, DedupKey, HeaderError, Kind, Layout, Visitor};
 use crate::input::decode::decode;
 use crate::input::detect::{detect, Detected};
+use crate::input::json;
 use crate::input::{load, Origin};
 use crate::progress::Progress;
 use crate::record::{AuditRecord, Field, OwnedRecord, SourcePos};
@@ -65,6 +66,8 @@ pub struct FileReport {
     pub row_warnings: DiagList,
     /// File-level warnings, already worded.
     pub warnings: Vec<String>,
+    /// Kept MailItemsAccessed records by MailAccessType: `[Bind, Sync]`.
+    pub mail_access: [u64; 2],
 }
 
 /// A kept row and its de-duplication key.
@@ -155,6 +158,7 @@ impl FileReport {
             malformed: DiagList::default(),
             row_warnings: DiagList::default(),
             warnings: Vec::new(),
+            mail_access: [0; 2],
         }
     }
 }
@@ -213,12 +217,17 @@ fn process_bytes(
             return Ok((report, Vec::new()));
         }
         Detected::Json => {
-            not_an_export(
-                &mut report,
-                "JSON exports are not supported yet; export with Export-Csv".into(),
-            );
-            progress.advance(report.size);
-            return Ok((report, Vec::new()));
+            let ctx = FileContext {
+                settings,
+                file: u32::try_from(index).unwrap_or(u32::MAX),
+                check_logon: true,
+            };
+            let chunks = json::scan(text, || Collector::new(&ctx), &|n| {
+                progress.advance(scale(n))
+            });
+            let kept = settle(&ctx, chunks, &mut report)?;
+            finish_status(&mut report, "JSON".into(), decoded.encoding);
+            return Ok((report, kept));
         }
         Detected::Csv {
             header_start,
@@ -239,15 +248,8 @@ fn process_bytes(
             return Ok((report, Vec::new()));
         }
     };
-    if layout.kind == Kind::UnifiedAuditLog {
-        not_an_export(
-            &mut report,
-            "Unified Audit Log CSV exports are not supported yet".into(),
-        );
-        progress.advance(report.size);
-        return Ok((report, Vec::new()));
-    }
-    let check_logon = layout.has(Field::LogonType);
+    let ual = layout.kind == Kind::UnifiedAuditLog;
+    let check_logon = ual || layout.has(Field::LogonType);
     if !check_logon && settings.filter.logon_types.is_some() {
         report
             .warnings
@@ -262,7 +264,9 @@ fn process_bytes(
         progress.advance(scale(n))
     });
     progress.advance(scale(layout.body_start));
-    let format = if layout.has(Field::CrossMailboxOp) || layout.has(Field::Subject) {
+    let format = if ual {
+        "Unified Audit Log CSV"
+    } else if layout.has(Field::CrossMailboxOp) || layout.has(Field::Subject) {
         "report CSV (AuditLogResults)"
     } else {
         "Search-MailboxAuditLog CSV"
@@ -273,13 +277,32 @@ fn process_bytes(
         _ => "",
     };
     let kept = settle(&ctx, chunks, &mut report)?;
-    if let FileStatus::Read { format: f, .. } = &mut report.status {
-        *f = format!("{format}{delimiter}");
-    }
-    if let FileStatus::Read { encoding, .. } = &mut report.status {
-        *encoding = decoded.encoding;
-    }
+    finish_status(
+        &mut report,
+        format!("{format}{delimiter}"),
+        decoded.encoding,
+    );
     Ok((report, kept))
+}
+
+/// Fills in how a read file was read, and flags a row count that is a cmdlet's cap.
+fn finish_status(report: &mut FileReport, format_name: String, encoding_name: String) {
+    if let FileStatus::Read {
+        format, encoding, ..
+    } = &mut report.status
+    {
+        *format = format_name;
+        *encoding = encoding_name;
+    }
+    let n = report.counts.read;
+    if [5_000, 50_000, 250_000].contains(&n) {
+        report.warnings.push(format!(
+            "holds exactly {n} records, a result cap of the export cmdlets \
+             (Search-UnifiedAuditLog pages of 5,000 and 50,000 a session; Search-MailboxAuditLog \
+             -ResultSize 50,000 in the seed script, 250,000 at most): the export was probably \
+             cut. Export again in smaller date windows"
+        ));
+    }
 }
 
 struct FileContext<'s> {
@@ -321,6 +344,8 @@ struct Collector<'c> {
     unproven: u64,
     malformed: DiagList,
     warnings: DiagList,
+    /// Kept MailItemsAccessed records: `[Bind, Sync]`.
+    mail_access: [u64; 2],
     scratch: Vec<u8>,
 }
 
@@ -335,15 +360,20 @@ impl<'c> Collector<'c> {
             unproven: 0,
             malformed: DiagList::default(),
             warnings: DiagList::default(),
+            mail_access: [0; 2],
             scratch: Vec::new(),
         }
     }
 
-    fn wall_to_utc(&mut self, wall: crate::datetime::WallClock, line: u64) -> Option<Timestamp> {
-        match self.ctx.settings.zone.to_utc(wall) {
+    fn wall_to_utc(
+        &mut self,
+        wall: crate::datetime::WallClock,
+        zone: Zone,
+        line: u64,
+    ) -> Option<Timestamp> {
+        match zone.to_utc(wall) {
             Ok((ts, fold)) => {
                 if fold {
-                    let zone = self.ctx.settings.zone;
                     self.warnings.push(line, || {
                         format!("local time occurs twice in {zone} (DST change); read as the earlier instant")
                     });
@@ -355,14 +385,13 @@ impl<'c> Collector<'c> {
     }
 
     /// Reads the LastAccessed field; `Err` is the reason the row is malformed.
-    fn time_of(&mut self, raw: &[u8], line: u64) -> Result<TimeCell, String> {
+    fn time_of(&mut self, raw: &[u8], zone: Zone, line: u64) -> Result<TimeCell, String> {
         let parsed =
             parse_time(raw).map_err(|e| format!("LastAccessed '{}': {e}", excerpt(raw)))?;
-        let zone = self.ctx.settings.zone;
         match parsed {
             ParsedTime::Utc(ts) => Ok(TimeCell::Known(ts)),
             ParsedTime::Local(wall) => self
-                .wall_to_utc(wall, line)
+                .wall_to_utc(wall, zone, line)
                 .map(TimeCell::Known)
                 .ok_or_else(|| {
                     format!(
@@ -386,7 +415,7 @@ impl<'c> Collector<'c> {
                 let read = |this: &mut Self, order: DateOrder| {
                     parsed
                         .wall_clock(order)
-                        .and_then(|w| this.wall_to_utc(w, line))
+                        .and_then(|w| this.wall_to_utc(w, zone, line))
                 };
                 if let Some(order) = self.ctx.settings.date_order {
                     return read(self, order).map(TimeCell::Known).ok_or_else(|| {
@@ -420,7 +449,44 @@ fn order_name(order: DateOrder) -> &'static str {
 impl Visitor for Collector<'_> {
     fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn DedupKey, line: u64) {
         self.counts.read += 1;
-        let time = match self.time_of(rec.get(Field::LastAccessed).bytes, line) {
+        let settings = self.ctx.settings;
+        let family = Family::of(rec.get(Field::RecordType).bytes);
+        if !settings.filter.record_types.keeps(family) {
+            self.counts.dropped[Rule::RecordType as usize] += 1;
+            let workload = rec.get(Field::Workload);
+            let name = if workload.is_empty() {
+                rec.get(Field::RecordType)
+            } else {
+                workload
+            };
+            let name = String::from_utf8_lossy(&name.unescaped())
+                .trim()
+                .to_string();
+            let name = if name.is_empty() {
+                "unknown".into()
+            } else {
+                name
+            };
+            *self.counts.skipped_workloads.entry(name).or_default() += 1;
+            return;
+        }
+        if rec.get(Field::IsThrottled).eq_ignore_ascii_case(b"True") {
+            let mailbox = excerpt(&rec.get(Field::MailboxOwnerUpn).unescaped());
+            let at = excerpt(rec.get(Field::LastAccessed).bytes);
+            self.warnings.push(line, || {
+                format!(
+                    "MailItemsAccessed logging was throttled for mailbox {mailbox} at {at} \
+                     (IsThrottled): Exchange stops recording after 1,000 events in 24 hours, so \
+                     the absence of later records proves nothing"
+                )
+            });
+        }
+        let zone = if rec.time_is_utc {
+            Zone::Fixed(0)
+        } else {
+            settings.zone
+        };
+        let time = match self.time_of(rec.get(Field::LastAccessed).bytes, zone, line) {
             Ok(t) => t,
             Err(why) => {
                 self.malformed(line, why);
@@ -428,7 +494,7 @@ impl Visitor for Collector<'_> {
                 return;
             }
         };
-        let filter = &self.ctx.settings.filter;
+        let filter = &settings.filter;
         let window = filter.window;
         // None: in the window under one order only.
         let in_window = match time {
@@ -442,7 +508,8 @@ impl Visitor for Collector<'_> {
             self.counts.dropped[Rule::DateWindow as usize] += 1;
             return;
         }
-        if let Some(rule) = filter.first_failing(rec, self.ctx.check_logon, &mut self.scratch) {
+        let check_logon = self.ctx.check_logon && family == Family::Mailbox;
+        if let Some(rule) = filter.first_failing(rec, check_logon, &mut self.scratch) {
             match (in_window, time) {
                 (None, TimeCell::Undecided { mdy, .. }) => {
                     let only = usize::from(!window.contains(mdy));
@@ -452,6 +519,17 @@ impl Visitor for Collector<'_> {
             }
             return;
         }
+        if rec
+            .get(Field::Operation)
+            .eq_ignore_ascii_case(b"MailItemsAccessed")
+        {
+            let access = rec.get(Field::MailAccessType);
+            if access.eq_ignore_ascii_case(b"Bind") {
+                self.mail_access[0] += 1;
+            } else if access.eq_ignore_ascii_case(b"Sync") {
+                self.mail_access[1] += 1;
+            }
+        }
         let provisional = match time {
             TimeCell::Known(t) => t,
             TimeCell::Undecided { mdy, .. } => mdy,
@@ -460,8 +538,7 @@ impl Visitor for Collector<'_> {
             file: self.ctx.file,
             line,
         };
-        let (record, lossy) =
-            rec.to_owned_record(provisional, pos, self.ctx.settings.expand_items);
+        let (record, lossy) = rec.to_owned_record(provisional, pos, self.ctx.settings.expand_items);
         if lossy {
             self.warnings.push(line, || {
                 "invalid UTF-8 replaced with U+FFFD (row kept)".into()
@@ -508,6 +585,8 @@ fn settle(
             }
         }
         unproven += c.unproven;
+        report.mail_access[0] += c.mail_access[0];
+        report.mail_access[1] += c.mail_access[1];
         report.malformed.extend(c.malformed);
         report.row_warnings.extend(c.warnings);
         pending.extend(c.kept);

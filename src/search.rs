@@ -253,4 +253,19 @@ fn report_steps(cfg: &SearchConfig, outcome: &Outcome, msg: &Messages) {
         ));
     }
     msg.note(&format!("{} entries in the report.", t.written()));
+    let expanded: usize = outcome.rows.iter().map(|r| r.items.len().max(1)).sum();
+    if cfg.settings.expand_items && expanded as u64 != t.written() {
+        msg.note(&format!(
+            "{expanded} report rows: one per message (--expand-items)."
+        ));
+    }
+    let [bind, sync] = outcome.files.iter().fold([0, 0], |a, f| {
+        [a[0] + f.mail_access[0], a[1] + f.mail_access[1]]
+    });
+    if bind + sync > 0 {
+        msg.note(&format!(
+            "MailItemsAccessed in the report: {bind} Bind (messages opened), {sync} Sync \
+             (folders synchronised: every message in them may have been downloaded)."
+        ));
+    }
 }

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{Column, TimeFormat};
-use crate::record::OwnedRecord;
+use crate::record::{Item, OwnedRecord};
 
 /// Options of the CSV writer.
 #[derive(Clone, Copy, Debug)]
@@ -30,18 +30,27 @@ pub fn write(out: &mut dyn Write, rows: &[OwnedRecord], opts: CsvOptions<'_>) ->
     line.push_str("\r\n");
     out.write_all(line.as_bytes())?;
     let mut cell = String::with_capacity(256);
-    for row in rows {
+    let mut write_row = |row: &OwnedRecord, item: Option<&Item>| {
         line.clear();
         for (i, c) in opts.columns.iter().enumerate() {
             if i > 0 {
                 line.push(',');
             }
             cell.clear();
-            c.write_value(row, opts.time, &mut cell);
+            c.write_value(row, item, opts.time, &mut cell);
             push_quoted(&mut line, &cell);
         }
         line.push_str("\r\n");
-        out.write_all(line.as_bytes())?;
+        out.write_all(line.as_bytes())
+    };
+    for row in rows {
+        if row.items.is_empty() {
+            write_row(row, None)?;
+        } else {
+            for item in &row.items {
+                write_row(row, Some(item))?;
+            }
+        }
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::filter::logon_type_name;
-use crate::record::{Field, OwnedRecord};
+use crate::record::{Field, Item, OwnedRecord};
 
 /// One report column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,8 +93,26 @@ impl Column {
         })
     }
 
-    /// Appends this column's value for `row` to `out`.
-    pub fn write_value(self, row: &OwnedRecord, time: TimeFormat, out: &mut String) {
+    /// Appends this column's value for `row` to `out`. With `item` (one message of an
+    /// expanded record), Subject and FolderPathName are the item's; an item without a
+    /// subject (MailItemsAccessed often logs none) shows its Internet Message-ID.
+    pub fn write_value(
+        self,
+        row: &OwnedRecord,
+        item: Option<&Item>,
+        time: TimeFormat,
+        out: &mut String,
+    ) {
+        if let Some(item) = item {
+            match self {
+                Column::Subject if !item.subject.is_empty() => return out.push_str(&item.subject),
+                Column::Subject => return out.push_str(&item.internet_message_id),
+                Column::FolderPathName if !item.folder.is_empty() => {
+                    return out.push_str(&item.folder)
+                }
+                _ => {}
+            }
+        }
         match self {
             Column::Subject => out.push_str(row.subject()),
             Column::CrossMailboxOp => out.push_str(row.cross_mailbox_op()),

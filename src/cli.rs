@@ -82,7 +82,13 @@ pub struct SearchArgs {
     /// exports are all mailbox records), admin (also ExchangeAdmin cmdlets such as
     /// New-InboxRule, Set-Mailbox, with their parameters in the Subject column), or all.
     /// Records of other workloads are skipped and counted by workload.
-    #[arg(long, value_enum, value_name = "FAMILY", default_value_t, help_heading = "Filters")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FAMILY",
+        default_value_t,
+        help_heading = "Filters"
+    )]
     pub record_types: crate::filter::RecordTypes,
 
     /// Keep FolderBind events (dropped by default, as the script does).

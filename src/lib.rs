@@ -34,13 +34,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Search(args) => {
             let cfg = config::SearchConfig::from_args(args)?;
+            let mut pool = rayon::ThreadPoolBuilder::new();
             if let Some(n) = cfg.threads {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build_global()
-                    .map_err(|e| anyhow::anyhow!("cannot start {n} threads: {e}"))?;
+                pool = pool.num_threads(n);
             }
-            let status = search::run(cfg)?;
+            let pool = pool
+                .build()
+                .map_err(|e| anyhow::anyhow!("cannot start worker threads: {e}"))?;
+            let status = pool.install(|| search::run(cfg))?;
             Ok(ExitCode::from(match status {
                 search::Status::Clean => EXIT_OK,
                 search::Status::Incomplete => EXIT_INCOMPLETE,

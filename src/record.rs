@@ -510,7 +510,11 @@ mod tests {
         assert_eq!(RawField::json(b"plain").escape, Escape::None);
         let mut out = Vec::new();
         unescape_json_into(b"\\u12", &mut out);
-        assert_eq!(out, "\u{FFFD}12".as_bytes(), "only the broken escape is replaced");
+        assert_eq!(
+            out,
+            "\u{FFFD}12".as_bytes(),
+            "only the broken escape is replaced"
+        );
     }
 
     #[test]

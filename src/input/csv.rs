@@ -1,4 +1,6 @@
-//! CSV exports: `Search-MailboxAuditLog | Export-Csv` and the seed script's own reports.
+//! CSV exports: `Search-MailboxAuditLog | Export-Csv` and the seed script's own reports;
+//! also Unified Audit Log CSV exports, whose rows hand their `AuditData` cell to
+//! [`super::ual`].
 //!
 //! The reader works on the whole decoded text at once, without copying it:
 //!
@@ -16,6 +18,7 @@ use memchr::{memchr, memchr2};
 use rayon::prelude::*;
 use xxhash_rust::xxh3::Xxh3;
 
+use super::ual::{self, CsvColumns, UalError};
 use crate::record::{AuditRecord, Escape, Field, RawField, FIELD_COUNT};
 
 /// Receives the records of one chunk, in order.
@@ -104,6 +107,8 @@ pub struct Layout {
     identity_column: Option<usize>,
     /// Columns that make the dedup key, sorted by lower-cased name, with that name.
     key_columns: Vec<(usize, Vec<u8>)>,
+    /// Unified Audit Log exports: the columns read from the CSV itself.
+    ual: UalColumns,
     /// Byte offset of the first data record.
     pub body_start: usize,
     /// Physical line number (1-based) of the first data record.
@@ -158,12 +163,22 @@ impl Layout {
             Kind::MailboxAudit
         };
 
-        let identity_column = field_column[Field::Identity as usize].map(|c| c as usize);
+        let ual = UalColumns::find(&columns);
+        let identity_column = match kind {
+            // A UAL record's Id is not unique (formats.md §C): rows without a readable
+            // AuditData are keyed by all their columns.
+            Kind::UnifiedAuditLog => None,
+            Kind::MailboxAudit => field_column[Field::Identity as usize].map(|c| c as usize),
+        };
         let mut key_columns: Vec<(usize, Vec<u8>)> = columns
             .iter()
             .enumerate()
             .map(|(i, n)| (i, n.trim().to_ascii_lowercase().into_bytes()))
             .filter(|(_, n)| !KEY_IGNORED.iter().any(|k| k.as_bytes() == n.as_slice()))
+            .filter(|(_, n)| {
+                kind != Kind::UnifiedAuditLog
+                    || !UAL_KEY_IGNORED.iter().any(|k| k.as_bytes() == n.as_slice())
+            })
             .collect();
         key_columns.sort_by(|a, b| a.1.cmp(&b.1));
 
@@ -174,6 +189,7 @@ impl Layout {
             field_column,
             identity_column,
             key_columns,
+            ual,
             body_start: start + next,
             body_line: line + newlines,
         })
@@ -182,6 +198,56 @@ impl Layout {
     /// True when the header has a column for `field`.
     pub fn has(&self, field: Field) -> bool {
         self.field_column[field as usize].is_some()
+    }
+}
+
+/// UAL export columns that differ between two exports of the same record (search
+/// sessions), or are mixed in separately (the time).
+const UAL_KEY_IGNORED: &[&str] = &[
+    "resultindex",
+    "resultcount",
+    "creationdate",
+    "createddatetime",
+];
+
+/// The columns of a Unified Audit Log CSV export (formats.md §C) that mbxaudit reads:
+/// `AuditData`, and those a row is reported from when its AuditData cannot be read.
+/// Found by name, case-insensitively; the first name of each list that is present wins.
+#[derive(Debug, Clone, Default)]
+struct UalColumns {
+    audit_data: Option<usize>,
+    /// `CreationDate` (Search-UnifiedAuditLog, Purview classic), `createdDateTime` (Graph).
+    time: Option<usize>,
+    operation: Option<usize>,
+    user: Option<usize>,
+    /// `userPrincipalName` (Graph), when the user column is empty.
+    user_upn: Option<usize>,
+    record_type: Option<usize>,
+    identity: Option<usize>,
+    client_ip: Option<usize>,
+    workload: Option<usize>,
+}
+
+impl UalColumns {
+    fn find(columns: &[String]) -> UalColumns {
+        let col = |names: &[&str]| {
+            names.iter().find_map(|n| {
+                columns
+                    .iter()
+                    .position(|c| c.trim().eq_ignore_ascii_case(n))
+            })
+        };
+        UalColumns {
+            audit_data: col(&["AuditData"]),
+            time: col(&["CreationDate", "createdDateTime"]),
+            operation: col(&["Operations", "Operation"]),
+            user: col(&["UserIds", "UserId"]),
+            user_upn: col(&["userPrincipalName"]),
+            record_type: col(&["RecordType", "auditLogRecordType"]),
+            identity: col(&["RecordId", "Identity", "id"]),
+            client_ip: col(&["clientIp"]),
+            workload: col(&["service"]),
+        }
     }
 }
 
@@ -474,6 +540,7 @@ where
 fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &mut V) {
     let expected = layout.columns.len();
     let mut spans = Vec::with_capacity(expected);
+    let mut audit_data = Vec::new(); // a UAL row's AuditData, unescaped; reused
     let mut pos = chunk.start;
     let mut line = chunk.line;
     while pos < chunk.end {
@@ -499,6 +566,17 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
             );
             continue;
         }
+        if layout.kind == Kind::UnifiedAuditLog {
+            ual_row(
+                record,
+                &spans,
+                layout,
+                record_line,
+                visitor,
+                &mut audit_data,
+            );
+            continue;
+        }
         let mut rec = AuditRecord::default();
         for field in Field::ALL {
             if let Some(col) = layout.field_column[field as usize] {
@@ -514,6 +592,64 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
         };
         visitor.record(&rec, &key, record_line);
     }
+}
+
+/// One row of a Unified Audit Log export: its AuditData cell is the record. A cell that
+/// is not a readable JSON object (cut by Excel or by the export) does not cost the row: it
+/// is warned about, and the record is built from what the cell holds before the cut and
+/// from the CSV's own columns (time, operation, user, record type, id, client IP).
+fn ual_row<V: Visitor>(
+    record: &[u8],
+    spans: &[Span],
+    layout: &Layout,
+    line: u64,
+    visitor: &mut V,
+    scratch: &mut Vec<u8>,
+) {
+    let cols = &layout.ual;
+    let cell = |c: Option<usize>| {
+        c.and_then(|c| spans.get(c))
+            .map_or(RawField::EMPTY, |s| s.field(record))
+    };
+    let json = cell(cols.audit_data).unescaped_in(scratch);
+    let why = match ual::visit(json, line, visitor) {
+        Ok(()) => return,
+        Err(e) => e,
+    };
+    let message = match why {
+        _ if json.trim_ascii().is_empty() => {
+            "AuditData is empty: row reported from its CSV columns".to_string()
+        }
+        UalError::Cut => format!(
+            "AuditData is not valid JSON (cut at {} characters?): row reported from its CSV \
+             columns and the AuditData fields before the cut",
+            ual::char_count(json)
+        ),
+        UalError::Invalid(e) => format!(
+            "AuditData cannot be read as a JSON object ({e}): row reported from its CSV \
+             columns and the AuditData fields before the error"
+        ),
+    };
+    visitor.warn(line, message);
+    let mut user = cell(cols.user);
+    if user.bytes.trim_ascii().is_empty() {
+        user = cell(cols.user_upn);
+    }
+    let columns = CsvColumns {
+        time: cell(cols.time),
+        operation: cell(cols.operation),
+        user,
+        record_type: cell(cols.record_type),
+        identity: cell(cols.identity),
+        client_ip: cell(cols.client_ip),
+        workload: cell(cols.workload),
+    };
+    let key = CsvKey {
+        record,
+        spans,
+        layout,
+    };
+    ual::visit_unreadable(json, line, visitor, &columns, &key);
 }
 
 #[cfg(test)]

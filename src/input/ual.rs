@@ -1,13 +1,711 @@
-//! Unified Audit Log records (stub: being written).
+//! Unified Audit Log records: one `AuditData` object (the Management Activity API schema,
+//! formats.md §E) mapped onto an [`AuditRecord`].
+//!
+//! Every UAL reader ends here: the CSV reader for each row's `AuditData` cell
+//! (`Search-UnifiedAuditLog | Export-Csv`, the Purview exports), the JSON reader for each
+//! record of an array or a JSON Lines file. The object is read with borrowed serde structs
+//! whose fields are [`RawValue`]s: a string value becomes a [`RawField`] pointing at the
+//! inside of its quotes in the input (unescaped only if it is kept), a number its text.
+//! Nested objects (`Item`, `Folders`, `AffectedItems`, `Parameters`...) are parsed only
+//! for the record families that use them, and leniently: an `Item` that is not an object
+//! (PowerShell's depth truncation turns nested objects into type-name strings) costs that
+//! field, not the record. Owned storage (the items list, the admin cmdlet's parameters
+//! rendered as text) lives on this function's stack for the one `visitor.record` call.
+//!
+//! What maps where (the README's table):
+//!
+//! | report / record field | from AuditData |
+//! |---|---|
+//! | Operation | `Operation` |
+//! | LastAccessed | `CreationTime` (UTC, `time_is_utc`) |
+//! | RecordType, Workload, UserId, Identity | `RecordType`, `Workload`, `UserId`, `Id` |
+//! | OperationResult | `ResultStatus` |
+//! | LogonType, LogonUserSid | `LogonType` (number), `LogonUserSid` |
+//! | LogonUserDisplayName | `LogonUserDisplayName`, else `UserId` |
+//! | MailboxOwnerUpn, MailboxResolvedOwnerName | `MailboxOwnerUPN` (admin: `ObjectId`) |
+//! | MailboxGuid | `MailboxGuid` |
+//! | ClientInfoString, ClientMachineName, ClientProcessName, ClientVersion | same names |
+//! | ClientIpAddress | `ClientIPAddress`, else `ClientIP` |
+//! | ClientIp | `ClientIP` |
+//! | CrossMailboxOperation | `CrossMailboxOperation`, else `CrossMailboxOperations` (`True`/`False`) |
+//! | ItemSubject | `Item.Subject` (admin: the cmdlet's `Parameters` as `-Name Value ...`) |
+//! | SourceItemSubjectsList | the first affected / accessed item's subject |
+//! | InternetMessageId | `Item.InternetMessageId`, else that first item's |
+//! | FolderPathName | `Folder.Path`, else `Item.ParentFolder.Path`, else `Folders[0].Path` |
+//! | DestFolderPathName | `DestFolder.Path` |
+//! | MailAccessType, IsThrottled | `OperationProperties` entries of those names |
+//! | items, extra subjects | every `AffectedItems[]` entry, every `Folders[].FolderItems[]` entry |
 
-use super::csv::Visitor;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use xxhash_rust::xxh3::Xxh3;
 
-/// Parses one AuditData JSON object, maps it onto an [`crate::record::AuditRecord`] and
-/// hands it to `visitor` (with its dedup key). `Err` says why the JSON cannot be read.
-pub fn visit_audit_data<V: Visitor + ?Sized>(
-    _json: &[u8],
-    _line: u64,
-    _visitor: &mut V,
-) -> Result<(), String> {
-    Err("Unified Audit Log records are not supported yet".into())
+use super::csv::{DedupKey, Visitor};
+use crate::filter::Family;
+use crate::record::{AuditRecord, Escape, Field, ItemView, RawField};
+
+/// An optional JSON value, as it lies in the input.
+type Raw<'a> = Option<&'a RawValue>;
+
+/// The AuditData fields mbxaudit reads; everything else is skipped (but still checked to be
+/// valid JSON).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AuditData<'a> {
+    #[serde(rename = "Id", borrow)]
+    id: Raw<'a>,
+    #[serde(rename = "RecordType", borrow)]
+    record_type: Raw<'a>,
+    #[serde(rename = "CreationTime", borrow)]
+    creation_time: Raw<'a>,
+    #[serde(rename = "Operation", borrow)]
+    operation: Raw<'a>,
+    #[serde(rename = "Workload", borrow)]
+    workload: Raw<'a>,
+    #[serde(rename = "UserId", borrow)]
+    user_id: Raw<'a>,
+    #[serde(rename = "ResultStatus", borrow)]
+    result_status: Raw<'a>,
+    #[serde(rename = "ObjectId", borrow)]
+    object_id: Raw<'a>,
+    #[serde(rename = "ClientIP", borrow)]
+    client_ip: Raw<'a>,
+    #[serde(rename = "ClientIPAddress", borrow)]
+    client_ip_address: Raw<'a>,
+    #[serde(rename = "LogonType", borrow)]
+    logon_type: Raw<'a>,
+    #[serde(rename = "LogonUserDisplayName", borrow)]
+    logon_user_display_name: Raw<'a>,
+    #[serde(rename = "LogonUserSid", borrow)]
+    logon_user_sid: Raw<'a>,
+    #[serde(rename = "MailboxOwnerUPN", borrow)]
+    mailbox_owner_upn: Raw<'a>,
+    #[serde(rename = "MailboxGuid", borrow)]
+    mailbox_guid: Raw<'a>,
+    #[serde(rename = "ClientInfoString", borrow)]
+    client_info_string: Raw<'a>,
+    #[serde(rename = "ClientMachineName", borrow)]
+    client_machine_name: Raw<'a>,
+    #[serde(rename = "ClientProcessName", borrow)]
+    client_process_name: Raw<'a>,
+    #[serde(rename = "ClientVersion", borrow)]
+    client_version: Raw<'a>,
+    #[serde(rename = "CrossMailboxOperation", borrow)]
+    cross_mailbox_operation: Raw<'a>,
+    #[serde(rename = "CrossMailboxOperations", borrow)]
+    cross_mailbox_operations: Raw<'a>,
+    #[serde(rename = "Item", borrow)]
+    item: Raw<'a>,
+    #[serde(rename = "Folder", borrow)]
+    folder: Raw<'a>,
+    #[serde(rename = "DestFolder", borrow)]
+    dest_folder: Raw<'a>,
+    #[serde(rename = "Folders", borrow)]
+    folders: Raw<'a>,
+    #[serde(rename = "AffectedItems", borrow)]
+    affected_items: Raw<'a>,
+    #[serde(rename = "OperationProperties", borrow)]
+    operation_properties: Raw<'a>,
+    #[serde(rename = "Parameters", borrow)]
+    parameters: Raw<'a>,
 }
+
+/// `Item`, an `AffectedItems[]` entry or a `FolderItems[]` entry.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ItemData<'a> {
+    #[serde(rename = "Subject", borrow)]
+    subject: Raw<'a>,
+    #[serde(rename = "InternetMessageId", borrow)]
+    internet_message_id: Raw<'a>,
+    #[serde(rename = "ParentFolder", borrow)]
+    parent_folder: Raw<'a>,
+}
+
+/// `Folder`, `DestFolder`, `ParentFolder` or a `Folders[]` entry.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FolderData<'a> {
+    #[serde(rename = "Path", borrow)]
+    path: Raw<'a>,
+    #[serde(rename = "FolderItems", borrow)]
+    folder_items: Raw<'a>,
+}
+
+/// An `OperationProperties[]` or `Parameters[]` entry.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NameValue<'a> {
+    #[serde(rename = "Name", borrow)]
+    name: Raw<'a>,
+    #[serde(rename = "Value", borrow)]
+    value: Raw<'a>,
+}
+
+/// Why an AuditData text cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UalError {
+    /// The text ends inside the object: cut (Excel's 32,767 characters, the ~3,062
+    /// characters of some exports).
+    Cut,
+    /// Not JSON, or JSON but not an object.
+    Invalid(String),
+}
+
+impl std::fmt::Display for UalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UalError::Cut => f.write_str("AuditData ends before its JSON object does (cut?)"),
+            UalError::Invalid(why) => write!(f, "AuditData is not a JSON object: {why}"),
+        }
+    }
+}
+
+fn json_error(e: &serde_json::Error) -> UalError {
+    if e.is_eof() {
+        UalError::Cut
+    } else {
+        UalError::Invalid(e.to_string())
+    }
+}
+
+/// Parses one AuditData JSON object, maps it onto an [`AuditRecord`] and hands it to
+/// `visitor` (with its dedup key): exactly one `visitor.record` call on success, none on
+/// error. `Err` says why the bytes are not a readable AuditData object.
+///
+/// A JSON *string* holding the object (AuditData written as a string inside another JSON
+/// document, as `ConvertTo-Json` does with `Search-UnifiedAuditLog` results) is read too.
+pub fn visit_audit_data<V: Visitor + ?Sized>(
+    json: &[u8],
+    line: u64,
+    visitor: &mut V,
+) -> Result<(), String> {
+    visit(json, line, visitor).map_err(|e| e.to_string())
+}
+
+/// [`visit_audit_data`], with the error kind (for the CSV reader's message).
+pub(crate) fn visit<V: Visitor + ?Sized>(
+    json: &[u8],
+    line: u64,
+    visitor: &mut V,
+) -> Result<(), UalError> {
+    let trimmed = json.trim_ascii();
+    match trimmed.first() {
+        Some(b'{') => visit_object(trimmed, line, visitor),
+        Some(b'"') => {
+            let inner: String = serde_json::from_slice(trimmed).map_err(|e| json_error(&e))?;
+            if !inner.trim_start().starts_with('{') {
+                return Err(UalError::Invalid(
+                    "a string that holds no JSON object".into(),
+                ));
+            }
+            visit_object(inner.trim_ascii().as_bytes(), line, visitor)
+        }
+        None => Err(UalError::Invalid("empty".into())),
+        Some(_) => {
+            // Say whether it is valid JSON of another kind, or no JSON at all.
+            match serde_json::from_slice::<serde::de::IgnoredAny>(trimmed) {
+                Ok(_) => Err(UalError::Invalid("valid JSON, but not an object".into())),
+                Err(e) => Err(json_error(&e)),
+            }
+        }
+    }
+}
+
+fn visit_object<V: Visitor + ?Sized>(
+    json: &[u8],
+    line: u64,
+    visitor: &mut V,
+) -> Result<(), UalError> {
+    let d: AuditData<'_> = serde_json::from_slice(json).map_err(|e| json_error(&e))?;
+    map_and_visit(&d, json, line, visitor, None);
+    Ok(())
+}
+
+/// The columns of a UAL CSV row that a row with an unreadable AuditData is reported from.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CsvColumns<'c> {
+    /// `CreationDate` / `createdDateTime`: the exporting machine's local time, or ISO.
+    pub time: RawField<'c>,
+    pub operation: RawField<'c>,
+    pub user: RawField<'c>,
+    pub record_type: RawField<'c>,
+    pub identity: RawField<'c>,
+    pub client_ip: RawField<'c>,
+    pub workload: RawField<'c>,
+}
+
+/// Reports a CSV row whose AuditData is not a readable object (cut, most often): from
+/// every complete top-level member before the cut (read as one object closed there: an
+/// ExchangeItem's or MailItemsAccessed's mailbox, logon and client fields come first, so
+/// they survive a cut at 3,062 characters), with the CSV columns filling what that lacks.
+/// Without a `CreationTime`, the time is the CSV's, read in the user's zone. Always calls
+/// `visitor.record` once, with `key` (the CSV row's).
+pub(crate) fn visit_unreadable<V: Visitor + ?Sized>(
+    json: &[u8],
+    line: u64,
+    visitor: &mut V,
+    columns: &CsvColumns<'_>,
+    key: &dyn DedupKey,
+) {
+    let mut repaired = Vec::new();
+    if let Some(end) = complete_prefix(json) {
+        repaired.reserve(end + 1);
+        repaired.extend_from_slice(&json[..end]);
+        repaired.push(b'}');
+    }
+    let d: AuditData<'_> = serde_json::from_slice(&repaired).unwrap_or_default();
+    map_and_visit(&d, &repaired, line, visitor, Some((columns, key)));
+}
+
+/// The end of the last complete top-level member of a JSON object that is cut or broken
+/// further on, so that `json[..end]` followed by `}` is an object; `None` when `json` does
+/// not start an object. Members are checked lexically only (the caller parses the result).
+fn complete_prefix(json: &[u8]) -> Option<usize> {
+    let ws = |mut i: usize| {
+        while json.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = ws(0);
+    if json.get(i) != Some(&b'{') {
+        return None;
+    }
+    let mut end = i + 1;
+    i = end;
+    loop {
+        i = ws(i);
+        if json.get(i) != Some(&b'"') {
+            return Some(end);
+        }
+        let Some(after_key) = skip_string(json, i) else {
+            return Some(end);
+        };
+        i = ws(after_key);
+        if json.get(i) != Some(&b':') {
+            return Some(end);
+        }
+        let Some(after_value) = skip_value(json, ws(i + 1)) else {
+            return Some(end);
+        };
+        end = after_value;
+        i = ws(after_value);
+        if json.get(i) != Some(&b',') {
+            return Some(end);
+        }
+        i += 1;
+    }
+}
+
+/// The position after the JSON string starting at `i` (a `"`), if it ends.
+fn skip_string(json: &[u8], i: usize) -> Option<usize> {
+    let mut k = i + 1;
+    loop {
+        match *json.get(k)? {
+            b'"' => return Some(k + 1),
+            b'\\' => k += 2,
+            _ => k += 1,
+        }
+    }
+}
+
+/// The position after the JSON value starting at `i`, if it is complete. A number or
+/// literal that runs to the end of the text may be cut (`12` of `1234`): not complete.
+fn skip_value(json: &[u8], i: usize) -> Option<usize> {
+    match *json.get(i)? {
+        b'"' => skip_string(json, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut k = i;
+            loop {
+                match *json.get(k)? {
+                    b'"' => {
+                        k = skip_string(json, k)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(k + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                k += 1;
+            }
+        }
+        _ => {
+            let len = json[i..]
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())?;
+            (len > 0).then_some(i + len)
+        }
+    }
+}
+
+/// Maps a parsed AuditData object onto a record and hands it to `visitor`. With
+/// `fallback`, the object is what could be saved of a cut AuditData cell: the CSV
+/// columns fill the fields it lacks, and the CSV row's key is used.
+fn map_and_visit<V: Visitor + ?Sized>(
+    d: &AuditData<'_>,
+    json: &[u8],
+    line: u64,
+    visitor: &mut V,
+    fallback: Option<(&CsvColumns<'_>, &dyn DedupKey)>,
+) {
+    // A cut AuditData may have lost its RecordType: the CSV column tells the family then.
+    let record_type = or(
+        text(d.record_type),
+        fallback.map_or(RawField::EMPTY, |(csv, _)| csv.record_type),
+    );
+    let family = Family::of(record_type.bytes);
+
+    // Owned storage the record borrows for the one `visitor.record` call.
+    let mut items: Vec<ItemView<'_>> = Vec::new();
+    let mut subjects: Vec<RawField<'_>> = Vec::new();
+    let mut parameters: Vec<u8> = Vec::new();
+    let mailbox = match family {
+        Family::Mailbox => mailbox_parts(d, &mut items, &mut subjects),
+        _ => MailboxParts::default(),
+    };
+    if family == Family::Admin {
+        render_parameters(d.parameters, &mut parameters);
+    }
+
+    let mut rec = AuditRecord::default();
+    rec.time_is_utc = true;
+    let user_id = text(d.user_id);
+    let client_ip = text(d.client_ip);
+    rec.set(Field::Operation, text(d.operation));
+    rec.set(Field::LastAccessed, text(d.creation_time));
+    rec.set(Field::RecordType, record_type);
+    rec.set(Field::Workload, text(d.workload));
+    rec.set(Field::UserId, user_id);
+    rec.set(Field::Identity, text(d.id));
+    rec.set(Field::OperationResult, text(d.result_status));
+    rec.set(
+        Field::LogonUserDisplayName,
+        or(text(d.logon_user_display_name), user_id),
+    );
+    rec.set(
+        Field::ClientIpAddress,
+        or(text(d.client_ip_address), client_ip),
+    );
+    rec.set(Field::ClientIp, client_ip);
+    match family {
+        Family::Mailbox => {
+            let owner = text(d.mailbox_owner_upn);
+            rec.set(Field::LogonType, text(d.logon_type));
+            rec.set(Field::LogonUserSid, text(d.logon_user_sid));
+            rec.set(Field::MailboxOwnerUpn, owner);
+            rec.set(Field::MailboxResolvedOwnerName, owner);
+            rec.set(Field::MailboxGuid, text(d.mailbox_guid));
+            rec.set(Field::ClientInfoString, text(d.client_info_string));
+            rec.set(Field::ClientMachineName, text(d.client_machine_name));
+            rec.set(Field::ClientProcessName, text(d.client_process_name));
+            rec.set(Field::ClientVersion, text(d.client_version));
+            rec.set(
+                Field::CrossMailboxOperation,
+                or(
+                    text(d.cross_mailbox_operation),
+                    text(d.cross_mailbox_operations),
+                ),
+            );
+            rec.set(Field::ItemSubject, mailbox.item_subject);
+            rec.set(Field::SourceItemSubjectsList, mailbox.lead_subject);
+            rec.set(Field::InternetMessageId, mailbox.internet_message_id);
+            rec.set(Field::FolderPathName, mailbox.folder);
+            rec.set(Field::DestFolderPathName, mailbox.dest_folder);
+            rec.set(Field::MailAccessType, mailbox.mail_access_type);
+            rec.set(Field::IsThrottled, mailbox.is_throttled);
+            rec.items = &items;
+            rec.extra_subjects = &subjects;
+        }
+        Family::Admin => {
+            let object = text(d.object_id);
+            rec.set(Field::MailboxOwnerUpn, object);
+            rec.set(Field::MailboxResolvedOwnerName, object);
+            rec.set(Field::ItemSubject, RawField::new(&parameters, Escape::None));
+        }
+        Family::Other => {}
+    }
+    if let Some((csv, key)) = fallback {
+        if rec.get(Field::LastAccessed).is_empty() {
+            rec.set(Field::LastAccessed, csv.time);
+            // Export-Csv's local time; an ISO value with `Z` is UTC anyway.
+            rec.time_is_utc = false;
+        }
+        for (field, value) in [
+            (Field::Operation, csv.operation),
+            (Field::UserId, csv.user),
+            (Field::LogonUserDisplayName, csv.user),
+            (Field::RecordType, csv.record_type),
+            (Field::Identity, csv.identity),
+            (Field::ClientIpAddress, csv.client_ip),
+            (Field::ClientIp, csv.client_ip),
+            (Field::Workload, csv.workload),
+        ] {
+            if rec.get(field).is_empty() {
+                rec.set(field, value);
+            }
+        }
+        visitor.record(&rec, key, line);
+        return;
+    }
+    let key = UalKey {
+        id: text(d.id),
+        json,
+    };
+    visitor.record(&rec, &key, line);
+}
+
+/// The mailbox-record fields that come from nested objects.
+#[derive(Default)]
+struct MailboxParts<'a> {
+    item_subject: RawField<'a>,
+    lead_subject: RawField<'a>,
+    internet_message_id: RawField<'a>,
+    folder: RawField<'a>,
+    dest_folder: RawField<'a>,
+    mail_access_type: RawField<'a>,
+    is_throttled: RawField<'a>,
+}
+
+/// Reads `Item`, `Folder`, `DestFolder`, `AffectedItems`, `Folders` and
+/// `OperationProperties`, filling `items` and `subjects` with every message touched.
+fn mailbox_parts<'a>(
+    d: &AuditData<'a>,
+    items: &mut Vec<ItemView<'a>>,
+    subjects: &mut Vec<RawField<'a>>,
+) -> MailboxParts<'a> {
+    let item: ItemData<'a> = object(d.item);
+    let folder: FolderData<'a> = object(d.folder);
+    let folder_path = text(folder.path);
+    let parent: FolderData<'a> = object(item.parent_folder);
+
+    // ExchangeItemGroup: the affected items, each in its parent folder.
+    for raw in array(d.affected_items) {
+        let it: ItemData<'a> = object(Some(raw));
+        let parent: FolderData<'a> = object(it.parent_folder);
+        items.push(ItemView {
+            folder: or(text(parent.path), folder_path),
+            internet_message_id: text(it.internet_message_id),
+            subject: text(it.subject),
+        });
+    }
+    // ExchangeItemAggregated (MailItemsAccessed): the items of every folder.
+    let mut first_folder = RawField::EMPTY;
+    for (i, raw) in array(d.folders).into_iter().enumerate() {
+        let f: FolderData<'a> = object(Some(raw));
+        let path = text(f.path);
+        if i == 0 {
+            first_folder = path;
+        }
+        for raw in array(f.folder_items) {
+            let it: ItemData<'a> = object(Some(raw));
+            items.push(ItemView {
+                folder: path,
+                internet_message_id: text(it.internet_message_id),
+                subject: text(it.subject),
+            });
+        }
+    }
+    subjects.extend(items.iter().map(|i| i.subject).filter(|s| !s.is_empty()));
+    // The first item that has a subject leads (the seed script shows the first source
+    // item's subject), else the first item.
+    let lead = items
+        .iter()
+        .find(|i| !i.subject.is_empty())
+        .or(items.first())
+        .copied()
+        .unwrap_or_default();
+
+    let mut parts = MailboxParts {
+        item_subject: text(item.subject),
+        lead_subject: lead.subject,
+        internet_message_id: or(text(item.internet_message_id), lead.internet_message_id),
+        folder: or(or(folder_path, text(parent.path)), first_folder),
+        dest_folder: text(object::<FolderData<'a>>(d.dest_folder).path),
+        ..MailboxParts::default()
+    };
+    for raw in array(d.operation_properties) {
+        let p: NameValue<'a> = object(Some(raw));
+        let name = text(p.name);
+        if name.eq_ignore_ascii_case(b"MailAccessType") {
+            parts.mail_access_type = text(p.value);
+        } else if name.eq_ignore_ascii_case(b"IsThrottled") {
+            parts.is_throttled = text(p.value);
+        }
+    }
+    parts
+}
+
+/// Renders an admin cmdlet's `Parameters[{Name, Value}]` as `-Name Value -Name2 Value2`
+/// (unescaped). A value that is empty or holds spaces or quotes is written as a
+/// PowerShell literal string (`'Deleted Items'`, quotes doubled), so the line can be read
+/// back unambiguously. Parameters given as one string are copied as they are.
+fn render_parameters(raw: Raw<'_>, out: &mut Vec<u8>) {
+    let Some(raw) = raw else { return };
+    if raw.get().starts_with('"') {
+        let f = text(Some(raw));
+        out.extend_from_slice(&f.unescaped());
+        return;
+    }
+    let mut scratch = Vec::new();
+    for entry in array(Some(raw)) {
+        let p: NameValue<'_> = object(Some(entry));
+        let name = text(p.name);
+        if name.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(b' ');
+        }
+        out.push(b'-');
+        out.extend_from_slice(name.unescaped_in(&mut scratch));
+        out.push(b' ');
+        let value = text(p.value);
+        let value = value.unescaped_in(&mut scratch);
+        let quote = value.is_empty()
+            || value
+                .iter()
+                .any(|&b| b.is_ascii_whitespace() || b == b'\'' || b == b'"');
+        if quote {
+            out.push(b'\'');
+            for &b in value {
+                if b == b'\'' {
+                    out.push(b'\'');
+                }
+                out.push(b);
+            }
+            out.push(b'\'');
+        } else {
+            out.extend_from_slice(value);
+        }
+    }
+}
+
+/// A scalar JSON value as a field: a string's inside (zero copy), a number's text,
+/// `true`/`false` as PowerShell writes them (`True`/`False`), `null` or absent as empty.
+/// An object or array is kept as its JSON text.
+fn text(raw: Raw<'_>) -> RawField<'_> {
+    let Some(raw) = raw else {
+        return RawField::EMPTY;
+    };
+    let s = raw.get().as_bytes().trim_ascii();
+    match s {
+        [b'"', inside @ .., b'"'] => RawField::json(inside),
+        b"null" => RawField::EMPTY,
+        b"true" => RawField::new(b"True", Escape::None),
+        b"false" => RawField::new(b"False", Escape::None),
+        _ => RawField::new(s, Escape::None),
+    }
+}
+
+/// `a` unless it is empty, else `b`.
+fn or<'a>(a: RawField<'a>, b: RawField<'a>) -> RawField<'a> {
+    if a.is_empty() {
+        b
+    } else {
+        a
+    }
+}
+
+/// A nested object, or its default when absent or not an object.
+fn object<'a, T: Deserialize<'a> + Default>(raw: Raw<'a>) -> T {
+    match raw {
+        Some(r) if r.get().trim_start().starts_with('{') => {
+            serde_json::from_str(r.get()).unwrap_or_default()
+        }
+        _ => T::default(),
+    }
+}
+
+/// A nested array's elements, or none when absent or not an array.
+fn array(raw: Raw<'_>) -> Vec<&RawValue> {
+    match raw {
+        Some(r) if r.get().trim_start().starts_with('[') => {
+            serde_json::from_str(r.get()).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The dedup key of a UAL record: its `Id` plus the content of the whole object, so that
+/// the same record read from a CSV and from a JSON export counts once, while two records
+/// that share an Id but differ are both kept.
+struct UalKey<'a> {
+    id: RawField<'a>,
+    /// The AuditData object's bytes.
+    json: &'a [u8],
+}
+
+impl DedupKey for UalKey<'_> {
+    fn dedup_key(&self) -> (u128, bool) {
+        let mut h = Xxh3::new();
+        h.update(b"ual\0");
+        h.update(&self.id.unescaped());
+        h.update(b"\0");
+        h.update(&content_hash(self.json).to_le_bytes());
+        // The time is part of the content: the key is complete.
+        (h.digest128(), true)
+    }
+}
+
+/// A hash of the object's content, independent of whitespace, key order and string
+/// escaping (`\/` or `/`, `\u00e9` or `é`). Only called for kept records, so building a
+/// `Value` here is fine.
+fn content_hash(json: &[u8]) -> u128 {
+    let mut h = Xxh3::new();
+    match serde_json::from_slice::<serde_json::Value>(json) {
+        Ok(v) => hash_value(&v, &mut h),
+        Err(_) => {
+            h.update(b"raw\0");
+            h.update(json);
+        }
+    }
+    h.digest128()
+}
+
+/// Feeds a canonical form of `v` to `h`: type tags and lengths make it unambiguous, and
+/// object keys are sorted here (not left to the map type's order).
+fn hash_value(v: &serde_json::Value, h: &mut Xxh3) {
+    use serde_json::Value;
+    let mut bytes = |tag: u8, b: &[u8]| {
+        h.update(&[tag]);
+        h.update(&(b.len() as u64).to_le_bytes());
+        h.update(b);
+    };
+    match v {
+        Value::Null => bytes(b'z', b""),
+        Value::Bool(b) => bytes(b'b', &[u8::from(*b)]),
+        Value::Number(n) => bytes(b'n', n.to_string().as_bytes()),
+        Value::String(s) => bytes(b's', s.as_bytes()),
+        Value::Array(a) => {
+            bytes(b'a', &(a.len() as u64).to_le_bytes());
+            for e in a {
+                hash_value(e, h);
+            }
+        }
+        Value::Object(m) => {
+            bytes(b'o', &(m.len() as u64).to_le_bytes());
+            let mut entries: Vec<_> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            for (k, e) in entries {
+                h.update(&(k.len() as u64).to_le_bytes());
+                h.update(k.as_bytes());
+                hash_value(e, h);
+            }
+        }
+    }
+}
+
+/// Counts the characters of `bytes` (UTF-8; bytes when not UTF-8), for messages.
+pub(crate) fn char_count(bytes: &[u8]) -> usize {
+    std::str::from_utf8(bytes).map_or(bytes.len(), |s| s.chars().count())
+}
+
+#[cfg(test)]
+mod tests;

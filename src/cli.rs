@@ -181,6 +181,12 @@ pub struct SearchArgs {
     #[arg(long, help_heading = "Output")]
     pub expand_items: bool,
 
+    /// Write cells that start with = + - @ tab or CR untouched. By default they are
+    /// prefixed with ' so that Excel shows them as text instead of running them as
+    /// formulas (subjects are written by whoever sent the mail).
+    #[arg(long, help_heading = "Output")]
+    pub raw_cells: bool,
+
     /// Replace the output file if it exists.
     #[arg(long, help_heading = "Output")]
     pub force: bool,

@@ -21,6 +21,8 @@ pub struct SearchConfig {
     pub settings: Settings,
     pub target: Target,
     pub time_format: TimeFormat,
+    /// `--raw-cells`: write formula-like cells untouched.
+    pub raw_cells: bool,
     pub strict: bool,
     pub quiet: bool,
     pub threads: Option<usize>,
@@ -128,6 +130,7 @@ impl SearchConfig {
             },
             target,
             time_format: args.time_format,
+            raw_cells: args.raw_cells,
             strict: args.strict,
             quiet: args.quiet,
             threads: args.threads,

@@ -99,13 +99,16 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
         columns: SCRIPT,
         time: cfg.time_format,
         bom: true,
+        excel_safe: !cfg.raw_cells,
     };
     let rows = &outcome.rows;
+    let mut neutralised = 0;
     match &cfg.target {
         Target::Stdout => {
             msg.note("Writing results to standard output.");
             report::write_stdout(|out: &mut dyn Write| {
-                report::csv::write(out, rows, CsvOptions { bom: false, ..opts })
+                neutralised = report::csv::write(out, rows, CsvOptions { bom: false, ..opts })?;
+                Ok(())
             })?;
         }
         Target::File { path, force } => {
@@ -113,8 +116,18 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
                 "Posting results to file: {}",
                 sanitize(&path.display().to_string())
             ));
-            report::write_atomic(path, *force, |out| report::csv::write(out, rows, opts))?;
+            report::write_atomic(path, *force, |out| {
+                neutralised = report::csv::write(out, rows, opts)?;
+                Ok(())
+            })?;
         }
+    }
+    if neutralised > 0 {
+        msg.note(&format!(
+            "{neutralised} cell{} starting with = + - @ tab or CR prefixed with ' so that Excel \
+             shows them as text instead of running them (--raw-cells writes them untouched).",
+            if neutralised == 1 { "" } else { "s" }
+        ));
     }
     msg.note("Funnel (every row read is accounted for):");
     for line in outcome.totals.lines() {
@@ -153,8 +166,9 @@ fn report_files(outcome: &Outcome, msg: &Messages) -> bool {
                     None => String::new(),
                 };
                 msg.note(&format!(
-                    "read {name}: {format}, {encoding}, {} rows{dates}",
-                    f.counts.read
+                    "read {name}: {format}, {encoding}, {} row{}{dates}",
+                    f.counts.read,
+                    if f.counts.read == 1 { "" } else { "s" }
                 ));
             }
             FileStatus::Skipped(why) => msg.note(&format!("skipped {name}: {why}")),

@@ -746,3 +746,22 @@ fn same_report_at_any_thread_count() {
     assert_eq!(one.stdout, two.stdout);
     assert!(!one.stdout.is_empty());
 }
+
+// ---- Excel safety (formats.md §G) ----
+
+#[test]
+fn formula_cells_are_neutralised_unless_raw_cells() {
+    let input = "testdata/ual/mailitemsaccessed_throttled.csv";
+    let (run, rows) = rows_of(&["--expand-items", input]);
+    run.expect_code(0).expect_stderr("prefixed with '");
+    assert!(
+        rows.iter()
+            .any(|r| r[SUBJECT] == "'=HYPERLINK(\"http://evil.example\",\"open\")"),
+        "{rows:?}"
+    );
+    assert!(rows.iter().all(|r| r.iter().all(|c| !c.starts_with('='))));
+    let (_, raw) = rows_of(&["--raw-cells", "--expand-items", input]);
+    assert!(raw
+        .iter()
+        .any(|r| r[SUBJECT] == "=HYPERLINK(\"http://evil.example\",\"open\")"));
+}

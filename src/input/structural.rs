@@ -203,8 +203,12 @@ impl<'t> Tokenizer<'t> {
     }
 
     fn load(&mut self, at: usize) {
-        let block = block_at(self.text, at, self.end);
-        let m = masks(&block, self.delimiter);
+        let m = match self.text.get(at..at + 64) {
+            Some(full) if at + 64 <= self.end => {
+                masks(full.try_into().expect("64 bytes"), self.delimiter)
+            }
+            _ => masks(&block_at(self.text, at, self.end), self.delimiter),
+        };
         let inside = prefix_xor(m.quotes) ^ if self.carry { u64::MAX } else { 0 };
         self.carry = inside >> 63 == 1;
         self.newlines_before_block += u64::from(self.newline_bits.count_ones());

@@ -1,12 +1,380 @@
-//! JSON exports (stub: being written).
+//! JSON exports: PowerShell `ConvertTo-Json` dumps of `Search-MailboxAuditLog` and
+//! `Search-UnifiedAuditLog` results, and Unified Audit Log JSON / JSON Lines.
+//!
+//! A file holds one object, an array of objects, several of those concatenated
+//! (`Out-File -Append`), or JSON Lines. Each *record object* (a top-level object, or an
+//! object element of a top-level array) is one record. The reader works on the whole
+//! decoded text, without copying it:
+//!
+//! 1. the layout is sniffed from the first lines: **JSON Lines** when most of them are
+//!    complete values (then every line is read on its own, so a broken line costs only
+//!    itself), else a **document**, where line breaks are whitespace;
+//! 2. the text is cut into chunks at record boundaries: at line ends for JSON Lines; for
+//!    a document by one sequential pass of the structure [`split`]ter, which tracks
+//!    strings, escapes and nesting eight bytes at a time without parsing anything, and
+//!    hands each chunk to a worker as soon as it is cut;
+//! 3. the chunks are read in parallel (rayon), in order: the splitter walks the bytes
+//!    between records, each record is parsed by a small validating [`parse`]r into
+//!    borrowed members and mapped by [`ps`]. Nothing is copied for a record the visitor
+//!    drops. The records are the same at any chunk size, so one thread reads the whole
+//!    text in one pass, without planning.
+//!
+//! Broken structure (a truncated file, text between values, an unterminated string) is
+//! reported through [`Visitor::malformed`] with the line where the broken value starts,
+//! and reading resumes at the next value: the next line for JSON Lines, the next record
+//! for a document (a record that never closes runs to the end of the file, where it is
+//! reported as truncated).
+
+mod parse;
+mod ps;
+mod split;
+
+use memchr::memchr;
+use rayon::prelude::*;
 
 use super::csv::Visitor;
+use ps::Reader;
+use split::{count_lines, Bound, Snapshot, Splitter, Step};
 
-/// Reads every record of a JSON export, in parallel; one visitor per chunk, in order.
-pub fn scan<V, F>(_text: &[u8], _make_visitor: F, _done: &(dyn Fn(usize) + Sync)) -> Vec<V>
+/// How records are laid out in the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// One value (or several) per line.
+    Lines,
+    /// Line breaks are whitespace: pretty-printed dumps, single-line arrays.
+    Document,
+}
+
+/// Lines looked at to choose the layout.
+const SNIFF_LINES: usize = 16;
+/// Bytes looked at to choose the layout.
+const SNIFF_BYTES: usize = 1 << 20;
+
+/// Chooses the layout: JSON Lines when at least half of the first lines (up to 16 within
+/// the first MiB) each hold complete record objects; a line longer than that is a
+/// document (whose chunks can then be cut inside it).
+pub fn sniff_layout(text: &[u8]) -> Layout {
+    let window = &text[..text.len().min(SNIFF_BYTES)];
+    let (mut seen, mut complete) = (0usize, 0usize);
+    let mut pos = 0;
+    while seen < SNIFF_LINES && pos < window.len() {
+        let end = match memchr(b'\n', &window[pos..]) {
+            Some(i) => pos + i,
+            None if window.len() == text.len() => window.len(),
+            None => break,
+        };
+        let line = &window[pos..end];
+        pos = end + 1;
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        seen += 1;
+        complete += usize::from(is_complete_line(line));
+    }
+    if seen > 0 && complete * 2 >= seen {
+        Layout::Lines
+    } else {
+        Layout::Document
+    }
+}
+
+/// True when `line` holds one or more record objects and nothing else.
+fn is_complete_line(line: &[u8]) -> bool {
+    let t = line.trim_ascii();
+    if !matches!(t.first(), Some(b'{' | b'[')) || !matches!(t.last(), Some(b'}' | b']')) {
+        return false;
+    }
+    let mut sp = Splitter::new(0, 1, Bound::Line);
+    let mut records = false;
+    loop {
+        match sp.next(line, line.len()) {
+            Step::Record { .. } => {
+                if sp.skip_record(line, line.len()).is_none() {
+                    return false;
+                }
+                records = true;
+            }
+            Step::Error { .. } => return false,
+            Step::End => return records,
+        }
+    }
+}
+
+/// A slice of the text holding whole records, and the splitter's state at its start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Chunk {
+    start: Snapshot,
+    end: usize,
+}
+
+/// Target size of a chunk handed to one worker.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// JSON Lines: cuts at the first line end after every `target` bytes.
+fn plan_lines(text: &[u8], target: usize) -> Vec<Chunk> {
+    let mut cuts = vec![0];
+    let mut pos = 0;
+    while pos + target < text.len() {
+        match memchr(b'\n', &text[pos + target..]) {
+            Some(i) if pos + target + i + 1 < text.len() => {
+                pos += target + i + 1;
+                cuts.push(pos);
+            }
+            _ => break,
+        }
+    }
+    let lines: Vec<u64> = cuts
+        .par_iter()
+        .enumerate()
+        .map(|(k, &s)| count_lines(&text[s..cuts.get(k + 1).copied().unwrap_or(text.len())]))
+        .collect();
+    let mut line = 1;
+    cuts.iter()
+        .zip(&lines)
+        .enumerate()
+        .map(|(k, (&s, &n))| {
+            let chunk = Chunk {
+                start: Snapshot {
+                    pos: s,
+                    line,
+                    array: None,
+                },
+                end: cuts.get(k + 1).copied().unwrap_or(text.len()),
+            };
+            line += n;
+            chunk
+        })
+        .collect()
+}
+
+/// A document: one pass of the splitter, cutting after the first record (or error) that
+/// ends past every `target` bytes. Hands each chunk to `chunk` as soon as it is cut, with
+/// whether it is the last.
+fn plan_document(text: &[u8], target: usize, mut chunk: impl FnMut(Chunk, bool)) {
+    let len = text.len();
+    let mut sp = Splitter::new(0, 1, Bound::File);
+    let mut start = sp.snapshot(text);
+    loop {
+        match sp.next(text, len) {
+            Step::End => break,
+            Step::Record { .. } => {
+                sp.skip_record(text, len);
+            }
+            Step::Error { .. } => {}
+        }
+        if sp.pos() >= start.pos + target && sp.pos() < len {
+            let cut = sp.snapshot(text);
+            chunk(
+                Chunk {
+                    start,
+                    end: cut.pos,
+                },
+                false,
+            );
+            start = cut;
+        }
+    }
+    chunk(Chunk { start, end: len }, true);
+}
+
+/// Reads every record of a JSON export, in parallel; returns one visitor per chunk, in
+/// input order. `done(n)` is called as each chunk of `n` bytes is finished.
+pub fn scan<V, F>(text: &[u8], make_visitor: F, done: &(dyn Fn(usize) + Sync)) -> Vec<V>
 where
     V: Visitor + Send,
     F: Fn() -> V + Sync,
 {
-    Vec::new()
+    let threads = rayon::current_num_threads();
+    scan_with_chunk_size(text, make_visitor, done, CHUNK_BYTES, threads)
 }
+
+/// See [`scan`]. Chunks cut where records end give the same records in the same order
+/// whatever their size, so the way the work is shared does not change the result:
+///
+/// - one thread, or a text of one chunk: a single sequential pass, no planning;
+/// - JSON Lines: chunks cut at line ends (no scan), read in parallel;
+/// - a document: the planner runs on this thread and hands each chunk to a rayon task
+///   as soon as it is cut, so the records are read while the rest is still planned.
+fn scan_with_chunk_size<V, F>(
+    text: &[u8],
+    make_visitor: F,
+    done: &(dyn Fn(usize) + Sync),
+    target: usize,
+    threads: usize,
+) -> Vec<V>
+where
+    V: Visitor + Send,
+    F: Fn() -> V + Sync,
+{
+    let target = target.max(1);
+    let layout = sniff_layout(text);
+    if threads <= 1 || text.len() <= target {
+        let mut visitor = make_visitor();
+        let all = Chunk {
+            start: Snapshot {
+                pos: 0,
+                line: 1,
+                array: None,
+            },
+            end: text.len(),
+        };
+        let mut progress = Progress::new(done, 0, target);
+        read_chunk(text, layout, &all, true, &mut visitor, &mut progress);
+        progress.finish(text.len());
+        return vec![visitor];
+    }
+    let read = |chunk: &Chunk, last: bool| {
+        let mut visitor = make_visitor();
+        let mut progress = Progress::new(done, chunk.start.pos, usize::MAX);
+        read_chunk(text, layout, chunk, last, &mut visitor, &mut progress);
+        progress.finish(chunk.end);
+        visitor
+    };
+    match layout {
+        Layout::Lines => {
+            let chunks = plan_lines(text, target);
+            let last = chunks.len().saturating_sub(1);
+            chunks
+                .par_iter()
+                .enumerate()
+                .map(|(k, chunk)| read(chunk, k == last))
+                .collect()
+        }
+        Layout::Document => {
+            let read = &read;
+            let results = std::sync::Mutex::new(Vec::new());
+            rayon::scope(|scope| {
+                let mut k = 0;
+                plan_document(text, target, |chunk, last| {
+                    let results = &results;
+                    let index = k;
+                    k += 1;
+                    scope.spawn(move |_| {
+                        let visitor = read(&chunk, last);
+                        let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
+                        results.push((index, visitor));
+                    });
+                });
+            });
+            let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+            results.sort_by_key(|(k, _)| *k);
+            results.into_iter().map(|(_, v)| v).collect()
+        }
+    }
+}
+
+/// Reports progress in bytes: every `every` bytes read, and at the end.
+struct Progress<'d> {
+    done: &'d (dyn Fn(usize) + Sync),
+    reported: usize,
+    every: usize,
+}
+
+impl<'d> Progress<'d> {
+    fn new(done: &'d (dyn Fn(usize) + Sync), start: usize, every: usize) -> Self {
+        Progress {
+            done,
+            reported: start,
+            every,
+        }
+    }
+
+    fn at(&mut self, pos: usize) {
+        if pos.saturating_sub(self.reported) >= self.every {
+            (self.done)(pos - self.reported);
+            self.reported = pos;
+        }
+    }
+
+    fn finish(&mut self, end: usize) {
+        if end > self.reported {
+            (self.done)(end - self.reported);
+            self.reported = end;
+        }
+    }
+}
+
+fn read_chunk<V: Visitor>(
+    text: &[u8],
+    layout: Layout,
+    chunk: &Chunk,
+    last: bool,
+    visitor: &mut V,
+    progress: &mut Progress<'_>,
+) {
+    let mut reader = Reader::default();
+    match layout {
+        Layout::Lines => {
+            let mut pos = chunk.start.pos;
+            let mut line = chunk.start.line;
+            while pos < chunk.end {
+                let eol = memchr(b'\n', &text[pos..chunk.end]).map_or(chunk.end, |i| pos + i);
+                let mut sp = Splitter::new(pos, line, Bound::Line);
+                read_values(text, &mut sp, eol, None, &mut reader, visitor, progress);
+                pos = eol + 1;
+                line += 1;
+            }
+        }
+        Layout::Document => {
+            let mut sp = Splitter::resume(chunk.start, Bound::File);
+            // A chunk ends where the planner cut, after a record or an error: the same
+            // splitter stops there exactly. The last one runs on to report what is open.
+            let stop = (!last).then_some(chunk.end);
+            read_values(
+                text,
+                &mut sp,
+                text.len(),
+                stop,
+                &mut reader,
+                visitor,
+                progress,
+            );
+        }
+    }
+}
+
+/// Runs `sp` up to `limit` (or until it reaches `stop`), reading each record.
+fn read_values<'t, V: Visitor>(
+    text: &'t [u8],
+    sp: &mut Splitter,
+    limit: usize,
+    stop: Option<usize>,
+    reader: &mut Reader<'t>,
+    visitor: &mut V,
+    progress: &mut Progress<'_>,
+) {
+    while stop.is_none_or(|s| sp.pos() < s) {
+        progress.at(sp.pos());
+        match sp.next(text, limit) {
+            Step::End => return,
+            Step::Error { line, reason } => visitor.malformed(line, reason),
+            Step::Record { start, line } => match reader.parse(text, start, limit) {
+                Ok(end) => {
+                    sp.record_parsed(end);
+                    reader.visit(text, (start, end), line, visitor);
+                }
+                Err(e) => {
+                    let at = sp.line_at(text, e.at);
+                    let closed = sp.skip_record(text, limit);
+                    let reason = match closed {
+                        None => format!(
+                            "truncated: the record that starts here is not closed at the end of the {}",
+                            match sp.bound() {
+                                Bound::File => "file",
+                                Bound::Line => "line",
+                            }
+                        ),
+                        Some(_) if at != line => {
+                            format!("not valid JSON: {} (line {at})", e.what)
+                        }
+                        Some(_) => format!("not valid JSON: {}", e.what),
+                    };
+                    visitor.malformed(line, reason);
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

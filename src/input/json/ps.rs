@@ -1,0 +1,400 @@
+//! What one record object is, and how it becomes an [`AuditRecord`].
+//!
+//! - `Search-MailboxAuditLog | ConvertTo-Json` objects (`Operation` and `LastAccessed`)
+//!   are mapped here, member by member, with the CSV column names (formats.md §A, §B);
+//! - `Search-UnifiedAuditLog | ConvertTo-Json` objects (`AuditData`) hand their AuditData
+//!   (a JSON string, or an object from some collectors) to [`ual::visit_audit_data`];
+//!   when it cannot be read (cut, broken) the row is still reported, as the CSV reader
+//!   reports such a row: from the AuditData members before the break and the wrapper's
+//!   own members (CreationDate, Operations, UserIds, RecordType, Identity);
+//! - bare AuditData records (`CreationTime` with `Operation`, `Workload` or
+//!   `RecordType`: Management Activity API, JSON Lines collectors) go to
+//!   [`ual::visit_audit_data`] whole.
+//!
+//! Member names are matched case-insensitively, and remembered by position: a dump
+//! repeats the same names in the same order, so each record costs a few byte compares.
+
+use xxhash_rust::xxh3::Xxh3;
+
+use super::parse::{self, canonical, for_each_element, for_each_member, Member, Val};
+use crate::filter::logon_type_name;
+use crate::input::csv::{DedupKey, Visitor};
+use crate::input::ual;
+use crate::record::{unescape_json_into, AuditRecord, Field, ItemView, RawField};
+
+/// What a member name means to the mapping, besides the field it fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Other,
+    Operation,
+    LastAccessed,
+    SourceItems,
+    Identity,
+    AuditData,
+    CreationTime,
+    Workload,
+    RecordType,
+    CreationDate,
+    Operations,
+    UserIds,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct KeyInfo {
+    field: Option<Field>,
+    role: Role,
+}
+
+fn key_info(name: &[u8]) -> KeyInfo {
+    let roles: [(&[u8], Role); 11] = [
+        (b"Operation", Role::Operation),
+        (b"LastAccessed", Role::LastAccessed),
+        (b"SourceItems", Role::SourceItems),
+        (b"Identity", Role::Identity),
+        (b"AuditData", Role::AuditData),
+        (b"CreationTime", Role::CreationTime),
+        (b"Workload", Role::Workload),
+        (b"RecordType", Role::RecordType),
+        (b"CreationDate", Role::CreationDate),
+        (b"Operations", Role::Operations),
+        (b"UserIds", Role::UserIds),
+    ];
+    let trimmed = name.trim_ascii();
+    KeyInfo {
+        field: Field::from_header(name),
+        role: roles
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(trimmed))
+            .map_or(Role::Other, |r| r.1),
+    }
+}
+
+/// Members the legacy key leaves out, as csv.rs does: they differ between two exports of
+/// the same event, or (the time) are mixed in by the caller once parsed.
+const LEGACY_KEY_IGNORED: &[&[u8]] = &[
+    b"runspaceid",
+    b"pscomputername",
+    b"psshowcomputername",
+    b"lastaccessed",
+    b"sourcefile",
+    b"sourceline",
+];
+
+/// Members a UAL wrapper's fallback key leaves out (as csv.rs does for UAL CSV rows).
+const WRAPPER_KEY_IGNORED: &[&[u8]] = &[
+    b"runspaceid",
+    b"pscomputername",
+    b"psshowcomputername",
+    b"resultindex",
+    b"resultcount",
+    b"creationdate",
+];
+
+const TRUE: RawField<'static> = RawField {
+    bytes: b"True",
+    escape: crate::record::Escape::None,
+};
+const FALSE: RawField<'static> = RawField {
+    bytes: b"False",
+    escape: crate::record::Escape::None,
+};
+
+/// A scalar member as a field: strings borrowed (escaped), numbers as written, booleans as
+/// `Export-Csv` writes them, `null` (and nested values) empty.
+fn scalar(v: Val<'_>) -> RawField<'_> {
+    match v {
+        Val::Str(s) => RawField::json(s),
+        Val::Num(n) => RawField::new(n, crate::record::Escape::None),
+        Val::Bool(true) => TRUE,
+        Val::Bool(false) => FALSE,
+        Val::Null | Val::Obj(_) | Val::Arr(_) => RawField::EMPTY,
+    }
+}
+
+/// A date member: a string (`\/Date(ms)\/` raw, or ISO), or Windows PowerShell's
+/// `{"value": "\/Date(ms)\/", "DisplayHint": 2, "DateTime": "..."}`, whose `value` is used.
+fn date(v: Val<'_>) -> RawField<'_> {
+    match v {
+        Val::Obj(o) => [&b"value"[..], b"DateTime"]
+            .iter()
+            .find_map(|name| match parse::member(o, name) {
+                Some(Val::Str(s)) => Some(RawField::json(s)),
+                _ => None,
+            })
+            .unwrap_or(RawField::EMPTY),
+        other => scalar(other),
+    }
+}
+
+fn trim_spaces(f: RawField<'_>) -> RawField<'_> {
+    let n = f.bytes.iter().take_while(|&&b| b == b' ').count();
+    RawField::new(&f.bytes[n..], f.escape)
+}
+
+/// Reads the record objects of one chunk; its buffers are reused from record to record.
+#[derive(Default)]
+pub(super) struct Reader<'t> {
+    members: Vec<Member<'t>>,
+    /// The meaning of each member of the record being read.
+    infos: Vec<KeyInfo>,
+    /// The names met at each member position, and their meaning.
+    names: Vec<(Vec<u8>, KeyInfo)>,
+    subjects: Vec<RawField<'t>>,
+    items: Vec<ItemView<'t>>,
+    audit_data: Vec<u8>,
+    name_scratch: Vec<u8>,
+}
+
+/// The kind of a record object, from its member names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Legacy,
+    UalWrapper,
+    AuditData,
+    Unknown,
+}
+
+impl<'t> Reader<'t> {
+    /// Parses the record at `text[start..]` (not past `limit`); returns its end, or the
+    /// parse error (offset into `text`).
+    pub fn parse(
+        &mut self,
+        text: &'t [u8],
+        start: usize,
+        limit: usize,
+    ) -> Result<usize, parse::Error> {
+        let end = parse::record(&text[..limit.min(text.len())], start, &mut self.members)?;
+        self.infos.clear();
+        for (i, m) in self.members.iter().enumerate() {
+            let cached = self.names.get(i).filter(|(n, _)| n.as_slice() == m.key);
+            let info = match cached {
+                Some(&(_, info)) => info,
+                None => {
+                    self.name_scratch.clear();
+                    unescape_json_into(m.key, &mut self.name_scratch);
+                    let info = key_info(&self.name_scratch);
+                    let entry = (m.key.to_vec(), info);
+                    match self.names.get_mut(i) {
+                        Some(slot) => *slot = entry,
+                        None => self.names.push(entry),
+                    }
+                    info
+                }
+            };
+            self.infos.push(info);
+        }
+        Ok(end)
+    }
+
+    /// The kind of the record last parsed.
+    pub fn kind(&self) -> Kind {
+        let has = |r: Role| self.infos.iter().any(|i| i.role == r);
+        if has(Role::AuditData) {
+            Kind::UalWrapper
+        } else if has(Role::Operation) && has(Role::LastAccessed) {
+            Kind::Legacy
+        } else if has(Role::CreationTime)
+            && (has(Role::Operation) || has(Role::Workload) || has(Role::RecordType))
+        {
+            Kind::AuditData
+        } else {
+            Kind::Unknown
+        }
+    }
+
+    /// Hands the record last parsed (`text[start..end]`, starting on `line`) to `visitor`.
+    pub fn visit<V: Visitor + ?Sized>(
+        &mut self,
+        text: &'t [u8],
+        (start, end): (usize, usize),
+        line: u64,
+        visitor: &mut V,
+    ) {
+        match self.kind() {
+            Kind::Legacy => self.legacy(line, visitor),
+            Kind::UalWrapper => self.wrapper(line, visitor),
+            Kind::AuditData => {
+                if let Err(reason) = ual::visit_audit_data(&text[start..end], line, visitor) {
+                    visitor.malformed(line, format!("AuditData record cannot be read: {reason}"));
+                }
+            }
+            Kind::Unknown => visitor.malformed(
+                line,
+                "not an audit record: no Operation/LastAccessed or CreationTime".into(),
+            ),
+        }
+    }
+
+    fn member(&self, role: Role) -> Option<Val<'t>> {
+        self.members
+            .iter()
+            .zip(&self.infos)
+            .find(|(_, i)| i.role == role)
+            .map(|(m, _)| m.val)
+    }
+
+    /// A `Search-MailboxAuditLog` object.
+    fn legacy<V: Visitor + ?Sized>(&mut self, line: u64, visitor: &mut V) {
+        let mut rec = AuditRecord::default();
+        let mut seen = 0u64;
+        self.subjects.clear();
+        self.items.clear();
+        let mut first_subject = None;
+        for (m, info) in self.members.iter().zip(&self.infos) {
+            if info.role == Role::SourceItems {
+                if let Val::Arr(a) = m.val {
+                    // Objects when -Depth was large enough; type-name strings otherwise.
+                    for_each_element(a, |e| {
+                        let Val::Obj(o) = e else { return };
+                        let mut item = ItemView::default();
+                        for_each_member(o, |im| {
+                            if im.key.eq_ignore_ascii_case(b"SourceItemSubject") {
+                                item.subject = scalar(im.val);
+                            } else if im.key.eq_ignore_ascii_case(b"SourceItemFolderPathName") {
+                                item.folder = scalar(im.val);
+                            }
+                        });
+                        first_subject.get_or_insert(item.subject);
+                        item.subject = trim_spaces(item.subject);
+                        self.subjects.push(item.subject);
+                        self.items.push(item);
+                    });
+                }
+                continue;
+            }
+            let Some(field) = info.field else { continue };
+            let bit = 1u64 << (field as u32);
+            if seen & bit != 0 {
+                continue; // the first member of a name wins, as the first column does
+            }
+            seen |= bit;
+            let value = match info.role {
+                Role::LastAccessed => date(m.val),
+                _ => scalar(m.val),
+            };
+            rec.set(field, value);
+        }
+        if let Some(first) = first_subject {
+            // The seed script's subject: the first source item's (left-trimmed by the record).
+            rec.set(Field::SourceItemSubjectsList, first);
+        }
+        rec.extra_subjects = &self.subjects;
+        rec.items = &self.items;
+        let key = MemberKey {
+            members: &self.members,
+            identity: self.member(Role::Identity),
+            ignored: LEGACY_KEY_IGNORED,
+        };
+        visitor.record(&rec, &key, line);
+    }
+
+    /// A `Search-UnifiedAuditLog` object: its AuditData is the record. When it cannot be
+    /// read (cut, broken), the row is still reported, as a CSV row is: from the AuditData
+    /// members before the break and the wrapper's own members.
+    fn wrapper<V: Visitor + ?Sized>(&mut self, line: u64, visitor: &mut V) {
+        self.audit_data.clear();
+        let result = match self.member(Role::AuditData) {
+            Some(Val::Str(s)) => {
+                unescape_json_into(s, &mut self.audit_data);
+                ual::visit_audit_data(&self.audit_data, line, visitor)
+            }
+            Some(Val::Obj(o)) => {
+                self.audit_data.extend_from_slice(o);
+                ual::visit_audit_data(o, line, visitor)
+            }
+            Some(Val::Null) | None => Err("it is null".to_string()),
+            Some(_) => Err("it is not a JSON object".to_string()),
+        };
+        let Err(reason) = result else { return };
+        let chars = std::str::from_utf8(&self.audit_data)
+            .map_or(self.audit_data.len(), |s| s.chars().count());
+        visitor.warn(
+            line,
+            format!(
+                "AuditData ({chars} characters) cannot be read: {reason}; row reported from \
+                 the record's other members and the AuditData fields before the break"
+            ),
+        );
+        let get = |role| self.member(role).map_or(RawField::EMPTY, scalar);
+        let columns = ual::CsvColumns {
+            time: self
+                .member(Role::CreationDate)
+                .map_or(RawField::EMPTY, date),
+            operation: get(Role::Operations),
+            user: get(Role::UserIds),
+            record_type: get(Role::RecordType),
+            identity: get(Role::Identity),
+            client_ip: RawField::EMPTY,
+            workload: RawField::EMPTY,
+        };
+        let key = MemberKey {
+            members: &self.members,
+            identity: None,
+            ignored: WRAPPER_KEY_IGNORED,
+        };
+        ual::visit_unreadable(&self.audit_data, line, visitor, &columns, &key);
+    }
+}
+
+/// The de-duplication key of a PowerShell object, computed as csv.rs computes a row's, so
+/// that the same event in a CSV and in a JSON export gives the same key.
+struct MemberKey<'r> {
+    members: &'r [Member<'r>],
+    identity: Option<Val<'r>>,
+    ignored: &'static [&'static [u8]],
+}
+
+impl MemberKey<'_> {
+    /// The text `Export-Csv` would have written for a member, unescaped; nested values
+    /// in a canonical form.
+    fn value(name: &[u8], v: Val<'_>, out: &mut Vec<u8>) {
+        out.clear();
+        match v {
+            Val::Str(s) => unescape_json_into(s, out),
+            Val::Num(n) if name == b"logontype" || name == b"internallogontype" => {
+                out.extend_from_slice(logon_type_name(n));
+            }
+            Val::Num(n) => out.extend_from_slice(n),
+            Val::Bool(b) => out.extend_from_slice(if b { b"True" } else { b"False" }),
+            Val::Null => {}
+            Val::Obj(_) | Val::Arr(_) => canonical(v, out),
+        }
+    }
+}
+
+impl DedupKey for MemberKey<'_> {
+    fn dedup_key(&self) -> (u128, bool) {
+        let mut h = Xxh3::new();
+        let mut value = Vec::new();
+        if let Some(id) = self.identity {
+            Self::value(b"identity", id, &mut value);
+            let id = value.trim_ascii();
+            if !id.is_empty() {
+                h.update(b"identity\0");
+                h.update(id);
+                return (h.digest128(), true);
+            }
+        }
+        let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(self.members.len());
+        for m in self.members {
+            let mut name = Vec::with_capacity(m.key.len());
+            unescape_json_into(m.key, &mut name);
+            let name = name.trim_ascii().to_ascii_lowercase();
+            if self.ignored.contains(&name.as_slice()) {
+                continue;
+            }
+            Self::value(&name, m.val, &mut value);
+            if !value.is_empty() {
+                entries.push((name, std::mem::take(&mut value)));
+            }
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, value) in &entries {
+            h.update(name);
+            h.update(b"\0");
+            h.update(&(value.len() as u64).to_le_bytes());
+            h.update(value);
+        }
+        (h.digest128(), false)
+    }
+}

@@ -1,0 +1,538 @@
+//! The structure splitter: finds the record objects of a JSON export without parsing them.
+//!
+//! A *record object* is a top-level object, or an object element of a top-level array.
+//! The splitter walks the bytes between records itself (top-level whitespace, `[`, `,`,
+//! `]`, garbage) and hands each record's start to its caller, which either parses the
+//! record (and so learns where it ends) or asks [`Splitter::skip_record`] to find its end
+//! by bracket matching. Both agree on every valid record, so the planner (which only
+//! skips) and the workers (which parse) cut the file at the same places.
+//!
+//! Its rules are chosen so that a broken file costs as little as possible:
+//!
+//! - a string ends at its closing quote or, since a JSON string cannot hold a raw line
+//!   break, at the end of the line: an unterminated string does not swallow the rest
+//!   of the file;
+//! - a backslash escapes the next byte (except a line break) everywhere;
+//! - closing brackets close whatever is open (their kind is the parser's business);
+//! - text between top-level values, and array elements that are not objects, are
+//!   reported once per run and skipped.
+//!
+//! Bytes are searched eight at a time (SWAR): most of a JSON export is string content and
+//! indentation, which no rule cares about.
+
+use crate::diag::excerpt;
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// High bit of each byte that is zero. Exact for the lowest such byte, which is all
+/// the callers look at (borrows only run upwards, from a zero byte).
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(LO) & !x & HI
+}
+
+#[inline(always)]
+fn eq_bytes(w: u64, b: u8) -> u64 {
+    zero_bytes(w ^ (LO * u64::from(b)))
+}
+
+/// High bit of each byte below `n` (`n` ≤ 0x80); exact for the lowest such byte.
+#[inline(always)]
+fn less_bytes(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(LO * u64::from(n)) & !w & HI
+}
+
+/// A set of bytes to search for, as a SWAR test and a byte test.
+pub(super) trait Special {
+    fn word(w: u64) -> u64;
+    fn byte(b: u8) -> bool;
+}
+
+/// Inside a string, for the splitter: the closing quote, an escape, a line break.
+pub(super) struct InString;
+impl Special for InString {
+    #[inline(always)]
+    fn word(w: u64) -> u64 {
+        eq_bytes(w, b'"') | eq_bytes(w, b'\\') | eq_bytes(w, b'\n')
+    }
+    #[inline(always)]
+    fn byte(b: u8) -> bool {
+        matches!(b, b'"' | b'\\' | b'\n')
+    }
+}
+
+/// Inside a string, for the parser: the closing quote, an escape, any control character.
+pub(super) struct InStringStrict;
+impl Special for InStringStrict {
+    #[inline(always)]
+    fn word(w: u64) -> u64 {
+        eq_bytes(w, b'"') | eq_bytes(w, b'\\') | less_bytes(w, 0x20)
+    }
+    #[inline(always)]
+    fn byte(b: u8) -> bool {
+        b == b'"' || b == b'\\' || b < 0x20
+    }
+}
+
+/// Outside strings: quotes, escapes and brackets.
+pub(super) struct Structural;
+impl Special for Structural {
+    #[inline(always)]
+    fn word(w: u64) -> u64 {
+        // `[` and `{`, `]` and `}` differ only in bit 0x20.
+        let folded = w | (LO * 0x20);
+        eq_bytes(folded, b'{') | eq_bytes(folded, b'}') | eq_bytes(w, b'"') | eq_bytes(w, b'\\')
+    }
+    #[inline(always)]
+    fn byte(b: u8) -> bool {
+        matches!(b, b'"' | b'\\' | b'{' | b'}' | b'[' | b']')
+    }
+}
+
+/// The offset of the first byte of the set at or after `p`, or `s.len()`.
+#[inline(always)]
+pub(super) fn find<S: Special>(s: &[u8], mut p: usize) -> usize {
+    while let Some(word) = s.get(p..).and_then(|r| r.first_chunk::<8>()) {
+        let hits = S::word(u64::from_le_bytes(*word));
+        if hits != 0 {
+            return p + (hits.trailing_zeros() / 8) as usize;
+        }
+        p += 8;
+    }
+    while let Some(&b) = s.get(p) {
+        if S::byte(b) {
+            return p;
+        }
+        p += 1;
+    }
+    s.len().max(p)
+}
+
+/// Number of line feeds in `s`, counted eight bytes at a time.
+pub(super) fn count_lines(s: &[u8]) -> u64 {
+    const LANES16: u64 = 0x00FF_00FF_00FF_00FF;
+    let mut n = 0u64;
+    // Up to 255 words per block, so that no byte lane of `acc` overflows.
+    let mut blocks = s.chunks_exact(8 * 255);
+    for block in &mut blocks {
+        let mut acc = 0u64;
+        for word in block.chunks_exact(8) {
+            let Some(word) = word.first_chunk::<8>() else {
+                continue;
+            };
+            let x = u64::from_le_bytes(*word) ^ (LO * u64::from(b'\n'));
+            // Exact for every byte (no borrow between lanes): high bit set iff non-zero.
+            let nonzero = ((x & !HI) + !HI) | x;
+            acc += (!nonzero & HI) >> 7;
+        }
+        // Sum the eight byte lanes: pairs into 16-bit lanes, then those (≤ 2,040).
+        let pairs = (acc & LANES16) + ((acc >> 8) & LANES16);
+        n += pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48;
+    }
+    n + blocks.remainder().iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// Skips the ASCII whitespace at `p` (runs of spaces eight at a time: indentation).
+#[inline(always)]
+pub(super) fn skip_ws(s: &[u8], mut p: usize) -> usize {
+    loop {
+        while let Some(word) = s.get(p..).and_then(|r| r.first_chunk::<8>()) {
+            if u64::from_le_bytes(*word) != LO * u64::from(b' ') {
+                break;
+            }
+            p += 8;
+        }
+        match s.get(p) {
+            Some(b' ' | b'\t' | b'\n' | b'\r') => p += 1,
+            _ => return p,
+        }
+    }
+}
+
+/// Skips a string whose opening quote is just before `p`; returns the offset after its
+/// closing quote, or of the line break (or `limit`) that ends it unterminated.
+fn skip_string(s: &[u8], mut p: usize, limit: usize) -> usize {
+    let s = &s[..limit];
+    loop {
+        p = find::<InString>(s, p);
+        match s.get(p) {
+            None => return limit,
+            Some(b'"') => return p + 1,
+            Some(b'\\') => p += if s.get(p + 1) == Some(&b'\n') { 1 } else { 2 },
+            Some(_) => return p, // the line break: left to the caller as whitespace
+        }
+    }
+}
+
+/// Where a splitter stops: the end of the file, or (JSON Lines) of a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Bound {
+    File,
+    Line,
+}
+
+impl Bound {
+    fn name(self) -> &'static str {
+        match self {
+            Bound::File => "file",
+            Bound::Line => "line",
+        }
+    }
+}
+
+/// What the splitter found next.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Step {
+    /// A record object starts at `start`, on `line`. The caller must move past it with
+    /// [`Splitter::record_parsed`] or [`Splitter::skip_record`].
+    Record { start: usize, line: u64 },
+    /// A broken value starting on `line`; it has been skipped.
+    Error { line: u64, reason: String },
+    /// Nothing more before the limit.
+    End,
+}
+
+/// Counts lines up to increasing offsets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct LineCounter {
+    pos: usize,
+    line: u64,
+}
+
+impl LineCounter {
+    pub fn new(pos: usize, line: u64) -> Self {
+        LineCounter { pos, line }
+    }
+
+    /// The line of offset `p` (not before the last offset asked).
+    pub fn at(&mut self, s: &[u8], p: usize) -> u64 {
+        if p > self.pos {
+            self.line += count_lines(s.get(self.pos..p).unwrap_or_default());
+            self.pos = p;
+        }
+        self.line
+    }
+}
+
+/// The splitter's whole state between two steps: enough to resume it elsewhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Snapshot {
+    pub pos: usize,
+    pub line: u64,
+    /// Inside a top-level array (between elements): the line of its `[`.
+    pub array: Option<u64>,
+}
+
+/// See the module documentation.
+#[derive(Clone, Debug)]
+pub(super) struct Splitter {
+    pos: usize,
+    lines: LineCounter,
+    array: Option<u64>,
+    bound: Bound,
+}
+
+impl Splitter {
+    pub fn new(pos: usize, line: u64, bound: Bound) -> Self {
+        Splitter::resume(
+            Snapshot {
+                pos,
+                line,
+                array: None,
+            },
+            bound,
+        )
+    }
+
+    pub fn resume(snap: Snapshot, bound: Bound) -> Self {
+        Splitter {
+            pos: snap.pos,
+            lines: LineCounter::new(snap.pos, snap.line),
+            array: snap.array,
+            bound,
+        }
+    }
+
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    pub fn snapshot(&mut self, s: &[u8]) -> Snapshot {
+        Snapshot {
+            pos: self.pos,
+            line: self.lines.at(s, self.pos),
+            array: self.array,
+        }
+    }
+
+    /// The line of `p`, at or after the last record or error start.
+    pub fn line_at(&mut self, s: &[u8], p: usize) -> u64 {
+        self.lines.at(s, p)
+    }
+
+    /// The next step before `limit`.
+    pub fn next(&mut self, s: &[u8], limit: usize) -> Step {
+        let limit = limit.min(s.len());
+        loop {
+            self.pos = skip_ws(&s[..limit], self.pos);
+            if self.pos >= limit {
+                self.pos = self.pos.max(limit);
+                return match self.array.take() {
+                    Some(line) => Step::Error {
+                        line,
+                        reason: format!(
+                            "truncated: the array that starts here is not closed at the end of the {}",
+                            self.bound.name()
+                        ),
+                    },
+                    None => Step::End,
+                };
+            }
+            let start = self.pos;
+            match (s[start], self.array) {
+                (b'{', _) => {
+                    return Step::Record {
+                        start,
+                        line: self.lines.at(s, start),
+                    }
+                }
+                (b'[', None) => {
+                    self.array = Some(self.lines.at(s, start));
+                    self.pos += 1;
+                }
+                (b',', Some(_)) => self.pos += 1,
+                (b']', Some(_)) => {
+                    self.array = None;
+                    self.pos += 1;
+                }
+                (_, None) => {
+                    self.pos = skip_garbage(s, start, limit);
+                    return self.error(s, start, "unexpected text between JSON values");
+                }
+                (_, Some(_)) => {
+                    self.pos = skip_element(s, start, limit);
+                    return self.error(s, start, "array element is not an object");
+                }
+            }
+        }
+    }
+
+    fn error(&mut self, s: &[u8], start: usize, what: &str) -> Step {
+        let text = s.get(start..self.pos).unwrap_or_default().trim_ascii();
+        Step::Error {
+            line: self.lines.at(s, start),
+            reason: format!("{what}: '{}'", excerpt(text)),
+        }
+    }
+
+    /// After [`Step::Record`]: the caller read the record up to `end`.
+    pub fn record_parsed(&mut self, end: usize) {
+        self.pos = end;
+    }
+
+    /// After [`Step::Record`]: finds the record's end by bracket matching and moves past
+    /// it. `None` when it is not closed before `limit` (the splitter is then at `limit`).
+    pub fn skip_record(&mut self, s: &[u8], limit: usize) -> Option<usize> {
+        let limit = limit.min(s.len());
+        let end = skip_value(s, self.pos, limit);
+        if end.is_none() {
+            // The open record is the news: the array around it is not reported again.
+            self.array = None;
+        }
+        self.pos = end.unwrap_or(limit);
+        end
+    }
+
+    pub fn bound(&self) -> Bound {
+        self.bound
+    }
+}
+
+/// Skips the object or array starting at `p`; the offset after its close, or `None`.
+fn skip_value(s: &[u8], mut p: usize, limit: usize) -> Option<usize> {
+    let s = &s[..limit];
+    let mut depth = 0u64;
+    loop {
+        p = find::<Structural>(s, p);
+        match s.get(p)? {
+            b'"' => p = skip_string(s, p + 1, limit),
+            b'\\' => p += if s.get(p + 1) == Some(&b'\n') { 1 } else { 2 },
+            b'{' | b'[' => {
+                depth += 1;
+                p += 1;
+            }
+            _ => {
+                depth = depth.saturating_sub(1);
+                p += 1;
+                if depth == 0 {
+                    return Some(p);
+                }
+            }
+        }
+    }
+}
+
+/// Skips text between top-level values, up to the next `{` or `[` (or `limit`).
+fn skip_garbage(s: &[u8], mut p: usize, limit: usize) -> usize {
+    while p < limit {
+        match s[p] {
+            b'{' | b'[' => return p,
+            b'"' => p = skip_string(s, p + 1, limit),
+            b'\\' => p += if s.get(p + 1) == Some(&b'\n') { 1 } else { 2 },
+            _ => p += 1,
+        }
+    }
+    limit
+}
+
+/// Skips an array element that is not an object, up to the next `,`, `]` or `{` at its
+/// own level (or `limit`). Nested arrays are skipped whole.
+fn skip_element(s: &[u8], mut p: usize, limit: usize) -> usize {
+    let mut depth = 0u64;
+    while p < limit {
+        match s[p] {
+            b',' | b']' | b'{' if depth == 0 => return p,
+            b'"' => {
+                p = skip_string(s, p + 1, limit);
+                continue;
+            }
+            b'\\' => {
+                p += if s.get(p + 1) == Some(&b'\n') { 1 } else { 2 };
+                continue;
+            }
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        p += 1;
+    }
+    limit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swar_finds_the_first_special_byte() {
+        let text = b"abcdefgh\xc3\xa9ijklmno\"pq\\r";
+        assert_eq!(find::<InString>(text, 0), 17);
+        assert_eq!(find::<InString>(text, 18), 20);
+        assert_eq!(find::<InString>(text, 21), text.len());
+        assert_eq!(find::<InStringStrict>(b"0123456789\x1fab", 0), 10);
+        assert_eq!(find::<InStringStrict>(b"0123456789\x7f\x80\xffab", 0), 15);
+        for (i, s) in [b"aaaaaaaa[", b"aaaaaaaa]", b"aaaaaaaa{", b"aaaaaaaa}"]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(find::<Structural>(*s, 0), 8, "{i}");
+        }
+        assert_eq!(find::<Structural>(b"a;:;, \x7b", 0), 6);
+        assert_eq!(find::<Structural>(b"\x1b\x1d\x3b\x3d\x5a\x5c", 0), 5);
+        // every position, every byte
+        for b in 0..=255u8 {
+            for at in 0..20 {
+                let mut v = vec![b'a'; 20];
+                v[at] = b;
+                let want = if Structural::byte(b) { at } else { 20 };
+                assert_eq!(find::<Structural>(&v, 0), want, "byte {b:#x} at {at}");
+                let want = if InStringStrict::byte(b) { at } else { 20 };
+                assert_eq!(find::<InStringStrict>(&v, 0), want, "byte {b:#x} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn counts_line_feeds_in_any_density() {
+        for (text, want) in [
+            (vec![b'\n'; 5000], 5000),
+            (b"a\nb\n\n".repeat(1000), 3000),
+            (vec![b'x'; 3000], 0),
+            (b"\n\x8a\x0a\xff".repeat(777), 1554),
+        ] {
+            assert_eq!(count_lines(&text), want);
+            assert_eq!(count_lines(&text[1..]), want - u64::from(text[0] == b'\n'));
+        }
+        assert_eq!(skip_ws(b"        \r\n           \tx", 0), 22);
+        assert_eq!(skip_ws(b"   ", 1), 3);
+    }
+
+    fn steps(text: &str, bound: Bound) -> Vec<String> {
+        let s = text.as_bytes();
+        let mut sp = Splitter::new(0, 1, bound);
+        let mut out = Vec::new();
+        for _ in 0..1000 {
+            match sp.next(s, s.len()) {
+                Step::End => return out,
+                Step::Error { line, reason } => out.push(format!("{line}: {reason}")),
+                Step::Record { start, line } => match sp.skip_record(s, s.len()) {
+                    Some(end) => out.push(format!("{line}: {}", &text[start..end])),
+                    None => out.push(format!("{line}: open {}", &text[start..])),
+                },
+            }
+        }
+        panic!("no end");
+    }
+
+    #[test]
+    fn splits_arrays_objects_and_concatenations() {
+        assert_eq!(
+            steps(
+                "[{\"a\":1},\r\n {\"b\":[2]}]\r\n{\"c\":{}}[ ]{}",
+                Bound::File
+            ),
+            vec!["1: {\"a\":1}", "2: {\"b\":[2]}", "3: {\"c\":{}}", "3: {}"]
+        );
+    }
+
+    #[test]
+    fn strings_hide_brackets_and_escaped_quotes() {
+        assert_eq!(
+            steps(r#"[{"a":"}]\"{["},{"b":"\\"}]"#, Bound::File),
+            vec![r#"1: {"a":"}]\"{["}"#, r#"1: {"b":"\\"}"#]
+        );
+    }
+
+    #[test]
+    fn reports_garbage_and_non_objects_and_resumes() {
+        assert_eq!(
+            steps(
+                "[{\"a\":1}, 42, \"x]\", [1,{}], {\"b\":2}]\nnot json\n[{}]",
+                Bound::File
+            ),
+            vec![
+                "1: {\"a\":1}",
+                "1: array element is not an object: '42'",
+                "1: array element is not an object: '\"x]\"'",
+                "1: array element is not an object: '[1,{}]'",
+                "1: {\"b\":2}",
+                "2: unexpected text between JSON values: 'not json'",
+                "3: {}",
+            ]
+        );
+    }
+
+    #[test]
+    fn truncation_is_reported_where_the_value_starts() {
+        assert_eq!(
+            steps("[\n{\"a\":1},\n{\"b\":\n\"x", Bound::File),
+            vec!["2: {\"a\":1}", "3: open {\"b\":\n\"x"]
+        );
+        assert_eq!(
+            steps("[\n{\"a\":1},\n", Bound::Line),
+            vec![
+                "2: {\"a\":1}",
+                "1: truncated: the array that starts here is not closed at the end of the line"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unterminated_string_ends_at_its_line() {
+        assert_eq!(
+            steps("[{\"a\":\"x\n},{\"b\":1}]", Bound::File),
+            vec!["1: {\"a\":\"x\n}", "2: {\"b\":1}"]
+        );
+    }
+}

@@ -226,7 +226,11 @@ fn process_bytes(
                 progress.advance(scale(n))
             });
             let kept = settle(&ctx, chunks, &mut report)?;
-            finish_status(&mut report, "JSON".into(), decoded.encoding);
+            let format = match json::sniff_layout(text) {
+                json::Layout::Lines => "JSON Lines",
+                json::Layout::Document => "JSON",
+            };
+            finish_status(&mut report, format.into(), decoded.encoding);
             return Ok((report, kept));
         }
         Detected::Csv {

@@ -42,14 +42,19 @@ pub trait DedupKey {
     fn dedup_key(&self) -> (u128, bool);
 }
 
-/// Columns that differ between two exports of the same event, or are mixed in separately.
-const KEY_IGNORED: &[&str] = &[
-    "runspaceid",
-    "pscomputername",
-    "psshowcomputername",
-    "lastaccessed",
-    "sourcefile",
-    "sourceline",
+/// Columns (lower case) left out of a legacy record's dedup key, in CSV and JSON alike:
+/// they differ between two exports of the same event (the session's RunspaceId and
+/// computer; SourceItems/SourceFolders, a type name in CSV but real values in a deep JSON
+/// dump), or are mixed in separately once parsed (the time).
+pub(crate) const KEY_IGNORED: &[&[u8]] = &[
+    b"runspaceid",
+    b"pscomputername",
+    b"psshowcomputername",
+    b"lastaccessed",
+    b"sourcefile",
+    b"sourceline",
+    b"sourceitems",
+    b"sourcefolders",
 ];
 
 /// What the header says about the file.
@@ -186,7 +191,7 @@ impl Layout {
             .iter()
             .enumerate()
             .map(|(i, n)| (i, n.trim().to_ascii_lowercase().into_bytes()))
-            .filter(|(_, n)| !KEY_IGNORED.iter().any(|k| k.as_bytes() == n.as_slice()))
+            .filter(|(_, n)| !KEY_IGNORED.iter().any(|k| *k == n.as_slice()))
             .filter(|(_, n)| {
                 kind != Kind::UnifiedAuditLog
                     || !UAL_KEY_IGNORED.iter().any(|k| k.as_bytes() == n.as_slice())

@@ -69,16 +69,9 @@ fn key_info(name: &[u8]) -> KeyInfo {
     }
 }
 
-/// Members the legacy key leaves out, as csv.rs does: they differ between two exports of
-/// the same event, or (the time) are mixed in by the caller once parsed.
-const LEGACY_KEY_IGNORED: &[&[u8]] = &[
-    b"runspaceid",
-    b"pscomputername",
-    b"psshowcomputername",
-    b"lastaccessed",
-    b"sourcefile",
-    b"sourceline",
-];
+/// Members the legacy key leaves out: the same list as the CSV reader's, so that a JSON
+/// dump and a CSV export of the same event get the same key.
+use crate::input::csv::KEY_IGNORED as LEGACY_KEY_IGNORED;
 
 /// Members a UAL wrapper's fallback key leaves out (as csv.rs does for UAL CSV rows).
 const WRAPPER_KEY_IGNORED: &[&[u8]] = &[

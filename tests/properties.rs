@@ -35,6 +35,12 @@ const FIXTURES: &[&str] = &[
     "legacy/multiline_fields.csv",
     "legacy/onprem2013_subset.csv",
     "legacy/malformed_rows.csv",
+    "ual/sua_mailbox.csv",
+    "ual/purview_classic.csv",
+    "ual/mailitemsaccessed_throttled.csv",
+    "ual/sua_mailbox.jsonl",
+    "json/ps51_depth4_utf16.json",
+    "json/ps7_depth4.json",
 ];
 
 fn fixture_bytes() -> Vec<Vec<u8>> {
@@ -126,7 +132,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2_000))]
+    #![proptest_config(ProptestConfig::with_cases(4_000))]
 
     #[test]
     fn mutated_fixtures_never_panic(

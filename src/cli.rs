@@ -1,12 +1,16 @@
 //! The command line, as clap sees it: raw flags and their help, nothing compiled yet
 //! (that is [`crate::config`]'s job).
+//!
+//! `search` and `summary` read the same inputs through the same rules, so they share one
+//! [`InputArgs`] (flattened into both); only their output options differ.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::datetime::{DateOrder, Zone};
-use crate::report::TimeFormat;
+use crate::report::{Format, Profile, TimeFormat};
+use crate::summary::{Bucket, SummaryFormat};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -29,6 +33,16 @@ pub enum Command {
     /// Filter exports and write the seed script's report (AuditLogResults*.csv).
     #[command(after_long_help = SEARCH_EXAMPLES)]
     Search(SearchArgs),
+    /// Summarise exports: per operation, per logon type, top users, mailboxes, client IPs
+    /// and apps, activity per day or hour.
+    #[command(after_long_help = SUMMARY_EXAMPLES)]
+    Summary(SummaryArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_long_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print a manual page (roff), generated from these definitions.
+    #[command(after_long_help = MAN_EXAMPLES)]
+    Man(ManArgs),
 }
 
 const SEARCH_EXAMPLES: &str = "\
@@ -47,17 +61,71 @@ Examples (the seed script's, offline):
 
 Beyond the script:
   mbxaudit search --operation HardDelete,SoftDelete --ip 203.0.113.0/24 --tz Europe/Berlin a.csv b.csv
+  mbxaudit search --format table --stdout --newest-first exports/
+  mbxaudit search --format jsonl --columns full -o events.jsonl exports/
+  mbxaudit search --format timesketch --raw-cells -o timeline.csv exports/
 
 Exit status: 0 success; 1 finished, but some rows or files could not be read (all reported);
 2 fatal error (nothing written).";
 
+const SUMMARY_EXAMPLES: &str = "\
+Examples:
+  mbxaudit summary exports/
+  mbxaudit summary --mailbox test1@contoso.com --by hour --top 5 exports/
+  mbxaudit summary --format csv -o summary/ exports/      # one CSV per table
+  mbxaudit summary --format json -o part1.json exports/2023/
+
+Summaries of disjoint inputs (e.g. an archive summarised piecewise, on several machines)
+combine exactly, distinct counts included:
+  mbxaudit summary --format json -o a.json exports/a/
+  mbxaudit summary --format json -o b.json exports/b/
+  mbxaudit summary --merge a.json b.json
+
+Merging adds the parts up: an event exported in both parts is counted twice (duplicates
+are only removed within one run), so merge summaries of disjoint inputs.
+
+Exit status: 0 success; 1 finished, but some rows or files could not be read (all reported);
+2 fatal error (nothing written).";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  mbxaudit completions bash > ~/.local/share/bash-completion/completions/mbxaudit
+  mbxaudit completions zsh > ~/.zfunc/_mbxaudit
+  mbxaudit completions fish > ~/.config/fish/completions/mbxaudit.fish
+  mbxaudit completions powershell >> $PROFILE";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  mbxaudit man > mbxaudit.1
+  mbxaudit man summary > mbxaudit-summary.1
+  mbxaudit man | man -l -";
+
+/// The inputs, the rules and how to read: the same for `search` and `summary`.
 #[derive(Args, Debug)]
-pub struct SearchArgs {
+pub struct InputArgs {
     /// Export files or directories (walked recursively; files recognised by content).
-    /// `-` reads standard input.
+    /// `-` reads standard input. With `summary --merge`: JSON summaries.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    #[command(flatten)]
+    pub reading: ReadArgs,
+
+    /// Print nothing on stderr but errors.
+    #[arg(short, long, help_heading = "Output")]
+    pub quiet: bool,
+
+    /// Worker threads [default: one per core].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// The rules (the seed script's first).
+#[derive(Args, Debug)]
+pub struct FilterArgs {
     /// Keep events at or after this time: an ISO date or date-time (2017-04-10,
     /// 2017-04-10T08:00), or a date as the exports write it (04/10/17, 10.04.2017), read in
     /// --date-order. A two-digit year yy means 20yy.
@@ -142,7 +210,11 @@ pub struct SearchArgs {
         help_heading = "Filters"
     )]
     pub ip: Vec<String>,
+}
 
+/// How the exports are read.
+#[derive(Args, Debug)]
+pub struct ReadArgs {
     /// Time zone of times written without an offset (LastAccessed in Export-Csv is the
     /// exporting machine's local time): UTC, a fixed offset (+02:00) or an IANA name
     /// (Europe/Berlin, DST-aware).
@@ -159,11 +231,18 @@ pub struct SearchArgs {
     #[arg(long, value_name = "LABEL", help_heading = "Reading")]
     pub encoding: Option<String>,
 
-    /// Stop with an error (exit 2, no report) if any row is malformed.
+    /// Stop with an error (exit 2, nothing written) if any row is malformed.
     #[arg(long, help_heading = "Reading")]
     pub strict: bool,
+}
 
-    /// Report file [default: AuditLogResults<yyMMdd_HHmmss>.csv in the current directory].
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Report file [default: AuditLogResults<yyMMdd_HHmmss>.<ext> in the current
+    /// directory, the extension following --format; --format table: standard output].
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
 
@@ -176,14 +255,41 @@ pub struct SearchArgs {
     )]
     pub stdout: bool,
 
+    /// Report format: csv (the script's), jsonl or json (one object per row, keys = column
+    /// names), table (aligned for a terminal), timesketch (Timesketch's CSV import).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t,
+        help_heading = "Output"
+    )]
+    pub format: Format,
+
+    /// Columns: script (the seed script's 15) or full (every normalised field, then
+    /// SourceFile and SourceLine: where each row was read).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "PROFILE",
+        default_value_t,
+        help_heading = "Output"
+    )]
+    pub columns: Profile,
+
+    /// Newest events first (the cmdlet's order); by default oldest first.
+    #[arg(long, help_heading = "Output")]
+    pub newest_first: bool,
+
     /// Write one row per message a record touched (MailItemsAccessed folder items, the
     /// affected items of group records) instead of one per record.
     #[arg(long, help_heading = "Output")]
     pub expand_items: bool,
 
-    /// Write cells that start with = + - @ tab or CR untouched. By default they are
-    /// prefixed with ' so that Excel shows them as text instead of running them as
-    /// formulas (subjects are written by whoever sent the mail).
+    /// Write cells that start with = + - @ tab or CR untouched (csv, timesketch). By
+    /// default they are prefixed with ' so that Excel shows them as text instead of
+    /// running them as formulas (subjects are written by whoever sent the mail). JSON and
+    /// table output are never changed.
     #[arg(long, help_heading = "Output")]
     pub raw_cells: bool,
 
@@ -201,12 +307,80 @@ pub struct SearchArgs {
         help_heading = "Output"
     )]
     pub time_format: TimeFormat,
+}
 
-    /// Print nothing on stderr but errors.
-    #[arg(short, long, help_heading = "Output")]
-    pub quiet: bool,
+#[derive(Args, Debug)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
 
-    /// Worker threads [default: one per core].
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<usize>,
+    /// The inputs are JSON summaries (written by --format json): combine them into the
+    /// summary of all their inputs, exactly (counts, first and last seen, distinct users,
+    /// mailboxes and IPs). Events present in two parts are counted twice: merge
+    /// summaries of disjoint inputs. The rules were applied when each part was made.
+    #[arg(
+        long,
+        help_heading = "Summary",
+        conflicts_with_all = [
+            "start_date", "end_date", "subject", "subject_exact", "record_types",
+            "include_folder_bind", "logon_types", "mailbox", "operation",
+            "exclude_operation", "user", "ip", "tz", "date_order", "encoding", "strict",
+        ]
+    )]
+    pub merge: bool,
+
+    /// Output: text (aligned tables and a bar chart, for a terminal), csv (one file per
+    /// table, in the directory given with -o) or json (one document with everything,
+    /// mergeable with --merge).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t,
+        help_heading = "Summary"
+    )]
+    pub format: SummaryFormat,
+
+    /// Where to write: a file (text, json) or a directory (csv, created if missing)
+    /// [default: standard output; csv needs a directory].
+    #[arg(short, long, value_name = "PATH", help_heading = "Summary")]
+    pub output: Option<PathBuf>,
+
+    /// How many users, mailboxes, client IPs and client apps the top tables show; 0 shows
+    /// all. JSON always holds all.
+    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "Summary")]
+    pub top: usize,
+
+    /// Activity per day or per hour (UTC).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "BUCKET",
+        default_value_t,
+        help_heading = "Summary"
+    )]
+    pub by: Bucket,
+
+    /// Write CSV cells that start with = + - @ tab or CR untouched (by default they are
+    /// prefixed with ' so that Excel shows them as text).
+    #[arg(long, help_heading = "Summary")]
+    pub raw_cells: bool,
+
+    /// Replace output files that exist.
+    #[arg(long, help_heading = "Summary")]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// A subcommand's own page (mbxaudit-search(1), ...) instead of mbxaudit(1).
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
 }

@@ -1,28 +1,28 @@
-//! Turns the raw command line into what the search runs on: compiled regexes, a UTC
-//! date window, normalised name sets, and the output target. Every value the user typed
+//! Turns the raw command line into what the commands run on: compiled regexes, a UTC
+//! date window, normalised name sets, and the output targets. Every value the user typed
 //! is checked here, once, with a message that says what to type instead.
+//!
+//! [`ScanConfig`] is what `search` and `summary` share (inputs, rules, reading);
+//! [`SearchConfig`] and [`SummaryConfig`] add their outputs.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::SearchArgs;
+use crate::cli::{InputArgs, SearchArgs, SummaryArgs};
 use crate::datetime::{
     parse_time_with_presence, DateOrder, ParsedTime, Timestamp, WallClock, Zone,
 };
-use crate::filter::{DateWindow, Filter, IpMatcher, SubjectMatcher, LOGON_TYPE_NAMES};
+use crate::filter::{DateWindow, Filter, IpMatcher, RecordTypes, SubjectMatcher, LOGON_TYPE_NAMES};
 use crate::input::decode::parse_label;
 use crate::pipeline::Settings;
-use crate::report::{Target, TimeFormat};
+use crate::report::{Format, Profile, Target, TimeFormat};
+use crate::summary::{Bucket, SummaryFormat};
 
-/// A search, ready to run.
-pub struct SearchConfig {
+/// The inputs and the rules, ready to scan.
+pub struct ScanConfig {
     pub inputs: Vec<PathBuf>,
     pub settings: Settings,
-    pub target: Target,
-    pub time_format: TimeFormat,
-    /// `--raw-cells`: write formula-like cells untouched.
-    pub raw_cells: bool,
     pub strict: bool,
     pub quiet: bool,
     pub threads: Option<usize>,
@@ -32,21 +32,120 @@ pub struct SearchConfig {
     pub subject: Option<String>,
     /// True when --operation, --exclude-operation, --user or --ip is given.
     pub extra_filters: bool,
+    /// The rules in force, one line each (`logon types: Owner, Admin, Delegate`), for
+    /// summaries to record what they summarise.
+    pub scope: Vec<String>,
+}
+
+/// A search, ready to run.
+pub struct SearchConfig {
+    pub scan: ScanConfig,
+    pub target: Target,
+    pub format: Format,
+    pub profile: Profile,
+    pub newest_first: bool,
+    pub time_format: TimeFormat,
+    /// `--raw-cells`: write formula-like cells untouched.
+    pub raw_cells: bool,
+}
+
+/// Where a summary comes from.
+pub enum SummarySource {
+    /// Read the exports through the rules.
+    Scan(Box<ScanConfig>),
+    /// `--merge`: combine JSON summaries.
+    Merge { inputs: Vec<PathBuf>, quiet: bool },
+}
+
+/// A summary, ready to run.
+pub struct SummaryConfig {
+    pub source: SummarySource,
+    pub format: SummaryFormat,
+    /// `-o`: a file (text, json) or a directory (csv); `None` is standard output.
+    pub output: Option<PathBuf>,
+    pub force: bool,
+    /// `--top`: rows of the top tables; `usize::MAX` for all.
+    pub top: usize,
+    pub by: Bucket,
+    pub raw_cells: bool,
+}
+
+impl SummaryConfig {
+    pub fn from_args(args: SummaryArgs) -> Result<SummaryConfig> {
+        if args.format == SummaryFormat::Csv && args.output.is_none() {
+            bail!("--format csv writes one file per table: give a directory with -o DIR");
+        }
+        let source = if args.merge {
+            SummarySource::Merge {
+                inputs: args.input.inputs,
+                quiet: args.input.quiet,
+            }
+        } else {
+            SummarySource::Scan(Box::new(ScanConfig::from_args(args.input, false)?))
+        };
+        Ok(SummaryConfig {
+            source,
+            format: args.format,
+            output: args.output,
+            force: args.force,
+            top: if args.top == 0 { usize::MAX } else { args.top },
+            by: args.by,
+            raw_cells: args.raw_cells,
+        })
+    }
+
+    pub fn threads(&self) -> Option<usize> {
+        match &self.source {
+            SummarySource::Scan(scan) => scan.threads,
+            SummarySource::Merge { .. } => None,
+        }
+    }
 }
 
 impl SearchConfig {
     pub fn from_args(args: SearchArgs) -> Result<SearchConfig> {
+        let scan = ScanConfig::from_args(args.input, args.expand_items)?;
+        let target = if args.stdout || (args.output.is_none() && args.format == Format::Table) {
+            Target::Stdout
+        } else {
+            let path = args.output.unwrap_or_else(|| {
+                let stamp = chrono::Local::now().format("%y%m%d_%H%M%S");
+                PathBuf::from(format!(
+                    "AuditLogResults{stamp}.{}",
+                    args.format.extension()
+                ))
+            });
+            Target::File {
+                path,
+                force: args.force,
+            }
+        };
+        Ok(SearchConfig {
+            scan,
+            target,
+            format: args.format,
+            profile: args.columns,
+            newest_first: args.newest_first,
+            time_format: args.time_format,
+            raw_cells: args.raw_cells,
+        })
+    }
+}
+
+impl ScanConfig {
+    pub fn from_args(args: InputArgs, expand_items: bool) -> Result<ScanConfig> {
         let mut warnings = Vec::new();
-        let zone = args.tz;
-        let order = args.date_order;
+        let (f, r) = (args.filters, args.reading);
+        let zone = r.tz;
+        let order = r.date_order;
         let window = DateWindow {
-            start: args
+            start: f
                 .start_date
                 .as_deref()
                 .map(|d| parse_bound(d, order, zone, false))
                 .transpose()
                 .context("--start-date")?,
-            end: args
+            end: f
                 .end_date
                 .as_deref()
                 .map(|d| parse_bound(d, order, zone, true))
@@ -63,8 +162,8 @@ impl SearchConfig {
             }
         }
 
-        let subject = args.subject.as_deref().map(|p| {
-            let (matcher, error) = SubjectMatcher::new(p, args.subject_exact);
+        let subject = f.subject.as_deref().map(|p| {
+            let (matcher, error) = SubjectMatcher::new(p, f.subject_exact);
             if let Some(e) = error {
                 let first = e.lines().last().unwrap_or_default().trim().to_string();
                 warnings.push(format!(
@@ -75,15 +174,15 @@ impl SearchConfig {
         });
 
         let filter = Filter {
-            record_types: args.record_types,
+            record_types: f.record_types,
             window,
-            include_folder_bind: args.include_folder_bind,
-            logon_types: logon_types(&args.logon_types)?,
-            mailboxes: lowercase(&args.mailbox),
-            operations: trimmed(&args.operation),
-            exclude_operations: trimmed(&args.exclude_operation),
-            users: lowercase(&args.user),
-            ips: args
+            include_folder_bind: f.include_folder_bind,
+            logon_types: logon_types(&f.logon_types)?,
+            mailboxes: lowercase(&f.mailbox),
+            operations: trimmed(&f.operation),
+            exclude_operations: trimmed(&f.exclude_operation),
+            users: lowercase(&f.user),
+            ips: f
                 .ip
                 .iter()
                 .filter(|s| !s.trim().is_empty())
@@ -95,50 +194,75 @@ impl SearchConfig {
             || !filter.exclude_operations.is_empty()
             || !filter.users.is_empty()
             || !filter.ips.is_empty();
-        let encoding = args
+        let encoding = r
             .encoding
             .as_deref()
             .map(parse_label)
             .transpose()
             .map_err(anyhow::Error::msg)
             .context("--encoding")?;
-
-        let target = if args.stdout {
-            Target::Stdout
-        } else {
-            let path = args.output.unwrap_or_else(|| {
-                let stamp = chrono::Local::now().format("%y%m%d_%H%M%S");
-                PathBuf::from(format!("AuditLogResults{stamp}.csv"))
-            });
-            Target::File {
-                path,
-                force: args.force,
-            }
-        };
         if args.threads == Some(0) {
             bail!("--threads must be at least 1");
         }
+        let scope = scope(&filter, &f.ip, f.subject.as_deref(), f.subject_exact);
 
-        Ok(SearchConfig {
+        Ok(ScanConfig {
             inputs: args.inputs,
             settings: Settings {
                 filter,
                 zone,
                 date_order: order,
                 encoding,
-                expand_items: args.expand_items,
+                expand_items,
             },
-            target,
-            time_format: args.time_format,
-            raw_cells: args.raw_cells,
-            strict: args.strict,
+            strict: r.strict,
             quiet: args.quiet,
             threads: args.threads,
             warnings,
-            subject: args.subject,
+            subject: f.subject,
             extra_filters,
+            scope,
         })
     }
+}
+
+/// The rules in force, one line each, in the order they are applied.
+fn scope(filter: &Filter, ips: &[String], subject: Option<&str>, exact: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let types = match filter.record_types {
+        RecordTypes::Mailbox => "mailbox",
+        RecordTypes::Admin => "admin",
+        RecordTypes::All => "all",
+    };
+    out.push(format!("record types: {types}"));
+    let w = filter.window;
+    if w.start.is_some() || w.end.is_some() {
+        let from = w.start.map_or("the beginning".into(), |t| t.to_iso());
+        let to = w.end.map_or("the end".into(), |t| t.to_iso());
+        out.push(format!("date window (UTC): from {from} up to {to}"));
+    }
+    out.push(match &filter.logon_types {
+        Some(t) => format!("logon types: {}", t.join(", ")),
+        None => "logon types: all".into(),
+    });
+    let list = |name: &str, values: &[String], out: &mut Vec<String>| {
+        if !values.is_empty() {
+            out.push(format!("{name}: {}", values.join(", ")));
+        }
+    };
+    list("mailboxes", &filter.mailboxes, &mut out);
+    if !filter.include_folder_bind {
+        out.push("FolderBind removed".into());
+    }
+    list("operations", &filter.operations, &mut out);
+    list("operations excluded", &filter.exclude_operations, &mut out);
+    list("users", &filter.users, &mut out);
+    list("client IPs", &trimmed(ips), &mut out);
+    if let Some(s) = subject {
+        let how = if exact { "exactly" } else { "regex or exact" };
+        out.push(format!("subject ({how}): {s}"));
+    }
+    out
 }
 
 fn lowercase(values: &[String]) -> Vec<String> {

@@ -59,8 +59,13 @@ impl Counts {
             == self.written() + self.dropped.iter().sum::<u64>() + self.duplicates + self.malformed
     }
 
-    /// The funnel as lines of text, numbers right-aligned.
+    /// The funnel as lines of text, numbers right-aligned, ending in "= rows written".
     pub fn lines(&self) -> Vec<String> {
+        self.lines_kept_as("rows written")
+    }
+
+    /// The funnel, its last line naming the kept rows `kept` ("rows summarised"...).
+    pub fn lines_kept_as(&self, kept: &str) -> Vec<String> {
         let mut rows: Vec<(String, u64)> = vec![("rows read".into(), self.read)];
         if self.malformed > 0 {
             rows.push(("- malformed (reported above)".into(), self.malformed));
@@ -82,7 +87,7 @@ impl Counts {
                 self.duplicates,
             ));
         }
-        rows.push(("= rows written".into(), self.written()));
+        rows.push((format!("= {kept}"), self.written()));
         let width = rows
             .iter()
             .map(|r| r.1.to_string().len())

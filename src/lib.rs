@@ -1,9 +1,11 @@
 //! mbxaudit: offline search of exported Exchange / Microsoft 365 mailbox audit logs.
 //!
 //! Data flows one way: [`cli`] → [`config`] → [`input`] (open, decode, detect, read) →
-//! [`record::AuditRecord`] → [`filter`] → [`pipeline`] (merge, dedup, sort) → [`report`].
+//! [`record::AuditRecord`] → [`filter`] → [`pipeline`] (merge, dedup, sort) → [`report`]
+//! (`search`: the rows) or [`summary`] (`summary`: counts, tables, mergeable JSON).
 
 pub mod cli;
+pub mod cli_docs;
 pub mod config;
 pub mod datetime;
 pub mod diag;
@@ -15,6 +17,7 @@ pub mod progress;
 pub mod record;
 pub mod report;
 pub mod search;
+pub mod summary;
 
 use std::process::ExitCode;
 
@@ -31,23 +34,43 @@ pub const EXIT_FATAL: u8 = 2;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    match cli.command {
+    let status = match cli.command {
         Command::Search(args) => {
             let cfg = config::SearchConfig::from_args(args)?;
-            let mut pool = rayon::ThreadPoolBuilder::new();
-            if let Some(n) = cfg.threads {
-                pool = pool.num_threads(n);
-            }
-            let pool = pool
-                .build()
-                .map_err(|e| anyhow::anyhow!("cannot start worker threads: {e}"))?;
-            let status = pool.install(|| search::run(cfg))?;
-            Ok(ExitCode::from(match status {
-                search::Status::Clean => EXIT_OK,
-                search::Status::Incomplete => EXIT_INCOMPLETE,
-            }))
+            in_pool(cfg.scan.threads, || search::run(cfg))?
         }
+        Command::Summary(args) => {
+            let cfg = config::SummaryConfig::from_args(args)?;
+            in_pool(cfg.threads(), || summary::run(cfg))?
+        }
+        Command::Completions(args) => {
+            let script = cli_docs::completions(args.shell);
+            report::write_stdout(|out| out.write_all(&script))?;
+            search::Status::Clean
+        }
+        Command::Man(args) => {
+            let page = cli_docs::man(args.subcommand.as_deref())?;
+            report::write_stdout(|out| out.write_all(&page))?;
+            search::Status::Clean
+        }
+    };
+    Ok(ExitCode::from(match status {
+        search::Status::Clean => EXIT_OK,
+        search::Status::Incomplete => EXIT_INCOMPLETE,
+    }))
+}
+
+/// Runs `job` in its own rayon pool of `threads` workers (default: one per core), so the
+/// library can be called repeatedly in one process with different thread counts.
+fn in_pool<T: Send>(threads: Option<usize>, job: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        pool = pool.num_threads(n);
     }
+    let pool = pool
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start worker threads: {e}"))?;
+    pool.install(job)
 }
 
 /// True when the error is a closed stdout (`mbxaudit ... | head`): not a failure.

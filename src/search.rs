@@ -1,17 +1,22 @@
 //! `mbxaudit search`: the seed script's job, end to end, with its messages.
+//!
+//! [`scan`] (inputs → rules → merged rows, with the per-file messages) is shared with
+//! `summary`; [`run`] adds the script's commentary and writes the report in the chosen
+//! format.
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Result};
 
-use crate::config::SearchConfig;
+use crate::config::{ScanConfig, SearchConfig};
 use crate::diag::{sanitize, PRINT_LIMIT};
 use crate::filter::Rule;
+use crate::funnel::Counts;
 use crate::input::{self, Origin};
 use crate::pipeline::{self, FileStatus, Outcome};
 use crate::progress::Progress;
-use crate::report::{self, csv::CsvOptions, Target, SCRIPT};
+use crate::report::{self, csv::CsvOptions, json::Shape, Format, Layout, Target};
 
 /// How a finished run went, for the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,23 +28,38 @@ pub enum Status {
 }
 
 /// Messages for the user on stderr; `note` is silenced by --quiet, `error` never.
-struct Messages {
-    quiet: bool,
+pub(crate) struct Messages {
+    pub quiet: bool,
 }
 
 impl Messages {
-    fn note(&self, text: &str) {
+    pub fn note(&self, text: &str) {
         if !self.quiet {
             eprintln!("{text}");
         }
     }
-    fn error(&self, text: &str) {
+    pub fn error(&self, text: &str) {
         eprintln!("{text}");
     }
 }
 
-pub fn run(cfg: SearchConfig) -> Result<Status> {
-    let msg = Messages { quiet: cfg.quiet };
+/// The inputs read and filtered, and whether any of them could not be read whole.
+pub(crate) struct Scanned {
+    pub outcome: Outcome,
+    pub incomplete: bool,
+}
+
+/// Reads the inputs through the rules, telling on stderr what it does (the `verb`:
+/// "Searching", "Summarising"); shared by `search` and `summary`. `outputs` are the
+/// files the command will write: each is refused if it exists (without `force`) or is
+/// one of the inputs, before anything is read.
+pub(crate) fn scan(
+    cfg: &ScanConfig,
+    verb: &str,
+    outputs: &[&Path],
+    force: bool,
+    msg: &Messages,
+) -> Result<Scanned> {
     for w in &cfg.warnings {
         msg.note(&format!("warning: {w}"));
     }
@@ -47,9 +67,9 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
     if origins.is_empty() {
         bail!("no input files found in {}", describe_inputs(&cfg.inputs));
     }
-    if let Target::File { path, force } = &cfg.target {
-        let inputs: Vec<&Path> = origins.iter().filter_map(Origin::path).collect();
-        report::check_target(path, *force, &inputs)?;
+    let inputs: Vec<&Path> = origins.iter().filter_map(Origin::path).collect();
+    for path in outputs {
+        report::check_target(path, force, &inputs)?;
     }
 
     let settings = &cfg.settings;
@@ -66,7 +86,7 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
         ));
     }
     msg.note(&format!(
-        "Searching mailbox audit logs in {} input{}...",
+        "{verb} mailbox audit logs in {} input{}...",
         origins.len(),
         if origins.len() == 1 { "" } else { "s" }
     ));
@@ -81,7 +101,7 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
     progress.finish();
     let outcome = outcome?;
 
-    let incomplete = report_files(&outcome, &msg);
+    let incomplete = report_files(&outcome, msg);
     if cfg.strict && outcome.totals.malformed > 0 {
         bail!(
             "--strict: {} malformed row{} (see above); no report written",
@@ -93,33 +113,77 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
             }
         );
     }
-    report_steps(&cfg, &outcome, &msg);
+    Ok(Scanned {
+        outcome,
+        incomplete,
+    })
+}
 
-    let opts = CsvOptions {
-        columns: SCRIPT,
+/// Prints the funnel; `kept` names the last line's rows ("rows written").
+pub(crate) fn print_funnel(totals: &Counts, kept: &str, msg: &Messages) {
+    msg.note("Funnel (every row read is accounted for):");
+    for line in totals.lines_kept_as(kept) {
+        msg.note(&line);
+    }
+}
+
+pub fn run(cfg: SearchConfig) -> Result<Status> {
+    let msg = Messages {
+        quiet: cfg.scan.quiet,
+    };
+    let outputs: Vec<&Path> = match &cfg.target {
+        Target::File { path, .. } => vec![path.as_path()],
+        Target::Stdout => Vec::new(),
+    };
+    let force = matches!(cfg.target, Target::File { force: true, .. });
+    let Scanned {
+        mut outcome,
+        incomplete,
+    } = scan(&cfg.scan, "Searching", &outputs, force, &msg)?;
+    report_steps(&cfg.scan, &outcome, &msg);
+    if cfg.newest_first {
+        outcome.rows.reverse();
+    }
+
+    let sources: Vec<String> = outcome.files.iter().map(|f| f.origin.display()).collect();
+    let layout = Layout {
+        columns: cfg.profile.columns(),
         time: cfg.time_format,
-        bom: true,
-        excel_safe: !cfg.raw_cells,
+        sources: &sources,
     };
     let rows = &outcome.rows;
     let mut neutralised = 0;
+    let mut write = |out: &mut dyn Write, bom: bool| -> std::io::Result<()> {
+        let excel_safe = !cfg.raw_cells;
+        match cfg.format {
+            Format::Csv => {
+                let opts = CsvOptions {
+                    layout,
+                    bom,
+                    excel_safe,
+                };
+                neutralised = report::csv::write(out, rows, opts)?;
+            }
+            Format::Jsonl => report::json::write(out, rows, layout, Shape::Lines)?,
+            Format::Json => report::json::write(out, rows, layout, Shape::Array)?,
+            Format::Table => report::table::write(out, rows, layout)?,
+            Format::Timesketch => {
+                neutralised = report::timesketch::write(out, rows, layout, excel_safe)?;
+            }
+        }
+        Ok(())
+    };
     match &cfg.target {
         Target::Stdout => {
             msg.note("Writing results to standard output.");
-            report::write_stdout(|out: &mut dyn Write| {
-                neutralised = report::csv::write(out, rows, CsvOptions { bom: false, ..opts })?;
-                Ok(())
-            })?;
+            report::write_stdout(|out: &mut dyn Write| write(out, false))?;
         }
         Target::File { path, force } => {
             msg.note(&format!(
                 "Posting results to file: {}",
                 sanitize(&path.display().to_string())
             ));
-            report::write_atomic(path, *force, |out| {
-                neutralised = report::csv::write(out, rows, opts)?;
-                Ok(())
-            })?;
+            report::write_atomic(path, *force, |out| write(out, true))?;
         }
     }
     if neutralised > 0 {
@@ -129,10 +193,7 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
             if neutralised == 1 { "" } else { "s" }
         ));
     }
-    msg.note("Funnel (every row read is accounted for):");
-    for line in outcome.totals.lines() {
-        msg.note(&line);
-    }
+    print_funnel(&outcome.totals, "rows written", &msg);
     Ok(if incomplete {
         Status::Incomplete
     } else {
@@ -149,7 +210,7 @@ fn describe_inputs(inputs: &[std::path::PathBuf]) -> String {
 }
 
 /// Prints what happened to each file; returns true if anything could not be read.
-fn report_files(outcome: &Outcome, msg: &Messages) -> bool {
+pub(crate) fn report_files(outcome: &Outcome, msg: &Messages) -> bool {
     let mut incomplete = false;
     let mut printed_bad = 0usize;
     let mut printed_warn = 0usize;
@@ -223,7 +284,7 @@ fn order_label(o: crate::datetime::DateOrder) -> &'static str {
 }
 
 /// The seed script's running commentary, with our numbers.
-fn report_steps(cfg: &SearchConfig, outcome: &Outcome, msg: &Messages) {
+fn report_steps(cfg: &ScanConfig, outcome: &Outcome, msg: &Messages) {
     let t = &outcome.totals;
     let filter = &cfg.settings.filter;
     let logon = match &filter.logon_types {

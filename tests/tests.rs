@@ -2,7 +2,9 @@
 //! over the fixtures in `testdata/` and checks its outputs exactly.
 
 mod json_formats;
+mod output_formats;
 mod properties;
 mod search;
+mod summary;
 mod ual_formats;
 mod util;

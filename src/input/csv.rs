@@ -191,7 +191,7 @@ impl Layout {
             .iter()
             .enumerate()
             .map(|(i, n)| (i, n.trim().to_ascii_lowercase().into_bytes()))
-            .filter(|(_, n)| !KEY_IGNORED.iter().any(|k| *k == n.as_slice()))
+            .filter(|(_, n)| !KEY_IGNORED.contains(&n.as_slice()))
             .filter(|(_, n)| {
                 kind != Kind::UnifiedAuditLog
                     || !UAL_KEY_IGNORED.iter().any(|k| k.as_bytes() == n.as_slice())

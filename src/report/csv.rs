@@ -4,17 +4,18 @@
 //! Reports are opened in Excel, and subjects are written by whoever sent the mail. A cell
 //! starting with `=`, `+`, `-`, `@`, tab or CR would run as a formula, so by default it is
 //! prefixed with `'` (OWASP's CSV-injection advice) and counted; `--raw-cells` turns that off.
+//! [`Line`] is that encoding for one record, shared with the other CSV writers (Timesketch,
+//! summary tables).
 
 use std::io::{self, Write};
 
-use super::{Column, TimeFormat};
-use crate::record::{Item, OwnedRecord};
+use super::{lines, Layout};
+use crate::record::OwnedRecord;
 
 /// Options of the CSV writer.
 #[derive(Clone, Copy, Debug)]
 pub struct CsvOptions<'a> {
-    pub columns: &'a [Column],
-    pub time: TimeFormat,
+    pub layout: Layout<'a>,
     /// Write the UTF-8 byte-order mark (files yes, stdout no).
     pub bom: bool,
     /// Neutralise cells that Excel would run as formulas.
@@ -29,64 +30,79 @@ pub fn is_formula_like(cell: &str) -> bool {
     )
 }
 
+/// One CSV line being built: every field quoted, quotes doubled, CRLF at the end.
+pub struct Line {
+    text: String,
+    excel_safe: bool,
+    /// Cells neutralised so far (over every line built with this buffer).
+    pub neutralised: u64,
+}
+
+impl Line {
+    pub fn new(excel_safe: bool) -> Line {
+        Line {
+            text: String::with_capacity(1024),
+            excel_safe,
+            neutralised: 0,
+        }
+    }
+
+    /// Appends one cell, prefixing a formula-like one with `'` when Excel-safe.
+    pub fn cell(&mut self, value: &str) {
+        if !self.text.is_empty() {
+            self.text.push(',');
+        }
+        self.text.push('"');
+        if self.excel_safe && is_formula_like(value) {
+            self.text.push('\'');
+            self.neutralised += 1;
+        }
+        for (i, part) in value.split('"').enumerate() {
+            if i > 0 {
+                self.text.push_str("\"\"");
+            }
+            self.text.push_str(part);
+        }
+        self.text.push('"');
+    }
+
+    /// Appends a cell that is ours (a column name, a count): never neutralised.
+    pub fn plain(&mut self, value: &str) {
+        let safe = std::mem::replace(&mut self.excel_safe, false);
+        self.cell(value);
+        self.excel_safe = safe;
+    }
+
+    /// Writes the line with its CRLF and starts the next one.
+    pub fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.text.push_str("\r\n");
+        let r = out.write_all(self.text.as_bytes());
+        self.text.clear();
+        r
+    }
+}
+
 /// Writes the header and `rows`; returns how many cells were neutralised.
 pub fn write(out: &mut dyn Write, rows: &[OwnedRecord], opts: CsvOptions<'_>) -> io::Result<u64> {
-    let mut neutralised = 0u64;
     if opts.bom {
         out.write_all(b"\xEF\xBB\xBF")?;
     }
-    let mut line = String::with_capacity(1024);
-    for (i, c) in opts.columns.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        push_quoted(&mut line, c.name());
+    let layout = opts.layout;
+    let mut line = Line::new(opts.excel_safe);
+    for c in layout.columns {
+        line.plain(c.name());
     }
-    line.push_str("\r\n");
-    out.write_all(line.as_bytes())?;
+    line.finish(out)?;
     let mut cell = String::with_capacity(256);
-    let mut write_row = |row: &OwnedRecord, item: Option<&Item>| {
-        line.clear();
-        for (i, c) in opts.columns.iter().enumerate() {
-            if i > 0 {
-                line.push(',');
-            }
+    for (row, item) in lines(rows) {
+        for &c in layout.columns {
             cell.clear();
-            if opts.excel_safe {
-                c.write_value(row, item, opts.time, &mut cell);
-                if is_formula_like(&cell) {
-                    cell.insert(0, '\'');
-                    neutralised += 1;
-                }
-            } else {
-                c.write_value(row, item, opts.time, &mut cell);
-            }
-            push_quoted(&mut line, &cell);
+            layout.write_cell(c, row, item, &mut cell);
+            line.cell(&cell);
         }
-        line.push_str("\r\n");
-        out.write_all(line.as_bytes())
-    };
-    for row in rows {
-        if row.items.is_empty() {
-            write_row(row, None)?;
-        } else {
-            for item in &row.items {
-                write_row(row, Some(item))?;
-            }
-        }
+        line.finish(out)?;
     }
-    Ok(neutralised)
-}
-
-fn push_quoted(out: &mut String, value: &str) {
-    out.push('"');
-    for (i, part) in value.split('"').enumerate() {
-        if i > 0 {
-            out.push_str("\"\"");
-        }
-        out.push_str(part);
-    }
-    out.push('"');
+    Ok(line.neutralised)
 }
 
 #[cfg(test)]
@@ -105,8 +121,13 @@ mod tests {
 
     #[test]
     fn quotes_every_field_and_doubles_quotes() {
-        let mut s = String::new();
-        push_quoted(&mut s, r#"He said "hi""#);
-        assert_eq!(s, r#""He said ""hi""""#);
+        let mut line = Line::new(true);
+        line.cell(r#"He said "hi""#);
+        line.cell("=1+1");
+        line.plain("-x");
+        let mut out = Vec::new();
+        line.finish(&mut out).unwrap();
+        assert_eq!(out, b"\"He said \"\"hi\"\"\",\"'=1+1\",\"-x\"\r\n");
+        assert_eq!(line.neutralised, 1);
     }
 }

@@ -1,11 +1,22 @@
 //! The report: which columns, in which order, and how it reaches its file.
 //!
 //! Columns are a [`Column`] enum; a profile is a static slice of them ([`SCRIPT`] is the
-//! seed script's 15). Files are written to a temporary file beside the target and renamed
-//! into place, so a report is either complete or absent, never half-written; an existing
-//! file is replaced only when asked.
+//! seed script's 15, [`FULL`] every normalised field plus the row's provenance). A
+//! [`Layout`] holds what every writer needs besides the rows (columns, time format, the
+//! inputs' names for `SourceFile`), and [`lines`] walks the rows as the report writes
+//! them (one line per message with `--expand-items`). One module per output format:
+//! [`csv`], [`json`] (JSON and JSON Lines), [`table`] (aligned for a terminal) and
+//! [`timesketch`].
+//!
+//! Files are written to a temporary file beside the target and renamed into place, so a
+//! report is either complete or absent, never half-written; an existing file is replaced
+//! only when asked.
 
 pub mod csv;
+pub mod json;
+pub mod table;
+pub mod timesketch;
+pub mod who;
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -18,42 +29,125 @@ use crate::record::{Field, Item, OwnedRecord};
 /// One report column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Column {
+    /// The seed script's Subject: the report's own Subject column, else the source items'
+    /// subjects (left-trimmed), else ItemSubject.
     Subject,
-    Operation,
-    LogonUserDisplayName,
-    LastAccessed,
-    DestFolderPathName,
-    FolderPathName,
-    ClientInfoString,
-    ClientIpAddress,
-    ClientMachineName,
-    ClientProcessName,
-    ClientVersion,
-    LogonType,
-    MailboxResolvedOwnerName,
-    OperationResult,
+    /// The seed script's CrossMailboxOp: `N/A` for SendAs, Create and Update, else
+    /// CrossMailboxOperation.
     CrossMailboxOp,
+    /// A normalised field as read (LogonType by name; LastAccessed per [`TimeFormat`]).
+    Field(Field),
+    /// The input the row was read from, as named on the command line.
+    SourceFile,
+    /// The row's first physical line in that input.
+    SourceLine,
 }
 
 /// The seed script's report, column for column (`$LogParameters` with Subject first and
 /// CrossMailboxOp last).
 pub const SCRIPT: &[Column] = &[
     Column::Subject,
-    Column::Operation,
-    Column::LogonUserDisplayName,
-    Column::LastAccessed,
-    Column::DestFolderPathName,
-    Column::FolderPathName,
-    Column::ClientInfoString,
-    Column::ClientIpAddress,
-    Column::ClientMachineName,
-    Column::ClientProcessName,
-    Column::ClientVersion,
-    Column::LogonType,
-    Column::MailboxResolvedOwnerName,
-    Column::OperationResult,
+    Column::Field(Field::Operation),
+    Column::Field(Field::LogonUserDisplayName),
+    Column::Field(Field::LastAccessed),
+    Column::Field(Field::DestFolderPathName),
+    Column::Field(Field::FolderPathName),
+    Column::Field(Field::ClientInfoString),
+    Column::Field(Field::ClientIpAddress),
+    Column::Field(Field::ClientMachineName),
+    Column::Field(Field::ClientProcessName),
+    Column::Field(Field::ClientVersion),
+    Column::Field(Field::LogonType),
+    Column::Field(Field::MailboxResolvedOwnerName),
+    Column::Field(Field::OperationResult),
     Column::CrossMailboxOp,
 ];
+
+/// `--columns full`: the script's 15 columns first (so a full report reads like the
+/// script's, widened), then every other normalised field in [`Field::ALL`] order, then
+/// where the row came from. The fields `Subject` and `CrossMailboxOp` are the derived
+/// columns of the same names, which fall back to the field when a report is read back.
+pub const FULL: &[Column] = &[
+    Column::Subject,
+    Column::Field(Field::Operation),
+    Column::Field(Field::LogonUserDisplayName),
+    Column::Field(Field::LastAccessed),
+    Column::Field(Field::DestFolderPathName),
+    Column::Field(Field::FolderPathName),
+    Column::Field(Field::ClientInfoString),
+    Column::Field(Field::ClientIpAddress),
+    Column::Field(Field::ClientMachineName),
+    Column::Field(Field::ClientProcessName),
+    Column::Field(Field::ClientVersion),
+    Column::Field(Field::LogonType),
+    Column::Field(Field::MailboxResolvedOwnerName),
+    Column::Field(Field::OperationResult),
+    Column::CrossMailboxOp,
+    Column::Field(Field::LogonUserSid),
+    Column::Field(Field::ClientIp),
+    Column::Field(Field::MailboxOwnerUpn),
+    Column::Field(Field::MailboxGuid),
+    Column::Field(Field::CrossMailboxOperation),
+    Column::Field(Field::ItemSubject),
+    Column::Field(Field::SourceItemSubjectsList),
+    Column::Field(Field::Identity),
+    Column::Field(Field::RecordType),
+    Column::Field(Field::Workload),
+    Column::Field(Field::UserId),
+    Column::Field(Field::InternetMessageId),
+    Column::Field(Field::MailAccessType),
+    Column::Field(Field::IsThrottled),
+    Column::SourceFile,
+    Column::SourceLine,
+];
+
+/// `--columns`: which profile a report is written with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Profile {
+    /// The seed script's 15 columns.
+    #[default]
+    Script,
+    /// Every normalised field, plus SourceFile and SourceLine (provenance).
+    Full,
+}
+
+impl Profile {
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            Profile::Script => SCRIPT,
+            Profile::Full => FULL,
+        }
+    }
+}
+
+/// `search --format`: how the rows are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// The script's CSV (UTF-8 with BOM, CRLF, every field quoted, Excel-safe cells).
+    #[default]
+    Csv,
+    /// JSON Lines: one object per row, keys = column names.
+    Jsonl,
+    /// One JSON array of objects, keys = column names.
+    Json,
+    /// Aligned columns for a terminal (long cells cut, control characters escaped).
+    Table,
+    /// Timesketch's CSV: message, datetime, timestamp_desc, timestamp, then the columns.
+    Timesketch,
+}
+
+impl Format {
+    /// The extension of the default report file name.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Json => "json",
+            Format::Table => "txt",
+            Format::Timesketch => "timesketch.csv",
+        }
+    }
+}
 
 /// How the LastAccessed column is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -70,64 +164,86 @@ impl Column {
         match self {
             Column::Subject => "Subject",
             Column::CrossMailboxOp => "CrossMailboxOp",
-            other => other.field().map_or("", Field::name),
+            Column::Field(f) => f.name(),
+            Column::SourceFile => "SourceFile",
+            Column::SourceLine => "SourceLine",
+        }
+    }
+}
+
+/// What every writer needs besides the rows.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout<'a> {
+    pub columns: &'a [Column],
+    pub time: TimeFormat,
+    /// The inputs' display names, indexed by [`crate::record::SourcePos::file`].
+    pub sources: &'a [String],
+}
+
+impl Layout<'_> {
+    /// A layout of `columns` with ISO times and no input names (SourceFile empty).
+    pub fn of(columns: &[Column]) -> Layout<'_> {
+        Layout {
+            columns,
+            time: TimeFormat::Iso,
+            sources: &[],
         }
     }
 
-    fn field(self) -> Option<Field> {
-        Some(match self {
-            Column::Operation => Field::Operation,
-            Column::LogonUserDisplayName => Field::LogonUserDisplayName,
-            Column::LastAccessed => Field::LastAccessed,
-            Column::DestFolderPathName => Field::DestFolderPathName,
-            Column::FolderPathName => Field::FolderPathName,
-            Column::ClientInfoString => Field::ClientInfoString,
-            Column::ClientIpAddress => Field::ClientIpAddress,
-            Column::ClientMachineName => Field::ClientMachineName,
-            Column::ClientProcessName => Field::ClientProcessName,
-            Column::ClientVersion => Field::ClientVersion,
-            Column::LogonType => Field::LogonType,
-            Column::MailboxResolvedOwnerName => Field::MailboxResolvedOwnerName,
-            Column::OperationResult => Field::OperationResult,
-            Column::Subject | Column::CrossMailboxOp => return None,
-        })
-    }
-
-    /// Appends this column's value for `row` to `out`. With `item` (one message of an
-    /// expanded record), Subject and FolderPathName are the item's; an item without a
-    /// subject (MailItemsAccessed often logs none) shows its Internet Message-ID.
-    pub fn write_value(
-        self,
+    /// Appends `column`'s value for `row` to `out`. With `item` (one message of an
+    /// expanded record), Subject, FolderPathName and InternetMessageId are the item's; an
+    /// item without a subject (MailItemsAccessed often logs none) shows its Internet
+    /// Message-ID as Subject.
+    pub fn write_cell(
+        &self,
+        column: Column,
         row: &OwnedRecord,
         item: Option<&Item>,
-        time: TimeFormat,
         out: &mut String,
     ) {
         if let Some(item) = item {
-            match self {
+            match column {
                 Column::Subject if !item.subject.is_empty() => return out.push_str(&item.subject),
                 Column::Subject => return out.push_str(&item.internet_message_id),
-                Column::FolderPathName if !item.folder.is_empty() => {
+                Column::Field(Field::FolderPathName) if !item.folder.is_empty() => {
                     return out.push_str(&item.folder)
+                }
+                Column::Field(Field::InternetMessageId) if !item.internet_message_id.is_empty() => {
+                    return out.push_str(&item.internet_message_id)
                 }
                 _ => {}
             }
         }
-        match self {
+        match column {
             Column::Subject => out.push_str(row.subject()),
             Column::CrossMailboxOp => out.push_str(row.cross_mailbox_op()),
-            Column::LastAccessed if time == TimeFormat::Iso => row.time.write_iso(out),
-            Column::LogonType => {
+            Column::Field(Field::LastAccessed) if self.time == TimeFormat::Iso => {
+                row.time.write_iso(out)
+            }
+            Column::Field(Field::LogonType) => {
                 let raw = row.get(Field::LogonType);
                 out.push_str(std::str::from_utf8(logon_type_name(raw.as_bytes())).unwrap_or(raw));
             }
-            other => {
-                if let Some(f) = other.field() {
-                    out.push_str(row.get(f));
-                }
+            Column::Field(f) => out.push_str(row.get(f)),
+            Column::SourceFile => {
+                let name = usize::try_from(row.pos.file)
+                    .ok()
+                    .and_then(|i| self.sources.get(i));
+                out.push_str(name.map_or("", String::as_str));
+            }
+            Column::SourceLine => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{}", row.pos.line);
             }
         }
     }
+}
+
+/// The report's lines in order: one per record, or one per message of a record that
+/// carries items (`--expand-items`).
+pub fn lines(rows: &[OwnedRecord]) -> impl Iterator<Item = (&OwnedRecord, Option<&Item>)> {
+    rows.iter()
+        .flat_map(|row| (0..row.items.len().max(1)).map(move |i| (row, row.items.get(i))))
 }
 
 /// Where the report goes.
@@ -210,4 +326,26 @@ pub fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -
         .and_then(|()| out.flush())
         .context("<stdout>")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_profile_has_every_field_once() {
+        let mut seen = std::collections::HashSet::new();
+        for c in FULL {
+            assert!(seen.insert(c.name()), "{} twice", c.name());
+        }
+        for f in Field::ALL {
+            assert!(seen.contains(f.name()), "{} missing", f.name());
+        }
+        assert_eq!(FULL.len(), Field::ALL.len() + 2);
+        assert_eq!(&FULL[..SCRIPT.len()], SCRIPT, "script columns first");
+        assert_eq!(
+            FULL[FULL.len() - 2..],
+            [Column::SourceFile, Column::SourceLine]
+        );
+    }
 }

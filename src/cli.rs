@@ -37,6 +37,15 @@ pub enum Command {
     /// and apps, activity per day or hour.
     #[command(after_long_help = SUMMARY_EXAMPLES)]
     Summary(SummaryArgs),
+    /// Evaluate the triage rules (mass deletion, non-owner access, inbox rules, forwarding,
+    /// SendAs, Sync and throttling, new client IPs and apps, permission changes) and list
+    /// the findings, worst first, with their evidence rows.
+    #[command(after_long_help = crate::triage::args::EXAMPLES)]
+    Triage(crate::triage::args::TriageArgs),
+    /// Write one self-contained HTML report: inputs and funnel, findings, activity charts,
+    /// tables and the filterable timeline.
+    #[command(after_long_help = crate::html::args::EXAMPLES)]
+    Report(crate::html::args::ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(after_long_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -64,6 +73,7 @@ Beyond the script:
   mbxaudit search --format table --stdout --newest-first exports/
   mbxaudit search --format jsonl --columns full -o events.jsonl exports/
   mbxaudit search --format timesketch --raw-cells -o timeline.csv exports/
+  mbxaudit search --manifest auto exports/    # + AuditLogResults<time>.csv.manifest.json
 
 Exit status: 0 success; 1 finished, but some rows or files could not be read (all reported);
 2 fatal error (nothing written).";
@@ -296,6 +306,14 @@ pub struct SearchArgs {
     /// Replace the output file if it exists.
     #[arg(long, help_heading = "Output")]
     pub force: bool,
+
+    /// Also write a manifest of the run (JSON): the tool version, the command line, start
+    /// and end times, each input's size, SHA-256, format, encoding, date order, time zone
+    /// and row funnel, and the report's SHA-256. `auto` writes it beside the report, as
+    /// <report name>.manifest.json. The report itself holds no timestamp, so the same run
+    /// gives the same report, byte for byte.
+    #[arg(long, value_name = "FILE|auto", help_heading = "Output")]
+    pub manifest: Option<PathBuf>,
 
     /// How LastAccessed is written: iso (UTC, 2017-04-10T15:22:11Z) or original (the
     /// export's own text).

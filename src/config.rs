@@ -47,6 +47,10 @@ pub struct SearchConfig {
     pub time_format: TimeFormat,
     /// `--raw-cells`: write formula-like cells untouched.
     pub raw_cells: bool,
+    /// `--manifest`: where to write the run's manifest (`auto` resolved).
+    pub manifest: Option<PathBuf>,
+    /// `--force`: replace the manifest too (the report's is in [`Target::File`]).
+    pub force: bool,
 }
 
 /// Where a summary comes from.
@@ -120,8 +124,14 @@ impl SearchConfig {
                 force: args.force,
             }
         };
+        let manifest = args
+            .manifest
+            .map(|m| crate::manifest::resolve_path(m, &target))
+            .transpose()?;
         Ok(SearchConfig {
             scan,
+            manifest,
+            force: args.force,
             target,
             format: args.format,
             profile: args.columns,
@@ -214,6 +224,7 @@ impl ScanConfig {
                 date_order: order,
                 encoding,
                 expand_items,
+                prefilter: true,
             },
             strict: r.strict,
             quiet: args.quiet,

@@ -136,29 +136,59 @@ pub struct SubjectMatcher {
     /// The pattern as a regex; `None` when it is compared exactly only.
     regex: Option<Regex>,
     exact: Regex,
+    /// Matches any text that contains a matching subject verbatim: the regex (when it
+    /// has no anchors or other look-around, whose meaning depends on the context) or the
+    /// literal. `None` when no such necessary condition can be built.
+    anywhere: Option<Regex>,
 }
 
 impl SubjectMatcher {
     /// Builds the matcher; with `exact_only`, or when `pattern` is not a valid regex, the
     /// subject must equal the pattern. The second value is the regex error, if any.
     pub fn new(pattern: &str, exact_only: bool) -> (SubjectMatcher, Option<String>) {
-        let exact = RegexBuilder::new(&format!(r"\A(?:{})\z", regex::escape(pattern)))
-            .case_insensitive(true)
-            .build()
-            .expect("an escaped literal is a valid regex");
+        let literal = regex::escape(pattern);
+        let build = |p: &str| RegexBuilder::new(p).case_insensitive(true).build();
+        let exact =
+            build(&format!(r"\A(?:{literal})\z")).expect("an escaped literal is a valid regex");
+        let literal_anywhere = build(&literal).ok();
         if exact_only {
-            return (SubjectMatcher { regex: None, exact }, None);
+            let m = SubjectMatcher {
+                regex: None,
+                exact,
+                anywhere: literal_anywhere,
+            };
+            return (m, None);
         }
-        match RegexBuilder::new(pattern).case_insensitive(true).build() {
-            Ok(regex) => (
-                SubjectMatcher {
+        match build(pattern) {
+            Ok(regex) => {
+                let look_free = regex_syntax::Parser::new()
+                    .parse(pattern)
+                    .is_ok_and(|hir| hir.properties().look_set().is_empty());
+                let anywhere = look_free
+                    .then(|| build(&format!("(?:{pattern})|{literal}")).ok())
+                    .flatten();
+                let m = SubjectMatcher {
                     regex: Some(regex),
                     exact,
-                },
-                None,
-            ),
-            Err(e) => (SubjectMatcher { regex: None, exact }, Some(e.to_string())),
+                    anywhere,
+                };
+                (m, None)
+            }
+            Err(e) => {
+                let m = SubjectMatcher {
+                    regex: None,
+                    exact,
+                    anywhere: literal_anywhere,
+                };
+                (m, Some(e.to_string()))
+            }
         }
+    }
+
+    /// False only when no subject held verbatim in `text` can match: a cheap test on a
+    /// whole raw record before it is parsed.
+    pub fn may_match_within(&self, text: &[u8]) -> bool {
+        self.anywhere.as_ref().is_none_or(|r| r.is_match(text))
     }
 
     pub fn is_match(&self, subject: &[u8]) -> bool {
@@ -300,6 +330,18 @@ impl Filter {
         check_logon: bool,
         scratch: &mut Vec<u8>,
     ) -> Option<Rule> {
+        self.first_failing_before_subject(rec, check_logon, scratch)
+            .or_else(|| (!self.subject_matches(rec, scratch)).then_some(Rule::Subject))
+    }
+
+    /// Like [`Filter::first_failing`], without the subject rule (for records whose
+    /// subjects are not read yet).
+    pub fn first_failing_before_subject(
+        &self,
+        rec: &AuditRecord<'_>,
+        check_logon: bool,
+        scratch: &mut Vec<u8>,
+    ) -> Option<Rule> {
         let op = rec.get(Field::Operation);
         if check_logon {
             if let Some(types) = &self.logon_types {
@@ -360,17 +402,18 @@ impl Filter {
                 return Some(Rule::ClientIp);
             }
         }
-        if let Some(subject) = &self.subject {
-            let hit = subject.is_match(rec.subject().unescaped_in(scratch))
-                || rec
-                    .extra_subjects
-                    .iter()
-                    .any(|s| subject.is_match(s.unescaped_in(scratch)));
-            if !hit {
-                return Some(Rule::Subject);
-            }
-        }
         None
+    }
+
+    fn subject_matches(&self, rec: &AuditRecord<'_>, scratch: &mut Vec<u8>) -> bool {
+        let Some(subject) = &self.subject else {
+            return true;
+        };
+        subject.is_match(rec.subject().unescaped_in(scratch))
+            || rec
+                .extra_subjects
+                .iter()
+                .any(|s| subject.is_match(s.unescaped_in(scratch)))
     }
 }
 
@@ -455,6 +498,18 @@ mod tests {
         assert!(!m.is_match(b"RE: Good News"));
         let (m, _) = SubjectMatcher::new("a+b", false);
         assert!(m.is_match(b"a+b"), "-eq also counts");
+    }
+
+    #[test]
+    fn anywhere_is_a_necessary_condition() {
+        let (m, _) = SubjectMatcher::new("good news|résumé", false);
+        assert!(m.may_match_within(br#"{""Subject"":""RE: GOOD NEWS""}"#));
+        assert!(!m.may_match_within(br#"{""Subject"":""Invoice""}"#));
+        let (m, _) = SubjectMatcher::new("^Invoice$", false);
+        assert!(m.may_match_within(b"anything"), "anchors: no prefilter");
+        let (m, _) = SubjectMatcher::new("a+(", false);
+        assert!(m.may_match_within(b"xA+(y"));
+        assert!(!m.may_match_within(b"xy"));
     }
 
     #[test]

@@ -11,13 +11,16 @@ pub mod datetime;
 pub mod diag;
 pub mod filter;
 pub mod funnel;
+pub mod html;
 pub mod input;
+pub mod manifest;
 pub mod pipeline;
 pub mod progress;
 pub mod record;
 pub mod report;
 pub mod search;
 pub mod summary;
+pub mod triage;
 
 use std::process::ExitCode;
 
@@ -42,6 +45,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Summary(args) => {
             let cfg = config::SummaryConfig::from_args(args)?;
             in_pool(cfg.threads(), || summary::run(cfg))?
+        }
+        Command::Triage(args) => {
+            let cfg = triage::TriageConfig::from_args(args)?;
+            in_pool(cfg.scan.threads, || triage::run(cfg))?
+        }
+        Command::Report(args) => {
+            let cfg = html::ReportConfig::from_args(args)?;
+            in_pool(cfg.scan.threads, || html::run(cfg))?
         }
         Command::Completions(args) => {
             let script = cli_docs::completions(args.shell);

@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Ctrl+C, SIGTERM, SIGHUP: remove a half-written report's temporary file, exit 130.
+    // Without the handler the run still stops, only leaving that file behind.
+    let _ = ctrlc::set_handler(|| mbxaudit::report::exit_interrupted());
     let cli = mbxaudit::cli::Cli::parse();
     match mbxaudit::run(cli) {
         Ok(code) => code,

@@ -37,6 +37,9 @@ pub struct Settings {
     pub encoding: Option<&'static Encoding>,
     /// `--expand-items`: keep the messages each record touched, for one row per message.
     pub expand_items: bool,
+    /// Drop Unified Audit Log rows from a quick look at their raw AuditData when the
+    /// outcome is certain (always on; off only in tests that check it changes nothing).
+    pub prefilter: bool,
 }
 
 /// How an input was read (or why not).
@@ -197,6 +200,13 @@ fn process_bytes(
             decoded.encoding
         ));
     }
+    if decoded.odd_byte {
+        report.warnings.push(format!(
+            "{} text of an odd number of bytes: the file ends in the middle of a character, \
+             so it was probably cut short; its last byte is ignored. Copy or export it again",
+            decoded.encoding
+        ));
+    }
     let text = &*decoded.text;
     let scale = |n: usize| (n as u128 * bytes.len() as u128 / text.len().max(1) as u128) as u64;
 
@@ -212,7 +222,12 @@ fn process_bytes(
             return Ok((report, Vec::new()));
         }
         Detected::Binary => {
-            not_an_export(&mut report, "binary data, not an audit export".into());
+            not_an_export(
+                &mut report,
+                "binary data, not an audit export (exports are CSV or JSON text): leave it out, \
+                 or check that it is the file you meant"
+                    .into(),
+            );
             progress.advance(report.size);
             return Ok((report, Vec::new()));
         }
@@ -388,6 +403,28 @@ impl<'c> Collector<'c> {
         }
     }
 
+    /// Counts a record of a family `--record-types` leaves out, by workload.
+    fn skip_family(&mut self, rec: &AuditRecord<'_>) {
+        self.counts.dropped[Rule::RecordType as usize] += 1;
+        let text = |f: Field| {
+            String::from_utf8_lossy(&rec.get(f).unescaped())
+                .trim()
+                .to_string()
+        };
+        let (workload, record_type) = (text(Field::Workload), text(Field::RecordType));
+        // Exchange's own skipped records (admin cmdlets...) are named by record type, so
+        // the funnel does not read as if mailbox records were skipped.
+        let name = match (workload.as_str(), record_type.as_str()) {
+            ("", "") => "unknown".to_string(),
+            ("", t) => format!("RecordType {}", record_type_name(t)),
+            (w, t) if w.eq_ignore_ascii_case("Exchange") && !t.is_empty() => {
+                format!("Exchange {}", record_type_name(t))
+            }
+            (w, _) => w.to_string(),
+        };
+        *self.counts.skipped_workloads.entry(name).or_default() += 1;
+    }
+
     /// Reads the LastAccessed field; `Err` is the reason the row is malformed.
     fn time_of(&mut self, raw: &[u8], zone: Zone, line: u64) -> Result<TimeCell, String> {
         let parsed =
@@ -470,24 +507,7 @@ impl Visitor for Collector<'_> {
         let settings = self.ctx.settings;
         let family = Family::of(rec.get(Field::RecordType).bytes);
         if !settings.filter.record_types.keeps(family) {
-            self.counts.dropped[Rule::RecordType as usize] += 1;
-            let text = |f: Field| {
-                String::from_utf8_lossy(&rec.get(f).unescaped())
-                    .trim()
-                    .to_string()
-            };
-            let (workload, record_type) = (text(Field::Workload), text(Field::RecordType));
-            // Exchange's own skipped records (admin cmdlets...) are named by record type, so
-            // the funnel does not read as if mailbox records were skipped.
-            let name = match (workload.as_str(), record_type.as_str()) {
-                ("", "") => "unknown".to_string(),
-                ("", t) => format!("RecordType {}", record_type_name(t)),
-                (w, t) if w.eq_ignore_ascii_case("Exchange") && !t.is_empty() => {
-                    format!("Exchange {}", record_type_name(t))
-                }
-                (w, _) => w.to_string(),
-            };
-            *self.counts.skipped_workloads.entry(name).or_default() += 1;
+            self.skip_family(rec);
             return;
         }
         if rec.get(Field::IsThrottled).eq_ignore_ascii_case(b"True") {
@@ -579,6 +599,53 @@ impl Visitor for Collector<'_> {
 
     fn warn(&mut self, line: u64, message: String) {
         self.warnings.push(line, || message);
+    }
+
+    fn prefilter(
+        &mut self,
+        rec: &AuditRecord<'_>,
+        plain_subjects: bool,
+        raw: &[u8],
+        _line: u64,
+    ) -> bool {
+        let filter = &self.ctx.settings.filter;
+        let family = Family::of(rec.get(Field::RecordType).bytes);
+        if !self.ctx.settings.prefilter || family == Family::Admin {
+            return false; // its subject is built from the cmdlet's parameters
+        }
+        if !filter.record_types.keeps(family) {
+            self.counts.read += 1;
+            self.skip_family(rec);
+            return true;
+        }
+        let time = match parse_time(rec.get(Field::LastAccessed).bytes) {
+            Ok(ParsedTime::Utc(t)) => t,
+            Ok(ParsedTime::Local(wall)) => match Zone::Fixed(0).to_utc(wall) {
+                Ok((t, _)) => t,
+                Err(_) => return false,
+            },
+            _ => return false, // culture dates and errors: the full path reports them
+        };
+        let check_logon = self.ctx.check_logon && family == Family::Mailbox;
+        let rule = if !filter.window.contains(time) {
+            Rule::DateWindow
+        } else if let Some(rule) =
+            filter.first_failing_before_subject(rec, check_logon, &mut self.scratch)
+        {
+            rule
+        } else if plain_subjects
+            && filter
+                .subject
+                .as_ref()
+                .is_some_and(|s| !s.may_match_within(raw))
+        {
+            Rule::Subject
+        } else {
+            return false;
+        };
+        self.counts.read += 1;
+        self.counts.dropped[rule as usize] += 1;
+        true
     }
 }
 

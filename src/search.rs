@@ -14,6 +14,7 @@ use crate::diag::{sanitize, PRINT_LIMIT};
 use crate::filter::Rule;
 use crate::funnel::Counts;
 use crate::input::{self, Origin};
+use crate::manifest;
 use crate::pipeline::{self, FileStatus, Outcome};
 use crate::progress::Progress;
 use crate::report::{self, csv::CsvOptions, json::Shape, Format, Layout, Target};
@@ -128,18 +129,41 @@ pub(crate) fn print_funnel(totals: &Counts, kept: &str, msg: &Messages) {
 }
 
 pub fn run(cfg: SearchConfig) -> Result<Status> {
+    let started = manifest::now();
     let msg = Messages {
         quiet: cfg.scan.quiet,
     };
-    let outputs: Vec<&Path> = match &cfg.target {
+    let mut outputs: Vec<&Path> = match &cfg.target {
         Target::File { path, .. } => vec![path.as_path()],
         Target::Stdout => Vec::new(),
     };
-    let force = matches!(cfg.target, Target::File { force: true, .. });
+    outputs.extend(cfg.manifest.as_deref());
+    let force = cfg.force;
+    let (scanned, hashes) = match &cfg.manifest {
+        None => (
+            scan(&cfg.scan, "Searching", &outputs, force, &msg)?,
+            Vec::new(),
+        ),
+        Some(_) => {
+            // The inputs are hashed while the scan reads them: the same pages, read from
+            // disk once. The outputs are checked first, so that a refused output fails
+            // before any hashing.
+            let origins = input::expand(&cfg.scan.inputs)?;
+            let inputs: Vec<&Path> = origins.iter().filter_map(Origin::path).collect();
+            for path in &outputs {
+                report::check_target(path, force, &inputs)?;
+            }
+            let (scanned, hashes) = rayon::join(
+                || scan(&cfg.scan, "Searching", &outputs, force, &msg),
+                || manifest::hash_inputs(&origins),
+            );
+            (scanned?, hashes)
+        }
+    };
     let Scanned {
         mut outcome,
         incomplete,
-    } = scan(&cfg.scan, "Searching", &outputs, force, &msg)?;
+    } = scanned;
     report_steps(&cfg.scan, &outcome, &msg);
     if cfg.newest_first {
         outcome.rows.reverse();
@@ -173,17 +197,25 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
         }
         Ok(())
     };
+    // The report is hashed as it is written, for the manifest.
+    let mut written = None;
+    let mut write_hashed = |out: &mut dyn Write, bom: bool| -> std::io::Result<()> {
+        let mut out = manifest::HashingWriter::new(out);
+        write(&mut out, bom)?;
+        written = Some(out.finish());
+        Ok(())
+    };
     match &cfg.target {
         Target::Stdout => {
             msg.note("Writing results to standard output.");
-            report::write_stdout(|out: &mut dyn Write| write(out, false))?;
+            report::write_stdout(|out: &mut dyn Write| write_hashed(out, false))?;
         }
         Target::File { path, force } => {
             msg.note(&format!(
                 "Posting results to file: {}",
                 sanitize(&path.display().to_string())
             ));
-            report::write_atomic(path, *force, |out| write(out, true))?;
+            report::write_atomic(path, *force, |out| write_hashed(out, true))?;
         }
     }
     if neutralised > 0 {
@@ -194,11 +226,73 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
         ));
     }
     print_funnel(&outcome.totals, "rows written", &msg);
+    if let (Some(path), Some(written)) = (&cfg.manifest, written) {
+        write_manifest(&cfg, path, started, &outcome, &hashes, written, &msg)?;
+    }
     Ok(if incomplete {
         Status::Incomplete
     } else {
         Status::Clean
     })
+}
+
+/// Writes the run's manifest (atomically, like the report) once the report is in place.
+fn write_manifest(
+    cfg: &SearchConfig,
+    path: &Path,
+    started: String,
+    outcome: &Outcome,
+    hashes: &[manifest::InputHash],
+    written: manifest::Written,
+    msg: &Messages,
+) -> Result<()> {
+    for name in manifest::changed_inputs(outcome, hashes) {
+        msg.error(&format!(
+            "warning: {}: changed while it was read (its size differs between the hash and \
+             the scan); the manifest says so",
+            sanitize(&name)
+        ));
+    }
+    let settings = &cfg.scan.settings;
+    let info = manifest::SettingsInfo {
+        time_zone: settings.zone.to_string(),
+        date_order: settings.date_order.map(order_label),
+        encoding: settings.encoding.map(|e| e.name().to_string()),
+        strict: cfg.scan.strict,
+        rules: cfg.scan.scope.clone(),
+        report_format: value_name(cfg.format),
+        columns: value_name(cfg.profile),
+        time_format: value_name(cfg.time_format),
+        newest_first: cfg.newest_first,
+        expand_items: settings.expand_items,
+        raw_cells: cfg.raw_cells,
+    };
+    let report_path = match &cfg.target {
+        Target::File { path, .. } => Some(path.as_path()),
+        Target::Stdout => None,
+    };
+    let report = manifest::ReportInfo {
+        path: report_path,
+        written,
+        lines: report::lines(&outcome.rows).count() as u64,
+    };
+    let run = manifest::RunInfo {
+        started,
+        finished: manifest::now(),
+        threads: rayon::current_num_threads(),
+    };
+    let bytes = manifest::render(&run, &info, outcome, hashes, &report)?;
+    msg.note(&format!(
+        "Manifest (inputs and report with SHA-256): {}",
+        sanitize(&path.display().to_string())
+    ));
+    report::write_atomic(path, cfg.force, |out| out.write_all(&bytes))
+}
+
+/// A clap value's name as typed on the command line (`csv`, `full`, `iso`...).
+fn value_name(v: impl clap::ValueEnum) -> String {
+    v.to_possible_value()
+        .map_or_else(String::new, |p| p.get_name().to_string())
 }
 
 fn describe_inputs(inputs: &[std::path::PathBuf]) -> String {
@@ -232,14 +326,14 @@ pub(crate) fn report_files(outcome: &Outcome, msg: &Messages) -> bool {
                     if f.counts.read == 1 { "" } else { "s" }
                 ));
             }
-            FileStatus::Skipped(why) => msg.note(&format!("skipped {name}: {why}")),
+            FileStatus::Skipped(why) => msg.note(&format!("skipped {name}: {}", sanitize(why))),
             FileStatus::Rejected(why) => {
                 incomplete = true;
-                msg.error(&format!("error: {name}: {why}"));
+                msg.error(&format!("error: {name}: {}", sanitize(why)));
             }
         }
         for w in &f.warnings {
-            msg.note(&format!("warning: {name}: {w}"));
+            msg.note(&format!("warning: {name}: {}", sanitize(w)));
         }
         for d in &f.malformed.first {
             if printed_bad < PRINT_LIMIT {

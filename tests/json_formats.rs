@@ -27,16 +27,6 @@ fn golden(name: &str, extra: &[&str], inputs: &[&str]) -> (Run, Vec<Vec<String>>
     (run, report_rows(&report))
 }
 
-fn rows_of(args: &[&str]) -> (Run, Vec<Vec<String>>) {
-    let (run, report) = search_to_file(args);
-    let rows = report.map(|r| report_rows(&r)).unwrap_or_default();
-    (run, rows)
-}
-
-fn column(rows: &[Vec<String>], i: usize) -> Vec<&str> {
-    rows.iter().map(|r| r[i].as_str()).collect()
-}
-
 /// Asserts that `json` and `csv` rows are the same events, in the same order, with the
 /// same columns; only the subject of events with several source items differs: the
 /// dump has each item, so the report shows the first one's (as the seed script does),

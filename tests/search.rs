@@ -34,16 +34,6 @@ fn golden_search(fixture: &str, extra: &[&str]) -> Run {
     run
 }
 
-fn rows_of(args: &[&str]) -> (Run, Vec<Vec<String>>) {
-    let (run, report) = search_to_file(args);
-    let rows = report.map(|r| report_rows(&r)).unwrap_or_default();
-    (run, rows)
-}
-
-fn column(rows: &[Vec<String>], i: usize) -> Vec<&str> {
-    rows.iter().map(|r| r[i].as_str()).collect()
-}
-
 // ---- formats (formats.md §A) ----
 
 #[test]
@@ -764,4 +754,48 @@ fn formula_cells_are_neutralised_unless_raw_cells() {
     assert!(raw
         .iter()
         .any(|r| r[SUBJECT] == "=HYPERLINK(\"http://evil.example\",\"open\")"));
+}
+
+#[test]
+fn every_format_mixed_in_one_run() {
+    // Legacy CSV, PowerShell JSON, UAL CSV and JSON Lines, real and crafted, in one call.
+    let (run, report) = search_to_file(&[
+        "--record-types",
+        "all",
+        "--logon-types",
+        "all",
+        "--include-folder-bind",
+        "testdata/legacy/basic_en-US.csv",
+        "testdata/legacy/rps_overlap_a.csv",
+        "testdata/json/",
+        "testdata/ual/",
+    ]);
+    // testdata/json holds a truncated dump and a garbage element: exit 1, all reported.
+    run.expect_code(1).expect_stderr("= rows written");
+    let rows = report_rows(&report.expect("a report"));
+    let times = column(&rows, TIME);
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "one sorted report");
+    let funnel: Vec<u64> = run
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("Funnel"))
+        .skip(1)
+        .filter(|l| !l.contains("of which"))
+        .map(|l| l.split_whitespace().next().unwrap().parse::<u64>().unwrap())
+        .collect();
+    let (read, rest) = funnel.split_first().unwrap();
+    let (written, dropped) = rest.split_last().unwrap();
+    assert_eq!(
+        *read,
+        written + dropped.iter().sum::<u64>(),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(*written as usize, rows.len());
+    assert!(
+        run.stderr.contains("duplicates"),
+        "the same events in several exports"
+    );
 }

@@ -1,10 +1,13 @@
 //! The one integration-test binary (as ripgrep does): drives the real `mbxaudit` binary
 //! over the fixtures in `testdata/` and checks its outputs exactly.
 
+mod hardening;
+mod html_report;
 mod json_formats;
 mod output_formats;
 mod properties;
 mod search;
 mod summary;
+mod triage;
 mod ual_formats;
 mod util;

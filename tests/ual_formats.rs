@@ -39,16 +39,6 @@ fn golden(name: &str, extra: &[&str], inputs: &[&str]) -> (Run, Vec<Vec<String>>
     (run, rows)
 }
 
-fn rows_of(args: &[&str]) -> (Run, Vec<Vec<String>>) {
-    let (run, report) = search_to_file(args);
-    let rows = report.map(|r| report_rows(&r)).unwrap_or_default();
-    (run, rows)
-}
-
-fn column(rows: &[Vec<String>], i: usize) -> Vec<&str> {
-    rows.iter().map(|r| r[i].as_str()).collect()
-}
-
 // ---- the three CSV shapes (formats.md §C) ----
 
 #[test]

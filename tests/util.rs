@@ -148,3 +148,16 @@ pub fn report_rows(bytes: &[u8]) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// Searches with `args` into a temporary file; the run and the report's rows (none when
+/// no report was written).
+pub fn rows_of(args: &[&str]) -> (Run, Vec<Vec<String>>) {
+    let (run, report) = search_to_file(args);
+    let rows = report.map(|r| report_rows(&r)).unwrap_or_default();
+    (run, rows)
+}
+
+/// Column `i` of every row.
+pub fn column(rows: &[Vec<String>], i: usize) -> Vec<&str> {
+    rows.iter().map(|r| r[i].as_str()).collect()
+}

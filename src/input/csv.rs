@@ -12,7 +12,10 @@
 //!    record boundaries are therefore the same at any thread count;
 //! 3. each chunk is walked record by record on a rayon worker; a record's fields are
 //!    located as byte spans in a reused buffer, and handed to a [`Visitor`] as a borrowed
-//!    [`AuditRecord`]. Nothing is allocated for a record the visitor drops.
+//!    [`AuditRecord`]. Nothing is allocated for a record the visitor drops;
+//! 4. a damaged export is read as far as it goes ([`damage`]): a record broken by a stray
+//!    or cut quote costs its first line, and reading resumes on the next (in one pass from
+//!    there, since the chunks were cut by the quote parity the stray quote broke).
 
 use memchr::memchr2;
 use rayon::prelude::*;
@@ -21,6 +24,9 @@ use xxhash_rust::xxh3::Xxh3;
 use super::structural::{count_quotes_newlines, FieldSpan, RecordSpan, Tokenizer};
 use super::ual::{self, CsvColumns, UalError};
 use crate::record::{AuditRecord, Escape, Field, RawField, FIELD_COUNT};
+use damage::{ends_mid_utf8, resync_after, undoubled_quote, Damage};
+
+mod damage;
 
 /// Receives the records of one chunk, in order.
 pub trait Visitor {
@@ -31,6 +37,19 @@ pub trait Visitor {
     /// A record that was read, with a problem worth telling (e.g. a cut AuditData cell);
     /// called before [`Visitor::record`] for the same record.
     fn warn(&mut self, line: u64, message: String);
+    /// A quick look at a Unified Audit Log record before it is parsed: its top-level
+    /// fields (no subject), whether its subjects are written without escapes, and its raw
+    /// AuditData. Returns true when the visitor has counted the record as dropped, so it
+    /// need not be parsed; false to have it parsed and passed to [`Visitor::record`].
+    fn prefilter(
+        &mut self,
+        _glance: &AuditRecord<'_>,
+        _plain_subjects: bool,
+        _raw: &[u8],
+        _line: u64,
+    ) -> bool {
+        false
+    }
 }
 
 /// Computes, on demand, the de-duplication key of the record being visited.
@@ -69,8 +88,8 @@ pub enum Kind {
 /// Why a header cannot be read as an export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderError {
-    /// No column mbxaudit knows: not an audit export at all.
-    Unrecognised { columns: Vec<String> },
+    /// No column mbxaudit knows: not an audit export at all. `line` is the header's.
+    Unrecognised { columns: Vec<String>, line: u64 },
     /// An audit export that lacks a required column.
     MissingColumns { missing: Vec<&'static str> },
     /// The header itself cannot be parsed.
@@ -80,14 +99,21 @@ pub enum HeaderError {
 impl std::fmt::Display for HeaderError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            HeaderError::Unrecognised { columns } => {
-                let mut shown = columns.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+            HeaderError::Unrecognised { columns, line } => {
+                let mut shown = columns
+                    .iter()
+                    .take(8)
+                    .map(|c| crate::diag::excerpt(c.as_bytes()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 if columns.len() > 8 {
-                    shown.push_str(", ...");
+                    shown.push_str(&format!(", ... ({} columns)", columns.len()));
                 }
                 write!(
                     f,
-                    "not a mailbox audit export: no Operation or LastAccessed column (columns: {shown})"
+                    "not a mailbox audit export: its header (line {line}) has no Operation, \
+                     LastAccessed or AuditData column (columns: {shown}); give exports of \
+                     Search-MailboxAuditLog, Search-UnifiedAuditLog or a Purview audit search"
                 )
             }
             HeaderError::MissingColumns { missing } => write!(
@@ -134,6 +160,13 @@ impl Layout {
         if header.trim_ascii().is_empty() {
             return Err(HeaderError::Malformed("empty header line"));
         }
+        if memchr::memchr_iter(b'\r', header).any(|i| header.get(i + 1) != Some(&b'\n')) {
+            return Err(HeaderError::Malformed(
+                "it holds carriage returns without line feeds (classic Mac line ends, or a \
+                 damaged copy), so the header runs into the rows: convert the file's line \
+                 ends to CRLF or LF and run again",
+            ));
+        }
         let delimiter = sniff_delimiter(header);
         let mut tokens = Tokenizer::new(text, start, text.len(), line, delimiter);
         tokens.next_record(&mut raw);
@@ -172,7 +205,7 @@ impl Layout {
                 .map(Field::name)
                 .collect();
             if missing.len() == 2 && !field_column.iter().any(Option::is_some) {
-                return Err(HeaderError::Unrecognised { columns });
+                return Err(HeaderError::Unrecognised { columns, line });
             }
             if !missing.is_empty() {
                 return Err(HeaderError::MissingColumns { missing });
@@ -499,22 +532,61 @@ where
     F: Fn() -> V + Sync,
 {
     let chunks = plan_chunks(text, layout.body_start, layout.body_line, target);
-    chunks
+    let results: Vec<(V, Option<Chunk>)> = chunks
         .par_iter()
         .map(|chunk| {
             let mut visitor = make_visitor();
-            scan_chunk(text, *chunk, layout, &mut visitor);
+            let rest = scan_chunk(text, *chunk, layout, &mut visitor);
             done(chunk.end - chunk.start);
-            visitor
+            (visitor, rest)
         })
-        .collect()
+        .collect();
+    let mut visitors = Vec::with_capacity(results.len());
+    for (mut visitor, rest) in results {
+        let Some(mut rest) = rest else {
+            visitors.push(visitor);
+            continue;
+        };
+        // A record lost the quote parity (see `resync_after`): the planner's later cuts
+        // assumed the parity of the whole text, so they are dropped, and the rest of the
+        // file is read here, in one pass. The records are those of a single pass over
+        // the whole body, whatever the chunk size or thread count.
+        while let Some(next) = scan_chunk(text, rest, layout, &mut visitor) {
+            rest = next;
+        }
+        visitors.push(visitor);
+        break;
+    }
+    if visitors.len() == 1
+        && text[layout.body_start.min(text.len())..]
+            .trim_ascii()
+            .is_empty()
+    {
+        visitors[0].warn(
+            layout.body_line.saturating_sub(1).max(1),
+            "the header is not followed by any record: the export holds no events (an empty \
+             search result, or a file cut after its first line); check the search that made it"
+                .into(),
+        );
+    }
+    visitors
 }
 
-fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &mut V) {
+/// Reads the records of `chunk`. Returns where to go on when a record broke the quote
+/// parity: reading then stops, and resumes at the returned place (to the end of the text).
+fn scan_chunk<V: Visitor>(
+    text: &[u8],
+    chunk: Chunk,
+    layout: &Layout,
+    visitor: &mut V,
+) -> Option<Chunk> {
     let expected = layout.columns.len();
     let mut spans = Vec::with_capacity(expected);
     let mut raw = Vec::with_capacity(expected);
     let mut audit_data = Vec::new(); // a UAL row's AuditData, unescaped; reused
+
+    // NUL bytes are looked for record by record only in a chunk that has some.
+    let has_nul = memchr::memchr(0, &text[chunk.start..chunk.end]).is_some();
     let mut tokens = Tokenizer::new(text, chunk.start, chunk.end, chunk.line, layout.delimiter);
     while let Some(span) = tokens.next_record(&mut raw) {
         let record_line = span.line;
@@ -522,19 +594,75 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
         if record.is_empty() {
             continue; // a blank line is no record
         }
-        if let Err(why) = fields_of(text, span, &raw, &mut spans) {
-            visitor.malformed(record_line, why.to_string());
+        let nuls = if has_nul {
+            memchr::memchr_iter(0, record).count()
+        } else {
+            0
+        };
+        // A record over several lines (known from the tokenizer's line count, or looked
+        // for in the last record) has its quoted fields checked for undoubled quotes: two
+        // stray quotes can pair up across a line break and join rows into one.
+        let multi_line = tokens.next_line() > record_line + 1
+            || (tokens.next_line() == record_line && memchr::memchr(b'\n', record).is_some());
+        let structure = match fields_of(text, span, &raw, &mut spans) {
+            Err(why) => Err(why.to_string()),
+            Ok(()) if spans.len() < expected => Err(format!(
+                "expected {expected} fields as in the header, found {}",
+                spans.len()
+            )),
+            Ok(()) if multi_line && spans.iter().any(|s| undoubled_quote(record, s)) => {
+                Err("a quote inside a quoted field is not doubled".into())
+            }
+            Ok(()) => Ok(()),
+        };
+        if let Err(why) = structure {
+            let mut damage = Damage::of(text, span, nuls);
+            if let Some(rest) = resync_after(text, span) {
+                // Running to the end of the file is what a lost parity does: not a cut.
+                damage.truncated = false;
+                visitor.malformed(
+                    record_line,
+                    format!(
+                        "{why}; this record runs over {} lines, so a quote in it is probably \
+                         stray or cut: its first line is counted as malformed, and reading \
+                         resumes on line {}{damage}",
+                        rest.lines, rest.chunk.line
+                    ),
+                );
+                return Some(rest.chunk);
+            }
+            visitor.malformed(record_line, format!("{why}{damage}"));
             continue;
         }
         if spans.len() != expected {
+            let damage = Damage::of(text, span, nuls);
             visitor.malformed(
                 record_line,
                 format!(
-                    "expected {expected} fields as in the header, found {}",
+                    "expected {expected} fields as in the header, found {}{damage}",
                     spans.len()
                 ),
             );
             continue;
+        }
+        if nuls > 0 {
+            visitor.warn(
+                record_line,
+                format!(
+                    "{nuls} NUL byte{} in this row (a zero-filled or damaged region of the \
+                     file, as a crash or a bad copy leaves): the row is read as it is; check \
+                     it against another copy of the export",
+                    if nuls == 1 { "" } else { "s" }
+                ),
+            );
+        }
+        if ends_mid_utf8(text, span) {
+            visitor.warn(
+                record_line,
+                "the file ends in the middle of a UTF-8 character, so it was probably cut \
+                 short: this last row may be incomplete; copy or export the file again"
+                    .into(),
+            );
         }
         if layout.kind == Kind::UnifiedAuditLog {
             ual_row(
@@ -562,6 +690,7 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
         };
         visitor.record(&rec, &key, record_line);
     }
+    None
 }
 
 /// One row of a Unified Audit Log export: its AuditData cell is the record. A cell that
@@ -581,7 +710,13 @@ fn ual_row<V: Visitor>(
         c.and_then(|c| spans.get(c))
             .map_or(RawField::EMPTY, |s| s.field(record))
     };
-    let json = cell(cols.audit_data).unescaped_in(scratch);
+    let raw = cell(cols.audit_data);
+    if let Some(g) = ual::fast::glance(raw.bytes) {
+        if visitor.prefilter(&g.record, g.plain_subjects, raw.bytes, line) {
+            return;
+        }
+    }
+    let json = raw.unescaped_in(scratch);
     let why = match ual::visit(json, line, visitor) {
         Ok(()) => return,
         Err(e) => e,
@@ -723,9 +858,89 @@ Create,4/13/2017 3:22:11 PM,plain";
     }
 
     #[test]
-    fn unterminated_quote_is_malformed_not_panic() {
+    fn unterminated_quote_is_malformed_and_reading_resumes() {
         let all = read_all(b"Operation,LastAccessed\n\"Move,4/1/2017\nx,y\n", 1 << 20);
-        assert_eq!(all.rows.len(), 0);
+        assert_eq!(all.rows, vec![(3, vec!["x".into(), "y".into(), "".into()])]);
         assert_eq!(all.bad.len(), 1);
+        assert_eq!(all.bad[0].0, 2);
+        assert!(
+            all.bad[0].1.contains("reading resumes on line 3"),
+            "{:?}",
+            all.bad
+        );
+    }
+
+    /// A fully quoted export (as Export-Csv writes) with a stray quote: without the
+    /// resynchronisation every later line break would read as quoted.
+    fn stray_quote_export(rows: usize, stray_at: &[usize]) -> Vec<u8> {
+        let mut text = b"\"Operation\",\"LastAccessed\",\"ItemSubject\"\r\n".to_vec();
+        for i in 0..rows {
+            let subject = if stray_at.contains(&i) {
+                format!("cut \"{i}")
+            } else if i % 7 == 0 {
+                format!("two\r\nlines {i}")
+            } else {
+                format!("s{i}")
+            };
+            text.extend_from_slice(format!("\"Move\",\"4/1/2017\",\"{subject}\"\r\n").as_bytes());
+        }
+        text
+    }
+
+    #[test]
+    fn stray_quotes_cost_one_line_each_at_any_chunk_size() {
+        let text = stray_quote_export(200, &[20, 21, 150]);
+        let reference = read_all(&text, 1 << 20);
+        // Each stray quote costs its own row; the rows after it are read.
+        assert_eq!(reference.rows.len(), 197, "{:?}", reference.bad);
+        assert_eq!(reference.bad.len(), 3, "{:?}", reference.bad);
+        assert!(reference.rows.iter().any(|r| r.1[2] == "s199"));
+        for target in [1, 5, 64, 100, 333, 4096] {
+            let got = read_all(&text, target);
+            assert_eq!(got.rows, reference.rows, "target {target}");
+            assert_eq!(got.bad, reference.bad, "target {target}");
+        }
+    }
+
+    #[test]
+    fn truncated_last_row_says_so() {
+        let all = read_all(
+            b"Operation,LastAccessed,ItemSubject\nMove,4/1/2017,a\nMove,4/2",
+            1 << 20,
+        );
+        assert_eq!(all.rows.len(), 1);
+        assert!(
+            all.bad[0].1.contains("file ends inside this row"),
+            "{:?}",
+            all.bad
+        );
+        let all = read_all(b"Operation,LastAccessed\r\n\"Move\",\"4/1/20", 1 << 20);
+        assert!(all.bad[0]
+            .1
+            .starts_with("unterminated quoted field; the file ends inside"));
+    }
+
+    #[test]
+    fn extra_carriage_returns_end_a_line_and_bare_ones_are_named() {
+        let all = read_all(
+            b"Operation,LastAccessed\r\r\n\"Move\",\"4/1/2017\"\r\r\nA,B\r\n",
+            1 << 20,
+        );
+        assert_eq!(all.rows.len(), 2, "{:?}", all.bad);
+        let all = read_all(
+            b"Operation,LastAccessed\nMove,4/1/2017\rCopy,4/2/2017\n",
+            1 << 20,
+        );
+        assert!(
+            all.bad[0].1.contains("carriage returns without line feeds"),
+            "{:?}",
+            all.bad
+        );
+        let e = Layout::read(b"Operation,LastAccessed\rMove,1\r", 0, 1).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("carriage returns without line feeds"),
+            "{e}"
+        );
     }
 }

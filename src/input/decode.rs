@@ -16,6 +16,10 @@ pub struct Decoded<'a> {
     pub encoding: String,
     /// True when the transcoding met invalid sequences and replaced them with U+FFFD.
     pub replaced: bool,
+    /// UTF-16 with an odd number of bytes: the file ends in the middle of a code unit
+    /// (it was cut short), and that last byte was dropped rather than read as U+FFFD, so
+    /// that a row cut only in its line end is still read whole.
+    pub odd_byte: bool,
 }
 
 /// Decodes `bytes`; `forced` overrides the detection.
@@ -43,13 +47,21 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&'static Encoding>) -> Decoded
             text: Cow::Borrowed(body),
             encoding,
             replaced: false,
+            odd_byte: false,
         };
     }
+    let odd_byte = (encoding == UTF_16LE || encoding == UTF_16BE) && body.len() % 2 == 1;
+    let body = if odd_byte {
+        &body[..body.len() - 1]
+    } else {
+        body
+    };
     let (text, replaced) = encoding.decode_without_bom_handling(body);
     Decoded {
         text: Cow::Owned(text.into_owned().into_bytes()),
         encoding: format!("{} ({how})", encoding.name()),
         replaced,
+        odd_byte,
     }
 }
 
@@ -121,12 +133,18 @@ mod tests {
     }
 
     #[test]
-    fn odd_utf16_tail_is_replaced() {
-        let mut b = utf16le("ab", true);
-        b.push(0x41);
+    fn odd_utf16_tail_is_dropped_and_flagged() {
+        let mut b = utf16le("ab\r\n", true);
+        b.pop(); // cut in the middle of the last code unit
         let d = decode(&b, None);
-        assert!(d.replaced);
-        assert_eq!(&*d.text, "ab\u{FFFD}".as_bytes());
+        assert!(d.odd_byte && !d.replaced);
+        assert_eq!(&*d.text, b"ab\r");
+        let mut be = vec![0xFE, 0xFF, 0x00, b'a', 0x00];
+        let d = decode(&be, None);
+        assert!(d.odd_byte);
+        assert_eq!(&*d.text, b"a");
+        be.pop();
+        assert!(!decode(&be, None).odd_byte);
     }
 
     #[test]

@@ -360,7 +360,11 @@ fn read_values<'t, V: Visitor>(
                         None => format!(
                             "truncated: the record that starts here is not closed at the end of the {}",
                             match sp.bound() {
-                                Bound::File => "file",
+                                Bound::File => {
+                                    "file: the file was probably cut short (a truncated copy or \
+                                     export); the records before it are read, copy or export \
+                                     the file again to recover this one"
+                                }
                                 Bound::Line => "line",
                             }
                         ),

@@ -237,13 +237,20 @@ impl<'t> Tokenizer<'t> {
         })
     }
 
-    /// A line end is `\n` or `\r\n`: the `\r` belongs to neither field nor record.
-    fn trim_cr(&self, end: usize) -> usize {
-        if end > self.field_start && self.text[end - 1] == b'\r' {
-            end - 1
-        } else {
-            end
+    /// A line end is `\n` or `\r\n`: the `\r` belongs to neither field nor record. So
+    /// do the extra ones of `\r\r\n` (a CRLF file converted to CRLF again, or written
+    /// through a text-mode stream on Windows).
+    fn trim_cr(&self, mut end: usize) -> usize {
+        while end > self.field_start && self.text[end - 1] == b'\r' {
+            end -= 1;
         }
+        end
+    }
+
+    /// The line the next record starts on: after a record ended by a line break, that
+    /// record's line plus the line breaks inside it plus one.
+    pub fn next_line(&self) -> u64 {
+        self.record_line
     }
 
     /// True when the text ended inside quotes (an unterminated quoted field).
@@ -310,7 +317,7 @@ mod tests {
                         if inside {
                             field.push(b);
                         } else {
-                            if field.last() == Some(&b'\r') {
+                            while field.last() == Some(&b'\r') {
                                 field.pop();
                             }
                             fields.push(std::mem::take(&mut field));
@@ -326,7 +333,7 @@ mod tests {
                 }
             }
             if !field.is_empty() || !fields.is_empty() {
-                if field.last() == Some(&b'\r') {
+                while field.last() == Some(&b'\r') {
                     field.pop();
                 }
                 fields.push(field);

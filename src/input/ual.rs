@@ -707,5 +707,7 @@ pub(crate) fn char_count(bytes: &[u8]) -> usize {
     std::str::from_utf8(bytes).map_or(bytes.len(), |s| s.chars().count())
 }
 
+pub(crate) mod fast;
+
 #[cfg(test)]
 mod tests;

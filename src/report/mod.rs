@@ -10,7 +10,16 @@
 //!
 //! Files are written to a temporary file beside the target and renamed into place, so a
 //! report is either complete or absent, never half-written; an existing file is replaced
-//! only when asked.
+//! only when asked. The temporary file being written is registered ([`remove_in_progress`]),
+//! so that an interrupted run (SIGINT, SIGTERM) removes it before exiting.
+//!
+//! Output safety: the paths written are only those the user chose (`-o`, `--manifest`,
+//! the default `AuditLogResults<time>` name, the summary's fixed table names in `-o DIR`);
+//! nothing read from an input ever becomes part of a path. [`check_target`] refuses a
+//! target that is an input (through any link or spelling), that is not a regular file
+//! (a directory, a device such as `/dev/null`, a FIFO), or that exists (without `--force`).
+//! A symbolic link as the target is never followed: `--force` replaces the link itself,
+//! and the file it pointed to is left alone.
 
 pub mod csv;
 pub mod json;
@@ -20,6 +29,7 @@ pub mod who;
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 
@@ -253,8 +263,17 @@ pub enum Target {
     File { path: PathBuf, force: bool },
 }
 
-/// Refuses a target that exists (without `force`) or that is one of the inputs.
+/// Refuses a target that is one of the inputs (also through a symbolic or hard link),
+/// that is not a regular file or a symbolic link, or that exists (without `force`).
 pub fn check_target(path: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
+    // Looked at before anything is opened: opening a FIFO would block.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        bail!(
+            "'{}' exists and is not a regular file (a directory, a device or a pipe); \
+             choose a file name with -o, or --stdout",
+            path.display()
+        );
+    }
     for input in inputs {
         if same_file::is_same_file(path, input).unwrap_or(false) {
             bail!(
@@ -263,13 +282,73 @@ pub fn check_target(path: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
             );
         }
     }
-    if !force && std::fs::symlink_metadata(path).is_ok() {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        if !force {
+            let to = std::fs::read_link(path)
+                .map(|t| format!(" (to '{}')", t.display()))
+                .unwrap_or_default();
+            bail!(
+                "'{}' is a symbolic link{to}; it is not followed: use --force to replace the \
+                 link itself (its target is left alone), or -o to choose another name",
+                path.display()
+            );
+        }
+    } else if !kind.is_file() {
+        bail!(
+            "'{}' exists and is not a regular file (a directory, a device or a pipe); \
+             choose a file name with -o, or --stdout",
+            path.display()
+        );
+    } else if !force {
         bail!(
             "'{}' already exists; use --force to replace it, or -o to choose another name",
             path.display()
         );
     }
     Ok(())
+}
+
+/// The temporary files being written by [`write_atomic`] (one at a time in practice).
+static IN_PROGRESS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn in_progress() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    IN_PROGRESS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Exit status of an interrupted run (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// For the SIGINT/SIGTERM handler: removes the temporary file of a report being
+/// written, if any, and exits with [`EXIT_INTERRUPTED`]. The lock is held until the process
+/// is gone, so no temporary file can be created or renamed into place meanwhile: what is
+/// left is the complete files written before, and nothing else.
+pub fn exit_interrupted() -> ! {
+    let guard = in_progress();
+    for tmp in guard.iter() {
+        let _ = std::fs::remove_file(tmp);
+    }
+    std::process::exit(EXIT_INTERRUPTED)
+}
+
+/// Unregisters a temporary file when [`write_atomic`] returns, however it does.
+struct Registered(Option<PathBuf>);
+
+impl Registered {
+    fn forget(&mut self, registry: &mut Vec<PathBuf>) {
+        if let Some(path) = self.0.take() {
+            registry.retain(|p| *p != path);
+        }
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.forget(&mut in_progress());
+    }
 }
 
 /// Writes the report to `path` atomically: a temporary file beside it, then a rename.
@@ -286,11 +365,19 @@ pub fn write_atomic(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report".into());
+    // Created and registered under the lock: an interrupt either comes before the file
+    // exists or finds it registered. (Declared before it, `registered` is dropped after a
+    // temporary file left by an error has been deleted.)
+    let mut registered = Registered(None);
+    let mut registry = in_progress();
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .tempfile_in(dir)
         .with_context(|| format!("'{}': cannot create a temporary file", dir.display()))?;
+    registry.push(tmp.path().to_path_buf());
+    registered.0 = Some(tmp.path().to_path_buf());
+    drop(registry);
     {
         let mut out = BufWriter::with_capacity(1 << 20, tmp.as_file());
         write(&mut out)
@@ -300,12 +387,15 @@ pub fn write_atomic(
     tmp.as_file()
         .sync_all()
         .with_context(|| format!("'{}': cannot sync", tmp.path().display()))?;
+    // Renamed under the lock: an interrupt finds the temporary file registered, or the
+    // report complete in place. (On failure the temporary file is deleted with `e`.)
+    let mut registry = in_progress();
     let persisted = if force {
         tmp.persist(path).map(|_| ())
     } else {
         tmp.persist_noclobber(path).map(|_| ())
     };
-    persisted.map_err(|e| {
+    let result = persisted.map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
             anyhow::anyhow!(
                 "'{}' already exists; use --force to replace it, or -o to choose another name",
@@ -315,7 +405,9 @@ pub fn write_atomic(
             anyhow::Error::new(e.error)
                 .context(format!("'{}': cannot write report", path.display()))
         }
-    })
+    });
+    registered.forget(&mut registry);
+    result
 }
 
 /// Writes to stdout through a large buffer.

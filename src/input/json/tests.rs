@@ -171,7 +171,10 @@ fn truncation_is_reported_at_the_line_where_the_record_starts() {
         all.bad,
         vec![(
             3,
-            "truncated: the record that starts here is not closed at the end of the file".into()
+            "truncated: the record that starts here is not closed at the end of the file: the \
+             file was probably cut short (a truncated copy or export); the records before it \
+             are read, copy or export the file again to recover this one"
+                .into()
         )]
     );
     // cut between records: the records are read, the open array is reported

@@ -403,6 +403,12 @@ impl<'c> Collector<'c> {
         }
     }
 
+    /// Counts a record already counted as read as malformed, and keeps its reason.
+    fn count_malformed(&mut self, line: u64, reason: String) {
+        self.counts.malformed += 1;
+        self.malformed.push(line, || reason);
+    }
+
     /// Counts a record of a family `--record-types` leaves out, by workload.
     fn skip_family(&mut self, rec: &AuditRecord<'_>) {
         self.counts.dropped[Rule::RecordType as usize] += 1;
@@ -529,8 +535,7 @@ impl Visitor for Collector<'_> {
         let time = match self.time_of(rec.get(Field::LastAccessed).bytes, zone, line) {
             Ok(t) => t,
             Err(why) => {
-                self.malformed(line, why);
-                self.counts.read -= 1; // malformed() counts it as read
+                self.count_malformed(line, why); // already counted as read above
                 return;
             }
         };
@@ -593,8 +598,7 @@ impl Visitor for Collector<'_> {
 
     fn malformed(&mut self, line: u64, reason: String) {
         self.counts.read += 1;
-        self.counts.malformed += 1;
-        self.malformed.push(line, || reason);
+        self.count_malformed(line, reason);
     }
 
     fn warn(&mut self, line: u64, message: String) {

@@ -53,46 +53,40 @@ pub enum Column {
     SourceLine,
 }
 
-/// The seed script's report, column for column (`$LogParameters` with Subject first and
-/// CrossMailboxOp last).
-pub const SCRIPT: &[Column] = &[
-    Column::Subject,
-    Column::Field(Field::Operation),
-    Column::Field(Field::LogonUserDisplayName),
-    Column::Field(Field::LastAccessed),
-    Column::Field(Field::DestFolderPathName),
-    Column::Field(Field::FolderPathName),
-    Column::Field(Field::ClientInfoString),
-    Column::Field(Field::ClientIpAddress),
-    Column::Field(Field::ClientMachineName),
-    Column::Field(Field::ClientProcessName),
-    Column::Field(Field::ClientVersion),
-    Column::Field(Field::LogonType),
-    Column::Field(Field::MailboxResolvedOwnerName),
-    Column::Field(Field::OperationResult),
-    Column::CrossMailboxOp,
-];
+/// A column slice starting with the seed script's 15 columns, in its order
+/// (`$LogParameters` with Subject first and CrossMailboxOp last), then `extra`: one list
+/// for [`SCRIPT`] and [`FULL`].
+macro_rules! script_columns_then {
+    ($($extra:expr),* $(,)?) => {
+        &[
+        Column::Subject,
+        Column::Field(Field::Operation),
+        Column::Field(Field::LogonUserDisplayName),
+        Column::Field(Field::LastAccessed),
+        Column::Field(Field::DestFolderPathName),
+        Column::Field(Field::FolderPathName),
+        Column::Field(Field::ClientInfoString),
+        Column::Field(Field::ClientIpAddress),
+        Column::Field(Field::ClientMachineName),
+        Column::Field(Field::ClientProcessName),
+        Column::Field(Field::ClientVersion),
+        Column::Field(Field::LogonType),
+        Column::Field(Field::MailboxResolvedOwnerName),
+        Column::Field(Field::OperationResult),
+        Column::CrossMailboxOp,
+        $($extra),*
+        ]
+    };
+}
+
+/// The seed script's report, column for column.
+pub const SCRIPT: &[Column] = script_columns_then!();
 
 /// `--columns full`: the script's 15 columns first (so a full report reads like the
 /// script's, widened), then every other normalised field in [`Field::ALL`] order, then
 /// where the row came from. The fields `Subject` and `CrossMailboxOp` are the derived
 /// columns of the same names, which fall back to the field when a report is read back.
-pub const FULL: &[Column] = &[
-    Column::Subject,
-    Column::Field(Field::Operation),
-    Column::Field(Field::LogonUserDisplayName),
-    Column::Field(Field::LastAccessed),
-    Column::Field(Field::DestFolderPathName),
-    Column::Field(Field::FolderPathName),
-    Column::Field(Field::ClientInfoString),
-    Column::Field(Field::ClientIpAddress),
-    Column::Field(Field::ClientMachineName),
-    Column::Field(Field::ClientProcessName),
-    Column::Field(Field::ClientVersion),
-    Column::Field(Field::LogonType),
-    Column::Field(Field::MailboxResolvedOwnerName),
-    Column::Field(Field::OperationResult),
-    Column::CrossMailboxOp,
+pub const FULL: &[Column] = script_columns_then!(
     Column::Field(Field::LogonUserSid),
     Column::Field(Field::ClientIp),
     Column::Field(Field::MailboxOwnerUpn),
@@ -109,7 +103,7 @@ pub const FULL: &[Column] = &[
     Column::Field(Field::IsThrottled),
     Column::SourceFile,
     Column::SourceLine,
-];
+);
 
 /// `--columns`: which profile a report is written with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]

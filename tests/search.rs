@@ -94,8 +94,8 @@ fn utf16_be() {
 }
 
 #[test]
-fn utf16_and_utf8_give_the_same_rows() {
-    // The same events in UTF-16 and in UTF-8: decode is lossless, emoji included.
+fn utf16_decodes_every_row_and_characters_beyond_the_bmp() {
+    // Surrogate pairs (an emoji in a subject) must come out as one character.
     let (_, rows) = rows_of(&[
         "--logon-types",
         "all",

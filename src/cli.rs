@@ -114,7 +114,8 @@ Examples:
 #[derive(Args, Debug)]
 pub struct InputArgs {
     /// Export files or directories (walked recursively; files recognised by content).
-    /// `-` reads standard input. With `summary --merge`: JSON summaries.
+    /// `-` reads standard input (streamed in bounded memory, as are pipes). With
+    /// `summary --merge`: JSON summaries.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 

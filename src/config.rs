@@ -35,6 +35,8 @@ pub struct ScanConfig {
     /// The rules in force, one line each (`logon types: Owner, Admin, Delegate`), for
     /// summaries to record what they summarise.
     pub scope: Vec<String>,
+    /// Hash streams (standard input, pipes) as they are read: `search --manifest`.
+    pub hash_streams: bool,
 }
 
 /// A search, ready to run.
@@ -108,7 +110,7 @@ impl SummaryConfig {
 
 impl SearchConfig {
     pub fn from_args(args: SearchArgs) -> Result<SearchConfig> {
-        let scan = ScanConfig::from_args(args.input, args.expand_items)?;
+        let mut scan = ScanConfig::from_args(args.input, args.expand_items)?;
         let target = if args.stdout || (args.output.is_none() && args.format == Format::Table) {
             Target::Stdout
         } else {
@@ -128,6 +130,7 @@ impl SearchConfig {
             .manifest
             .map(|m| crate::manifest::resolve_path(m, &target))
             .transpose()?;
+        scan.hash_streams = manifest.is_some();
         Ok(SearchConfig {
             scan,
             manifest,
@@ -225,6 +228,7 @@ impl ScanConfig {
                 encoding,
                 expand_items,
                 prefilter: true,
+                reference: false,
             },
             strict: r.strict,
             quiet: args.quiet,
@@ -233,6 +237,7 @@ impl ScanConfig {
             subject: f.subject,
             extra_filters,
             scope,
+            hash_streams: false,
         })
     }
 }

@@ -10,7 +10,16 @@ use std::net::IpAddr;
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::datetime::Timestamp;
-use crate::record::{AuditRecord, Field, RawField};
+use crate::record::{AuditRecord, Field, FieldSet, RawField};
+
+/// The fields `--mailbox`, `--user` and `--ip` look at.
+const MAILBOX_FIELDS: [Field; 3] = [
+    Field::MailboxOwnerUpn,
+    Field::MailboxResolvedOwnerName,
+    Field::MailboxGuid,
+];
+const USER_FIELDS: [Field; 2] = [Field::LogonUserDisplayName, Field::LogonUserSid];
+const IP_FIELDS: [Field; 2] = [Field::ClientIpAddress, Field::ClientIp];
 
 /// A rule that can drop a record, in the order they are applied (and counted).
 ///
@@ -136,10 +145,6 @@ pub struct SubjectMatcher {
     /// The pattern as a regex; `None` when it is compared exactly only.
     regex: Option<Regex>,
     exact: Regex,
-    /// Matches any text that contains a matching subject verbatim: the regex (when it
-    /// has no anchors or other look-around, whose meaning depends on the context) or the
-    /// literal. `None` when no such necessary condition can be built.
-    anywhere: Option<Regex>,
 }
 
 impl SubjectMatcher {
@@ -150,45 +155,19 @@ impl SubjectMatcher {
         let build = |p: &str| RegexBuilder::new(p).case_insensitive(true).build();
         let exact =
             build(&format!(r"\A(?:{literal})\z")).expect("an escaped literal is a valid regex");
-        let literal_anywhere = build(&literal).ok();
         if exact_only {
-            let m = SubjectMatcher {
-                regex: None,
-                exact,
-                anywhere: literal_anywhere,
-            };
-            return (m, None);
+            return (SubjectMatcher { regex: None, exact }, None);
         }
         match build(pattern) {
-            Ok(regex) => {
-                let look_free = regex_syntax::Parser::new()
-                    .parse(pattern)
-                    .is_ok_and(|hir| hir.properties().look_set().is_empty());
-                let anywhere = look_free
-                    .then(|| build(&format!("(?:{pattern})|{literal}")).ok())
-                    .flatten();
-                let m = SubjectMatcher {
+            Ok(regex) => (
+                SubjectMatcher {
                     regex: Some(regex),
                     exact,
-                    anywhere,
-                };
-                (m, None)
-            }
-            Err(e) => {
-                let m = SubjectMatcher {
-                    regex: None,
-                    exact,
-                    anywhere: literal_anywhere,
-                };
-                (m, Some(e.to_string()))
-            }
+                },
+                None,
+            ),
+            Err(e) => (SubjectMatcher { regex: None, exact }, Some(e.to_string())),
         }
-    }
-
-    /// False only when no subject held verbatim in `text` can match: a cheap test on a
-    /// whole raw record before it is parsed.
-    pub fn may_match_within(&self, text: &[u8]) -> bool {
-        self.anywhere.as_ref().is_none_or(|r| r.is_match(text))
     }
 
     pub fn is_match(&self, subject: &[u8]) -> bool {
@@ -334,6 +313,25 @@ impl Filter {
             .or_else(|| (!self.subject_matches(rec, scratch)).then_some(Rule::Subject))
     }
 
+    /// The fields [`Filter::first_failing_before_subject`] reads with these settings: a
+    /// record holding only them gets the same answer as the whole record.
+    pub fn fields_before_subject(&self, check_logon: bool) -> FieldSet {
+        let mut set = FieldSet::EMPTY.with(Field::Operation);
+        if check_logon && self.logon_types.is_some() {
+            set = set.with(Field::LogonType);
+        }
+        if !self.mailboxes.is_empty() {
+            set = set.with_all(&MAILBOX_FIELDS);
+        }
+        if !self.users.is_empty() {
+            set = set.with_all(&USER_FIELDS);
+        }
+        if !self.ips.is_empty() {
+            set = set.with_all(&IP_FIELDS);
+        }
+        set
+    }
+
     /// Like [`Filter::first_failing`], without the subject rule (for records whose
     /// subjects are not read yet).
     pub fn first_failing_before_subject(
@@ -355,16 +353,7 @@ impl Filter {
             }
         }
         if !self.mailboxes.is_empty()
-            && !any_field_matches(
-                rec,
-                &[
-                    Field::MailboxOwnerUpn,
-                    Field::MailboxResolvedOwnerName,
-                    Field::MailboxGuid,
-                ],
-                &self.mailboxes,
-                scratch,
-            )
+            && !any_field_matches(rec, &MAILBOX_FIELDS, &self.mailboxes, scratch)
         {
             return Some(Rule::Mailbox);
         }
@@ -383,18 +372,11 @@ impl Filter {
         {
             return Some(Rule::Operation);
         }
-        if !self.users.is_empty()
-            && !any_field_matches(
-                rec,
-                &[Field::LogonUserDisplayName, Field::LogonUserSid],
-                &self.users,
-                scratch,
-            )
-        {
+        if !self.users.is_empty() && !any_field_matches(rec, &USER_FIELDS, &self.users, scratch) {
             return Some(Rule::User);
         }
         if !self.ips.is_empty() {
-            let hit = [Field::ClientIpAddress, Field::ClientIp].iter().any(|&f| {
+            let hit = IP_FIELDS.iter().any(|&f| {
                 let v = rec.get(f);
                 !v.is_empty() && self.ips.iter().any(|m| m.is_match(v.bytes))
             });
@@ -454,6 +436,55 @@ mod tests {
     }
 
     #[test]
+    fn fields_before_subject_are_all_it_reads() {
+        let full = rec(&[
+            (Field::Operation, "HardDelete"),
+            (Field::LogonType, "Delegate"),
+            (Field::MailboxOwnerUpn, "a@contoso.com"),
+            (Field::MailboxResolvedOwnerName, "CONTOSO\\a"),
+            (Field::MailboxGuid, "f00d"),
+            (Field::LogonUserDisplayName, "Eve"),
+            (Field::LogonUserSid, "S-1-5-21-1"),
+            (Field::UserId, "eve@contoso.com"),
+            (Field::ClientIpAddress, "10.1.2.3"),
+            (Field::ClientIp, "192.0.2.1:443"),
+            (Field::ItemSubject, "hello"),
+        ]);
+        let variants: Vec<fn(&mut Filter)> = vec![
+            |_| {},
+            |f| f.logon_types = Some(vec!["Owner".into()]),
+            |f| f.logon_types = None,
+            |f| f.mailboxes = vec!["a@contoso.com".into()],
+            |f| f.mailboxes = vec!["f00d".into()],
+            |f| f.mailboxes = vec!["nobody".into()],
+            |f| f.users = vec!["s-1-5-21-1".into()],
+            |f| f.users = vec!["mallory".into()],
+            |f| f.ips = vec![IpMatcher::parse("192.0.2.0/24")],
+            |f| f.ips = vec![IpMatcher::parse("203.0.113.9")],
+            |f| f.operations = vec!["harddelete".into()],
+            |f| f.exclude_operations = vec!["harddelete".into()],
+            |f| f.include_folder_bind = true,
+        ];
+        let mut scratch = Vec::new();
+        for (i, vary) in variants.iter().enumerate() {
+            let mut f = script_filter();
+            vary(&mut f);
+            for check_logon in [true, false] {
+                let set = f.fields_before_subject(check_logon);
+                let mut partial = AuditRecord::default();
+                for field in Field::ALL.into_iter().filter(|&g| set.contains(g)) {
+                    partial.set(field, full.get(field));
+                }
+                assert_eq!(
+                    f.first_failing_before_subject(&partial, check_logon, &mut scratch),
+                    f.first_failing_before_subject(&full, check_logon, &mut scratch),
+                    "variant {i}, check_logon {check_logon}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn folder_bind_dropped_unless_asked() {
         let r = rec(&[
             (Field::Operation, "folderbind"),
@@ -498,18 +529,6 @@ mod tests {
         assert!(!m.is_match(b"RE: Good News"));
         let (m, _) = SubjectMatcher::new("a+b", false);
         assert!(m.is_match(b"a+b"), "-eq also counts");
-    }
-
-    #[test]
-    fn anywhere_is_a_necessary_condition() {
-        let (m, _) = SubjectMatcher::new("good news|résumé", false);
-        assert!(m.may_match_within(br#"{""Subject"":""RE: GOOD NEWS""}"#));
-        assert!(!m.may_match_within(br#"{""Subject"":""Invoice""}"#));
-        let (m, _) = SubjectMatcher::new("^Invoice$", false);
-        assert!(m.may_match_within(b"anything"), "anchors: no prefilter");
-        let (m, _) = SubjectMatcher::new("a+(", false);
-        assert!(m.may_match_within(b"xA+(y"));
-        assert!(!m.may_match_within(b"xy"));
     }
 
     #[test]

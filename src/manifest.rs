@@ -121,7 +121,7 @@ impl Write for HashingWriter<'_> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -137,16 +137,17 @@ pub struct InputHash {
     pub hashed: std::result::Result<Written, String>,
 }
 
-/// Hashes the inputs' bytes as mapped (files in parallel). Standard input is read once,
-/// by the scan, and is not hashed here.
+/// Hashes the inputs' bytes as mapped (files in parallel). Streams (standard input,
+/// pipes) are read once, by the scan, which hashes them as it reads them
+/// ([`crate::pipeline::FileReport::sha256`]).
 pub fn hash_inputs(origins: &[Origin]) -> Vec<InputHash> {
     origins
         .par_iter()
         .map(|origin| InputHash {
             origin: origin.clone(),
             hashed: match origin {
-                Origin::Stdin => Err("standard input is read once, by the scan, and not \
-                                      hashed: save it to a file to have it hashed"
+                _ if input::stream::is_stream(origin) => Err("a stream is read once, by the \
+                                                             scan, which could not hash it"
                     .into()),
                 _ => input::load(origin)
                     .map(|bytes| Written {
@@ -320,6 +321,8 @@ fn order_name(o: crate::datetime::DateOrder) -> &'static str {
 fn input(f: &FileReport, hashes: &[InputHash], settings: &SettingsInfo) -> Input {
     let hash = hashes.iter().find(|h| h.origin == f.origin);
     let (sha256, sha256_note) = match hash.map(|h| &h.hashed) {
+        // A stream, hashed by the scan as it read it: what was read is what was hashed.
+        _ if f.sha256.is_some() => (f.sha256.clone(), None),
         Some(Ok(w)) if w.bytes == f.size || matches!(f.status, FileStatus::Rejected(_)) => {
             (Some(w.sha256.clone()), None)
         }

@@ -6,7 +6,8 @@
 //! all its chunks saw, the rows whose culture dates were ambiguous get their final time,
 //! and the date window is applied to them. Finally all files' rows are de-duplicated in
 //! input order and sorted by time (ties keep input order), so the report is the same
-//! bytes whatever the thread count.
+//! bytes whatever the thread count. Streams (standard input, pipes) are read window by
+//! window in bounded memory (`stream`), with the same result as their bytes in a file.
 
 use std::collections::HashSet;
 
@@ -19,13 +20,18 @@ use crate::datetime::{parse_time, DateOrder, ParsedTime, Timestamp, Zone};
 use crate::diag::{excerpt, DiagList};
 use crate::filter::{Family, Filter, Rule, RULE_COUNT};
 use crate::funnel::Counts;
-use crate::input::csv::{self, DedupKey, HeaderError, Kind, Layout, Visitor};
+use crate::input::csv::{self, DedupKey, Visitor};
 use crate::input::decode::decode;
-use crate::input::detect::{detect, Detected};
 use crate::input::json;
-use crate::input::{load, Origin};
+use crate::input::ual::fast::Glance;
+use crate::input::{self, load, Origin};
 use crate::progress::Progress;
-use crate::record::{AuditRecord, Field, OwnedRecord, SourcePos};
+use crate::record::{AuditRecord, Field, FieldSet, OwnedRecord, RawField, SourcePos};
+
+mod open;
+mod stream;
+
+use open::{csv_format, decode_warnings, json_format, open, Opening};
 
 /// What the pipeline needs to know, built once from the command line.
 pub struct Settings {
@@ -40,6 +46,10 @@ pub struct Settings {
     /// Drop Unified Audit Log rows from a quick look at their raw AuditData when the
     /// outcome is certain (always on; off only in tests that check it changes nothing).
     pub prefilter: bool,
+    /// Read CSV exports with the slow sequential reference reader
+    /// ([`csv::reference::scan`]) instead of the fast one: for tests that check the fast
+    /// path against it; off everywhere else.
+    pub reference: bool,
 }
 
 /// How an input was read (or why not).
@@ -71,6 +81,9 @@ pub struct FileReport {
     pub warnings: Vec<String>,
     /// Kept MailItemsAccessed records by MailAccessType: `[Bind, Sync]`.
     pub mail_access: [u64; 2],
+    /// SHA-256 (hex) of the bytes read, for an input hashed as the scan read it: a stream
+    /// (standard input, a pipe), with `hash_streams`.
+    pub sha256: Option<String>,
 }
 
 /// A kept row and its de-duplication key.
@@ -87,12 +100,30 @@ pub struct Outcome {
     pub totals: Counts,
 }
 
-/// Runs the search over `origins`.
+/// Runs the search over `origins`. Streams (standard input, pipes) are read in bounded
+/// memory.
 pub fn run(origins: &[Origin], settings: &Settings, progress: &Progress) -> Result<Outcome> {
+    run_hashing(origins, settings, progress, false)
+}
+
+/// [`run`], hashing the streams as they are read when `hash_streams` (for the manifest:
+/// they cannot be read twice).
+pub fn run_hashing(
+    origins: &[Origin],
+    settings: &Settings,
+    progress: &Progress,
+    hash_streams: bool,
+) -> Result<Outcome> {
     let results: Vec<Result<(FileReport, Vec<KeptRow>)>> = origins
         .par_iter()
         .enumerate()
-        .map(|(i, origin)| process_file(i, origin, settings, progress))
+        .map(|(i, origin)| {
+            if input::stream::is_stream(origin) && !settings.reference {
+                stream::process_stream(i, origin, settings, progress, hash_streams)
+            } else {
+                process_file(i, origin, settings, progress)
+            }
+        })
         .collect();
     let mut files = Vec::with_capacity(results.len());
     let mut kept_per_file = Vec::with_capacity(results.len());
@@ -162,6 +193,7 @@ impl FileReport {
             row_warnings: DiagList::default(),
             warnings: Vec::new(),
             mail_access: [0; 2],
+            sha256: None,
         }
     }
 }
@@ -184,124 +216,48 @@ fn process_bytes(
     progress: &Progress,
 ) -> Result<(FileReport, Vec<KeptRow>)> {
     let mut report = FileReport::new(origin, FileStatus::Skipped(String::new()));
-    let named = !matches!(origin, Origin::Walked(_));
-    let not_an_export = |report: &mut FileReport, why: String| {
-        report.status = if named {
-            FileStatus::Rejected(why)
-        } else {
-            FileStatus::Skipped(why)
-        };
-    };
     report.size = bytes.len() as u64;
     let decoded = decode(bytes, settings.encoding);
-    if decoded.replaced {
-        report.warnings.push(format!(
-            "invalid {} sequences replaced with U+FFFD",
-            decoded.encoding
-        ));
-    }
-    if decoded.odd_byte {
-        report.warnings.push(format!(
-            "{} text of an odd number of bytes: the file ends in the middle of a character, \
-             so it was probably cut short; its last byte is ignored. Copy or export it again",
-            decoded.encoding
-        ));
-    }
+    report.warnings = decode_warnings(&decoded.encoding, decoded.replaced, decoded.odd_byte);
     let text = &*decoded.text;
     let scale = |n: usize| (n as u128 * bytes.len() as u128 / text.len().max(1) as u128) as u64;
 
-    let (header_start, header_line) = match detect(text) {
-        Detected::Empty => {
-            report.status = FileStatus::Read {
-                format: "empty".into(),
-                encoding: decoded.encoding,
-                date_order: None,
-            };
-            report.warnings.push("empty file: no records".into());
+    match open(&mut report, text, &decoded.encoding, settings) {
+        Opening::Done => {
             progress.advance(report.size);
-            return Ok((report, Vec::new()));
+            Ok((report, Vec::new()))
         }
-        Detected::Binary => {
-            not_an_export(
-                &mut report,
-                "binary data, not an audit export (exports are CSV or JSON text): leave it out, \
-                 or check that it is the file you meant"
-                    .into(),
-            );
-            progress.advance(report.size);
-            return Ok((report, Vec::new()));
-        }
-        Detected::Json => {
-            let ctx = FileContext {
-                settings,
-                file: u32::try_from(index).unwrap_or(u32::MAX),
-                check_logon: true,
-            };
+        Opening::Json => {
+            let ctx = FileContext::new(settings, index, true);
             let chunks = json::scan(text, || Collector::new(&ctx), &|n| {
                 progress.advance(scale(n))
             });
             let kept = settle(&ctx, chunks, &mut report)?;
-            let format = match json::sniff_layout(text) {
-                json::Layout::Lines => "JSON Lines",
-                json::Layout::Document => "JSON",
-            };
+            let format = json_format(json::sniff_layout(text));
             finish_status(&mut report, format.into(), decoded.encoding);
-            return Ok((report, kept));
+            Ok((report, kept))
         }
-        Detected::Csv {
-            header_start,
-            header_line,
-            ..
-        } => (header_start, header_line),
-    };
-    let layout = match Layout::read(text, header_start, header_line) {
-        Ok(l) => l,
-        Err(e @ HeaderError::Unrecognised { .. }) => {
-            not_an_export(&mut report, e.to_string());
-            progress.advance(report.size);
-            return Ok((report, Vec::new()));
+        Opening::Csv {
+            layout,
+            check_logon,
+        } => {
+            let ctx = FileContext::new(settings, index, check_logon);
+            let chunks = if settings.reference {
+                let mut visitor = Collector::new(&ctx);
+                csv::reference::scan(text, &layout, &mut visitor);
+                progress.advance(scale(text.len().saturating_sub(layout.body_start)));
+                vec![visitor]
+            } else {
+                csv::scan(text, &layout, || Collector::new(&ctx), &|n| {
+                    progress.advance(scale(n))
+                })
+            };
+            progress.advance(scale(layout.body_start));
+            let kept = settle(&ctx, chunks, &mut report)?;
+            finish_status(&mut report, csv_format(&layout), decoded.encoding);
+            Ok((report, kept))
         }
-        Err(e) => {
-            report.status = FileStatus::Rejected(e.to_string());
-            progress.advance(report.size);
-            return Ok((report, Vec::new()));
-        }
-    };
-    let ual = layout.kind == Kind::UnifiedAuditLog;
-    let check_logon = ual || layout.has(Field::LogonType);
-    if !check_logon && settings.filter.logon_types.is_some() {
-        report
-            .warnings
-            .push("no LogonType column: the logon type filter is not applied to this file".into());
     }
-    let ctx = FileContext {
-        settings,
-        file: u32::try_from(index).unwrap_or(u32::MAX),
-        check_logon,
-    };
-    let chunks = csv::scan(text, &layout, || Collector::new(&ctx), &|n| {
-        progress.advance(scale(n))
-    });
-    progress.advance(scale(layout.body_start));
-    let format = if ual {
-        "Unified Audit Log CSV"
-    } else if layout.has(Field::CrossMailboxOp) || layout.has(Field::Subject) {
-        "report CSV (AuditLogResults)"
-    } else {
-        "Search-MailboxAuditLog CSV"
-    };
-    let delimiter = match layout.delimiter {
-        b';' => " (';' delimited)",
-        b'\t' => " (tab delimited)",
-        _ => "",
-    };
-    let kept = settle(&ctx, chunks, &mut report)?;
-    finish_status(
-        &mut report,
-        format!("{format}{delimiter}"),
-        decoded.encoding,
-    );
-    Ok((report, kept))
 }
 
 /// Fills in how a read file was read, and flags a row count that is a cmdlet's cap.
@@ -328,6 +284,16 @@ struct FileContext<'s> {
     settings: &'s Settings,
     file: u32,
     check_logon: bool,
+}
+
+impl<'s> FileContext<'s> {
+    fn new(settings: &'s Settings, index: usize, check_logon: bool) -> Self {
+        FileContext {
+            settings,
+            file: u32::try_from(index).unwrap_or(u32::MAX),
+            check_logon,
+        }
+    }
 }
 
 /// A row's time: known, or one of two readings until the file's day/month order is known.
@@ -366,6 +332,13 @@ struct Collector<'c> {
     /// Kept MailItemsAccessed records: `[Bind, Sync]`.
     mail_access: [u64; 2],
     scratch: Vec<u8>,
+    /// What [`Visitor::prefilter`] reads (see [`Visitor::glance_fields`]).
+    glance_fields: FieldSet,
+    /// What [`Visitor::record`] reads before it keeps a record.
+    record_fields: FieldSet,
+    /// `--subject` matches an empty subject (then no glance can rule a record out by it).
+    empty_subject_matches: bool,
+    subject_scratch: (Vec<u8>, Vec<u8>),
 }
 
 impl<'c> Collector<'c> {
@@ -381,6 +354,34 @@ impl<'c> Collector<'c> {
             warnings: DiagList::default(),
             mail_access: [0; 2],
             scratch: Vec::new(),
+            glance_fields: ctx
+                .settings
+                .filter
+                .fields_before_subject(ctx.check_logon)
+                .with_all(&[Field::LastAccessed, Field::RecordType, Field::Workload]),
+            record_fields: ctx
+                .settings
+                .filter
+                .fields_before_subject(ctx.check_logon)
+                .with_all(&[
+                    // the family, the throttling warning, the time
+                    Field::RecordType,
+                    Field::Workload,
+                    Field::IsThrottled,
+                    Field::MailboxOwnerUpn,
+                    Field::LastAccessed,
+                    // the subject rule (`AuditRecord::subject`)
+                    Field::Subject,
+                    Field::SourceItemSubjectsList,
+                    Field::ItemSubject,
+                ]),
+            empty_subject_matches: ctx
+                .settings
+                .filter
+                .subject
+                .as_ref()
+                .is_some_and(|s| s.is_match(b"")),
+            subject_scratch: (Vec::new(), Vec::new()),
         }
     }
 
@@ -432,9 +433,11 @@ impl<'c> Collector<'c> {
     }
 
     /// Reads the LastAccessed field; `Err` is the reason the row is malformed.
-    fn time_of(&mut self, raw: &[u8], zone: Zone, line: u64) -> Result<TimeCell, String> {
-        let parsed =
-            parse_time(raw).map_err(|e| format!("LastAccessed '{}': {e}", excerpt(raw)))?;
+    fn time_of(&mut self, field: RawField<'_>, zone: Zone, line: u64) -> Result<TimeCell, String> {
+        let raw = field.bytes;
+        // Messages show the value as the user wrote it (a CSV cell's `""` undone).
+        let shown = || excerpt(&field.unescaped());
+        let parsed = parse_time(raw).map_err(|e| format!("LastAccessed '{}': {e}", shown()))?;
         match parsed {
             ParsedTime::Utc(ts) => Ok(TimeCell::Known(ts)),
             ParsedTime::Local(wall) => self
@@ -443,7 +446,7 @@ impl<'c> Collector<'c> {
                 .ok_or_else(|| {
                     format!(
                         "LastAccessed '{}': time does not exist in {zone} (DST gap)",
-                        excerpt(raw)
+                        shown()
                     )
                 }),
             ParsedTime::Culture { .. } => {
@@ -453,7 +456,7 @@ impl<'c> Collector<'c> {
                         if slot.is_none() {
                             *slot = Some(Proof {
                                 line,
-                                text: excerpt(raw),
+                                text: shown(),
                             });
                         }
                     }
@@ -468,7 +471,7 @@ impl<'c> Collector<'c> {
                     return read(self, order).map(TimeCell::Known).ok_or_else(|| {
                         format!(
                             "LastAccessed '{}': not a valid date when read as {} (--date-order)",
-                            excerpt(raw),
+                            shown(),
                             order_name(order)
                         )
                     });
@@ -478,7 +481,7 @@ impl<'c> Collector<'c> {
                     (Some(t), _) | (None, Some(t)) => Ok(TimeCell::Known(t)),
                     (None, None) => Err(format!(
                         "LastAccessed '{}': not a valid date as month/day or day/month",
-                        excerpt(raw)
+                        shown()
                     )),
                 }
             }
@@ -532,7 +535,7 @@ impl Visitor for Collector<'_> {
         } else {
             settings.zone
         };
-        let time = match self.time_of(rec.get(Field::LastAccessed).bytes, zone, line) {
+        let time = match self.time_of(rec.get(Field::LastAccessed), zone, line) {
             Ok(t) => t,
             Err(why) => {
                 self.count_malformed(line, why); // already counted as read above
@@ -564,6 +567,9 @@ impl Visitor for Collector<'_> {
             }
             return;
         }
+        // Kept: from here on the whole record is read.
+        let whole = key.full_record();
+        let rec = whole.as_ref().unwrap_or(rec);
         if rec
             .get(Field::Operation)
             .eq_ignore_ascii_case(b"MailItemsAccessed")
@@ -605,13 +611,33 @@ impl Visitor for Collector<'_> {
         self.warnings.push(line, || message);
     }
 
-    fn prefilter(
-        &mut self,
-        rec: &AuditRecord<'_>,
-        plain_subjects: bool,
-        raw: &[u8],
-        _line: u64,
-    ) -> bool {
+    fn glance_fields(&self) -> FieldSet {
+        self.glance_fields
+    }
+
+    fn shift_lines(&mut self, by: u64) {
+        for row in &mut self.kept {
+            row.record.pos.line += by;
+        }
+        for diag in self
+            .malformed
+            .first
+            .iter_mut()
+            .chain(&mut self.warnings.first)
+        {
+            diag.line += by;
+        }
+        for proof in self.proof.iter_mut().flatten() {
+            proof.line += by;
+        }
+    }
+
+    fn record_fields(&self) -> FieldSet {
+        self.record_fields
+    }
+
+    fn prefilter(&mut self, glance: &Glance<'_>, _line: u64) -> bool {
+        let rec = &glance.record;
         let filter = &self.ctx.settings.filter;
         let family = Family::of(rec.get(Field::RecordType).bytes);
         if !self.ctx.settings.prefilter || family == Family::Admin {
@@ -637,13 +663,22 @@ impl Visitor for Collector<'_> {
             filter.first_failing_before_subject(rec, check_logon, &mut self.scratch)
         {
             rule
-        } else if plain_subjects
-            && filter
-                .subject
-                .as_ref()
-                .is_some_and(|s| !s.may_match_within(raw))
+        } else if let Some(subject) = filter
+            .subject
+            .as_ref()
+            .filter(|_| !self.empty_subject_matches)
         {
-            Rule::Subject
+            // The full path matches each item's subject, and the lead one with its
+            // leading spaces trimmed (see `AuditRecord::subject`).
+            let trimmed = |s: &[u8]| {
+                let n = s.iter().take_while(|&&b| b == b' ').count();
+                subject.is_match(&s[n..])
+            };
+            let (a, b) = &mut self.subject_scratch;
+            match glance.any_subject(a, b, |s| subject.is_match(s) || trimmed(s)) {
+                Some(false) => Rule::Subject,
+                _ => return false,
+            }
         } else {
             return false;
         };
@@ -653,35 +688,53 @@ impl Visitor for Collector<'_> {
     }
 }
 
+/// Adds to `into` the rows, counts and messages of `later`, a collector of the records
+/// that follow its own in the same input.
+fn absorb(into: &mut Collector<'_>, later: Collector<'_>) {
+    into.counts.add(&later.counts);
+    for (a, b) in into.undecided_drops.iter_mut().zip(later.undecided_drops) {
+        a[0] += b[0];
+        a[1] += b[1];
+    }
+    for (slot, p) in into.proof.iter_mut().zip(later.proof) {
+        if slot.is_none() {
+            *slot = p;
+        }
+    }
+    into.unproven += later.unproven;
+    into.mail_access[0] += later.mail_access[0];
+    into.mail_access[1] += later.mail_access[1];
+    into.malformed.extend(later.malformed);
+    into.warnings.extend(later.warnings);
+    into.kept.extend(later.kept);
+}
+
 /// Merges a file's chunks, settles its day/month order and finishes its rows.
 fn settle(
     ctx: &FileContext<'_>,
     chunks: Vec<Collector<'_>>,
     report: &mut FileReport,
 ) -> Result<Vec<KeptRow>> {
-    let mut counts = Counts::default();
-    let mut undecided_drops = [[0u64; 2]; RULE_COUNT];
-    let mut proof: [Option<Proof>; 2] = [None, None];
-    let mut unproven = 0;
-    let mut pending = Vec::new();
+    let mut chunks = chunks.into_iter();
+    let mut all = chunks.next().unwrap_or_else(|| Collector::new(ctx));
     for c in chunks {
-        counts.add(&c.counts);
-        for (a, b) in undecided_drops.iter_mut().zip(c.undecided_drops) {
-            a[0] += b[0];
-            a[1] += b[1];
-        }
-        for (slot, p) in proof.iter_mut().zip(c.proof) {
-            if slot.is_none() {
-                *slot = p;
-            }
-        }
-        unproven += c.unproven;
-        report.mail_access[0] += c.mail_access[0];
-        report.mail_access[1] += c.mail_access[1];
-        report.malformed.extend(c.malformed);
-        report.row_warnings.extend(c.warnings);
-        pending.extend(c.kept);
+        absorb(&mut all, c);
     }
+    let Collector {
+        mut counts,
+        undecided_drops,
+        proof,
+        unproven,
+        malformed,
+        warnings,
+        mail_access,
+        kept: pending,
+        ..
+    } = all;
+    report.mail_access[0] += mail_access[0];
+    report.mail_access[1] += mail_access[1];
+    report.malformed.extend(malformed);
+    report.row_warnings.extend(warnings);
     let [mdy_proof, dmy_proof] = proof;
     let order = match (ctx.settings.date_order, &mdy_proof, &dmy_proof) {
         (Some(o), _, _) => Some((o, "--date-order")),

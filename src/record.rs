@@ -57,6 +57,31 @@ pub enum Field {
 /// Number of [`Field`] variants.
 pub const FIELD_COUNT: usize = Field::IsThrottled as usize + 1;
 
+/// A set of [`Field`]s (which fields a quick look at a record must read).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FieldSet(u64);
+
+const _: () = assert!(FIELD_COUNT <= 64, "FieldSet holds one bit a field");
+
+impl FieldSet {
+    pub const EMPTY: FieldSet = FieldSet(0);
+    pub const ALL: FieldSet = FieldSet(u64::MAX);
+
+    #[must_use]
+    pub const fn with(self, field: Field) -> FieldSet {
+        FieldSet(self.0 | 1 << field as u64)
+    }
+
+    #[must_use]
+    pub fn with_all(self, fields: &[Field]) -> FieldSet {
+        fields.iter().fold(self, |s, &f| s.with(f))
+    }
+
+    pub const fn contains(self, field: Field) -> bool {
+        self.0 & (1 << field as u64) != 0
+    }
+}
+
 impl Field {
     /// Every field, in declaration order.
     pub const ALL: [Field; FIELD_COUNT] = [

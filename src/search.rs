@@ -98,7 +98,7 @@ pub(crate) fn scan(
         .map(|m| m.len())
         .sum();
     let progress = Progress::new(total, !cfg.quiet);
-    let outcome = pipeline::run(&origins, settings, &progress);
+    let outcome = pipeline::run_hashing(&origins, settings, &progress, cfg.hash_streams);
     progress.finish();
     let outcome = outcome?;
 

@@ -13,47 +13,6 @@ use crate::util::*;
 
 // ---- helpers ----
 
-/// A `Search-MailboxAuditLog | Export-Csv` of `rows` events, fully quoted (as Windows
-/// PowerShell writes it), or unquoted (PowerShell 7 `-UseQuotes Never`); CRLF. Every
-/// row is kept by the default rules and has its own Identity.
-fn export(rows: usize, quoted: bool, subject: impl Fn(usize) -> String) -> Vec<u8> {
-    let q = |s: &str| {
-        if quoted {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let header = [
-        "Operation",
-        "LastAccessed",
-        "ItemSubject",
-        "LogonType",
-        "Identity",
-    ];
-    let mut out = header.iter().map(|h| q(h)).collect::<Vec<_>>().join(",");
-    out.push_str("\r\n");
-    for i in 0..rows {
-        let time = format!(
-            "2017-04-{:02}T{:02}:{:02}:{:02}Z",
-            10 + i / 86_400 % 18,
-            i / 3600 % 24,
-            i / 60 % 60,
-            i % 60
-        );
-        let fields = [
-            "SoftDelete".to_string(),
-            time,
-            subject(i),
-            "Owner".to_string(),
-            format!("id-{i:08}"),
-        ];
-        out.push_str(&fields.iter().map(|f| q(f)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out.into_bytes()
-}
-
 fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(testdata(rel)).expect("fixture")
 }
@@ -309,14 +268,12 @@ fn manifest_of_a_report_on_stdout_and_of_stdin() {
         m["report"]["sha256"],
         mbxaudit::manifest::sha256_hex(&run.stdout)
     );
+    // Standard input is hashed as the scan reads it.
     let stdin = &m["inputs"][0];
     assert_eq!(stdin["origin"], "stdin");
     assert_eq!(stdin["size"], input.len() as u64);
-    assert!(stdin["sha256"].is_null());
-    assert!(stdin["sha256_note"]
-        .as_str()
-        .unwrap()
-        .contains("save it to a file"));
+    assert_eq!(stdin["sha256"], mbxaudit::manifest::sha256_hex(&input));
+    assert!(stdin["sha256_note"].is_null());
 }
 
 #[test]

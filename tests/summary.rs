@@ -300,7 +300,7 @@ fn generate(rng: &mut Rng, n: usize, first_id: usize) -> String {
             rng.pick(&USERS).replace('"', "\"\""),
             rng.pick(&APPS).replace('"', "\"\""),
             rng.pick(&IPS),
-            if mailbox % 3 == 0 {
+            if mailbox.is_multiple_of(3) {
                 String::new()
             } else {
                 format!("CONTOSO\\mbx{mailbox}")

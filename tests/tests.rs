@@ -7,6 +7,7 @@ mod json_formats;
 mod output_formats;
 mod properties;
 mod search;
+mod stdin_stream;
 mod summary;
 mod triage;
 mod ual_formats;

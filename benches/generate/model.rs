@@ -594,7 +594,7 @@ impl<'w> Event<'w> {
             self.items.iter().map(f).collect::<Vec<_>>().join(", ")
         };
         let mut subjects = join(&|i| &i.subject);
-        if group && self.identity.as_bytes()[self.identity.len() - 1] % 2 == 0 {
+        if group && self.identity.as_bytes()[self.identity.len() - 1].is_multiple_of(2) {
             subjects.insert(0, ' '); // the cmdlet often writes a leading space
         }
         let (dest_id, dest_path) = match self.dest_folder {

@@ -191,12 +191,13 @@ pub fn machine(cores: usize) -> String {
         })
         .unwrap_or_default();
     format!(
-        "{} cores (std::thread::available_parallelism){}",
+        "{} cores (std::thread::available_parallelism){}; CSV scanner instructions: {:?}",
         cores,
         if cpu.is_empty() {
             String::new()
         } else {
             format!(", {cpu}")
-        }
+        },
+        mbxaudit::input::structural::Isa::detect()
     )
 }

@@ -21,12 +21,13 @@ use memchr::memchr2;
 use rayon::prelude::*;
 use xxhash_rust::xxh3::Xxh3;
 
-use super::structural::{count_quotes_newlines, FieldSpan, RecordSpan, Tokenizer};
+use super::structural::{count_quotes_newlines, FieldSpan, PieceCounts, RecordSpan, Tokenizer};
 use super::ual::{self, CsvColumns, UalError};
-use crate::record::{AuditRecord, Escape, Field, RawField, FIELD_COUNT};
+use crate::record::{AuditRecord, Escape, Field, FieldSet, RawField, FIELD_COUNT};
 use damage::{ends_mid_utf8, resync_after, undoubled_quote, Damage};
 
 mod damage;
+pub mod reference;
 
 /// Receives the records of one chunk, in order.
 pub trait Visitor {
@@ -38,17 +39,27 @@ pub trait Visitor {
     /// called before [`Visitor::record`] for the same record.
     fn warn(&mut self, line: u64, message: String);
     /// A quick look at a Unified Audit Log record before it is parsed: its top-level
-    /// fields (no subject), whether its subjects are written without escapes, and its raw
-    /// AuditData. Returns true when the visitor has counted the record as dropped, so it
-    /// need not be parsed; false to have it parsed and passed to [`Visitor::record`].
-    fn prefilter(
-        &mut self,
-        _glance: &AuditRecord<'_>,
-        _plain_subjects: bool,
-        _raw: &[u8],
-        _line: u64,
-    ) -> bool {
+    /// fields (those of [`Visitor::glance_fields`]) and its subjects. Returns true when
+    /// the visitor has counted the record as dropped, so it need not be parsed; false to
+    /// have it parsed and passed to [`Visitor::record`].
+    fn prefilter(&mut self, _glance: &ual::fast::Glance<'_>, _line: u64) -> bool {
         false
+    }
+    /// The fields [`Visitor::prefilter`] reads from its glance: the glance stops once it
+    /// has them.
+    fn glance_fields(&self) -> FieldSet {
+        FieldSet::ALL
+    }
+    /// Adds `by` to every line number the visitor has kept so far. The reader numbers a
+    /// chunk's lines from 1 when it cut the text without counting its lines first, and
+    /// shifts them once the lines before the chunk are known. A visitor that keeps line
+    /// numbers must implement it.
+    fn shift_lines(&mut self, _by: u64) {}
+    /// The fields [`Visitor::record`] reads to decide whether it keeps a record. A reader
+    /// may pass a record holding only those; a record that is kept is then read whole
+    /// through [`DedupKey::full_record`].
+    fn record_fields(&self) -> FieldSet {
+        FieldSet::ALL
     }
 }
 
@@ -59,6 +70,11 @@ pub trait DedupKey {
     /// non-empty column but the session-specific ones and the time, which the caller
     /// mixes in once parsed (so the culture a time was written in does not matter).
     fn dedup_key(&self) -> (u128, bool);
+    /// The whole record, when the one passed to [`Visitor::record`] holds only the
+    /// fields of [`Visitor::record_fields`]; `None` when that one is already whole.
+    fn full_record(&self) -> Option<AuditRecord<'_>> {
+        None
+    }
 }
 
 /// Columns (lower case) left out of a legacy record's dedup key, in CSV and JSON alike:
@@ -411,7 +427,7 @@ fn plan_chunks(text: &[u8], start: usize, line: u64, target: usize) -> Vec<Chunk
     }
     let cuts: Vec<usize> = (start..len).step_by(target).collect();
     // Quote and newline counts of each piece [cut_k, cut_k+1).
-    let counts: Vec<(u64, u64)> = cuts
+    let counts: Vec<PieceCounts> = cuts
         .par_iter()
         .enumerate()
         .map(|(k, &s)| {
@@ -422,10 +438,10 @@ fn plan_chunks(text: &[u8], start: usize, line: u64, target: usize) -> Vec<Chunk
     // Quote parity and line number at each cut.
     let mut at_cut = Vec::with_capacity(cuts.len());
     let (mut parity, mut lines) = (false, line);
-    for &(q, n) in &counts {
+    for c in &counts {
         at_cut.push((parity, lines));
-        parity ^= q % 2 == 1;
-        lines += n;
+        parity ^= c.quotes % 2 == 1;
+        lines += c.newlines;
     }
     // The first record start at or after each cut.
     let starts: Vec<Option<(usize, u64)>> = cuts
@@ -466,42 +482,199 @@ fn plan_chunks(text: &[u8], start: usize, line: u64, target: usize) -> Vec<Chunk
         .collect()
 }
 
+/// A field's value as it lies in the text: a quoted field's inside, marked for undoubling
+/// (the same value `fields_of` gives).
+fn raw_field(text: &[u8], f: FieldSpan) -> RawField<'_> {
+    match &text[f.start..f.end] {
+        [b'"', inside @ .., b'"'] => RawField::new(inside, Escape::CsvQuotes),
+        bytes => RawField::new(bytes, Escape::None),
+    }
+}
+
+/// Whether every quoted field of a record ends with its closing quote: what `fields_of`
+/// checks, without building its spans.
+fn quoting_is_sound(text: &[u8], raw: &[FieldSpan]) -> bool {
+    raw.iter().all(|f| {
+        f.end == f.start
+            || text[f.start] != b'"'
+            || (f.end - f.start >= 2 && text[f.end - 1] == b'"')
+    })
+}
+
+/// How far past a cut [`plan_speculative`] looks for a record start.
+const SPECULATION_REACH: usize = 1 << 20;
+
+/// Cuts the body into chunks of about `target` bytes like [`plan_chunks`], without its
+/// counting pass over the whole text: each cut moves to the first line start after it
+/// where two sound records of the header's field count begin. That is a guess (a line
+/// inside a quoted field could look so), which [`scan_speculative`] checks. Chunks after
+/// the first number their lines from 1. `None` when the body is one chunk, or when some
+/// cut finds no such line start within [`SPECULATION_REACH`].
+fn plan_speculative(text: &[u8], layout: &Layout, target: usize) -> Option<Vec<Chunk>> {
+    let (start, len) = (layout.body_start, text.len());
+    if len.saturating_sub(start) <= target {
+        return None;
+    }
+    let cuts: Vec<usize> = (start..len).step_by(target).collect();
+    let starts: Vec<Option<usize>> = cuts
+        .par_iter()
+        .enumerate()
+        .map(|(k, &cut)| match k {
+            0 => Some(cut),
+            _ => record_start_after(text, cut, layout),
+        })
+        .collect();
+    let mut chunks: Vec<Chunk> = Vec::with_capacity(starts.len());
+    for at in starts {
+        let at = at?;
+        if at >= len {
+            continue; // the chunk before runs to the end
+        }
+        match chunks.last_mut() {
+            Some(prev) if at <= prev.start => continue, // a long record spans the cut
+            Some(prev) => prev.end = at,
+            None => {}
+        }
+        let line = if chunks.is_empty() {
+            layout.body_line
+        } else {
+            1
+        };
+        chunks.push(Chunk {
+            start: at,
+            end: len,
+            line,
+        });
+    }
+    Some(chunks)
+}
+
+/// The first line start after `cut` where two sound records of the header's field count
+/// begin (see [`plan_speculative`]), or the end of the text when none does before it.
+fn record_start_after(text: &[u8], cut: usize, layout: &Layout) -> Option<usize> {
+    let reach = text.len().min(cut.saturating_add(SPECULATION_REACH));
+    let expected = layout.columns.len();
+    let mut from = cut;
+    while let Some(i) = memchr::memchr(b'\n', &text[from..reach]) {
+        let at = from + i + 1;
+        let mut tokens = Tokenizer::new(text, at, text.len(), 1, layout.delimiter);
+        let fits = (0..2).all(|_| {
+            tokens
+                .next_record_sparse(&[], &mut [])
+                .is_some_and(|r| r.sound && r.fields == expected)
+        });
+        if fits {
+            return Some(at);
+        }
+        from = at;
+    }
+    // Near the end of the text the record before the cut may simply be the last ones:
+    // the chunk before takes the rest.
+    (reach == text.len()).then_some(text.len())
+}
+
+/// The dedup key of a CSV row (see [`DedupKey::dedup_key`]), from its unescaped values:
+/// the Identity when the export has a non-empty one, else every non-empty key column by
+/// lower-cased name, in [`Layout`]'s name order.
+#[derive(Default)]
+struct RowKey(Xxh3);
+
+impl RowKey {
+    /// The key of a row whose Identity is `value`, unless that is blank.
+    fn identity(value: &[u8]) -> Option<(u128, bool)> {
+        let value = value.trim_ascii();
+        if value.is_empty() {
+            return None;
+        }
+        let mut h = Xxh3::new();
+        h.update(b"identity\0");
+        h.update(value);
+        Some((h.digest128(), true))
+    }
+
+    /// Adds a key column (`name` lower-cased) unless its value is empty.
+    fn column(&mut self, name: &[u8], value: &[u8]) {
+        if value.is_empty() {
+            return;
+        }
+        self.0.update(name);
+        self.0.update(b"\0");
+        self.0.update(&(value.len() as u64).to_le_bytes());
+        self.0.update(value);
+    }
+
+    fn finish(self) -> (u128, bool) {
+        (self.0.digest128(), false)
+    }
+}
+
+/// A mailbox audit record's key and whole record, computed only for records kept.
 struct CsvKey<'r> {
-    record: &'r [u8],
-    spans: &'r [Span],
+    text: &'r [u8],
+    raw: KeyFields<'r>,
     layout: &'r Layout,
+    /// The record passed with this key holds only the visitor's decisive fields.
+    partial: bool,
+}
+
+/// The raw spans of a record's fields: found already, or found when first asked for.
+enum KeyFields<'r> {
+    Read(&'r [FieldSpan]),
+    Later {
+        span: RecordSpan,
+        delimiter: u8,
+        read: std::cell::OnceCell<Vec<FieldSpan>>,
+    },
+}
+
+impl CsvKey<'_> {
+    fn column(&self, col: usize) -> Option<RawField<'_>> {
+        let raw: &[FieldSpan] = match &self.raw {
+            KeyFields::Read(raw) => raw,
+            KeyFields::Later {
+                span,
+                delimiter,
+                read,
+            } => read.get_or_init(|| {
+                let mut raw = Vec::new();
+                Tokenizer::new(self.text, span.start, span.end, span.line, *delimiter)
+                    .next_record(&mut raw);
+                raw
+            }),
+        };
+        raw.get(col).map(|&f| raw_field(self.text, f))
+    }
 }
 
 impl DedupKey for CsvKey<'_> {
     fn dedup_key(&self) -> (u128, bool) {
         let mut scratch = Vec::new();
-        let mut h = Xxh3::new();
-        if let Some(col) = self.layout.identity_column {
-            if let Some(span) = self.spans.get(col) {
-                let value = span.field(self.record);
-                let value = value.unescaped_in(&mut scratch).trim_ascii();
-                if !value.is_empty() {
-                    h.update(b"identity\0");
-                    h.update(value);
-                    return (h.digest128(), true);
+        let identity = self.layout.identity_column.and_then(|c| self.column(c));
+        if let Some(key) = identity.and_then(|v| RowKey::identity(v.unescaped_in(&mut scratch))) {
+            return key;
+        }
+        let mut key = RowKey::default();
+        for (col, name) in &self.layout.key_columns {
+            if let Some(value) = self.column(*col) {
+                key.column(name, value.unescaped_in(&mut scratch));
+            }
+        }
+        key.finish()
+    }
+
+    fn full_record(&self) -> Option<AuditRecord<'_>> {
+        if !self.partial {
+            return None;
+        }
+        let mut rec = AuditRecord::default();
+        for field in Field::ALL {
+            if let Some(col) = self.layout.field_column[field as usize] {
+                if let Some(value) = self.column(col as usize) {
+                    rec.set(field, value);
                 }
             }
         }
-        for (col, name) in &self.layout.key_columns {
-            let Some(span) = self.spans.get(*col) else {
-                continue;
-            };
-            let value = span.field(self.record);
-            let value = value.unescaped_in(&mut scratch);
-            if value.is_empty() {
-                continue;
-            }
-            h.update(name);
-            h.update(b"\0");
-            h.update(&(value.len() as u64).to_le_bytes());
-            h.update(value);
-        }
-        (h.digest128(), false)
+        Some(rec)
     }
 }
 
@@ -531,12 +704,103 @@ where
     V: Visitor + Send,
     F: Fn() -> V + Sync,
 {
-    let chunks = plan_chunks(text, layout.body_start, layout.body_line, target);
+    let mut visitors = match plan_speculative(text, layout, target) {
+        Some(chunks) => scan_speculative(text, layout, &chunks, &make_visitor, done),
+        None => None,
+    }
+    .unwrap_or_else(|| {
+        let body = (layout.body_start, layout.body_line);
+        scan_planned(text, layout, body, &make_visitor, done, target, true).0
+    });
+    if text[layout.body_start.min(text.len())..]
+        .trim_ascii()
+        .is_empty()
+    {
+        // Blank lines only, in one chunk or (over 4 MiB of them) several.
+        let Some(first) = visitors.first_mut() else {
+            return visitors;
+        };
+        first.warn(
+            layout.body_line.saturating_sub(1).max(1),
+            "the header is not followed by any record: the export holds no events (an empty \
+             search result, or a file cut after its first line); check the search that made it"
+                .into(),
+        );
+    }
+    visitors
+}
+
+/// Reads the chunks of a speculative plan in parallel and checks the plan: every chunk but
+/// the last must end outside quotes, and none may have lost the quote parity (damage,
+/// whose messages name lines of the whole file). Then, by induction from the first chunk,
+/// every cut was a record boundary, and the chunks' lines are shifted to the file's.
+/// `None` when the check fails: the caller reads the file again with a counted plan.
+fn scan_speculative<V, F>(
+    text: &[u8],
+    layout: &Layout,
+    chunks: &[Chunk],
+    make_visitor: &F,
+    done: &(dyn Fn(usize) + Sync),
+) -> Option<Vec<V>>
+where
+    V: Visitor + Send,
+    F: Fn() -> V + Sync,
+{
+    let results: Vec<(V, Scanned)> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let mut visitor = make_visitor();
+            let end = scan_chunk(text, *chunk, layout, &mut visitor);
+            done(chunk.end - chunk.start);
+            (visitor, end)
+        })
+        .collect();
+    let last = results.len().checked_sub(1)?;
+    let sound = results
+        .iter()
+        .enumerate()
+        .all(|(k, (_, end))| end.resume.is_none() && (k == last || !end.in_quotes));
+    if !sound {
+        return None;
+    }
+    let mut first_line = layout.body_line;
+    let mut visitors = Vec::with_capacity(results.len());
+    for (k, (mut visitor, end)) in results.into_iter().enumerate() {
+        if k > 0 {
+            visitor.shift_lines(first_line - 1);
+        }
+        // The chunk's lines run from its first (1 for all but the first chunk).
+        first_line += end.next_line - chunks[k].line;
+        visitors.push(visitor);
+    }
+    Some(visitors)
+}
+
+/// Reads the records of `text[start..]` (starting on line `line`) in parallel chunks of
+/// a counted plan ([`plan_chunks`]); returns the visitors in order. When a record lost
+/// the quote parity (see `resync_after`) the later chunks, which assumed the parity of the
+/// whole text, are dropped: with `to_end` the rest of the text is then read in one pass
+/// (so the records are those of a single pass over the whole body, whatever the chunk
+/// size or thread count); without, where reading resumes is returned instead.
+fn scan_planned<V, F>(
+    text: &[u8],
+    layout: &Layout,
+    (start, line): (usize, u64),
+    make_visitor: &F,
+    done: &(dyn Fn(usize) + Sync),
+    target: usize,
+    to_end: bool,
+) -> (Vec<V>, Option<Chunk>)
+where
+    V: Visitor + Send,
+    F: Fn() -> V + Sync,
+{
+    let chunks = plan_chunks(text, start, line, target);
     let results: Vec<(V, Option<Chunk>)> = chunks
         .par_iter()
         .map(|chunk| {
             let mut visitor = make_visitor();
-            let rest = scan_chunk(text, *chunk, layout, &mut visitor);
+            let rest = scan_chunk(text, *chunk, layout, &mut visitor).resume;
             done(chunk.end - chunk.start);
             (visitor, rest)
         })
@@ -547,149 +811,249 @@ where
             visitors.push(visitor);
             continue;
         };
-        // A record lost the quote parity (see `resync_after`): the planner's later cuts
-        // assumed the parity of the whole text, so they are dropped, and the rest of the
-        // file is read here, in one pass. The records are those of a single pass over
-        // the whole body, whatever the chunk size or thread count.
-        while let Some(next) = scan_chunk(text, rest, layout, &mut visitor) {
+        if !to_end {
+            visitors.push(visitor);
+            return (visitors, Some(rest));
+        }
+        while let Some(next) = scan_chunk(text, rest, layout, &mut visitor).resume {
             rest = next;
         }
         visitors.push(visitor);
         break;
     }
-    if visitors.len() == 1
-        && text[layout.body_start.min(text.len())..]
-            .trim_ascii()
-            .is_empty()
-    {
-        visitors[0].warn(
-            layout.body_line.saturating_sub(1).max(1),
-            "the header is not followed by any record: the export holds no events (an empty \
-             search result, or a file cut after its first line); check the search that made it"
-                .into(),
-        );
-    }
-    visitors
+    (visitors, None)
 }
 
-/// Reads the records of `chunk`. Returns where to go on when a record broke the quote
-/// parity: reading then stops, and resumes at the returned place (to the end of the text).
-fn scan_chunk<V: Visitor>(
-    text: &[u8],
-    chunk: Chunk,
-    layout: &Layout,
-    visitor: &mut V,
-) -> Option<Chunk> {
+/// How reading a chunk ended.
+struct Scanned {
+    /// Where to go on when a record broke the quote parity: reading then stopped, and
+    /// resumes there (to the end of the text).
+    resume: Option<Chunk>,
+    /// The chunk ended inside quotes.
+    in_quotes: bool,
+    /// The line after the chunk's last record.
+    next_line: u64,
+}
+
+/// How a chunk read to its end ended.
+fn scanned(tokens: &Tokenizer<'_>) -> Scanned {
+    Scanned {
+        resume: None,
+        in_quotes: tokens.ended_in_quotes(),
+        next_line: tokens.next_line(),
+    }
+}
+
+/// Reads the records of `chunk`.
+fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &mut V) -> Scanned {
     let expected = layout.columns.len();
     let mut spans = Vec::with_capacity(expected);
     let mut raw = Vec::with_capacity(expected);
     let mut audit_data = Vec::new(); // a UAL row's AuditData, unescaped; reused
 
-    // NUL bytes are looked for record by record only in a chunk that has some.
-    let has_nul = memchr::memchr(0, &text[chunk.start..chunk.end]).is_some();
+    // The columns of the fields the visitor decides by (the rest is read for kept rows),
+    // in column order.
+    let wanted = visitor.record_fields();
+    let mut decisive: Vec<(Field, usize)> = Field::ALL
+        .into_iter()
+        .filter(|&f| wanted.contains(f))
+        .filter_map(|f| layout.field_column[f as usize].map(|c| (f, c as usize)))
+        .collect();
+    decisive.sort_by_key(|&(_, col)| col);
+
     let mut tokens = Tokenizer::new(text, chunk.start, chunk.end, chunk.line, layout.delimiter);
-    while let Some(span) = tokens.next_record(&mut raw) {
-        let record_line = span.line;
-        let record = &text[span.start..span.end];
-        if record.is_empty() {
+    let mut whole =
+        |span: RecordSpan, raw: &[FieldSpan], next_line: u64, has_nul: bool, visitor: &mut V| {
+            read_whole(
+                text,
+                layout,
+                span,
+                raw,
+                next_line,
+                has_nul,
+                &decisive,
+                &mut spans,
+                &mut audit_data,
+                visitor,
+            )
+        };
+    if layout.kind == Kind::UnifiedAuditLog {
+        while let Some(span) = tokens.next_record(&mut raw) {
+            let nul = tokens.record_has_nul();
+            if let Some(rest) = whole(span, &raw, tokens.next_line(), nul, visitor) {
+                return Scanned {
+                    resume: Some(rest),
+                    in_quotes: false,
+                    next_line: rest.line,
+                };
+            }
+        }
+        return scanned(&tokens);
+    }
+    // Mailbox audit exports: most records are one line of sound fields, of which only
+    // the decisive ones are located; the others are read whole.
+    let columns: Vec<usize> = decisive.iter().map(|&(_, col)| col).collect();
+    let mut found = vec![None; columns.len()];
+    while let Some(sparse) = tokens.next_record_sparse(&columns, &mut found) {
+        let span = sparse.span;
+        if span.start == span.end {
             continue; // a blank line is no record
         }
-        let nuls = if has_nul {
-            memchr::memchr_iter(0, record).count()
+        if sparse.sound && sparse.fields == expected && tokens.next_line() == span.line + 1 {
+            let mut rec = AuditRecord::default();
+            for (&(field, _), f) in decisive.iter().zip(&found) {
+                if let Some(f) = f {
+                    rec.set(field, raw_field(text, *f));
+                }
+            }
+            let key = CsvKey {
+                text,
+                raw: KeyFields::Later {
+                    span,
+                    delimiter: layout.delimiter,
+                    read: std::cell::OnceCell::new(),
+                },
+                layout,
+                partial: true,
+            };
+            visitor.record(&rec, &key, span.line);
+            continue;
+        }
+        let mut again = Tokenizer::new(text, span.start, span.end, span.line, layout.delimiter);
+        again.next_record(&mut raw);
+        let nul = again.record_has_nul();
+        if let Some(rest) = whole(span, &raw, tokens.next_line(), nul, visitor) {
+            return Scanned {
+                resume: Some(rest),
+                in_quotes: false,
+                next_line: rest.line,
+            };
+        }
+    }
+    scanned(&tokens)
+}
+
+/// Reads one record whole, its fields' raw spans in `raw`: checks its structure (reports
+/// it malformed, or returns where to resume when it broke the quote parity), warns about
+/// NUL bytes (`has_nul`: the record holds some) and a cut end, and passes it to the
+/// visitor. `next_line` is the line the record after it starts on.
+#[allow(clippy::too_many_arguments)]
+fn read_whole<V: Visitor>(
+    text: &[u8],
+    layout: &Layout,
+    span: RecordSpan,
+    raw: &[FieldSpan],
+    next_line: u64,
+    has_nul: bool,
+    decisive: &[(Field, usize)],
+    spans: &mut Vec<Span>,
+    audit_data: &mut Vec<u8>,
+    visitor: &mut V,
+) -> Option<Chunk> {
+    let expected = layout.columns.len();
+    let record_line = span.line;
+    let record = &text[span.start..span.end];
+    if record.is_empty() {
+        return None; // a blank line is no record
+    }
+    let nuls = if has_nul {
+        memchr::memchr_iter(0, record).count()
+    } else {
+        0
+    };
+    // A record over several lines (known from the tokenizer's line count, or looked
+    // for in the last record) has its quoted fields checked for undoubled quotes: two
+    // stray quotes can pair up across a line break and join rows into one.
+    let multi_line = next_line > record_line + 1
+        || (next_line == record_line && memchr::memchr(b'\n', record).is_some());
+    // Most records are one line of sound fields: their spans are not built.
+    let ual = layout.kind == Kind::UnifiedAuditLog;
+    let structure = if !ual && !multi_line && quoting_is_sound(text, raw) {
+        if raw.len() < expected {
+            Err(format!(
+                "expected {expected} fields as in the header, found {}",
+                raw.len()
+            ))
         } else {
-            0
-        };
-        // A record over several lines (known from the tokenizer's line count, or looked
-        // for in the last record) has its quoted fields checked for undoubled quotes: two
-        // stray quotes can pair up across a line break and join rows into one.
-        let multi_line = tokens.next_line() > record_line + 1
-            || (tokens.next_line() == record_line && memchr::memchr(b'\n', record).is_some());
-        let structure = match fields_of(text, span, &raw, &mut spans) {
+            Ok(())
+        }
+    } else {
+        match fields_of(text, span, raw, spans) {
             Err(why) => Err(why.to_string()),
             Ok(()) if spans.len() < expected => Err(format!(
                 "expected {expected} fields as in the header, found {}",
                 spans.len()
             )),
-            Ok(()) if multi_line && line_break_field_has_undoubled_quote(record, &spans) => {
+            Ok(()) if multi_line && line_break_field_has_undoubled_quote(record, spans) => {
                 Err("a quote inside a quoted field is not doubled".into())
             }
             Ok(()) => Ok(()),
-        };
-        if let Err(why) = structure {
-            let mut damage = Damage::of(text, span, nuls);
-            if let Some(rest) = resync_after(text, span) {
-                // Running to the end of the file is what a lost parity does: not a cut.
-                damage.truncated = false;
-                visitor.malformed(
-                    record_line,
-                    format!(
-                        "{why}; this record runs over {} lines, so a quote in it is probably \
-                         stray or cut: its first line is counted as malformed, and reading \
-                         resumes on line {}{damage}",
-                        rest.lines, rest.chunk.line
-                    ),
-                );
-                return Some(rest.chunk);
-            }
-            visitor.malformed(record_line, format!("{why}{damage}"));
-            continue;
         }
-        if spans.len() != expected {
-            let damage = Damage::of(text, span, nuls);
+    };
+    if let Err(why) = structure {
+        let mut damage = Damage::of(text, span, nuls);
+        if let Some(rest) = resync_after(text, span) {
+            // Running to the end of the file is what a lost parity does: not a cut.
+            damage.truncated = false;
             visitor.malformed(
                 record_line,
                 format!(
-                    "expected {expected} fields as in the header, found {}{damage}",
-                    spans.len()
+                    "{why}; this record runs over {} lines, so a quote in it is probably \
+                     stray or cut: its first line is counted as malformed, and reading \
+                     resumes on line {}{damage}",
+                    rest.lines, rest.chunk.line
                 ),
             );
-            continue;
+            return Some(rest.chunk);
         }
-        if nuls > 0 {
-            visitor.warn(
-                record_line,
-                format!(
-                    "{nuls} NUL byte{} in this row (a zero-filled or damaged region of the \
-                     file, as a crash or a bad copy leaves): the row is read as it is; check \
-                     it against another copy of the export",
-                    if nuls == 1 { "" } else { "s" }
-                ),
-            );
-        }
-        if ends_mid_utf8(text, span) {
-            visitor.warn(
-                record_line,
-                "the file ends in the middle of a UTF-8 character, so it was probably cut \
-                 short: this last row may be incomplete; copy or export the file again"
-                    .into(),
-            );
-        }
-        if layout.kind == Kind::UnifiedAuditLog {
-            ual_row(
-                record,
-                &spans,
-                layout,
-                record_line,
-                visitor,
-                &mut audit_data,
-            );
-            continue;
-        }
-        let mut rec = AuditRecord::default();
-        for field in Field::ALL {
-            if let Some(col) = layout.field_column[field as usize] {
-                if let Some(span) = spans.get(col as usize) {
-                    rec.set(field, span.field(record));
-                }
-            }
-        }
-        let key = CsvKey {
-            record,
-            spans: &spans,
-            layout,
-        };
-        visitor.record(&rec, &key, record_line);
+        visitor.malformed(record_line, format!("{why}{damage}"));
+        return None;
     }
+    if raw.len() != expected {
+        let damage = Damage::of(text, span, nuls);
+        visitor.malformed(
+            record_line,
+            format!(
+                "expected {expected} fields as in the header, found {}{damage}",
+                raw.len()
+            ),
+        );
+        return None;
+    }
+    if nuls > 0 {
+        visitor.warn(
+            record_line,
+            format!(
+                "{nuls} NUL byte{} in this row (a zero-filled or damaged region of the \
+                 file, as a crash or a bad copy leaves): the row is read as it is; check \
+                 it against another copy of the export",
+                if nuls == 1 { "" } else { "s" }
+            ),
+        );
+    }
+    if ends_mid_utf8(text, span) {
+        visitor.warn(
+            record_line,
+            "the file ends in the middle of a UTF-8 character, so it was probably cut \
+             short: this last row may be incomplete; copy or export the file again"
+                .into(),
+        );
+    }
+    if layout.kind == Kind::UnifiedAuditLog {
+        ual_row(record, spans, layout, record_line, visitor, audit_data);
+        return None;
+    }
+    let mut rec = AuditRecord::default();
+    for &(field, col) in decisive {
+        rec.set(field, raw_field(text, raw[col]));
+    }
+    let key = CsvKey {
+        text,
+        raw: KeyFields::Read(raw),
+        layout,
+        partial: true,
+    };
+    visitor.record(&rec, &key, record_line);
     None
 }
 
@@ -725,8 +1089,8 @@ fn ual_row<V: Visitor>(
             .map_or(RawField::EMPTY, |s| s.field(record))
     };
     let raw = cell(cols.audit_data);
-    if let Some(g) = ual::fast::glance(raw.bytes) {
-        if visitor.prefilter(&g.record, g.plain_subjects, raw.bytes, line) {
+    if let Some(g) = ual::fast::glance(raw.bytes, visitor.glance_fields()) {
+        if visitor.prefilter(&g, line) {
             return;
         }
     }
@@ -763,10 +1127,23 @@ fn ual_row<V: Visitor>(
         client_ip: cell(cols.client_ip),
         workload: cell(cols.workload),
     };
+    // The key hashes the columns as `CsvKey` reads them: raw spans of `record`, quotes
+    // included (a rare path: rows whose AuditData cannot be read).
+    let raw: Vec<FieldSpan> = spans
+        .iter()
+        .map(|s| {
+            let quotes = usize::from(s.escaped);
+            FieldSpan {
+                start: s.start as usize - quotes,
+                end: s.end as usize + quotes,
+            }
+        })
+        .collect();
     let key = CsvKey {
-        record,
-        spans,
+        text: record,
+        raw: KeyFields::Read(&raw),
         layout,
+        partial: false,
     };
     ual::visit_unreadable(json, line, visitor, &columns, &key);
 }
@@ -793,6 +1170,10 @@ mod tests {
             self.bad.push((line, reason));
         }
         fn warn(&mut self, _line: u64, _message: String) {}
+        fn shift_lines(&mut self, by: u64) {
+            self.rows.iter_mut().for_each(|r| r.0 += by);
+            self.bad.iter_mut().for_each(|b| b.0 += by);
+        }
     }
 
     fn read_all(text: &[u8], target: usize) -> Collect {
@@ -812,6 +1193,82 @@ mod tests {
 \r\n\
 \"Update\",\"4/12/2017 3:22:11 PM\",\"x\",\"extra\"\r\n\
 Create,4/13/2017 3:22:11 PM,plain";
+
+    /// Rows and malformed rows of `text` read with a counted plan only.
+    fn read_counted(text: &[u8], target: usize) -> Collect {
+        let layout = Layout::read(text, 0, 1).unwrap();
+        let body = (layout.body_start, layout.body_line);
+        let (parts, _) = scan_planned(
+            text,
+            &layout,
+            body,
+            &Collect::default,
+            &|_| {},
+            target,
+            true,
+        );
+        let mut all = Collect::default();
+        for p in parts {
+            all.rows.extend(p.rows);
+            all.bad.extend(p.bad);
+        }
+        all
+    }
+
+    #[test]
+    fn speculative_cuts_read_what_counted_cuts_read() {
+        let mut text = b"Operation,LastAccessed,ItemSubject\r\n".to_vec();
+        for i in 0..300 {
+            let row = match i % 4 {
+                0 => format!(
+                    "Move,4/{}/2017 1:00:00 PM,\"two\r\nlines {i}\"\r\n",
+                    i % 28 + 1
+                ),
+                1 => format!("\"Create\",\"4/1/2017\",\"a, \"\"quoted\"\" {i}\"\r\n"),
+                2 => format!("Update,4/2/2017,x{i}\r\n"),
+                _ => "Copy,4/3/2017,\"\r\n\r\n\"\r\n".to_string(),
+            };
+            text.extend_from_slice(row.as_bytes());
+        }
+        let layout = Layout::read(&text, 0, 1).unwrap();
+        for target in [40, 64, 100, 333, 1000, 5000] {
+            let plan = plan_speculative(&text, &layout, target).expect("a plan");
+            assert!(
+                plan.len() > text.len() / target / 2,
+                "{target}: {}",
+                plan.len()
+            );
+            let visitors = scan_speculative(&text, &layout, &plan, &Collect::default, &|_| {});
+            assert!(visitors.is_some(), "{target}: the guess was right");
+            let got = read_all(&text, target);
+            let want = read_counted(&text, target);
+            assert_eq!(got.rows, want.rows, "{target}");
+            assert_eq!(got.bad, want.bad, "{target}");
+            assert_eq!(got.rows.len(), 300);
+        }
+    }
+
+    #[test]
+    fn a_wrong_guess_is_caught_and_read_again() {
+        // A quoted field whose lines look like records: a cut inside it is taken for a
+        // record start, which the check at the end of the previous chunk refutes.
+        let mut text = b"Operation,LastAccessed,ItemSubject\n".to_vec();
+        text.extend_from_slice(b"Move,4/1/2017,\"notes:\n");
+        for i in 0..200 {
+            text.extend_from_slice(format!("Fake,4/{}/2017,row\n", i % 28 + 1).as_bytes());
+        }
+        text.extend_from_slice(b"end\"\nCopy,4/2/2017,last\n");
+        let layout = Layout::read(&text, 0, 1).unwrap();
+        let target = text.len() / 3;
+        let plan = plan_speculative(&text, &layout, target).expect("a plan");
+        assert!(plan.len() > 1);
+        let visitors = scan_speculative(&text, &layout, &plan, &Collect::default, &|_| {});
+        assert!(visitors.is_none(), "the wrong guess must be caught");
+        let got = read_all(&text, target);
+        assert_eq!(got.rows, read_counted(&text, target).rows);
+        assert_eq!(got.rows.len(), 2);
+        assert_eq!(got.rows[1].0, 204);
+    }
 
     #[test]
     fn reads_quoted_multiline_and_counts_lines() {
@@ -958,3 +1415,6 @@ Create,4/13/2017 3:22:11 PM,plain";
         );
     }
 }
+
+// Reading an export that arrives in windows (standard input, pipes).
+pub mod stream;

@@ -24,28 +24,12 @@ pub struct Decoded<'a> {
 
 /// Decodes `bytes`; `forced` overrides the detection.
 pub fn decode<'a>(bytes: &'a [u8], forced: Option<&'static Encoding>) -> Decoded<'a> {
-    let (bom_encoding, bom_len) = match Encoding::for_bom(bytes) {
-        Some((enc, len)) => (Some(enc), len),
-        None => (None, 0),
-    };
-    let (encoding, body, how) = match (forced, bom_encoding) {
-        (Some(f), Some(b)) if f == b => (f, &bytes[bom_len..], "BOM"),
-        (Some(f), _) => (f, bytes, "--encoding"),
-        (None, Some(b)) => (b, &bytes[bom_len..], "BOM"),
-        (None, None) => match sniff_utf16(bytes) {
-            Some(enc) => (enc, bytes, "no BOM, detected"),
-            None => (UTF_8, bytes, ""),
-        },
-    };
+    let choice = choose(bytes, forced);
+    let (encoding, body) = (choice.encoding, &bytes[choice.skip..]);
     if encoding == UTF_8 {
-        let encoding = if how.is_empty() {
-            "UTF-8".to_string()
-        } else {
-            format!("UTF-8 ({how})")
-        };
         return Decoded {
             text: Cow::Borrowed(body),
-            encoding,
+            encoding: choice.name(),
             replaced: false,
             odd_byte: false,
         };
@@ -59,16 +43,63 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&'static Encoding>) -> Decoded
     let (text, replaced) = encoding.decode_without_bom_handling(body);
     Decoded {
         text: Cow::Owned(text.into_owned().into_bytes()),
-        encoding: format!("{} ({how})", encoding.name()),
+        encoding: choice.name(),
         replaced,
         odd_byte,
+    }
+}
+
+/// Bytes [`choose`] needs to see (or the whole input, if shorter) to choose as it would
+/// for the whole input: a BOM, and the characters `sniff_utf16` looks at.
+pub const CHOICE_BYTES: usize = 64;
+
+/// The encoding an input is read in, and how it was chosen.
+#[derive(Clone, Copy, Debug)]
+pub struct Choice {
+    pub encoding: &'static Encoding,
+    /// Bytes of BOM to skip.
+    pub skip: usize,
+    how: &'static str,
+}
+
+impl Choice {
+    /// Human-readable name of the source encoding, e.g. `UTF-16LE (BOM)`.
+    pub fn name(&self) -> String {
+        match (self.encoding == UTF_8, self.how) {
+            (true, "") => "UTF-8".to_string(),
+            (true, how) => format!("UTF-8 ({how})"),
+            (false, how) => format!("{} ({how})", self.encoding.name()),
+        }
+    }
+}
+
+/// Chooses the encoding of an input that starts with `head` (at least its first
+/// [`CHOICE_BYTES`], or all of it); `forced` overrides the detection.
+pub fn choose(head: &[u8], forced: Option<&'static Encoding>) -> Choice {
+    let (bom_encoding, bom_len) = match Encoding::for_bom(head) {
+        Some((enc, len)) => (Some(enc), len),
+        None => (None, 0),
+    };
+    let (encoding, skip, how) = match (forced, bom_encoding) {
+        (Some(f), Some(b)) if f == b => (f, bom_len, "BOM"),
+        (Some(f), _) => (f, 0, "--encoding"),
+        (None, Some(b)) => (b, bom_len, "BOM"),
+        (None, None) => match sniff_utf16(head) {
+            Some(enc) => (enc, 0, "no BOM, detected"),
+            None => (UTF_8, 0, ""),
+        },
+    };
+    Choice {
+        encoding,
+        skip,
+        how,
     }
 }
 
 /// UTF-16 without BOM: text in these exports is mostly ASCII, so every other byte of the
 /// first characters is zero.
 fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
-    let head = &bytes[..bytes.len().min(64) & !1];
+    let head = &bytes[..bytes.len().min(CHOICE_BYTES) & !1];
     if head.len() < 4 {
         return None;
     }
@@ -85,6 +116,145 @@ fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
         Some(UTF_16BE)
     } else {
         None
+    }
+}
+
+/// Decodes an input that arrives in pieces (standard input, a pipe) to the same UTF-8
+/// text, name and flags as [`decode`] gives for all of it at once: the encoding is chosen
+/// from the first [`CHOICE_BYTES`], UTF-8 is passed through, and other encodings go
+/// through an `encoding_rs` streaming decoder, which never cuts a character at a piece
+/// boundary. A UTF-16 byte that may be the odd last one is held back until the next
+/// piece, so that a cut-short input drops it as [`decode`] does.
+pub struct StreamDecoder {
+    forced: Option<&'static Encoding>,
+    /// The first bytes, until there are enough to choose the encoding.
+    head: Vec<u8>,
+    choice: Option<Choice>,
+    decoder: Option<encoding_rs::Decoder>,
+    utf16: bool,
+    held: Option<u8>,
+    replaced: bool,
+    odd_byte: bool,
+}
+
+impl StreamDecoder {
+    pub fn new(forced: Option<&'static Encoding>) -> StreamDecoder {
+        StreamDecoder {
+            forced,
+            head: Vec::new(),
+            choice: None,
+            decoder: None,
+            utf16: false,
+            held: None,
+            replaced: false,
+            odd_byte: false,
+        }
+    }
+
+    /// Decodes the next piece of the input onto the end of `out`; `last` for the final
+    /// call (its piece may be empty).
+    pub fn push(&mut self, mut raw: &[u8], last: bool, out: &mut Vec<u8>) {
+        if self.choice.is_none() {
+            if self.head.len() + raw.len() < CHOICE_BYTES && !last {
+                self.head.extend_from_slice(raw);
+                return;
+            }
+            let head = std::mem::take(&mut self.head);
+            let mut first = head;
+            // Enough of the piece to choose; the rest is decoded below without a copy.
+            let take = CHOICE_BYTES.saturating_sub(first.len()).min(raw.len());
+            first.extend_from_slice(&raw[..take]);
+            raw = &raw[take..];
+            let choice = choose(&first, self.forced);
+            self.choice = Some(choice);
+            if choice.encoding != UTF_8 {
+                self.decoder = Some(choice.encoding.new_decoder_without_bom_handling());
+                self.utf16 = choice.encoding == UTF_16LE || choice.encoding == UTF_16BE;
+            }
+            let skip = choice.skip.min(first.len());
+            self.body(&first[skip..], last && raw.is_empty(), out);
+            if raw.is_empty() {
+                return;
+            }
+        }
+        self.body(raw, last, out);
+    }
+
+    fn body(&mut self, mut raw: &[u8], last: bool, out: &mut Vec<u8>) {
+        let Some(decoder) = self.decoder.as_mut() else {
+            out.extend_from_slice(raw);
+            return;
+        };
+        if !self.utf16 {
+            decode_into(decoder, raw, last, out, &mut self.replaced);
+            return;
+        }
+        // UTF-16: whole code units only; an odd byte waits for its partner.
+        if let Some(b) = self.held {
+            match raw.split_first() {
+                Some((&c, rest)) => {
+                    self.held = None;
+                    decode_into(decoder, &[b, c], false, out, &mut self.replaced);
+                    raw = rest;
+                }
+                None if last => {
+                    // The input ends in the middle of a code unit: that byte is dropped.
+                    self.held = None;
+                    self.odd_byte = true;
+                }
+                None => return,
+            }
+        }
+        if raw.len() % 2 == 1 {
+            let (&b, even) = raw.split_last().expect("odd length is not empty");
+            raw = even;
+            if last {
+                self.odd_byte = true;
+            } else {
+                self.held = Some(b);
+            }
+        }
+        decode_into(decoder, raw, last, out, &mut self.replaced);
+    }
+
+    /// The source encoding's name, as [`Decoded::encoding`] (once the first piece is in).
+    pub fn encoding(&self) -> String {
+        self.choice
+            .map_or_else(|| "UTF-8".to_string(), |c| c.name())
+    }
+
+    /// See [`Decoded::replaced`] (complete after the last piece).
+    pub fn replaced(&self) -> bool {
+        self.replaced
+    }
+
+    /// See [`Decoded::odd_byte`] (complete after the last piece).
+    pub fn odd_byte(&self) -> bool {
+        self.odd_byte
+    }
+}
+
+fn decode_into(
+    decoder: &mut encoding_rs::Decoder,
+    mut src: &[u8],
+    last: bool,
+    out: &mut Vec<u8>,
+    replaced: &mut bool,
+) {
+    loop {
+        let room = decoder
+            .max_utf8_buffer_length(src.len())
+            .unwrap_or(src.len().saturating_mul(3))
+            .max(16);
+        let old = out.len();
+        out.resize(old + room, 0);
+        let (result, read, written, had) = decoder.decode_to_utf8(src, &mut out[old..], last);
+        out.truncate(old + written);
+        *replaced |= had;
+        src = &src[read..];
+        if result == encoding_rs::CoderResult::InputEmpty {
+            return;
+        }
     }
 }
 
@@ -145,6 +315,53 @@ mod tests {
         assert_eq!(&*d.text, b"a");
         be.pop();
         assert!(!decode(&be, None).odd_byte);
+    }
+
+    #[test]
+    fn a_stream_decodes_as_the_whole_at_any_piece_size() {
+        let text = "\"Operation\",\"Ré😀\"\r\nx,\u{20AC}\r\n".repeat(5);
+        let mut be = vec![0xFE, 0xFF];
+        for u in text.encode_utf16() {
+            be.extend_from_slice(&u.to_be_bytes());
+        }
+        let mut lone = utf16le(&text, true);
+        lone.extend_from_slice(&[0x3D, 0xD8, b'a']); // a lone high surrogate, an odd byte
+        let mut cut = utf16le(&text, false);
+        cut.pop();
+        let inputs: Vec<(Vec<u8>, Option<&'static Encoding>)> = vec![
+            (text.as_bytes().to_vec(), None),
+            ([b"\xEF\xBB\xBF", text.as_bytes()].concat(), None),
+            (b"\xEF\xBB".to_vec(), None),
+            (Vec::new(), None),
+            (utf16le(&text, true), None),
+            (utf16le(&text, false), None),
+            (be, None),
+            (lone, None),
+            (cut, None),
+            (utf16le(&text, true), Some(UTF_16LE)),
+            (utf16le(&text, false), Some(UTF_8)),
+            (
+                b"R\xE9sum\xE9 \x81\xFF".repeat(9),
+                parse_label("windows-1252").ok(),
+            ),
+            (b"\x82\xA0\x82".repeat(30), parse_label("shift_jis").ok()),
+        ];
+        for (bytes, forced) in &inputs {
+            let whole = decode(bytes, *forced);
+            for piece in [1, 2, 3, 5, 63, 64, 65, 1000] {
+                let mut d = StreamDecoder::new(*forced);
+                let mut out = Vec::new();
+                for p in bytes.chunks(piece) {
+                    d.push(p, false, &mut out);
+                }
+                d.push(&[], true, &mut out);
+                let what = format!("{:?} in pieces of {piece}", &bytes[..bytes.len().min(8)]);
+                assert_eq!(out, &*whole.text, "{what}");
+                assert_eq!(d.encoding(), whole.encoding, "{what}");
+                assert_eq!(d.replaced(), whole.replaced, "{what}");
+                assert_eq!(d.odd_byte(), whole.odd_byte, "{what}");
+            }
+        }
     }
 
     #[test]

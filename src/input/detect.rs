@@ -18,9 +18,12 @@ pub enum Detected {
     Binary,
 }
 
+/// Bytes at the start of the text looked at for control bytes.
+pub const HEAD_BYTES: usize = 4096;
+
 /// Looks at the start of `text` (already decoded to UTF-8).
 pub fn detect(text: &[u8]) -> Detected {
-    let head = &text[..text.len().min(4096)];
+    let head = &text[..text.len().min(HEAD_BYTES)];
     if memchr::memchr(0, head).is_some() && is_binary(head) {
         return Detected::Binary;
     }

@@ -48,7 +48,7 @@ pub enum Layout {
 /// Lines looked at to choose the layout.
 const SNIFF_LINES: usize = 16;
 /// Bytes looked at to choose the layout.
-const SNIFF_BYTES: usize = 1 << 20;
+pub const SNIFF_BYTES: usize = 1 << 20;
 
 /// Chooses the layout: JSON Lines when at least half of the first lines (up to 16 within
 /// the first MiB) each hold complete record objects; a line longer than that is a
@@ -261,6 +261,39 @@ where
             results.into_iter().map(|(_, v)| v).collect()
         }
     }
+}
+
+/// JSON Lines that arrive in windows (standard input, a pipe): `text` holds whole lines
+/// (or the rest of the input), the first of them line `first_line` of the input. Each
+/// line is read on its own, as [`scan`] reads the lines of a whole file; returns one
+/// visitor per chunk, in input order.
+pub fn scan_lines<V, F>(text: &[u8], first_line: u64, make_visitor: F) -> Vec<V>
+where
+    V: Visitor + Send,
+    F: Fn() -> V + Sync,
+{
+    let chunks = plan_lines(text, CHUNK_BYTES);
+    let last = chunks.len().saturating_sub(1);
+    let nothing = |_: usize| {};
+    chunks
+        .par_iter()
+        .enumerate()
+        .map(|(k, chunk)| {
+            let mut chunk = *chunk;
+            chunk.start.line += first_line.saturating_sub(1);
+            let mut visitor = make_visitor();
+            let mut progress = Progress::new(&nothing, chunk.start.pos, usize::MAX);
+            read_chunk(
+                text,
+                Layout::Lines,
+                &chunk,
+                k == last,
+                &mut visitor,
+                &mut progress,
+            );
+            visitor
+        })
+        .collect()
 }
 
 /// Reports progress in bytes: every `every` bytes read, and at the end.

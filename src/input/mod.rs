@@ -1,14 +1,15 @@
 //! Opening the inputs: files (read-only, memory-mapped), directories (walked), stdin.
 //!
 //! Every input is opened read-only and never written. Files are memory-mapped, falling
-//! back to an ordinary read where mapping fails; stdin is read into memory. The bytes are
-//! then decoded ([`decode`]) and their format recognised from the content ([`detect`]),
-//! never from the file name.
+//! back to an ordinary read where mapping fails; standard input and pipes are read in
+//! windows, in bounded memory ([`stream`]). The bytes are then decoded ([`decode`]) and
+//! their format recognised from the content ([`detect`]), never from the file name.
 
 pub mod csv;
 pub mod decode;
 pub mod detect;
 pub mod json;
+pub mod stream;
 pub mod structural;
 pub mod ual;
 

@@ -18,6 +18,8 @@ pub struct Masks {
     pub quotes: u64,
     pub newlines: u64,
     pub delimiters: u64,
+    /// NUL bytes (damaged or zero-filled regions, warned about).
+    pub nuls: u64,
 }
 
 /// Computes the masks of `block` (64 bytes).
@@ -34,12 +36,14 @@ pub fn masks(block: &[u8; 64], delimiter: u8) -> Masks {
         let q = _mm_set1_epi8(b'"' as i8);
         let n = _mm_set1_epi8(b'\n' as i8);
         let d = _mm_set1_epi8(delimiter as i8);
+        let z = _mm_set1_epi8(0);
         for i in 0..4 {
             let v = _mm_loadu_si128(block.as_ptr().add(16 * i).cast::<__m128i>());
             let bits = |c| u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, c)) as u16) << (16 * i);
             m.quotes |= bits(q);
             m.newlines |= bits(n);
             m.delimiters |= bits(d);
+            m.nuls |= bits(z);
         }
     }
     m
@@ -54,6 +58,7 @@ pub fn masks(block: &[u8; 64], delimiter: u8) -> Masks {
         m.quotes |= u64::from(b == b'"') << i;
         m.newlines |= u64::from(b == b'\n') << i;
         m.delimiters |= u64::from(b == delimiter) << i;
+        m.nuls |= u64::from(b == 0) << i;
     }
     m
 }
@@ -80,21 +85,210 @@ fn block_at(text: &[u8], at: usize, end: usize) -> [u8; 64] {
     block
 }
 
-/// Counts quote bytes and newlines in `bytes` (for planning chunks).
-pub fn count_quotes_newlines(bytes: &[u8]) -> (u64, u64) {
-    let (mut quotes, mut newlines) = (0u64, 0u64);
+/// What the chunk planner counts in a piece of text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PieceCounts {
+    pub quotes: u64,
+    pub newlines: u64,
+}
+
+/// The instruction set the hot loops are compiled for, chosen once at run time: the
+/// loops are generic over a [`MaskKind`] and instantiated in functions that enable the
+/// processor features their masks need (so the intrinsics inline).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// SSE2, the x86-64 baseline (or plain code elsewhere).
+    Baseline,
+    Avx2,
+    /// AVX-512BW: one compare per character class for 64 bytes.
+    Avx512,
+}
+
+impl Isa {
+    /// The best this processor has, or a lower one named by the environment variable
+    /// `MBXAUDIT_ISA` (`baseline`, `avx2`: to compare them, or to rule the fast paths out
+    /// when in doubt). Decided once per run.
+    pub fn detect() -> Isa {
+        static CHOSEN: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+        *CHOSEN.get_or_init(|| {
+            let best = Isa::best();
+            match std::env::var("MBXAUDIT_ISA").as_deref() {
+                Ok("baseline") => Isa::Baseline,
+                Ok("avx2") if best != Isa::Baseline => Isa::Avx2,
+                _ => best,
+            }
+        })
+    }
+
+    /// The best this processor has (the standard library caches the answer).
+    pub fn best() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            // The bit instructions every processor with AVX2 has in practice (Haswell,
+            // Excavator and later), checked all the same.
+            let bits = has!("popcnt") && has!("bmi1") && has!("lzcnt") && has!("pclmulqdq");
+            if bits && has!("avx512bw") {
+                return Isa::Avx512;
+            }
+            if bits && has!("avx2") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Baseline
+    }
+}
+
+/// A way to compute [`Masks`].
+trait MaskKind {
+    /// # Safety
+    /// The processor must have the features of the kind (checked by [`Isa::detect`]).
+    unsafe fn masks(block: &[u8; 64], delimiter: u8) -> Masks;
+
+    /// [`prefix_xor`], by a carry-less multiplication where the kind has one.
+    /// # Safety
+    /// As for [`MaskKind::masks`].
+    #[inline(always)]
+    unsafe fn prefix_xor(x: u64) -> u64 {
+        prefix_xor(x)
+    }
+}
+
+/// [`prefix_xor`] in one instruction: a carry-less multiplication by all ones.
+/// # Safety
+/// The processor must have PCLMULQDQ.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn prefix_xor_clmul(x: u64) -> u64 {
+    use std::arch::x86_64::{
+        _mm_clmulepi64_si128, _mm_cvtsi128_si64, _mm_set1_epi8, _mm_set_epi64x,
+    };
+    // SAFETY: PCLMULQDQ is present (the caller's contract).
+    unsafe {
+        let product = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1), 0);
+        _mm_cvtsi128_si64(product) as u64
+    }
+}
+
+struct Baseline;
+impl MaskKind for Baseline {
+    #[inline(always)]
+    unsafe fn masks(block: &[u8; 64], delimiter: u8) -> Masks {
+        masks(block, delimiter)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+#[cfg(target_arch = "x86_64")]
+impl MaskKind for Avx2 {
+    #[inline(always)]
+    unsafe fn prefix_xor(x: u64) -> u64 {
+        // SAFETY: `Isa::Avx2` implies PCLMULQDQ (see `Isa::detect`).
+        unsafe { prefix_xor_clmul(x) }
+    }
+
+    #[inline(always)]
+    unsafe fn masks(block: &[u8; 64], delimiter: u8) -> Masks {
+        use std::arch::x86_64::{
+            __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
+        };
+        // SAFETY (all intrinsics): AVX2 is present (the caller's contract); both
+        // unaligned 32-byte loads read inside the 64-byte array.
+        unsafe {
+            let lo = _mm256_loadu_si256(block.as_ptr().cast::<__m256i>());
+            let hi = _mm256_loadu_si256(block.as_ptr().add(32).cast::<__m256i>());
+            let bits = |c: u8| {
+                let c = _mm256_set1_epi8(c as i8);
+                let lo = _mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, c)) as u32;
+                let hi = _mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, c)) as u32;
+                u64::from(lo) | u64::from(hi) << 32
+            };
+            Masks {
+                quotes: bits(b'"'),
+                newlines: bits(b'\n'),
+                delimiters: bits(delimiter),
+                nuls: bits(0),
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+struct Avx512;
+#[cfg(target_arch = "x86_64")]
+impl MaskKind for Avx512 {
+    #[inline(always)]
+    unsafe fn prefix_xor(x: u64) -> u64 {
+        // SAFETY: `Isa::Avx512` implies PCLMULQDQ (see `Isa::detect`).
+        unsafe { prefix_xor_clmul(x) }
+    }
+
+    #[inline(always)]
+    unsafe fn masks(block: &[u8; 64], delimiter: u8) -> Masks {
+        use std::arch::x86_64::{_mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_set1_epi8};
+        // SAFETY (all intrinsics): AVX-512BW is present (the caller's contract); the
+        // unaligned 64-byte load reads exactly the array.
+        unsafe {
+            let v = _mm512_loadu_si512(block.as_ptr().cast());
+            let bits = |c: u8| _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c as i8));
+            Masks {
+                quotes: bits(b'"'),
+                newlines: bits(b'\n'),
+                delimiters: bits(delimiter),
+                nuls: bits(0),
+            }
+        }
+    }
+}
+
+/// Counts quote bytes and newlines in `bytes`
+/// (with the best [`Isa`]: this pass reads every byte of the input once more).
+pub fn count_quotes_newlines(bytes: &[u8]) -> PieceCounts {
+    count_for(Isa::detect(), bytes)
+}
+
+/// [`count_quotes_newlines`] for `isa`, which the processor must have.
+fn count_for(isa: Isa, bytes: &[u8]) -> PieceCounts {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512bw,popcnt,bmi1,lzcnt,pclmulqdq")]
+        fn avx512(bytes: &[u8]) -> PieceCounts {
+            // SAFETY: this function is compiled for, and called only with, AVX-512BW.
+            count_with(bytes, |block| unsafe { Avx512::masks(block, b'"') })
+        }
+        #[target_feature(enable = "avx2,popcnt,bmi1,lzcnt,pclmulqdq")]
+        fn avx2(bytes: &[u8]) -> PieceCounts {
+            // SAFETY: this function is compiled for, and called only with, AVX2.
+            count_with(bytes, |block| unsafe { Avx2::masks(block, b'"') })
+        }
+        match isa {
+            // SAFETY: `Isa::detect` found the features each function is compiled for.
+            Isa::Avx512 => return unsafe { avx512(bytes) },
+            Isa::Avx2 => return unsafe { avx2(bytes) },
+            Isa::Baseline => {}
+        }
+    }
+    // SAFETY: SSE2 is the x86-64 baseline (plain code elsewhere).
+    count_with(bytes, |block| unsafe { Baseline::masks(block, b'"') })
+}
+
+/// [`count_quotes_newlines`] with the masks of a block computed by `block_masks`.
+#[inline(always)]
+fn count_with(bytes: &[u8], block_masks: impl Fn(&[u8; 64]) -> Masks) -> PieceCounts {
+    let mut c = PieceCounts::default();
     let mut blocks = bytes.chunks_exact(64);
     for block in blocks.by_ref() {
         let block: &[u8; 64] = block.try_into().expect("chunks_exact gives 64 bytes");
-        let m = masks(block, b'"');
-        quotes += u64::from(m.quotes.count_ones());
-        newlines += u64::from(m.newlines.count_ones());
+        let m = block_masks(block);
+        c.quotes += u64::from(m.quotes.count_ones());
+        c.newlines += u64::from(m.newlines.count_ones());
     }
     for &b in blocks.remainder() {
-        quotes += u64::from(b == b'"');
-        newlines += u64::from(b == b'\n');
+        c.quotes += u64::from(b == b'"');
+        c.newlines += u64::from(b == b'\n');
     }
-    (quotes, newlines)
+    c
 }
 
 /// A field's raw bytes (quotes included, line end excluded) as absolute offsets.
@@ -112,11 +306,30 @@ pub struct RecordSpan {
     pub line: u64,
 }
 
+/// What [`Tokenizer::next_record_sparse`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SparseRecord {
+    pub span: RecordSpan,
+    /// The number of fields (delimiters outside quotes plus one).
+    pub fields: usize,
+    pub sound: bool,
+}
+
+/// The position of the `k`-th set bit of `bits` (0-based; 64 when there is none).
+#[inline(always)]
+fn nth_bit(mut bits: u64, k: usize) -> u32 {
+    for _ in 0..k {
+        bits &= bits.wrapping_sub(1);
+    }
+    bits.trailing_zeros()
+}
+
 /// Walks the records of `text[start..end]`, which must start at a record boundary.
 pub struct Tokenizer<'t> {
     text: &'t [u8],
     end: usize,
     delimiter: u8,
+    isa: Isa,
     /// Start of the block whose bits are being walked; `next_block` is the one after it.
     block: usize,
     next_block: usize,
@@ -125,6 +338,16 @@ pub struct Tokenizer<'t> {
     newline_bits: u64,
     /// True when the bytes after the current block start inside quotes.
     carry: bool,
+    /// Bytes of the current block not walked yet that follow a closing quote and are
+    /// neither a quote, a delimiter nor a newline: text after a closing quote, or a
+    /// `\r` that may not end the line ([`Tokenizer::next_record_sparse`] checks them).
+    after_close: u64,
+    /// True when the current block's last byte is a closing quote.
+    close_carry: bool,
+    /// NUL bytes of the current block not walked yet.
+    nul_bits: u64,
+    /// Whether the record last returned holds a NUL byte.
+    record_nul: bool,
     /// Newlines in `[first byte, block)`.
     newlines_before_block: u64,
     first_line: u64,
@@ -142,11 +365,16 @@ impl<'t> Tokenizer<'t> {
             text,
             end,
             delimiter,
+            isa: Isa::detect(),
             block: start,
             next_block: start,
             bits: 0,
             newline_bits: 0,
             carry: false,
+            after_close: 0,
+            close_carry: false,
+            nul_bits: 0,
+            record_nul: false,
             newlines_before_block: 0,
             first_line: line,
             record_start: start,
@@ -156,61 +384,263 @@ impl<'t> Tokenizer<'t> {
         }
     }
 
+    /// The same tokenizer, running the instructions of `isa` (tests run every one the
+    /// processor has).
+    #[cfg(test)]
+    fn with_isa(mut self, isa: Isa) -> Self {
+        self.isa = isa;
+        self
+    }
+
     /// The next record, its fields' raw spans in `fields` (cleared first). A blank line
     /// is a record with one empty field. `None` at the end.
     pub fn next_record(&mut self, fields: &mut Vec<FieldSpan>) -> Option<RecordSpan> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512bw,popcnt,bmi1,lzcnt,pclmulqdq")]
+            fn avx512(t: &mut Tokenizer<'_>, f: &mut Vec<FieldSpan>) -> Option<RecordSpan> {
+                t.walk_record::<Avx512>(f)
+            }
+            #[target_feature(enable = "avx2,popcnt,bmi1,lzcnt,pclmulqdq")]
+            fn avx2(t: &mut Tokenizer<'_>, f: &mut Vec<FieldSpan>) -> Option<RecordSpan> {
+                t.walk_record::<Avx2>(f)
+            }
+            match self.isa {
+                // SAFETY: `Isa::detect` found the features each function is compiled for.
+                Isa::Avx512 => return unsafe { avx512(self, fields) },
+                Isa::Avx2 => return unsafe { avx2(self, fields) },
+                Isa::Baseline => {}
+            }
+        }
+        self.walk_record::<Baseline>(fields)
+    }
+
+    #[inline(always)]
+    fn walk_record<K: MaskKind>(&mut self, fields: &mut Vec<FieldSpan>) -> Option<RecordSpan> {
         fields.clear();
+        self.record_nul = false;
         loop {
-            while self.bits != 0 {
-                let i = self.bits.trailing_zeros();
-                self.bits &= self.bits - 1;
-                let pos = self.block + i as usize;
-                if self.text[pos] != b'\n' {
-                    fields.push(FieldSpan {
-                        start: self.field_start,
-                        end: pos,
-                    });
-                    self.field_start = pos + 1;
-                    continue;
-                }
-                let end = self.trim_cr(pos);
-                fields.push(FieldSpan {
-                    start: self.field_start,
-                    end,
-                });
-                let record = RecordSpan {
-                    start: self.record_start,
-                    end,
-                    line: self.record_line,
-                };
-                let upto = if i == 63 {
-                    u64::MAX
-                } else {
-                    (1u64 << (i + 1)) - 1
-                };
-                let newlines =
-                    self.newlines_before_block + u64::from((self.newline_bits & upto).count_ones());
-                self.record_line = self.first_line + newlines;
-                self.record_start = pos + 1;
-                self.field_start = pos + 1;
-                return Some(record);
+            let line_ends = self.bits & self.newline_bits;
+            if line_ends == 0 {
+                // Delimiters only: every bit ends a field.
+                self.push_fields(self.bits, fields);
+                self.bits = 0;
+                self.record_nul |= self.nul_bits != 0;
+                self.nul_bits = 0;
+            } else {
+                let i = line_ends.trailing_zeros();
+                let below = (1u64 << i) - 1;
+                self.push_fields(self.bits & below, fields);
+                self.bits &= !below & !(1u64 << i);
+                self.record_nul |= self.nul_bits & below != 0;
+                self.nul_bits &= !below;
+                return Some(self.end_record(i, fields));
             }
             if self.next_block >= self.end {
                 return self.last_record(fields);
             }
-            self.load(self.next_block);
+            self.load::<K>(self.next_block);
         }
     }
 
-    fn load(&mut self, at: usize) {
-        let m = match self.text.get(at..at + 64) {
-            Some(full) if at + 64 <= self.end => {
-                masks(full.try_into().expect("64 bytes"), self.delimiter)
-            }
-            _ => masks(&block_at(self.text, at, self.end), self.delimiter),
+    /// Whether the record last returned by [`Tokenizer::next_record`] holds a NUL byte.
+    pub fn record_has_nul(&self) -> bool {
+        self.record_nul
+    }
+
+    /// Ends a field at each delimiter bit of `bits` (bits of the current block).
+    #[inline(always)]
+    fn push_fields(&mut self, mut bits: u64, fields: &mut Vec<FieldSpan>) {
+        fields.reserve(bits.count_ones() as usize);
+        while bits != 0 {
+            let pos = self.block + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            fields.push(FieldSpan {
+                start: self.field_start,
+                end: pos,
+            });
+            self.field_start = pos + 1;
+        }
+    }
+
+    /// Ends the record at the newline at bit `i` of the current block.
+    #[inline(always)]
+    fn end_record(&mut self, i: u32, fields: &mut Vec<FieldSpan>) -> RecordSpan {
+        let (record, last) = self.finish_record(i);
+        fields.push(last);
+        record
+    }
+
+    /// Ends the record at the newline at bit `i` of the current block: the record and
+    /// its last field.
+    #[inline(always)]
+    fn finish_record(&mut self, i: u32) -> (RecordSpan, FieldSpan) {
+        let pos = self.block + i as usize;
+        let end = self.trim_cr(pos);
+        let last = FieldSpan {
+            start: self.field_start,
+            end,
         };
-        let inside = prefix_xor(m.quotes) ^ if self.carry { u64::MAX } else { 0 };
+        let record = RecordSpan {
+            start: self.record_start,
+            end,
+            line: self.record_line,
+        };
+        let upto = if i == 63 {
+            u64::MAX
+        } else {
+            (1u64 << (i + 1)) - 1
+        };
+        let newlines =
+            self.newlines_before_block + u64::from((self.newline_bits & upto).count_ones());
+        self.record_line = self.first_line + newlines;
+        self.record_start = pos + 1;
+        self.field_start = pos + 1;
+        (record, last)
+    }
+
+    /// Like [`Tokenizer::next_record`], but locates only the fields at the column
+    /// indexes `wanted` (ascending), into `out` (`out[i]` for `wanted[i]`, `None` past the
+    /// record's last field); the other delimiters are only counted. The record is
+    /// `sound` when its quoted fields all end with their closing quote (no text after a
+    /// closing quote, no `\r` but before the line end) and it ends with a line break: the
+    /// caller reads an unsound one whole, with [`Tokenizer::next_record`]'s checks.
+    pub fn next_record_sparse(
+        &mut self,
+        wanted: &[usize],
+        out: &mut [Option<FieldSpan>],
+    ) -> Option<SparseRecord> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            type Out<'o> = &'o mut [Option<FieldSpan>];
+            #[target_feature(enable = "avx512bw,popcnt,bmi1,lzcnt,pclmulqdq")]
+            fn avx512(t: &mut Tokenizer<'_>, w: &[usize], o: Out<'_>) -> Option<SparseRecord> {
+                t.walk_sparse::<Avx512>(w, o)
+            }
+            #[target_feature(enable = "avx2,popcnt,bmi1,lzcnt,pclmulqdq")]
+            fn avx2(t: &mut Tokenizer<'_>, w: &[usize], o: Out<'_>) -> Option<SparseRecord> {
+                t.walk_sparse::<Avx2>(w, o)
+            }
+            match self.isa {
+                // SAFETY: `Isa::detect` found the features each function is compiled for.
+                Isa::Avx512 => return unsafe { avx512(self, wanted, out) },
+                Isa::Avx2 => return unsafe { avx2(self, wanted, out) },
+                Isa::Baseline => {}
+            }
+        }
+        self.walk_sparse::<Baseline>(wanted, out)
+    }
+
+    #[inline(always)]
+    fn walk_sparse<K: MaskKind>(
+        &mut self,
+        wanted: &[usize],
+        out: &mut [Option<FieldSpan>],
+    ) -> Option<SparseRecord> {
+        out.fill(None);
+        let (mut seen, mut next, mut sound) = (0usize, 0usize, true);
+        loop {
+            let line_ends = self.bits & self.newline_bits;
+            let (delimiters, upto) = if line_ends == 0 {
+                (self.bits, u64::MAX)
+            } else {
+                let i = line_ends.trailing_zeros();
+                let below = (1u64 << i) - 1;
+                (self.bits & below, below | 1 << i)
+            };
+            let count = delimiters.count_ones() as usize;
+            while next < wanted.len() && wanted[next] < seen + count {
+                let k = wanted[next] - seen;
+                let start = match k {
+                    0 => self.field_start,
+                    _ => self.block + nth_bit(delimiters, k - 1) as usize + 1,
+                };
+                out[next] = Some(FieldSpan {
+                    start,
+                    end: self.block + nth_bit(delimiters, k) as usize,
+                });
+                next += 1;
+            }
+            if delimiters != 0 {
+                self.field_start = self.block + (64 - delimiters.leading_zeros()) as usize;
+            }
+            seen += count;
+            sound &= self.line_end_crs_only(self.after_close & upto);
+            // A row with NUL bytes is read whole, to be warned about.
+            sound &= self.nul_bits & upto == 0;
+            self.nul_bits &= !upto;
+            self.after_close &= !upto;
+            self.bits &= !upto;
+            if line_ends != 0 {
+                let (record, last) = self.finish_record(line_ends.trailing_zeros());
+                if wanted.get(next) == Some(&seen) {
+                    out[next] = Some(last);
+                }
+                return Some(SparseRecord {
+                    span: record,
+                    fields: seen + 1,
+                    sound,
+                });
+            }
+            if self.next_block >= self.end {
+                let mut last = Vec::new();
+                let span = self.last_record(&mut last)?;
+                if wanted.get(next) == Some(&seen) {
+                    out[next] = last.first().copied();
+                }
+                // Without a line end the record may be cut: read it whole.
+                return Some(SparseRecord {
+                    span,
+                    fields: seen + 1,
+                    sound: false,
+                });
+            }
+            self.load::<K>(self.next_block);
+        }
+    }
+
+    /// True when every bit of `after_close` (bytes after a closing quote) is a `\r` that
+    /// `\r`s and a line feed follow: a line end, trimmed off the last field.
+    fn line_end_crs_only(&self, mut after_close: u64) -> bool {
+        while after_close != 0 {
+            let pos = self.block + after_close.trailing_zeros() as usize;
+            after_close &= after_close - 1;
+            if pos >= self.end {
+                continue; // padding past the end
+            }
+            let crs = self.text[pos..self.end]
+                .iter()
+                .take_while(|&&b| b == b'\r')
+                .count();
+            if crs == 0 || self.text.get(pos + crs) != Some(&b'\n') {
+                return false;
+            }
+        }
+        true
+    }
+
+    #[inline(always)]
+    fn load<K: MaskKind>(&mut self, at: usize) {
+        // SAFETY: the callers run with the features of `K` (see `Tokenizer::isa`).
+        let m = match self.text.get(at..at + 64) {
+            Some(full) if at + 64 <= self.end => unsafe {
+                K::masks(full.try_into().expect("64 bytes"), self.delimiter)
+            },
+            _ => unsafe { K::masks(&block_at(self.text, at, self.end), self.delimiter) },
+        };
+        // SAFETY: as for the masks.
+        let inside = unsafe { K::prefix_xor(m.quotes) } ^ if self.carry { u64::MAX } else { 0 };
         self.carry = inside >> 63 == 1;
+        // A closing quote is one after which the bytes are outside quotes again.
+        let closing = m.quotes & !inside;
+        let after = closing << 1 | u64::from(self.close_carry);
+        self.close_carry = closing >> 63 == 1;
+        self.after_close = after & !(m.quotes | m.newlines | m.delimiters);
+        // The padding of a last, short block is NUL: not the text's.
+        self.nul_bits = match self.end - at {
+            n @ 0..64 => m.nuls & ((1u64 << n) - 1),
+            _ => m.nuls,
+        };
         self.newlines_before_block += u64::from(self.newline_bits.count_ones());
         self.newline_bits = m.newlines;
         self.bits = (m.newlines | m.delimiters) & !inside;
@@ -263,8 +693,29 @@ impl<'t> Tokenizer<'t> {
 mod tests {
     use super::*;
 
+    /// Every instruction set this processor can run, the baseline first.
+    fn isas() -> Vec<Isa> {
+        let best = Isa::best();
+        [Isa::Baseline, Isa::Avx2, Isa::Avx512]
+            .into_iter()
+            .filter(|&i| i == Isa::Baseline || i == best || (i == Isa::Avx2 && best == Isa::Avx512))
+            .collect()
+    }
+
     fn tokens(text: &[u8], delim: u8) -> Vec<(u64, Vec<String>)> {
-        let mut t = Tokenizer::new(text, 0, text.len(), 1, delim);
+        let all: Vec<_> = isas()
+            .into_iter()
+            .map(|isa| tokens_with(isa, text, delim))
+            .collect();
+        assert!(
+            all.windows(2).all(|w| w[0] == w[1]),
+            "instruction sets disagree"
+        );
+        all.into_iter().next().unwrap_or_default()
+    }
+
+    fn tokens_with(isa: Isa, text: &[u8], delim: u8) -> Vec<(u64, Vec<String>)> {
+        let mut t = Tokenizer::new(text, 0, text.len(), 1, delim).with_isa(isa);
         let mut fields = Vec::new();
         let mut out = Vec::new();
         while let Some(r) = t.next_record(&mut fields) {
@@ -365,8 +816,84 @@ mod tests {
     }
 
     #[test]
+    fn sparse_records_agree_with_full_ones() {
+        let pieces: [&[u8]; 12] = [
+            b"\"", b",", b"\r\n", b"\n", b"ab", b"\"\"", b"xyz,", b"\r", b"\"q\",", b"\",\"",
+            b"\"\r\n", b"\0",
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let (mut sound_seen, mut unsound_seen) = (0, 0);
+        for len in 0..600 {
+            let mut text = Vec::new();
+            for _ in 0..len % 200 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.extend_from_slice(pieces[(seed % 12) as usize]);
+            }
+            let wanted: &[usize] = match len % 3 {
+                0 => &[0, 1, 3, 7],
+                1 => &[2],
+                _ => &[0, 4, 5, 6, 40],
+            };
+            let isa = isas()[len % isas().len()];
+            let mut full = Tokenizer::new(&text, 0, text.len(), 1, b',');
+            let mut sparse = Tokenizer::new(&text, 0, text.len(), 1, b',').with_isa(isa);
+            let (mut fields, mut out) = (Vec::new(), vec![None; wanted.len()]);
+            loop {
+                let a = full.next_record(&mut fields);
+                let b = sparse.next_record_sparse(wanted, &mut out);
+                let (Some(a), Some(b)) = (a, b) else {
+                    assert_eq!(
+                        a.is_none(),
+                        b.is_none(),
+                        "{:?}",
+                        String::from_utf8_lossy(&text)
+                    );
+                    break;
+                };
+                assert_eq!(a, b.span);
+                assert_eq!(fields.len(), b.fields);
+                let nul = memchr::memchr(0, &text[a.start..a.end]).is_some();
+                assert_eq!(full.record_has_nul(), nul);
+                assert!(!(nul && b.sound));
+                for (i, &col) in wanted.iter().enumerate() {
+                    assert_eq!(fields.get(col).copied(), out[i], "column {col}");
+                }
+                if b.sound {
+                    sound_seen += 1;
+                    for f in &fields {
+                        let v = &text[f.start..f.end];
+                        assert!(
+                            v.first() != Some(&b'"') || (v.len() >= 2 && v.last() == Some(&b'"')),
+                            "sound record with a bad quoted field {:?} in {:?}",
+                            String::from_utf8_lossy(v),
+                            String::from_utf8_lossy(&text)
+                        );
+                    }
+                } else {
+                    unsound_seen += 1;
+                }
+                assert_eq!(full.next_line(), sparse.next_line());
+            }
+        }
+        assert!(
+            sound_seen > 1000 && unsound_seen > 100,
+            "{sound_seen} {unsound_seen}"
+        );
+    }
+
+    #[test]
     fn counts() {
         let text = "\"a\"\n".repeat(40);
-        assert_eq!(count_quotes_newlines(text.as_bytes()), (80, 40));
+        for isa in isas() {
+            let c = count_for(isa, text.as_bytes());
+            assert_eq!((c.quotes, c.newlines), (80, 40), "{isa:?}");
+            let odd = format!("{text}\"\0x\n");
+            let c = count_for(isa, &odd.as_bytes()[1..]);
+            assert_eq!((c.quotes, c.newlines), (80, 41), "{isa:?}");
+        }
+        let c = count_quotes_newlines(text.as_bytes());
+        assert_eq!((c.quotes, c.newlines), (80, 40));
     }
 }

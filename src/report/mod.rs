@@ -269,6 +269,11 @@ pub fn check_target(path: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
         );
     }
     for input in inputs {
+        // Only a regular file can be the output; opening a pipe to compare would take
+        // bytes meant for the scan (or block).
+        if std::fs::metadata(input).is_ok_and(|m| !m.is_file()) {
+            continue;
+        }
         if same_file::is_same_file(path, input).unwrap_or(false) {
             bail!(
                 "'{}': the output is also an input; refusing to overwrite evidence. Choose another -o",

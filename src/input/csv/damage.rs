@@ -47,7 +47,7 @@ pub(super) struct Resync {
 pub(super) fn resync_after(text: &[u8], span: RecordSpan) -> Option<Resync> {
     let record = &text[span.start..span.end];
     let first_break = memchr::memchr(b'\n', record)?;
-    let lines = 1 + count_quotes_newlines(record).1;
+    let lines = 1 + count_quotes_newlines(record).newlines;
     Some(Resync {
         chunk: Chunk {
             start: span.start + first_break + 1,
@@ -71,6 +71,16 @@ impl Damage {
         Damage {
             truncated: text[span.end..].iter().all(|&b| b == b'\r'),
             bare_cr: memchr::memchr_iter(b'\r', record).any(|i| record.get(i + 1) != Some(&b'\n')),
+            nuls,
+        }
+    }
+
+    /// The damage of a record followed piece by piece, too long to hold (see
+    /// `super::stream`), from what was seen of it.
+    pub fn new(truncated: bool, bare_cr: bool, nuls: usize) -> Damage {
+        Damage {
+            truncated,
+            bare_cr,
             nuls,
         }
     }

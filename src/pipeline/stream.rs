@@ -1,0 +1,311 @@
+//! Streams (standard input, pipes): read in windows, decoded as they arrive and scanned
+//! window by window, so that memory is bounded by the window and by the rows kept, and
+//! the result is the one reading the same bytes from a file gives.
+//!
+//! The start is read until it is enough to recognise the input and to read a CSV header
+//! exactly as for a file ([`open`]); then CSV bodies go through
+//! [`CsvStream`](crate::input::csv::stream::CsvStream) and JSON Lines are cut at line
+//! ends. A JSON document (not JSON Lines) is read whole, as a file is.
+
+use sha2::{Digest, Sha256};
+
+use super::{
+    absorb, csv_format, decode_warnings, finish_status, json_format, open, settle, Collector,
+    FileContext, FileReport, FileStatus, KeptRow, Opening, Settings,
+};
+use crate::input::csv::stream::{size_name, CsvStream};
+use crate::input::csv::Visitor;
+use crate::input::decode::StreamDecoder;
+use crate::input::detect::{detect, Detected, HEAD_BYTES};
+use crate::input::stream::{self, Windows};
+use crate::input::{json, Origin};
+use crate::manifest::hex;
+use crate::progress::Progress;
+
+/// The (hidden) environment variable that sets [`DEFAULT_MAX_RECORD`], for tests.
+const MAX_RECORD_ENV: &str = "MBXAUDIT_STDIN_MAX_RECORD";
+
+/// A CSV record or JSON line that runs on for more bytes than this without ending is
+/// not held whole (see [`CsvStream`]).
+const DEFAULT_MAX_RECORD: usize = 64 << 20;
+
+fn max_record() -> usize {
+    std::env::var(MAX_RECORD_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(DEFAULT_MAX_RECORD)
+}
+
+/// Reads a stream; the counterpart of `process_file` + `process_bytes`.
+pub(super) fn process_stream(
+    index: usize,
+    origin: &Origin,
+    settings: &Settings,
+    progress: &Progress,
+    hash: bool,
+) -> anyhow::Result<(FileReport, Vec<KeptRow>)> {
+    let mut report = FileReport::new(origin, FileStatus::Skipped(String::new()));
+    let reader = match stream::open(origin) {
+        Ok(r) => r,
+        Err(e) => {
+            report.status = FileStatus::Rejected(format!("{e:#}"));
+            return Ok((report, Vec::new()));
+        }
+    };
+    let mut hasher = hash.then(Sha256::new);
+    let mut observe = |bytes: &[u8]| {
+        if let Some(h) = hasher.as_mut() {
+            h.update(bytes);
+        }
+    };
+    let (kept, read_error) =
+        stream::read_windows(reader, stream::window_size(), &mut observe, |windows| {
+            let mut text = Text {
+                windows,
+                decoder: StreamDecoder::new(settings.encoding),
+                buf: Vec::new(),
+                base: 0,
+                eof: false,
+                error: None,
+                progress,
+            };
+            let kept = read(index, &mut report, &mut text, settings);
+            let mut warnings = decode_warnings(
+                &text.decoder.encoding(),
+                text.decoder.replaced(),
+                text.decoder.odd_byte(),
+            );
+            warnings.append(&mut report.warnings);
+            report.warnings = warnings;
+            report.size = text.windows.bytes();
+            (kept, text.error)
+        });
+    if let Some(e) = read_error {
+        let name = match origin {
+            Origin::Stdin => origin.display(),
+            _ => format!("'{}'", origin.display()),
+        };
+        report.status = FileStatus::Rejected(format!("{name}: cannot read: {e}"));
+        return Ok((report, Vec::new()));
+    }
+    report.sha256 = hasher.map(|h| hex(&h.finalize()));
+    Ok((report, kept?))
+}
+
+/// Reads the stream's text into `report`; its kept rows.
+fn read(
+    index: usize,
+    report: &mut FileReport,
+    text: &mut Text<'_>,
+    settings: &Settings,
+) -> anyhow::Result<Vec<KeptRow>> {
+    let max_record = max_record();
+    while !text.eof && !ready(&text.buf, max_record) {
+        text.fill();
+    }
+    let encoding = text.decoder.encoding();
+    match open(report, &text.buf, &encoding, settings) {
+        Opening::Done => {
+            // Read to the end all the same: the size, the hash and the decoding's
+            // warnings are those of the whole input.
+            while !text.eof {
+                text.buf.clear();
+                text.fill();
+            }
+            Ok(Vec::new())
+        }
+        Opening::Json => {
+            let ctx = FileContext::new(settings, index, true);
+            let layout = json::sniff_layout(&text.buf);
+            let chunks = match layout {
+                json::Layout::Lines => json_lines(&ctx, text, max_record),
+                json::Layout::Document => {
+                    while !text.eof {
+                        text.fill();
+                    }
+                    json::scan(&text.buf, || Collector::new(&ctx), &|_| {})
+                }
+            };
+            let kept = settle(&ctx, chunks, report)?;
+            finish_status(report, json_format(layout).into(), encoding);
+            Ok(kept)
+        }
+        Opening::Csv {
+            layout,
+            check_logon,
+        } => {
+            let ctx = FileContext::new(settings, index, check_logon);
+            let make = || Collector::new(&ctx);
+            let mut body = CsvStream::new(&layout, max_record, absorb);
+            let mut chunks = Chunks::default();
+            loop {
+                let needed = body.feed(&text.buf, text.base, text.eof, &make, &mut |c| {
+                    chunks.push(c)
+                });
+                text.consume(needed);
+                if text.eof {
+                    break;
+                }
+                text.fill();
+            }
+            let kept = settle(&ctx, chunks.list, report)?;
+            finish_status(report, csv_format(&layout), encoding);
+            Ok(kept)
+        }
+    }
+}
+
+/// True when the start of the text is enough to recognise the input as [`open`] would
+/// from all of it: the bytes [`detect`] looks at, the first MiB of JSON
+/// ([`json::sniff_layout`]), a CSV header and the start of what follows it. A start
+/// longer than `max_record` is taken as it is.
+fn ready(text: &[u8], max_record: usize) -> bool {
+    if text.len() > max_record {
+        return true;
+    }
+    if text.len() < HEAD_BYTES {
+        return false;
+    }
+    match detect(text) {
+        Detected::Empty => false,
+        Detected::Binary => true,
+        Detected::Json => text.len() > json::SNIFF_BYTES,
+        Detected::Csv { header_start, .. } => {
+            // The header ends at the first line feed outside quotes.
+            let mut inside = false;
+            let mut at = header_start;
+            while let Some(i) = memchr::memchr2(b'"', b'\n', &text[at..]) {
+                at += i;
+                if text[at] == b'"' {
+                    inside = !inside;
+                } else if !inside {
+                    return at + 1 < text.len();
+                }
+                at += 1;
+            }
+            false
+        }
+    }
+}
+
+/// JSON Lines, cut at the last line end of each window; a line longer than `max_record`
+/// is counted as malformed (and skipped) rather than held.
+fn json_lines<'c>(
+    ctx: &'c FileContext<'c>,
+    text: &mut Text<'_>,
+    max_record: usize,
+) -> Vec<Collector<'c>> {
+    let mut chunks = Chunks::default();
+    let mut line = 1u64;
+    let mut skipping = false;
+    loop {
+        if skipping {
+            match memchr::memchr(b'\n', &text.buf) {
+                Some(i) => {
+                    text.consume(text.base + i + 1);
+                    line += 1;
+                    skipping = false;
+                }
+                None => text.consume(text.end()),
+            }
+        }
+        if !skipping {
+            let cut = if text.eof {
+                text.buf.len()
+            } else {
+                memchr::memrchr(b'\n', &text.buf).map_or(0, |i| i + 1)
+            };
+            if cut > 0 {
+                let part = &text.buf[..cut];
+                for c in json::scan_lines(part, line, || Collector::new(ctx)) {
+                    chunks.push(c);
+                }
+                line += memchr::memchr_iter(b'\n', part).count() as u64;
+                text.consume(text.base + cut);
+            } else if text.buf.len() > max_record {
+                let mut c = Collector::new(ctx);
+                c.malformed(
+                    line,
+                    format!(
+                        "this line is longer than {}, more than is held when reading a stream \
+                         (standard input or a pipe), so it is counted as malformed: save the \
+                         input to a file and read the file to have it read",
+                        size_name(max_record)
+                    ),
+                );
+                chunks.push(c);
+                skipping = true;
+                continue;
+            }
+        }
+        if text.eof {
+            return chunks.list;
+        }
+        text.fill();
+    }
+}
+
+/// The collectors of a stream's chunks, in input order; folded into one now and then,
+/// so that their number does not grow with the input.
+#[derive(Default)]
+struct Chunks<'c> {
+    list: Vec<Collector<'c>>,
+}
+
+impl<'c> Chunks<'c> {
+    fn push(&mut self, c: Collector<'c>) {
+        self.list.push(c);
+        if self.list.len() >= 64 {
+            let mut all = self.list.drain(..);
+            if let Some(mut first) = all.next() {
+                all.for_each(|c| absorb(&mut first, c));
+                self.list.push(first);
+            }
+        }
+    }
+}
+
+/// The decoded text of a stream: what has arrived and is still needed.
+struct Text<'w> {
+    windows: &'w mut Windows,
+    decoder: StreamDecoder,
+    /// The text from offset `base` of the whole.
+    buf: Vec<u8>,
+    base: usize,
+    eof: bool,
+    /// A read error, which ends the stream.
+    error: Option<std::io::Error>,
+    progress: &'w Progress,
+}
+
+impl Text<'_> {
+    /// Decodes the next window onto the end of the text; at the end, sets `eof`.
+    fn fill(&mut self) {
+        match self.windows.next_window() {
+            Ok(Some(window)) => {
+                self.progress.advance(window.len() as u64);
+                self.decoder.push(window, false, &mut self.buf);
+            }
+            Ok(None) => {
+                self.decoder.push(&[], true, &mut self.buf);
+                self.eof = true;
+            }
+            Err(e) => {
+                self.error = Some(e);
+                self.eof = true;
+            }
+        }
+    }
+
+    /// Drops the text before offset `at`.
+    fn consume(&mut self, at: usize) {
+        self.buf.drain(..at - self.base);
+        self.base = at;
+    }
+
+    /// The offset after the last byte arrived.
+    fn end(&self) -> usize {
+        self.base + self.buf.len()
+    }
+}

@@ -1,0 +1,205 @@
+use super::*;
+
+/// Every instruction set this processor can run, the baseline first.
+fn isas() -> Vec<Isa> {
+    let best = Isa::best();
+    [Isa::Baseline, Isa::Avx2, Isa::Avx512]
+        .into_iter()
+        .filter(|&i| i == Isa::Baseline || i == best || (i == Isa::Avx2 && best == Isa::Avx512))
+        .collect()
+}
+
+fn tokens(text: &[u8], delim: u8) -> Vec<(u64, Vec<String>)> {
+    let all: Vec<_> = isas()
+        .into_iter()
+        .map(|isa| tokens_with(isa, text, delim))
+        .collect();
+    assert!(
+        all.windows(2).all(|w| w[0] == w[1]),
+        "instruction sets disagree"
+    );
+    all.into_iter().next().unwrap_or_default()
+}
+
+fn tokens_with(isa: Isa, text: &[u8], delim: u8) -> Vec<(u64, Vec<String>)> {
+    let mut t = Tokenizer::new(text, 0, text.len(), 1, delim).with_isa(isa);
+    let mut fields = Vec::new();
+    let mut out = Vec::new();
+    while let Some(r) = t.next_record(&mut fields) {
+        let f = fields
+            .iter()
+            .map(|f| String::from_utf8_lossy(&text[f.start..f.end]).into_owned())
+            .collect();
+        out.push((r.line, f));
+    }
+    out
+}
+
+#[test]
+fn prefix_xor_marks_inside_quotes() {
+    // quotes at 1 and 4: bytes 1..4 are inside.
+    assert_eq!(prefix_xor(0b10010), 0b01110);
+}
+
+#[test]
+fn splits_records_and_fields_across_blocks() {
+    let long = "x".repeat(100);
+    let text = format!("a,\"b,\r\nc\"\r\n\"{long}\",\"q\"\"q\"\r\n\nlast,1");
+    let got = tokens(text.as_bytes(), b',');
+    assert_eq!(
+        got,
+        vec![
+            (1, vec!["a".into(), "\"b,\r\nc\"".into()]),
+            (3, vec![format!("\"{long}\""), "\"q\"\"q\"".into()]),
+            (4, vec!["".into()]),
+            (5, vec!["last".into(), "1".into()]),
+        ]
+    );
+}
+
+#[test]
+fn same_tokens_as_a_byte_by_byte_reference() {
+    // A reference tokenizer written the obvious way, on many shapes and lengths.
+    fn reference(text: &[u8]) -> Vec<(u64, Vec<String>)> {
+        let (mut out, mut fields, mut field, mut inside, mut line, mut start_line) =
+            (vec![], vec![], vec![], false, 1u64, 1u64);
+        for &b in text {
+            match b {
+                b'"' => {
+                    inside = !inside;
+                    field.push(b);
+                }
+                b',' if !inside => fields.push(std::mem::take(&mut field)),
+                b'\n' => {
+                    line += 1;
+                    if inside {
+                        field.push(b);
+                    } else {
+                        while field.last() == Some(&b'\r') {
+                            field.pop();
+                        }
+                        fields.push(std::mem::take(&mut field));
+                        let f = fields
+                            .drain(..)
+                            .map(|f: Vec<u8>| String::from_utf8_lossy(&f).into_owned())
+                            .collect();
+                        out.push((start_line, f));
+                        start_line = line;
+                    }
+                }
+                _ => field.push(b),
+            }
+        }
+        if !field.is_empty() || !fields.is_empty() {
+            while field.last() == Some(&b'\r') {
+                field.pop();
+            }
+            fields.push(field);
+            let f = fields
+                .into_iter()
+                .map(|f| String::from_utf8_lossy(&f).into_owned())
+                .collect();
+            out.push((start_line, f));
+        }
+        out
+    }
+    let pieces: [&[u8]; 8] = [b"\"", b",", b"\r\n", b"\n", b"ab", b"\"\"", b"xyz,", b"\r"];
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for len in 0..400 {
+        let mut text = Vec::new();
+        for _ in 0..len {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            text.extend_from_slice(pieces[(seed % 8) as usize]);
+        }
+        assert_eq!(
+            tokens(&text, b','),
+            reference(&text),
+            "{:?}",
+            String::from_utf8_lossy(&text)
+        );
+    }
+}
+
+#[test]
+fn sparse_records_agree_with_full_ones() {
+    let pieces: [&[u8]; 12] = [
+        b"\"", b",", b"\r\n", b"\n", b"ab", b"\"\"", b"xyz,", b"\r", b"\"q\",", b"\",\"",
+        b"\"\r\n", b"\0",
+    ];
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let (mut sound_seen, mut unsound_seen) = (0, 0);
+    for len in 0..600 {
+        let mut text = Vec::new();
+        for _ in 0..len % 200 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            text.extend_from_slice(pieces[(seed % 12) as usize]);
+        }
+        let wanted: &[usize] = match len % 3 {
+            0 => &[0, 1, 3, 7],
+            1 => &[2],
+            _ => &[0, 4, 5, 6, 40],
+        };
+        let isa = isas()[len % isas().len()];
+        let mut full = Tokenizer::new(&text, 0, text.len(), 1, b',');
+        let mut sparse = Tokenizer::new(&text, 0, text.len(), 1, b',').with_isa(isa);
+        let (mut fields, mut out) = (Vec::new(), vec![None; wanted.len()]);
+        loop {
+            let a = full.next_record(&mut fields);
+            let b = sparse.next_record_sparse(wanted, &mut out);
+            let (Some(a), Some(b)) = (a, b) else {
+                assert_eq!(
+                    a.is_none(),
+                    b.is_none(),
+                    "{:?}",
+                    String::from_utf8_lossy(&text)
+                );
+                break;
+            };
+            assert_eq!(a, b.span);
+            assert_eq!(fields.len(), b.fields);
+            let nul = memchr::memchr(0, &text[a.start..a.end]).is_some();
+            assert_eq!(full.record_has_nul(), nul);
+            assert!(!(nul && b.sound));
+            for (i, &col) in wanted.iter().enumerate() {
+                assert_eq!(fields.get(col).copied(), out[i], "column {col}");
+            }
+            if b.sound {
+                sound_seen += 1;
+                for f in &fields {
+                    let v = &text[f.start..f.end];
+                    assert!(
+                        v.first() != Some(&b'"') || (v.len() >= 2 && v.last() == Some(&b'"')),
+                        "sound record with a bad quoted field {:?} in {:?}",
+                        String::from_utf8_lossy(v),
+                        String::from_utf8_lossy(&text)
+                    );
+                }
+            } else {
+                unsound_seen += 1;
+            }
+            assert_eq!(full.next_line(), sparse.next_line());
+        }
+    }
+    assert!(
+        sound_seen > 1000 && unsound_seen > 100,
+        "{sound_seen} {unsound_seen}"
+    );
+}
+
+#[test]
+fn counts() {
+    let text = "\"a\"\n".repeat(40);
+    for isa in isas() {
+        let c = count_for(isa, text.as_bytes());
+        assert_eq!((c.quotes, c.newlines), (80, 40), "{isa:?}");
+        let odd = format!("{text}\"\0x\n");
+        let c = count_for(isa, &odd.as_bytes()[1..]);
+        assert_eq!((c.quotes, c.newlines), (80, 41), "{isa:?}");
+    }
+    let c = count_quotes_newlines(text.as_bytes());
+    assert_eq!((c.quotes, c.newlines), (80, 40));
+}

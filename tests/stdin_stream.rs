@@ -377,10 +377,10 @@ fn stdin_named_pipes_stream_too() {
 /// until it exits. (`wait4`'s `ru_maxrss` will not do: a child started with `vfork`, as
 /// `Command` starts it, is charged the test process's own peak before its `exec`.)
 #[cfg(target_os = "linux")]
-fn watch_peak(pid: u32) -> u64 {
+fn watch_peak(pid: u32, field: &str) -> u64 {
     let mut peak = 0;
     while let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
-        let Some(hwm) = status.lines().find_map(|l| l.strip_prefix("VmHWM:")) else {
+        let Some(hwm) = status.lines().find_map(|l| l.strip_prefix(field)) else {
             break; // exited: a zombie has no memory left
         };
         let kib: u64 = hwm
@@ -400,6 +400,18 @@ fn watch_peak(pid: u32) -> u64 {
 /// the exit code, stderr, report and peak resident memory in bytes.
 #[cfg(target_os = "linux")]
 fn pipe_measured(total: usize, keep_every: usize) -> (i32, String, Vec<u8>, u64) {
+    pipe_measured_as(total, keep_every, false, "VmHWM:")
+}
+
+/// [`pipe_measured`], as a CSV export or a JSON document (an array of the same events),
+/// watching the `/proc/PID/status` line `field`.
+#[cfg(target_os = "linux")]
+fn pipe_measured_as(
+    total: usize,
+    keep_every: usize,
+    json: bool,
+    field: &'static str,
+) -> (i32, String, Vec<u8>, u64) {
     use std::io::Read;
     let dir = tempdir();
     let mut child = Command::new(env!("CARGO_BIN_EXE_mbxaudit"))
@@ -417,10 +429,15 @@ fn pipe_measured(total: usize, keep_every: usize) -> (i32, String, Vec<u8>, u64)
     let mut stdout = child.stdout.take().expect("stdout");
     let mut stderr = child.stderr.take().expect("stderr");
     let (out, err, peak) = std::thread::scope(|s| {
-        let peak = s.spawn(move || watch_peak(pid));
+        let peak = s.spawn(move || watch_peak(pid, field));
         s.spawn(move || {
-            let header = "\"Operation\",\"LastAccessed\",\"FolderPathName\",\"LogonType\",\
-                          \"Identity\"\r\n";
+            let header = match json {
+                true => "[\r\n",
+                false => {
+                    "\"Operation\",\"LastAccessed\",\"FolderPathName\",\"LogonType\",\
+                     \"Identity\"\r\n"
+                }
+            };
             pipe.write_all(header.as_bytes()).expect("write");
             let mut block = String::new();
             let mut written = header.len();
@@ -433,16 +450,26 @@ fn pipe_measured(total: usize, keep_every: usize) -> (i32, String, Vec<u8>, u64)
                     } else {
                         "FolderBind"
                     };
-                    block.push_str(&format!(
-                        "\"{op}\",\"2017-04-10T10:{:02}:{:02}Z\",\"\\Inbox\\folder {row}\",\
-                         \"Owner\",\"id-{row:010}\"\r\n",
-                        row / 60 % 60,
-                        row % 60
-                    ));
+                    let (m, sec) = (row / 60 % 60, row % 60);
+                    block.push_str(&match json {
+                        true => format!(
+                            "{}{{\"Operation\":\"{op}\",\"LastAccessed\":\"2017-04-10T10:{m:02}:\
+                             {sec:02}Z\",\"FolderPathName\":\"\\\\Inbox\\\\folder {row}\",\
+                             \"LogonType\":0,\"Identity\":\"id-{row:010}\"}}\r\n",
+                            if row == 0 { "" } else { "," }
+                        ),
+                        false => format!(
+                            "\"{op}\",\"2017-04-10T10:{m:02}:{sec:02}Z\",\"\\Inbox\\folder {row}\",\
+                             \"Owner\",\"id-{row:010}\"\r\n"
+                        ),
+                    });
                     row += 1;
                 }
                 pipe.write_all(block.as_bytes()).expect("write");
                 written += block.len();
+            }
+            if json {
+                pipe.write_all(b"]\r\n").expect("write");
             }
         });
         let out = s.spawn(move || {
@@ -482,4 +509,23 @@ fn stdin_streams_in_bounded_memory() {
         TOTAL >> 20
     );
     assert!(took.as_secs() < 30, "took {took:?}");
+}
+
+/// A JSON document (which cannot be cut into windows) is spooled to a temporary file and
+/// mapped: the heap (anonymous memory) stays bounded; the mapped pages are page cache.
+#[cfg(target_os = "linux")]
+#[test]
+fn stdin_json_document_spools_in_bounded_memory() {
+    const TOTAL: usize = 150 << 20;
+    let (code, stderr, out, anon) = pipe_measured_as(TOTAL, 100_000, true, "RssAnon:");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("FolderBind"), "{stderr}");
+    let rows = report_rows(&out);
+    assert!(rows.len() > 10, "{} rows kept; {stderr}", rows.len());
+    eprintln!(
+        "piped a {} MB JSON document: peak anonymous memory {} MB",
+        TOTAL >> 20,
+        anon >> 20
+    );
+    assert!(anon < 100 << 20, "peak anonymous memory {} MB", anon >> 20);
 }

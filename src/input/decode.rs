@@ -1,13 +1,14 @@
 //! Byte-order marks and encodings: everything downstream sees UTF-8.
 //!
 //! UTF-8 (with or without BOM) is used in place, without a copy. UTF-16 (Windows
-//! PowerShell's `Out-File` / `-Encoding Unicode`) is transcoded once. Without a BOM, UTF-16
-//! is recognised by its zero bytes. `--encoding` overrides the detection (any WHATWG label,
+//! PowerShell's `Out-File` / `-Encoding Unicode`) is transcoded once, in pieces on all
+//! threads. Without a BOM, UTF-16 is recognised by its zero bytes. `--encoding` overrides the detection (any WHATWG label,
 //! e.g. `windows-1252` for `-Encoding Default` exports).
 
 use std::borrow::Cow;
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
+use rayon::prelude::*;
 
 /// The input's text as UTF-8, with a description of what it was.
 pub struct Decoded<'a> {
@@ -40,13 +41,62 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&'static Encoding>) -> Decoded
     } else {
         body
     };
-    let (text, replaced) = encoding.decode_without_bom_handling(body);
+    let (text, replaced) = if encoding == UTF_16LE || encoding == UTF_16BE {
+        decode_utf16_in_pieces(encoding, body, UTF16_PIECE_BYTES)
+    } else {
+        let (text, replaced) = encoding.decode_without_bom_handling(body);
+        (text.into_owned().into_bytes(), replaced)
+    };
     Decoded {
-        text: Cow::Owned(text.into_owned().into_bytes()),
+        text: Cow::Owned(text),
         encoding: choice.name(),
         replaced,
         odd_byte,
     }
+}
+
+/// Size of the pieces UTF-16 is transcoded in, one rayon task each.
+const UTF16_PIECE_BYTES: usize = 4 << 20;
+
+/// Transcodes UTF-16 `body` (an even number of bytes) to UTF-8 in pieces of about `piece`
+/// bytes (even) on all threads.
+/// A piece never ends just after a high surrogate, so a surrogate pair is never split and
+/// every piece decodes as it does within the whole: the text and the replacements are
+/// those of decoding `body` at once.
+fn decode_utf16_in_pieces(
+    encoding: &'static Encoding,
+    body: &[u8],
+    piece: usize,
+) -> (Vec<u8>, bool) {
+    let unit = |at: usize| {
+        let pair = [body[at], body[at + 1]];
+        if encoding == UTF_16LE {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    };
+    let mut cuts = vec![0];
+    let mut at = piece;
+    while at < body.len() {
+        while at < body.len() && (0xD800..0xDC00).contains(&unit(at - 2)) {
+            at += 2;
+        }
+        cuts.push(at);
+        at += piece;
+    }
+    if cuts.last() != Some(&body.len()) {
+        cuts.push(body.len());
+    }
+    let pieces: Vec<(Cow<'_, str>, bool)> = cuts
+        .par_windows(2)
+        .map(|w| encoding.decode_without_bom_handling(&body[w[0]..w[1]]))
+        .collect();
+    let mut text = Vec::with_capacity(pieces.iter().map(|(p, _)| p.len()).sum());
+    for (piece, _) in &pieces {
+        text.extend_from_slice(piece.as_bytes());
+    }
+    (text, pieces.iter().any(|&(_, replaced)| replaced))
 }
 
 /// Bytes [`choose`] needs to see (or the whole input, if shorter) to choose as it would
@@ -270,6 +320,37 @@ pub fn parse_label(label: &str) -> Result<&'static Encoding, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_in_pieces_decodes_as_at_once() {
+        // Units: ASCII, a BMP letter, a surrogate pair, lone high and low surrogates.
+        let units: [&[u16]; 5] = [&[0x41], &[0xE9], &[0xD83D, 0xDE00], &[0xD800], &[0xDC00]];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for len in 0..300 {
+            let mut text: Vec<u16> = Vec::new();
+            for _ in 0..len % 60 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.extend_from_slice(units[(seed % 5) as usize]);
+            }
+            for encoding in [UTF_16LE, UTF_16BE] {
+                let body: Vec<u8> = text
+                    .iter()
+                    .flat_map(|u| match encoding == UTF_16LE {
+                        true => u.to_le_bytes(),
+                        false => u.to_be_bytes(),
+                    })
+                    .collect();
+                let (whole, replaced) = encoding.decode_without_bom_handling(&body);
+                for piece in [2, 4, 6, 10, 64] {
+                    let (text, r) = decode_utf16_in_pieces(encoding, &body, piece);
+                    assert_eq!(text, whole.as_bytes(), "{piece} {text:?}");
+                    assert_eq!(r, replaced);
+                }
+            }
+        }
+    }
 
     fn utf16le(s: &str, bom: bool) -> Vec<u8> {
         let mut out = if bom { vec![0xFF, 0xFE] } else { vec![] };

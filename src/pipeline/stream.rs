@@ -5,7 +5,10 @@
 //! The start is read until it is enough to recognise the input and to read a CSV header
 //! exactly as for a file ([`open`]); then CSV bodies go through
 //! [`CsvStream`](crate::input::csv::stream::CsvStream) and JSON Lines are cut at line
-//! ends. A JSON document (not JSON Lines) is read whole, as a file is.
+//! ends. A JSON document (not JSON Lines) is spooled to an unnamed temporary file and
+//! mapped, as a file is ([`spool`]).
+
+use std::io::Write;
 
 use sha2::{Digest, Sha256};
 
@@ -18,7 +21,7 @@ use crate::input::csv::Visitor;
 use crate::input::decode::StreamDecoder;
 use crate::input::detect::{detect, Detected, HEAD_BYTES};
 use crate::input::stream::{self, Windows};
-use crate::input::{json, Origin};
+use crate::input::{json, Bytes, Origin};
 use crate::manifest::hex;
 use crate::progress::Progress;
 
@@ -121,10 +124,8 @@ fn read(
             let chunks = match layout {
                 json::Layout::Lines => json_lines(&ctx, text, max_record),
                 json::Layout::Document => {
-                    while !text.eof {
-                        text.fill();
-                    }
-                    json::scan(&text.buf, || Collector::new(&ctx), &|_| {})
+                    let document = spool(text, report);
+                    json::scan(&document, || Collector::new(&ctx), &|_| {})
                 }
             };
             let kept = settle(&ctx, chunks, report)?;
@@ -152,6 +153,48 @@ fn read(
             let kept = settle(&ctx, chunks.list, report)?;
             finish_status(report, csv_format(&layout), encoding);
             Ok(kept)
+        }
+    }
+}
+
+/// The whole decoded text of a JSON document, whose records cannot be cut from a window
+/// (an object may run on for any length): written to an unnamed temporary file, deleted
+/// when closed, and mapped, so that memory stays bounded as for a named file. Where no
+/// temporary file can be written, the text is held in memory, with a warning.
+fn spool(text: &mut Text<'_>, report: &mut FileReport) -> Bytes {
+    let to_file = |text: &mut Text<'_>| -> std::io::Result<Bytes> {
+        let mut file = tempfile::tempfile()?;
+        loop {
+            file.write_all(&text.buf)?;
+            text.consume(text.end());
+            if text.eof {
+                break;
+            }
+            text.fill();
+        }
+        if file.metadata()?.len() == 0 {
+            return Ok(Bytes::Read(Vec::new()));
+        }
+        // SAFETY: the file is ours alone (unnamed, never written again once mapped).
+        Ok(Bytes::Mapped(unsafe { memmap2::Mmap::map(&file)? }))
+    };
+    let start = text.base;
+    match to_file(text) {
+        Ok(bytes) => bytes,
+        Err(e) if text.base == start => {
+            report.warnings.push(format!(
+                "a JSON document read from a stream is held in memory: no temporary file \
+                 could be written ({e}); for a large document, save it to a file first"
+            ));
+            while !text.eof {
+                text.fill();
+            }
+            Bytes::Read(std::mem::take(&mut text.buf))
+        }
+        Err(e) => {
+            // Part of the text is gone to a file that failed: it cannot be read again.
+            text.error = Some(e);
+            Bytes::Read(Vec::new())
         }
     }
 }

@@ -5,6 +5,7 @@ mod hardening;
 mod html_report;
 mod json_formats;
 mod output_formats;
+mod output_safety;
 mod properties;
 mod search;
 mod stdin_stream;

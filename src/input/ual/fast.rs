@@ -59,6 +59,33 @@ const FALLBACKS: &[(Field, Field)] = &[
     (Field::ClientIp, Field::ClientIpAddress),
 ];
 
+/// `,""Name"":` for each of [`MEMBERS`]: how a top-level member after the first starts.
+static MEMBER_KEYS: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
+    MEMBERS
+        .iter()
+        .map(|(name, _)| {
+            let mut key = b",\"\"".to_vec();
+            key.extend_from_slice(name);
+            key.extend_from_slice(b"\"\":");
+            Finder::new(&key).into_owned()
+        })
+        .collect()
+});
+
+/// Where member `i` of [`MEMBERS`] starts (its key's opening quotes) after `pos`, the start
+/// of a member, when no brace or opening bracket lies between: every member in between is then a top-level
+/// string or scalar, and the key is a member's (inside a string a quote is escaped, so a
+/// string cannot hold `,""Name"":`). `None` sends the caller on walking member by member.
+fn flat_jump(cell: &[u8], pos: usize, i: usize) -> Option<usize> {
+    let rest = cell.get(pos..)?;
+    let at = MEMBER_KEYS[i].find(rest)?;
+    let between = &rest[..at];
+    if memchr::memchr3(b'{', b'[', b'}', between).is_some() {
+        return None;
+    }
+    Some(pos + at + 1)
+}
+
 /// The index in [`MEMBERS`] of the member named `key` (a match on the bytes: faster
 /// than comparing with each name, for the ~25 members before the nested ones).
 #[inline]
@@ -112,6 +139,7 @@ pub fn glance(cell: &[u8], wanted: FieldSet) -> Option<Glance<'_>> {
     let mut found = 0u16;
     let all = members_for(wanted);
     let mut pos = 1;
+    let mut jumped = false;
     loop {
         pos = skip_ws(cell, pos);
         match cell.get(pos)? {
@@ -121,6 +149,14 @@ pub fn glance(cell: &[u8], wanted: FieldSet) -> Option<Glance<'_>> {
                 continue;
             }
             _ => {}
+        }
+        let missing = all & !found;
+        if !jumped && missing.count_ones() == 1 {
+            // One member left to find: jump to it when nothing nested lies in between.
+            jumped = true;
+            if let Some(at) = flat_jump(cell, pos, missing.trailing_zeros() as usize) {
+                pos = at;
+            }
         }
         let (key, after) = string_at(cell, pos)?;
         pos = skip_ws(cell, after);
@@ -429,6 +465,30 @@ mod tests {
         let g = glance(cell, wanted).expect("readable");
         assert_eq!(g.record.get(Field::LogonType).bytes, b"2");
         assert!(glance(cell, wanted.with(Field::ClientIp)).is_none());
+    }
+
+    #[test]
+    fn jumps_only_over_flat_members() {
+        let wanted = FieldSet::EMPTY
+            .with(Field::Operation)
+            .with(Field::LogonType);
+        let logon = |cell: &[u8]| {
+            let g = glance(cell, wanted).expect("readable");
+            String::from_utf8(g.record.get(Field::LogonType).bytes.to_vec()).unwrap()
+        };
+        // Flat members in between: jumped over.
+        let flat =
+            br#"{""Operation"":""Move"",""A"":""x,\""LogonType\"":9"",""B"":3,""LogonType"":2}"#;
+        assert_eq!(logon(flat), "2");
+        // A nested member in between holds the name: walked, and the top-level one read.
+        let nested = br#"{""Operation"":""Move"",""X"":{""LogonType"":7},""LogonType"":2}"#;
+        assert_eq!(logon(nested), "2");
+        // Brackets inside a string in between: walked all the same.
+        let text = br#"{""Operation"":""Move"",""C"":""a [b] {c}"",""LogonType"":1}"#;
+        assert_eq!(logon(text), "1");
+        // Absent: empty, as the walk finds it.
+        let none = br#"{""Operation"":""Move"",""D"":1}"#;
+        assert_eq!(logon(none), "");
     }
 
     #[test]

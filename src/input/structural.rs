@@ -420,6 +420,16 @@ impl<'t> Tokenizer<'t> {
         fields.clear();
         self.record_nul = false;
         loop {
+            if self.bits == 0 {
+                // Nothing structural left in this block (most blocks of a long field).
+                self.record_nul |= self.nul_bits != 0;
+                self.nul_bits = 0;
+                if self.next_block >= self.end {
+                    return self.last_record(fields);
+                }
+                self.load::<K>(self.next_block);
+                continue;
+            }
             let line_ends = self.bits & self.newline_bits;
             if line_ends == 0 {
                 // Delimiters only: every bit ends a field.

@@ -125,6 +125,7 @@ fn members_for(wanted: FieldSet) -> u16 {
 /// Reads the top-level members of a CSV-quoted AuditData cell (`{""Id"":""…"", …}`) that
 /// hold the fields in `wanted` (fields the glance does not read stay empty). `None` when
 /// the quick look cannot be trusted; the row then takes the full parser.
+#[inline(always)] // one caller: the record is built in place, not copied out
 pub fn glance(cell: &[u8], wanted: FieldSet) -> Option<Glance<'_>> {
     let cell = cell.trim_ascii();
     // A cut cell, throttling information (warned about for every record) and invalid

@@ -87,12 +87,17 @@ pub(super) fn plan_chunks(text: &[u8], start: usize, line: u64, target: usize) -
 /// How far past a cut [`plan_speculative`] looks for a record start.
 const SPECULATION_REACH: usize = 1 << 20;
 
+/// How many line starts past a cut [`plan_speculative`] tries: enough for dozens of
+/// records, few enough that an export whose rows all have the wrong width (every try
+/// fails) costs little before the counted plan takes over.
+const SPECULATION_TRIES: usize = 64;
+
 /// Cuts the body into chunks of about `target` bytes like [`plan_chunks`], without its
 /// counting pass over the whole text: each cut moves to the first line start after it
 /// where two sound records of the header's field count begin. That is a guess (a line
 /// inside a quoted field could look so), which [`super::scan_speculative`] checks. Chunks after
 /// the first number their lines from 1. `None` when the body is one chunk, or when some
-/// cut finds no such line start within [`SPECULATION_REACH`].
+/// cut finds no such line start within [`SPECULATION_REACH`] or [`SPECULATION_TRIES`].
 pub(super) fn plan_speculative(text: &[u8], layout: &Layout, target: usize) -> Option<Vec<Chunk>> {
     let (start, len) = (layout.body_start, text.len());
     if len.saturating_sub(start) <= target {
@@ -138,9 +143,14 @@ fn record_start_after(text: &[u8], cut: usize, layout: &Layout) -> Option<usize>
     let reach = text.len().min(cut.saturating_add(SPECULATION_REACH));
     let expected = layout.columns.len();
     let mut from = cut;
-    while let Some(i) = memchr::memchr(b'\n', &text[from..reach]) {
+    for _ in 0..SPECULATION_TRIES {
+        let Some(i) = memchr::memchr(b'\n', &text[from..reach]) else {
+            break;
+        };
         let at = from + i + 1;
-        let mut tokens = Tokenizer::new(text, at, text.len(), 1, layout.delimiter);
+        // Two records within reach: a record longer than that is not looked through.
+        let end = text.len().min(at.saturating_add(SPECULATION_REACH));
+        let mut tokens = Tokenizer::new(text, at, end, 1, layout.delimiter);
         let fits = (0..2).all(|_| {
             tokens
                 .next_record_sparse(&[], &mut [])

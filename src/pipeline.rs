@@ -640,8 +640,11 @@ impl Visitor for Collector<'_> {
         let rec = &glance.record;
         let filter = &self.ctx.settings.filter;
         let family = Family::of(rec.get(Field::RecordType).bytes);
-        if !self.ctx.settings.prefilter || family == Family::Admin {
-            return false; // its subject is built from the cmdlet's parameters
+        let rule_change = rec
+            .get(Field::Operation)
+            .eq_ignore_ascii_case(b"UpdateInboxRules");
+        if !self.ctx.settings.prefilter || family == Family::Admin || rule_change {
+            return false; // its subject is built from the cmdlet's or the rule's parameters
         }
         if !filter.record_types.keeps(family) {
             self.counts.read += 1;

@@ -534,3 +534,22 @@ fn folder_binds_are_kept() {
     ]);
     assert_eq!(doc["records"], 13);
 }
+
+/// An inbox rule changed from Outlook (UpdateInboxRules, a mailbox record) is judged by its
+/// actions, read from OperationProperties: this one moves mail to RSS Feeds.
+#[test]
+fn update_inbox_rules_is_judged_by_its_actions() {
+    let input = testdata("ual/sua_mailbox.csv");
+    let run = mbxaudit(&["triage", input.to_str().expect("utf-8 path")]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    let finding = text
+        .split("\n\n")
+        .find(|f| f.contains("UpdateInboxRules"))
+        .unwrap_or_else(|| panic!("no UpdateInboxRules finding:\n{text}"));
+    assert!(finding.starts_with("[HIGH] inbox-rule"), "{finding}");
+    assert!(
+        finding.contains("moves to a rarely used folder"),
+        "{finding}"
+    );
+    assert!(finding.contains(r#""Folder":"RSS Feeds""#), "{finding}");
+}

@@ -428,3 +428,19 @@ fn exactly_5000_rows_is_probably_truncated() {
         .expect_stderr("probably");
     assert_eq!(rows.len(), 5000);
 }
+
+/// UpdateInboxRules: the rule's OperationProperties are its subject, so `--subject` finds
+/// it by an action's folder; the quick look at raw AuditData leaves it to the full parser.
+#[test]
+fn update_inbox_rules_subject_is_the_rule() {
+    for input in [
+        "testdata/ual/sua_mailbox.csv",
+        "testdata/ual/sua_mailbox.jsonl",
+    ] {
+        let (run, rows) = rows_of(&["--subject", "RSS Feeds", input]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(rows.len(), 1, "{input}: one row: {rows:?}");
+        assert_eq!(rows[0][1], "UpdateInboxRules");
+        assert!(rows[0][0].contains("-RuleActions"), "{:?}", rows[0][0]);
+    }
+}

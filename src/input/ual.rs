@@ -28,7 +28,7 @@
 //! | ClientIpAddress | `ClientIPAddress`, else `ClientIP` |
 //! | ClientIp | `ClientIP` |
 //! | CrossMailboxOperation | `CrossMailboxOperation`, else `CrossMailboxOperations` (`True`/`False`) |
-//! | ItemSubject | `Item.Subject` (admin: the cmdlet's `Parameters` as `-Name Value ...`) |
+//! | ItemSubject | `Item.Subject` (admin: the cmdlet's `Parameters` as `-Name Value ...`; UpdateInboxRules: its `OperationProperties`, alike) |
 //! | SourceItemSubjectsList | the first affected / accessed item's subject |
 //! | InternetMessageId | `Item.InternetMessageId`, else that first item's |
 //! | FolderPathName | `Folder.Path`, else `Item.ParentFolder.Path`, else `Folders[0].Path` |
@@ -372,6 +372,12 @@ fn map_and_visit<V: Visitor + ?Sized>(
     };
     if family == Family::Admin {
         render_parameters(d.parameters, &mut parameters);
+    } else if family == Family::Mailbox
+        && text(d.operation).eq_ignore_ascii_case(b"UpdateInboxRules")
+    {
+        // An inbox rule changed from Outlook: its name, conditions and actions are in
+        // OperationProperties, rendered as the subject (as an admin cmdlet's parameters).
+        render_parameters(d.operation_properties, &mut parameters);
     }
 
     let mut rec = AuditRecord::default();
@@ -413,7 +419,13 @@ fn map_and_visit<V: Visitor + ?Sized>(
                     text(d.cross_mailbox_operations),
                 ),
             );
-            rec.set(Field::ItemSubject, mailbox.item_subject);
+            rec.set(
+                Field::ItemSubject,
+                or(
+                    mailbox.item_subject,
+                    RawField::new(&parameters, Escape::None),
+                ),
+            );
             rec.set(Field::SourceItemSubjectsList, mailbox.lead_subject);
             rec.set(Field::InternetMessageId, mailbox.internet_message_id);
             rec.set(Field::FolderPathName, mailbox.folder);

@@ -26,7 +26,7 @@ use crate::input::json;
 use crate::input::ual::fast::Glance;
 use crate::input::{self, load, Origin};
 use crate::progress::Progress;
-use crate::record::{AuditRecord, Field, FieldSet, OwnedRecord, RawField, SourcePos};
+use crate::record::{AuditRecord, Escape, Field, FieldSet, OwnedRecord, RawField, SourcePos};
 
 mod open;
 mod stream;
@@ -316,6 +316,38 @@ struct Proof {
     text: String,
 }
 
+/// Records of a left-out family with the same workload and record type, as written.
+struct Skipped {
+    workload: OwnedField,
+    record_type: OwnedField,
+    records: u64,
+}
+
+/// A field's raw bytes and escaping, kept.
+struct OwnedField {
+    bytes: Vec<u8>,
+    escape: Escape,
+}
+
+impl OwnedField {
+    fn of(f: RawField<'_>) -> OwnedField {
+        OwnedField {
+            bytes: f.bytes.to_vec(),
+            escape: f.escape,
+        }
+    }
+
+    fn is(&self, f: RawField<'_>) -> bool {
+        self.escape == f.escape && self.bytes == f.bytes
+    }
+
+    /// The value, unescaped and trimmed.
+    fn text(&self) -> String {
+        let value = RawField::new(&self.bytes, self.escape).unescaped();
+        String::from_utf8_lossy(&value).trim().to_string()
+    }
+}
+
 /// Collects one chunk's rows and counts.
 struct Collector<'c> {
     ctx: &'c FileContext<'c>,
@@ -332,6 +364,8 @@ struct Collector<'c> {
     /// Kept MailItemsAccessed records: `[Bind, Sync]`.
     mail_access: [u64; 2],
     scratch: Vec<u8>,
+    /// Records of left-out families, by raw workload and record type.
+    skipped: Vec<Skipped>,
     /// What [`Visitor::prefilter`] reads (see [`Visitor::glance_fields`]).
     glance_fields: FieldSet,
     /// What [`Visitor::record`] reads before it keeps a record.
@@ -354,6 +388,7 @@ impl<'c> Collector<'c> {
             warnings: DiagList::default(),
             mail_access: [0; 2],
             scratch: Vec::new(),
+            skipped: Vec::new(),
             glance_fields: ctx
                 .settings
                 .filter
@@ -410,26 +445,43 @@ impl<'c> Collector<'c> {
         self.malformed.push(line, || reason);
     }
 
-    /// Counts a record of a family `--record-types` leaves out, by workload.
+    /// Counts a record of a family `--record-types` leaves out, by workload. Counted by
+    /// the raw workload and record type (no allocation but for a new pair); named when the
+    /// chunk's counts are merged ([`Collector::name_skipped`]).
     fn skip_family(&mut self, rec: &AuditRecord<'_>) {
         self.counts.dropped[Rule::RecordType as usize] += 1;
-        let text = |f: Field| {
-            String::from_utf8_lossy(&rec.get(f).unescaped())
-                .trim()
-                .to_string()
-        };
-        let (workload, record_type) = (text(Field::Workload), text(Field::RecordType));
-        // Exchange's own skipped records (admin cmdlets...) are named by record type, so
-        // the funnel does not read as if mailbox records were skipped.
-        let name = match (workload.as_str(), record_type.as_str()) {
-            ("", "") => "unknown".to_string(),
-            ("", t) => format!("RecordType {}", record_type_name(t)),
-            (w, t) if w.eq_ignore_ascii_case("Exchange") && !t.is_empty() => {
-                format!("Exchange {}", record_type_name(t))
-            }
-            (w, _) => w.to_string(),
-        };
-        *self.counts.skipped_workloads.entry(name).or_default() += 1;
+        let (workload, record_type) = (rec.get(Field::Workload), rec.get(Field::RecordType));
+        let seen = self
+            .skipped
+            .iter_mut()
+            .find(|s| s.workload.is(workload) && s.record_type.is(record_type));
+        match seen {
+            Some(s) => s.records += 1,
+            None => self.skipped.push(Skipped {
+                workload: OwnedField::of(workload),
+                record_type: OwnedField::of(record_type),
+                records: 1,
+            }),
+        }
+    }
+
+    /// Adds the skipped records counted by [`Collector::skip_family`] to the counts, by
+    /// name. Exchange's own skipped records (admin cmdlets...) are named by record type, so
+    /// the funnel does not read as if mailbox records were skipped.
+    fn name_skipped(&mut self) {
+        for skipped in self.skipped.drain(..) {
+            let n = skipped.records;
+            let (workload, record_type) = (skipped.workload.text(), skipped.record_type.text());
+            let name = match (workload.as_str(), record_type.as_str()) {
+                ("", "") => "unknown".to_string(),
+                ("", t) => format!("RecordType {}", record_type_name(t)),
+                (w, t) if w.eq_ignore_ascii_case("Exchange") && !t.is_empty() => {
+                    format!("Exchange {}", record_type_name(t))
+                }
+                (w, _) => w.to_string(),
+            };
+            *self.counts.skipped_workloads.entry(name).or_default() += n;
+        }
     }
 
     /// Reads the LastAccessed field; `Err` is the reason the row is malformed.
@@ -693,7 +745,9 @@ impl Visitor for Collector<'_> {
 
 /// Adds to `into` the rows, counts and messages of `later`, a collector of the records
 /// that follow its own in the same input.
-fn absorb(into: &mut Collector<'_>, later: Collector<'_>) {
+fn absorb(into: &mut Collector<'_>, mut later: Collector<'_>) {
+    into.name_skipped();
+    later.name_skipped();
     into.counts.add(&later.counts);
     for (a, b) in into.undecided_drops.iter_mut().zip(later.undecided_drops) {
         a[0] += b[0];
@@ -723,6 +777,7 @@ fn settle(
     for c in chunks {
         absorb(&mut all, c);
     }
+    all.name_skipped();
     let Collector {
         mut counts,
         undecided_drops,

@@ -1,0 +1,482 @@
+//! The [`Collector`]: what one chunk of an input keeps. It parses each record's time,
+//! applies the rules, counts every drop in the funnel, and copies out the rows it keeps;
+//! [`absorb`] merges the collectors of an input in order.
+
+use super::FileContext;
+use crate::datetime::{parse_time, DateOrder, ParsedTime, Timestamp, Zone};
+use crate::diag::{excerpt, DiagList};
+use crate::filter::{Family, Rule, RULE_COUNT};
+use crate::funnel::Counts;
+use crate::input::csv::{DedupKey, Visitor};
+use crate::input::ual::fast::Glance;
+use crate::record::{AuditRecord, Escape, Field, FieldSet, OwnedRecord, RawField, SourcePos};
+
+/// A row's time: known, or one of two readings until the file's day/month order is known.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum TimeCell {
+    Known(Timestamp),
+    Undecided { mdy: Timestamp, dmy: Timestamp },
+}
+
+pub(super) struct PendingRow {
+    pub(super) record: OwnedRecord,
+    pub(super) key: (u128, bool),
+    pub(super) time: TimeCell,
+}
+
+/// The first value proving an order, for the message if the file contradicts itself.
+#[derive(Clone, Debug)]
+pub(super) struct Proof {
+    pub(super) line: u64,
+    pub(super) text: String,
+}
+
+/// Records of a left-out family with the same workload and record type, as written.
+struct Skipped {
+    workload: OwnedField,
+    record_type: OwnedField,
+    records: u64,
+}
+
+/// A field's raw bytes and escaping, kept.
+struct OwnedField {
+    bytes: Vec<u8>,
+    escape: Escape,
+}
+
+impl OwnedField {
+    fn of(f: RawField<'_>) -> OwnedField {
+        OwnedField {
+            bytes: f.bytes.to_vec(),
+            escape: f.escape,
+        }
+    }
+
+    fn is(&self, f: RawField<'_>) -> bool {
+        self.escape == f.escape && self.bytes == f.bytes
+    }
+
+    /// The value, unescaped and trimmed.
+    fn text(&self) -> String {
+        let value = RawField::new(&self.bytes, self.escape).unescaped();
+        String::from_utf8_lossy(&value).trim().to_string()
+    }
+}
+
+/// Collects one chunk's rows and counts.
+pub(super) struct Collector<'c> {
+    ctx: &'c FileContext<'c>,
+    pub(super) counts: Counts,
+    /// Rows dropped by a later rule whose date is in the window under one order only:
+    /// `[rule][0]` in the window only as month-first, `[rule][1]` only as day-first.
+    pub(super) undecided_drops: [[u64; 2]; RULE_COUNT],
+    pub(super) kept: Vec<PendingRow>,
+    pub(super) proof: [Option<Proof>; 2],
+    /// Culture dates that prove neither order.
+    pub(super) unproven: u64,
+    pub(super) malformed: DiagList,
+    pub(super) warnings: DiagList,
+    /// Kept MailItemsAccessed records: `[Bind, Sync]`.
+    pub(super) mail_access: [u64; 2],
+    scratch: Vec<u8>,
+    /// Records of left-out families, by raw workload and record type.
+    skipped: Vec<Skipped>,
+    /// What [`Visitor::prefilter`] reads (see [`Visitor::glance_fields`]).
+    glance_fields: FieldSet,
+    /// What [`Visitor::record`] reads before it keeps a record.
+    record_fields: FieldSet,
+    /// `--subject` matches an empty subject (then no glance can rule a record out by it).
+    empty_subject_matches: bool,
+    subject_scratch: (Vec<u8>, Vec<u8>),
+}
+
+impl<'c> Collector<'c> {
+    pub(super) fn new(ctx: &'c FileContext<'c>) -> Self {
+        Collector {
+            ctx,
+            counts: Counts::default(),
+            undecided_drops: [[0; 2]; RULE_COUNT],
+            kept: Vec::new(),
+            proof: [None, None],
+            unproven: 0,
+            malformed: DiagList::default(),
+            warnings: DiagList::default(),
+            mail_access: [0; 2],
+            scratch: Vec::new(),
+            skipped: Vec::new(),
+            glance_fields: ctx
+                .settings
+                .filter
+                .fields_before_subject(ctx.check_logon)
+                .with_all(&[Field::LastAccessed, Field::RecordType, Field::Workload]),
+            record_fields: ctx
+                .settings
+                .filter
+                .fields_before_subject(ctx.check_logon)
+                .with_all(&[
+                    // the family, the throttling warning, the time
+                    Field::RecordType,
+                    Field::Workload,
+                    Field::IsThrottled,
+                    Field::MailboxOwnerUpn,
+                    Field::LastAccessed,
+                    // the subject rule (`AuditRecord::subject`)
+                    Field::Subject,
+                    Field::SourceItemSubjectsList,
+                    Field::ItemSubject,
+                ]),
+            empty_subject_matches: ctx
+                .settings
+                .filter
+                .subject
+                .as_ref()
+                .is_some_and(|s| s.is_match(b"")),
+            subject_scratch: (Vec::new(), Vec::new()),
+        }
+    }
+
+    fn wall_to_utc(
+        &mut self,
+        wall: crate::datetime::WallClock,
+        zone: Zone,
+        line: u64,
+    ) -> Option<Timestamp> {
+        match zone.to_utc(wall) {
+            Ok((ts, fold)) => {
+                if fold {
+                    self.warnings.push(line, || {
+                        format!("local time occurs twice in {zone} (DST change); read as the earlier instant")
+                    });
+                }
+                Some(ts)
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Counts a record already counted as read as malformed, and keeps its reason.
+    fn count_malformed(&mut self, line: u64, reason: String) {
+        self.counts.malformed += 1;
+        self.malformed.push(line, || reason);
+    }
+
+    /// Counts a record of a family `--record-types` leaves out, by workload. Counted by
+    /// the raw workload and record type (no allocation but for a new pair); named when the
+    /// chunk's counts are merged ([`Collector::name_skipped`]).
+    fn skip_family(&mut self, rec: &AuditRecord<'_>) {
+        self.counts.dropped[Rule::RecordType as usize] += 1;
+        let (workload, record_type) = (rec.get(Field::Workload), rec.get(Field::RecordType));
+        let seen = self
+            .skipped
+            .iter_mut()
+            .find(|s| s.workload.is(workload) && s.record_type.is(record_type));
+        match seen {
+            Some(s) => s.records += 1,
+            None => self.skipped.push(Skipped {
+                workload: OwnedField::of(workload),
+                record_type: OwnedField::of(record_type),
+                records: 1,
+            }),
+        }
+    }
+
+    /// Adds the skipped records counted by [`Collector::skip_family`] to the counts, by
+    /// name. Exchange's own skipped records (admin cmdlets...) are named by record type, so
+    /// the funnel does not read as if mailbox records were skipped.
+    pub(super) fn name_skipped(&mut self) {
+        for skipped in self.skipped.drain(..) {
+            let n = skipped.records;
+            let (workload, record_type) = (skipped.workload.text(), skipped.record_type.text());
+            let name = match (workload.as_str(), record_type.as_str()) {
+                ("", "") => "unknown".to_string(),
+                ("", t) => format!("RecordType {}", record_type_name(t)),
+                (w, t) if w.eq_ignore_ascii_case("Exchange") && !t.is_empty() => {
+                    format!("Exchange {}", record_type_name(t))
+                }
+                (w, _) => w.to_string(),
+            };
+            *self.counts.skipped_workloads.entry(name).or_default() += n;
+        }
+    }
+
+    /// Reads the LastAccessed field; `Err` is the reason the row is malformed.
+    fn time_of(&mut self, field: RawField<'_>, zone: Zone, line: u64) -> Result<TimeCell, String> {
+        let raw = field.bytes;
+        // Messages show the value as the user wrote it (a CSV cell's `""` undone).
+        let shown = || excerpt(&field.unescaped());
+        let parsed = parse_time(raw).map_err(|e| format!("LastAccessed '{}': {e}", shown()))?;
+        match parsed {
+            ParsedTime::Utc(ts) => Ok(TimeCell::Known(ts)),
+            ParsedTime::Local(wall) => self
+                .wall_to_utc(wall, zone, line)
+                .map(TimeCell::Known)
+                .ok_or_else(|| {
+                    format!(
+                        "LastAccessed '{}': time does not exist in {zone} (DST gap)",
+                        shown()
+                    )
+                }),
+            ParsedTime::Culture { .. } => {
+                match parsed.evidence() {
+                    Some(order) => {
+                        let slot = &mut self.proof[order as usize];
+                        if slot.is_none() {
+                            *slot = Some(Proof {
+                                line,
+                                text: shown(),
+                            });
+                        }
+                    }
+                    None => self.unproven += 1,
+                }
+                let read = |this: &mut Self, order: DateOrder| {
+                    parsed
+                        .wall_clock(order)
+                        .and_then(|w| this.wall_to_utc(w, zone, line))
+                };
+                if let Some(order) = self.ctx.settings.date_order {
+                    return read(self, order).map(TimeCell::Known).ok_or_else(|| {
+                        format!(
+                            "LastAccessed '{}': not a valid date when read as {} (--date-order)",
+                            shown(),
+                            order_name(order)
+                        )
+                    });
+                }
+                match (read(self, DateOrder::Mdy), read(self, DateOrder::Dmy)) {
+                    (Some(mdy), Some(dmy)) if mdy != dmy => Ok(TimeCell::Undecided { mdy, dmy }),
+                    (Some(t), _) | (None, Some(t)) => Ok(TimeCell::Known(t)),
+                    (None, None) => Err(format!(
+                        "LastAccessed '{}': not a valid date as month/day or day/month",
+                        shown()
+                    )),
+                }
+            }
+        }
+    }
+}
+
+/// Names the record types that Exchange exports most often skip (numbers in Purview).
+fn record_type_name(t: &str) -> &str {
+    match t {
+        "1" => "ExchangeAdmin",
+        "4" => "SharePoint",
+        "6" => "SharePointFileOperation",
+        "8" => "AzureActiveDirectory",
+        "15" => "AzureActiveDirectoryStsLogon",
+        "18" => "SecurityComplianceCenterEOPCmdlet",
+        "28" => "ThreatIntelligence",
+        other => other,
+    }
+}
+
+fn order_name(order: DateOrder) -> &'static str {
+    match order {
+        DateOrder::Mdy => "month/day/year",
+        DateOrder::Dmy => "day/month/year",
+    }
+}
+
+impl Visitor for Collector<'_> {
+    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn DedupKey, line: u64) {
+        self.counts.read += 1;
+        let settings = self.ctx.settings;
+        let family = Family::of(rec.get(Field::RecordType).bytes);
+        if !settings.filter.record_types.keeps(family) {
+            self.skip_family(rec);
+            return;
+        }
+        if rec.get(Field::IsThrottled).eq_ignore_ascii_case(b"True") {
+            let mailbox = excerpt(&rec.get(Field::MailboxOwnerUpn).unescaped());
+            let at = excerpt(rec.get(Field::LastAccessed).bytes);
+            self.warnings.push(line, || {
+                format!(
+                    "MailItemsAccessed logging was throttled for mailbox {mailbox} at {at} \
+                     (IsThrottled): Exchange stops recording after 1,000 events in 24 hours, so \
+                     the absence of later records proves nothing"
+                )
+            });
+        }
+        let zone = if rec.time_is_utc {
+            Zone::Fixed(0)
+        } else {
+            settings.zone
+        };
+        let time = match self.time_of(rec.get(Field::LastAccessed), zone, line) {
+            Ok(t) => t,
+            Err(why) => {
+                self.count_malformed(line, why); // already counted as read above
+                return;
+            }
+        };
+        let filter = &settings.filter;
+        let window = filter.window;
+        // None: in the window under one order only.
+        let in_window = match time {
+            TimeCell::Known(t) => Some(window.contains(t)),
+            TimeCell::Undecided { mdy, dmy } => {
+                let (a, b) = (window.contains(mdy), window.contains(dmy));
+                (a == b).then_some(a)
+            }
+        };
+        if in_window == Some(false) {
+            self.counts.dropped[Rule::DateWindow as usize] += 1;
+            return;
+        }
+        let check_logon = self.ctx.check_logon && family == Family::Mailbox;
+        if let Some(rule) = filter.first_failing(rec, check_logon, &mut self.scratch) {
+            match (in_window, time) {
+                (None, TimeCell::Undecided { mdy, .. }) => {
+                    let only = usize::from(!window.contains(mdy));
+                    self.undecided_drops[rule as usize][only] += 1;
+                }
+                _ => self.counts.dropped[rule as usize] += 1,
+            }
+            return;
+        }
+        // Kept: from here on the whole record is read.
+        let whole = key.full_record();
+        let rec = whole.as_ref().unwrap_or(rec);
+        if rec
+            .get(Field::Operation)
+            .eq_ignore_ascii_case(b"MailItemsAccessed")
+        {
+            let access = rec.get(Field::MailAccessType);
+            if access.eq_ignore_ascii_case(b"Bind") {
+                self.mail_access[0] += 1;
+            } else if access.eq_ignore_ascii_case(b"Sync") {
+                self.mail_access[1] += 1;
+            }
+        }
+        let provisional = match time {
+            TimeCell::Known(t) => t,
+            TimeCell::Undecided { mdy, .. } => mdy,
+        };
+        let pos = SourcePos {
+            file: self.ctx.file,
+            line,
+        };
+        let (record, lossy) = rec.to_owned_record(provisional, pos, self.ctx.settings.expand_items);
+        if lossy {
+            self.warnings.push(line, || {
+                "invalid UTF-8 replaced with U+FFFD (row kept)".into()
+            });
+        }
+        self.kept.push(PendingRow {
+            record,
+            key: key.dedup_key(),
+            time,
+        });
+    }
+
+    fn malformed(&mut self, line: u64, reason: String) {
+        self.counts.read += 1;
+        self.count_malformed(line, reason);
+    }
+
+    fn warn(&mut self, line: u64, message: String) {
+        self.warnings.push(line, || message);
+    }
+
+    fn glance_fields(&self) -> FieldSet {
+        self.glance_fields
+    }
+
+    fn shift_lines(&mut self, by: u64) {
+        for row in &mut self.kept {
+            row.record.pos.line += by;
+        }
+        for diag in self
+            .malformed
+            .first
+            .iter_mut()
+            .chain(&mut self.warnings.first)
+        {
+            diag.line += by;
+        }
+        for proof in self.proof.iter_mut().flatten() {
+            proof.line += by;
+        }
+    }
+
+    fn record_fields(&self) -> FieldSet {
+        self.record_fields
+    }
+
+    fn prefilter(&mut self, glance: &Glance<'_>, _line: u64) -> bool {
+        let rec = &glance.record;
+        let filter = &self.ctx.settings.filter;
+        let family = Family::of(rec.get(Field::RecordType).bytes);
+        let rule_change = rec
+            .get(Field::Operation)
+            .eq_ignore_ascii_case(b"UpdateInboxRules");
+        if !self.ctx.settings.prefilter || family == Family::Admin || rule_change {
+            return false; // its subject is built from the cmdlet's or the rule's parameters
+        }
+        if !filter.record_types.keeps(family) {
+            self.counts.read += 1;
+            self.skip_family(rec);
+            return true;
+        }
+        let time = match parse_time(rec.get(Field::LastAccessed).bytes) {
+            Ok(ParsedTime::Utc(t)) => t,
+            Ok(ParsedTime::Local(wall)) => match Zone::Fixed(0).to_utc(wall) {
+                Ok((t, _)) => t,
+                Err(_) => return false,
+            },
+            _ => return false, // culture dates and errors: the full path reports them
+        };
+        let check_logon = self.ctx.check_logon && family == Family::Mailbox;
+        let rule = if !filter.window.contains(time) {
+            Rule::DateWindow
+        } else if let Some(rule) =
+            filter.first_failing_before_subject(rec, check_logon, &mut self.scratch)
+        {
+            rule
+        } else if let Some(subject) = filter
+            .subject
+            .as_ref()
+            .filter(|_| !self.empty_subject_matches)
+        {
+            // The full path matches each item's subject, and the lead one with its
+            // leading spaces trimmed (see `AuditRecord::subject`).
+            let trimmed = |s: &[u8]| {
+                let n = s.iter().take_while(|&&b| b == b' ').count();
+                subject.is_match(&s[n..])
+            };
+            let (a, b) = &mut self.subject_scratch;
+            match glance.any_subject(a, b, |s| subject.is_match(s) || trimmed(s)) {
+                Some(false) => Rule::Subject,
+                _ => return false,
+            }
+        } else {
+            return false;
+        };
+        self.counts.read += 1;
+        self.counts.dropped[rule as usize] += 1;
+        true
+    }
+}
+
+/// Adds to `into` the rows, counts and messages of `later`, a collector of the records
+/// that follow its own in the same input.
+pub(super) fn absorb(into: &mut Collector<'_>, mut later: Collector<'_>) {
+    into.name_skipped();
+    later.name_skipped();
+    into.counts.add(&later.counts);
+    for (a, b) in into.undecided_drops.iter_mut().zip(later.undecided_drops) {
+        a[0] += b[0];
+        a[1] += b[1];
+    }
+    for (slot, p) in into.proof.iter_mut().zip(later.proof) {
+        if slot.is_none() {
+            *slot = p;
+        }
+    }
+    into.unproven += later.unproven;
+    into.mail_access[0] += later.mail_access[0];
+    into.mail_access[1] += later.mail_access[1];
+    into.malformed.extend(later.malformed);
+    into.warnings.extend(later.warnings);
+    into.kept.extend(later.kept);
+}

@@ -701,7 +701,11 @@ fn ual_row<V: Visitor>(
             .map_or(RawField::EMPTY, |s| s.field(record))
     };
     let raw = cell(cols.audit_data);
-    if let Some(g) = ual::fast::glance(raw.bytes, visitor.glance_fields()) {
+    if let Some(g) = ual::fast::glance(
+        raw.bytes,
+        ual::fast::Quoting::Doubled,
+        visitor.glance_fields(),
+    ) {
         if visitor.prefilter(&g, line) {
             return;
         }

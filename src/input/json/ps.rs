@@ -207,7 +207,15 @@ impl<'t> Reader<'t> {
             Kind::Legacy => self.legacy(line, visitor),
             Kind::UalWrapper => self.wrapper(line, visitor),
             Kind::AuditData => {
-                if let Err(reason) = ual::visit_audit_data(&text[start..end], line, visitor) {
+                let json = &text[start..end];
+                // Most records are dropped by a rule: a quick look first, as for CSV cells.
+                let wanted = visitor.glance_fields();
+                if let Some(glance) = ual::fast::glance(json, ual::fast::Quoting::Plain, wanted) {
+                    if visitor.prefilter(&glance, line) {
+                        return;
+                    }
+                }
+                if let Err(reason) = ual::visit_audit_data(json, line, visitor) {
                     visitor.malformed(line, format!("AuditData record cannot be read: {reason}"));
                 }
             }

@@ -25,7 +25,34 @@ use crate::record::{AuditRecord, Escape, Field, FieldSet, RawField};
 
 /// Searchers built once (building one costs more than a search through a cell).
 static IS_THROTTLED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"IsThrottled"));
-static SUBJECT_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"\"Subject\"\""));
+static SUBJECT_KEY: LazyLock<[Finder<'static>; 2]> = LazyLock::new(|| {
+    [
+        Finder::new(b"\"Subject\"").into_owned(),
+        Finder::new(b"\"\"Subject\"\"").into_owned(),
+    ]
+});
+
+/// How the AuditData text is quoted: a JSON Lines record as it is, or a CSV cell whose
+/// every `"` is doubled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quoting {
+    Plain,
+    Doubled,
+}
+
+impl Quoting {
+    /// Quote bytes standing for one `"` of the JSON.
+    fn width(self) -> usize {
+        match self {
+            Quoting::Plain => 1,
+            Quoting::Doubled => 2,
+        }
+    }
+
+    fn index(self) -> usize {
+        self.width() - 1
+    }
+}
 
 /// The top-level members read, and the field each goes to (mirrors `ual::map`).
 const MEMBERS: &[(&[u8], Field)] = &[
@@ -48,6 +75,7 @@ const MEMBERS: &[(&[u8], Field)] = &[
 pub struct Glance<'a> {
     pub record: AuditRecord<'a>,
     cell: &'a [u8],
+    quoting: Quoting,
 }
 
 /// Fields the glance derives from another member when theirs is missing (as `ual::map`
@@ -59,26 +87,28 @@ const FALLBACKS: &[(Field, Field)] = &[
     (Field::ClientIp, Field::ClientIpAddress),
 ];
 
-/// `,""Name"":` for each of [`MEMBERS`]: how a top-level member after the first starts.
-static MEMBER_KEYS: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
-    MEMBERS
-        .iter()
-        .map(|(name, _)| {
-            let mut key = b",\"\"".to_vec();
-            key.extend_from_slice(name);
-            key.extend_from_slice(b"\"\":");
-            Finder::new(&key).into_owned()
-        })
-        .collect()
+/// `,"Name":` and `,""Name"":` for each of [`MEMBERS`]: how a top-level member after the
+/// first starts, in plain and in doubled quoting.
+static MEMBER_KEYS: LazyLock<[Vec<Finder<'static>>; 2]> = LazyLock::new(|| {
+    let keys = |quote: &[u8]| {
+        MEMBERS
+            .iter()
+            .map(|(name, _)| {
+                let key = [b",", quote, name, quote, b":"].concat();
+                Finder::new(&key).into_owned()
+            })
+            .collect()
+    };
+    [keys(b"\""), keys(b"\"\"")]
 });
 
 /// Where member `i` of [`MEMBERS`] starts (its key's opening quotes) after `pos`, the start
 /// of a member, when no brace or opening bracket lies between: every member in between is then a top-level
 /// string or scalar, and the key is a member's (inside a string a quote is escaped, so a
 /// string cannot hold `,""Name"":`). `None` sends the caller on walking member by member.
-fn flat_jump(cell: &[u8], pos: usize, i: usize) -> Option<usize> {
+fn flat_jump(cell: &[u8], q: Quoting, pos: usize, i: usize) -> Option<usize> {
     let rest = cell.get(pos..)?;
-    let at = MEMBER_KEYS[i].find(rest)?;
+    let at = MEMBER_KEYS[q.index()][i].find(rest)?;
     let between = &rest[..at];
     if memchr::memchr3(b'{', b'[', b'}', between).is_some() {
         return None;
@@ -122,11 +152,12 @@ fn members_for(wanted: FieldSet) -> u16 {
         .fold(0, |bits, (i, _)| bits | 1 << i)
 }
 
-/// Reads the top-level members of a CSV-quoted AuditData cell (`{""Id"":""…"", …}`) that
-/// hold the fields in `wanted` (fields the glance does not read stay empty). `None` when
-/// the quick look cannot be trusted; the row then takes the full parser.
-#[inline(always)] // one caller: the record is built in place, not copied out
-pub fn glance(cell: &[u8], wanted: FieldSet) -> Option<Glance<'_>> {
+/// Reads the top-level members of an AuditData object, plain (`{"Id":"…", …}`) or a CSV
+/// cell with its quotes doubled (`{""Id"":""…"", …}`), that hold the fields in `wanted`
+/// (fields the glance does not read stay empty). `None` when the quick look cannot be
+/// trusted; the record then takes the full parser.
+#[inline(always)] // two callers: the record is built in place, not copied out
+pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
     let cell = cell.trim_ascii();
     // A cut cell, throttling information (warned about for every record) and invalid
     // UTF-8 (which the full parser reports) all need the full parser.
@@ -155,22 +186,23 @@ pub fn glance(cell: &[u8], wanted: FieldSet) -> Option<Glance<'_>> {
         if !jumped && missing.count_ones() == 1 {
             // One member left to find: jump to it when nothing nested lies in between.
             jumped = true;
-            if let Some(at) = flat_jump(cell, pos, missing.trailing_zeros() as usize) {
+            if let Some(at) = flat_jump(cell, q, pos, missing.trailing_zeros() as usize) {
                 pos = at;
             }
         }
-        let (key, after) = string_at(cell, pos)?;
+        let (key, after) = string_at(cell, q, pos)?;
         pos = skip_ws(cell, after);
         if cell.get(pos) != Some(&b':') {
             return None;
         }
         pos = skip_ws(cell, pos + 1);
-        let (value, after) = value_at(cell, pos)?;
+        let (value, after) = value_at(cell, q, pos)?;
         pos = after;
         if let Some(i) = member_index(key) {
             if found & (1 << i) == 0 {
-                // An escaped quote reads `\""` here: RawField::json would not undo both.
-                if find_quote(value.bytes).is_some() {
+                // An escaped quote reads `\""` in a CSV cell: RawField::json would not
+                // undo both.
+                if q == Quoting::Doubled && find_quote(value.bytes).is_some() {
                     return None;
                 }
                 found |= 1 << i;
@@ -192,7 +224,11 @@ pub fn glance(cell: &[u8], wanted: FieldSet) -> Option<Glance<'_>> {
         rec.set(Field::ClientIpAddress, ip);
     }
     rec.time_is_utc = true;
-    Some(Glance { record: rec, cell })
+    Some(Glance {
+        record: rec,
+        cell,
+        quoting: q,
+    })
 }
 
 /// True when an `IsThrottled` property may be true (the pipeline warns about those).
@@ -210,18 +246,19 @@ fn skip_ws(cell: &[u8], mut pos: usize) -> usize {
     pos
 }
 
-/// A doubled-quote string at `pos` (`""text""`): its inside (escapes as written) and the
-/// offset after it. An escaped quote reads `\""`: a quote pair after an odd number of
-/// backslashes does not close the string.
-fn string_at(cell: &[u8], pos: usize) -> Option<(&[u8], usize)> {
-    if cell.get(pos..pos + 2)? != b"\"\"" {
+/// A string at `pos` (`"text"`, or `""text""` doubled): its inside (escapes as written)
+/// and the offset after it. An escaped quote reads `\"` (`\""` doubled): a quote after an
+/// odd number of backslashes does not close the string.
+fn string_at(cell: &[u8], q: Quoting, pos: usize) -> Option<(&[u8], usize)> {
+    let w = q.width();
+    if cell.get(pos..pos + w)?.iter().any(|&b| b != b'"') {
         return None;
     }
-    let start = pos + 2;
+    let start = pos + w;
     let mut from = start;
     loop {
         let quote = from + find_quote(cell.get(from..)?)?;
-        if cell.get(quote + 1) != Some(&b'"') {
+        if w == 2 && cell.get(quote + 1) != Some(&b'"') {
             return None;
         }
         let backslashes = cell[start..quote]
@@ -230,9 +267,9 @@ fn string_at(cell: &[u8], pos: usize) -> Option<(&[u8], usize)> {
             .take_while(|&&b| b == b'\\')
             .count();
         if backslashes % 2 == 0 {
-            return Some((&cell[start..quote], quote + 2));
+            return Some((&cell[start..quote], quote + w));
         }
-        from = quote + 2;
+        from = quote + w;
     }
 }
 
@@ -267,13 +304,13 @@ fn find_quote(hay: &[u8]) -> Option<usize> {
 
 /// A member's value at `pos`: strings and scalars as fields; objects and arrays skipped
 /// (as an empty field). Returns the offset after the value.
-fn value_at(cell: &[u8], pos: usize) -> Option<(RawField<'_>, usize)> {
+fn value_at(cell: &[u8], q: Quoting, pos: usize) -> Option<(RawField<'_>, usize)> {
     match cell.get(pos)? {
         b'"' => {
-            let (inside, after) = string_at(cell, pos)?;
+            let (inside, after) = string_at(cell, q, pos)?;
             Some((RawField::json(inside), after))
         }
-        b'{' | b'[' => Some((RawField::EMPTY, skip_nested(cell, pos)?)),
+        b'{' | b'[' => Some((RawField::EMPTY, skip_nested(cell, q, pos)?)),
         _ => {
             let end = cell[pos..]
                 .iter()
@@ -292,7 +329,7 @@ fn value_at(cell: &[u8], pos: usize) -> Option<(RawField<'_>, usize)> {
 }
 
 /// Skips an object or array starting at `pos`; strings inside may hold brackets.
-fn skip_nested(cell: &[u8], mut pos: usize) -> Option<usize> {
+fn skip_nested(cell: &[u8], q: Quoting, mut pos: usize) -> Option<usize> {
     let mut depth = 0usize;
     while let Some(&b) = cell.get(pos) {
         match b {
@@ -304,7 +341,7 @@ fn skip_nested(cell: &[u8], mut pos: usize) -> Option<usize> {
                 }
             }
             b'"' => {
-                let (_, after) = string_at(cell, pos)?;
+                let (_, after) = string_at(cell, q, pos)?;
                 pos = after;
                 continue;
             }
@@ -328,10 +365,11 @@ impl Glance<'_> {
         b: &mut Vec<u8>,
         mut test: impl FnMut(&[u8]) -> bool,
     ) -> Option<bool> {
-        let cell = self.cell;
-        let key = SUBJECT_KEY.needle();
+        let (cell, q) = (self.cell, self.quoting);
+        let finder = &SUBJECT_KEY[q.index()];
+        let key = finder.needle();
         let mut from = 0;
-        while let Some(i) = SUBJECT_KEY.find(&cell[from..]) {
+        while let Some(i) = finder.find(&cell[from..]) {
             from += i + key.len();
             let mut pos = skip_ws(cell, from);
             if cell.get(pos) != Some(&b':') {
@@ -341,15 +379,18 @@ impl Glance<'_> {
             if cell[pos..].starts_with(b"null") {
                 continue;
             }
-            let (inside, _) = string_at(cell, pos)?;
+            let (inside, _) = string_at(cell, q, pos)?;
             let value = if memchr::memchr(b'\\', inside).is_none() {
                 inside // no escapes (so no quotes either)
             } else {
-                if !escapes_are_valid(inside) {
+                if !escapes_are_valid(inside, q) {
                     return None; // the full parser reports the cell
                 }
-                let undoubled = RawField::new(inside, Escape::CsvQuotes).unescaped_in(a);
-                RawField::new(undoubled, Escape::Json).unescaped_in(b)
+                let json = match q {
+                    Quoting::Plain => inside,
+                    Quoting::Doubled => RawField::new(inside, Escape::CsvQuotes).unescaped_in(a),
+                };
+                RawField::new(json, Escape::Json).unescaped_in(b)
             };
             if test(value) {
                 return Some(true);
@@ -359,13 +400,14 @@ impl Glance<'_> {
     }
 }
 
-/// True when every backslash escape in a JSON string's inside (quotes doubled) is one
-/// serde_json accepts: `\"` (written `\""`), `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, and
-/// `\uXXXX` other than a surrogate (a pair is left to the full parser).
-fn escapes_are_valid(inside: &[u8]) -> bool {
+/// True when every backslash escape in a JSON string's inside is one serde_json accepts:
+/// `\"` (written `\""` when quotes are doubled), `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`,
+/// and `\uXXXX` other than a surrogate (a pair is left to the full parser).
+fn escapes_are_valid(inside: &[u8], q: Quoting) -> bool {
     let mut rest = inside;
     while let Some(i) = memchr::memchr(b'\\', rest) {
         let n = match rest.get(i + 1) {
+            Some(b'"') if q == Quoting::Plain => 2,
             Some(b'"') if rest.get(i + 2) == Some(&b'"') => 3,
             Some(b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 2,
             Some(b'u') => {
@@ -407,7 +449,7 @@ mod tests {
     #[test]
     fn reads_top_level_members_of_a_doubled_cell() {
         let cell = br#"{""CreationTime"":""2024-03-05T09:10:00"",""Id"":""x"",""Item"":{""Subject"":""a } ] { ["",""ParentFolder"":{""Path"":""\\Inbox""}},""Operation"":""SoftDelete"",""RecordType"":2,""LogonType"":2,""UserId"":""eve@contoso.com"",""ClientIP"":""203.0.113.7"",""ExternalAccess"":false}"#;
-        let g = glance(cell, FieldSet::ALL).expect("readable");
+        let g = glance(cell, Quoting::Doubled, FieldSet::ALL).expect("readable");
         let r = &g.record;
         assert_eq!(r.get(Field::Operation).bytes, b"SoftDelete");
         assert_eq!(r.get(Field::LastAccessed).bytes, b"2024-03-05T09:10:00");
@@ -423,23 +465,30 @@ mod tests {
     fn refuses_what_it_cannot_be_sure_of() {
         assert!(glance(
             br#"{""Operation"":""Move"",""Item"":{""Subject"":""cut"#,
+            Quoting::Doubled,
             FieldSet::ALL
         )
         .is_none());
-        assert!(glance(br#"{""Operation"":""Say \""hi\"""" }"#, FieldSet::ALL).is_none());
+        assert!(glance(
+            br#"{""Operation"":""Say \""hi\"""" }"#,
+            Quoting::Doubled,
+            FieldSet::ALL
+        )
+        .is_none());
         assert!(glance(
             br#"{""OperationProperties"":[{""Name"":""IsThrottled"",""Value"":""True""}]}"#,
+            Quoting::Doubled,
             FieldSet::ALL
         )
         .is_none());
         // Subjects whose escapes the full parser would refuse are left to it.
         for bad in [r"a\x", r"\ud83d\ude00", r"\u00zz", r"end\"] {
             let cell = format!(r#"{{""Item"":{{""Subject"":""{bad}""}}}}"#);
-            let g = glance(cell.as_bytes(), FieldSet::ALL);
+            let g = glance(cell.as_bytes(), Quoting::Doubled, FieldSet::ALL);
             assert_eq!(g.and_then(|g| subjects(&g)), None, "{bad}");
         }
         let cell = br#"{""Item"":{""Subject"":""caf\u00e9 \/ \\ \t"",""X"":{""Subject"":null}}}"#;
-        let g = glance(cell, FieldSet::ALL).expect("readable");
+        let g = glance(cell, Quoting::Doubled, FieldSet::ALL).expect("readable");
         assert_eq!(subjects(&g), Some(vec!["caf\u{e9} / \\ \t".to_string()]));
     }
 
@@ -448,7 +497,7 @@ mod tests {
         // A subject with an escaped quote: the members around it are still read, the
         // subject is not plain (the raw cell holds `\""`, the subject `"`).
         let cell = br#"{""Operation"":""Move"",""Item"":{""Subject"":""say \""hi\"" } ["",""Id"":""1""},""LogonType"":2,""ClientIP"":""a\\""}"#;
-        let g = glance(cell, FieldSet::ALL).expect("readable");
+        let g = glance(cell, Quoting::Doubled, FieldSet::ALL).expect("readable");
         assert_eq!(g.record.get(Field::Operation).bytes, b"Move");
         assert_eq!(g.record.get(Field::LogonType).bytes, b"2");
         assert_eq!(g.record.get(Field::ClientIp).bytes, br"a\\");
@@ -463,9 +512,9 @@ mod tests {
         let wanted = FieldSet::EMPTY
             .with(Field::Operation)
             .with(Field::LogonType);
-        let g = glance(cell, wanted).expect("readable");
+        let g = glance(cell, Quoting::Doubled, wanted).expect("readable");
         assert_eq!(g.record.get(Field::LogonType).bytes, b"2");
-        assert!(glance(cell, wanted.with(Field::ClientIp)).is_none());
+        assert!(glance(cell, Quoting::Doubled, wanted.with(Field::ClientIp)).is_none());
     }
 
     #[test]
@@ -474,7 +523,7 @@ mod tests {
             .with(Field::Operation)
             .with(Field::LogonType);
         let logon = |cell: &[u8]| {
-            let g = glance(cell, wanted).expect("readable");
+            let g = glance(cell, Quoting::Doubled, wanted).expect("readable");
             String::from_utf8(g.record.get(Field::LogonType).bytes.to_vec()).unwrap()
         };
         // Flat members in between: jumped over.
@@ -493,11 +542,39 @@ mod tests {
     }
 
     #[test]
+    fn reads_plain_json_as_it_reads_doubled_cells() {
+        let plain = br#"{"CreationTime":"2024-03-05T09:10:00","Operation":"Move","A":"x,\"LogonType\":9","Item":{"Subject":"say \"hi\" \u00e9"},"LogonType":2,"UserId":"a\"b"}"#;
+        let doubled = String::from_utf8_lossy(plain).replace('"', "\"\"");
+        let wanted = FieldSet::EMPTY
+            .with(Field::LastAccessed)
+            .with(Field::Operation)
+            .with(Field::LogonType);
+        let a = glance(plain, Quoting::Plain, FieldSet::ALL).expect("readable");
+        let b = glance(doubled.as_bytes(), Quoting::Doubled, wanted);
+        for f in [Field::LastAccessed, Field::Operation, Field::LogonType] {
+            assert_eq!(
+                a.record.get(f).unescaped(),
+                b.as_ref().expect("readable").record.get(f).unescaped()
+            );
+        }
+        // A read value with an escaped quote: plain JSON unescapes it, a doubled cell is
+        // left to the full parser.
+        assert!(glance(doubled.as_bytes(), Quoting::Doubled, FieldSet::ALL).is_none());
+        assert_eq!(&*a.record.get(Field::UserId).unescaped(), b"a\"b");
+        assert_eq!(subjects(&a), Some(vec!["say \"hi\" \u{e9}".to_string()]));
+        let logon_only = FieldSet::EMPTY
+            .with(Field::Operation)
+            .with(Field::LogonType);
+        let jumped = glance(plain, Quoting::Plain, logon_only).expect("readable");
+        assert_eq!(jumped.record.get(Field::LogonType).bytes, b"2");
+    }
+
+    #[test]
     fn never_panics_on_prefixes() {
         let cell = br#"{""CreationTime"":""2024-03-05T09:10:00"",""Item"":{""Subject"":""x""},""Operation"":""SoftDelete"",""LogonType"":2}"#;
         for n in 0..=cell.len() {
-            let _ = glance(&cell[..n], FieldSet::ALL);
-            let _ = glance(&cell[n..], FieldSet::ALL);
+            let _ = glance(&cell[..n], Quoting::Doubled, FieldSet::ALL);
+            let _ = glance(&cell[n..], Quoting::Doubled, FieldSet::ALL);
         }
     }
 }

@@ -606,8 +606,9 @@ const SUBJECT_PIECES: &[&str] = &[
     "",
 ];
 
-/// One UAL CSV row whose AuditData holds `subjects` in the places Exchange puts them.
-fn ual_row_with_subjects(n: usize, shape: u8, logon: u8, subjects: &[String]) -> String {
+/// One UAL CSV row (or JSON Lines record) whose AuditData holds `subjects` in the places
+/// Exchange puts them.
+fn ual_row_with_subjects(n: usize, shape: u8, logon: u8, subjects: &[String], csv: bool) -> String {
     let quoted = |s: &String| format!("\"Subject\":\"{s}\"");
     let item = |s: &String| {
         format!(
@@ -645,6 +646,9 @@ fn ual_row_with_subjects(n: usize, shape: u8, logon: u8, subjects: &[String]) ->
         "{{\"CreationTime\":\"2024-03-0{}T10:00:00\",\"Id\":\"id{n}\",\"Operation\":\"{op}\",\"RecordType\":2,\"Workload\":\"Exchange\",\"UserId\":\"u{n}@contoso.com\",\"LogonType\":{logon},{body},\"MailboxOwnerUPN\":\"m@contoso.com\"}}",
         1 + n % 8
     );
+    if !csv {
+        return format!("{json}\n"); // a JSON Lines record
+    }
     format!(
         "id{n},2024-03-01T10:00:00,2,{op},u{n}@contoso.com,\"{}\"\r\n",
         json.replace('"', "\"\"")
@@ -668,9 +672,13 @@ proptest! {
             "\u{1f600}", "a,b", "x*", ".", "\\t", "\\bnews\\b",
         ]),
         exact in any::<bool>(),
+        csv in any::<bool>(),
         damaged in prop::option::weighted(0.2, (any::<prop::sample::Index>(), prop::sample::select(vec!["\\x", "\\u12", "\\ud800"]))),
     ) {
-        let mut text = String::from("RecordId,CreationDate,RecordType,Operation,UserIds,AuditData\r\n");
+        let mut text = match csv {
+            true => String::from("RecordId,CreationDate,RecordType,Operation,UserIds,AuditData\r\n"),
+            false => String::new(),
+        };
         let damaged_row = damaged.map(|(i, _)| i.index(rows.len()));
         for (n, (shape, logon, subjects)) in rows.iter().enumerate() {
             let mut subjects: Vec<String> = subjects.iter().map(|p| p.concat()).collect();
@@ -680,7 +688,7 @@ proptest! {
                     subjects.rotate_right(1);
                 }
             }
-            text.push_str(&ual_row_with_subjects(n, *shape, *logon, &subjects));
+            text.push_str(&ual_row_with_subjects(n, *shape, *logon, &subjects, csv));
         }
         let run = |prefilter: bool| {
             let (subject, _) = crate::filter::SubjectMatcher::new(pattern, exact);

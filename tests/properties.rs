@@ -493,3 +493,20 @@ fn malformed_time_message_shows_the_value_unescaped() {
     );
     assert_eq!(malformed(false), want);
 }
+
+/// Two JSON Lines records joined by a lost line break: the first object repeats members,
+/// which serde_json refuses. The row is reported as malformed with the quick look at
+/// AuditData as without it (the look must not drop it by a rule instead).
+#[test]
+fn a_record_with_repeated_members_is_reported_not_dropped() {
+    let line = br#"{"CreationTime":"2024-03-05T09:00:00","Operation":"FolderBind","RecordType":2,"Workload":"Exchange","LogonType":9,"RecordType":15,"Id":"x"}"#;
+    let mut bytes = line.to_vec();
+    bytes.push(b'\n');
+    bytes.extend_from_slice(br#"{"CreationTime":"2024-03-05T09:01:00","Operation":"Move","RecordType":2,"Workload":"Exchange","LogonType":0,"Id":"y"}"#);
+    bytes.push(b'\n');
+    let origin = Origin::Named("joined.jsonl".into());
+    let fast = read_bytes(&origin, &bytes, &filtering(true)).expect("read");
+    let slow = read_bytes(&origin, &bytes, &filtering(false)).expect("read");
+    assert_eq!(fast.0.counts, slow.0.counts);
+    assert_eq!(fast.0.counts.malformed, 1, "{:?}", fast.0.counts);
+}

@@ -124,14 +124,26 @@ fn trim_spaces(f: RawField<'_>) -> RawField<'_> {
     RawField::new(&f.bytes[n..], f.escape)
 }
 
+/// Member names a [`Reader`] remembers at most (exports use a few hundred).
+const MAX_KNOWN_NAMES: usize = 4096;
+
 /// Reads the record objects of one chunk; its buffers are reused from record to record.
 #[derive(Default)]
 pub(super) struct Reader<'t> {
     members: Vec<Member<'t>>,
     /// The meaning of each member of the record being read.
     infos: Vec<KeyInfo>,
-    /// The names met at each member position, and their meaning.
-    names: Vec<(Vec<u8>, KeyInfo)>,
+    /// Every member name met (as written) and its meaning, found by name.
+    known: Vec<(Vec<u8>, KeyInfo)>,
+    by_name: std::collections::HashMap<Vec<u8>, usize>,
+    /// For each member position, the `known` entry met there last (records of one kind
+    /// list their members in the same order: usually a hit without hashing).
+    at_position: Vec<usize>,
+    /// The `known` entry of each member of the record being read (`usize::MAX`: not
+    /// remembered), and a stamp per entry to find a repeated member.
+    member_names: Vec<usize>,
+    seen_in: Vec<u64>,
+    records: u64,
     subjects: Vec<RawField<'t>>,
     items: Vec<ItemView<'t>>,
     audit_data: Vec<u8>,
@@ -158,23 +170,39 @@ impl<'t> Reader<'t> {
     ) -> Result<usize, parse::Error> {
         let end = parse::record(&text[..limit.min(text.len())], start, &mut self.members)?;
         self.infos.clear();
+        self.member_names.clear();
         for (i, m) in self.members.iter().enumerate() {
-            let cached = self.names.get(i).filter(|(n, _)| n.as_slice() == m.key);
-            let info = match cached {
-                Some(&(_, info)) => info,
+            let here = self.at_position.get(i).copied();
+            let known = here.filter(|&k| self.known[k].0.as_slice() == m.key);
+            let k = match known {
+                Some(k) => k,
                 None => {
-                    self.name_scratch.clear();
-                    unescape_json_into(m.key, &mut self.name_scratch);
-                    let info = key_info(&self.name_scratch);
-                    let entry = (m.key.to_vec(), info);
-                    match self.names.get_mut(i) {
-                        Some(slot) => *slot = entry,
-                        None => self.names.push(entry),
+                    let k = match self.by_name.get(m.key) {
+                        Some(&k) => k,
+                        None => {
+                            self.name_scratch.clear();
+                            unescape_json_into(m.key, &mut self.name_scratch);
+                            let info = key_info(&self.name_scratch);
+                            if self.known.len() >= MAX_KNOWN_NAMES {
+                                // A file of ever new names: no more remembered.
+                                self.infos.push(info);
+                                self.member_names.push(usize::MAX);
+                                continue;
+                            }
+                            self.known.push((m.key.to_vec(), info));
+                            self.by_name.insert(m.key.to_vec(), self.known.len() - 1);
+                            self.known.len() - 1
+                        }
+                    };
+                    match self.at_position.get_mut(i) {
+                        Some(slot) => *slot = k,
+                        None => self.at_position.push(k),
                     }
-                    info
+                    k
                 }
             };
-            self.infos.push(info);
+            self.infos.push(self.known[k].1);
+            self.member_names.push(k);
         }
         Ok(end)
     }
@@ -208,11 +236,16 @@ impl<'t> Reader<'t> {
             Kind::UalWrapper => self.wrapper(line, visitor),
             Kind::AuditData => {
                 let json = &text[start..end];
-                // Most records are dropped by a rule: a quick look first, as for CSV cells.
-                let wanted = visitor.glance_fields();
-                if let Some(glance) = ual::fast::glance(json, ual::fast::Quoting::Plain, wanted) {
-                    if visitor.prefilter(&glance, line) {
-                        return;
+                // Most records are dropped by a rule: a quick look first, as for CSV cells,
+                // unless serde_json would refuse what this reader's parser accepted (the
+                // record must then be reported, not dropped).
+                if self.serde_reads_alike(json) {
+                    let wanted = visitor.glance_fields();
+                    let quoting = ual::fast::Quoting::Plain;
+                    if let Some(glance) = ual::fast::glance(json, quoting, wanted) {
+                        if visitor.prefilter(&glance, line) {
+                            return;
+                        }
                     }
                 }
                 if let Err(reason) = ual::visit_audit_data(json, line, visitor) {
@@ -224,6 +257,27 @@ impl<'t> Reader<'t> {
                 "not an audit record: no Operation/LastAccessed or CreationTime".into(),
             ),
         }
+    }
+
+    /// True when serde_json reads the record last parsed as this reader's parser did:
+    /// no member appears twice (serde_json refuses a repeated field) and no escape names
+    /// a surrogate (serde_json refuses a lone one; this parser does not check pairs).
+    fn serde_reads_alike(&mut self, json: &[u8]) -> bool {
+        self.records += 1;
+        self.seen_in.resize(self.known.len(), 0);
+        for &k in &self.member_names {
+            match self.seen_in.get_mut(k) {
+                Some(stamp) if *stamp != self.records => *stamp = self.records,
+                _ => return false, // repeated, or a name not remembered
+            }
+        }
+        !memchr::memmem::find_iter(json, b"\\u").any(|i| {
+            matches!(json.get(i + 2), Some(b'd' | b'D'))
+                && matches!(
+                    json.get(i + 3),
+                    Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+                )
+        })
     }
 
     fn member(&self, role: Role) -> Option<Val<'t>> {

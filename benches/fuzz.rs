@@ -24,8 +24,10 @@
 //! A case fails when it panics or breaks an invariant (the funnel adds up; the rows kept
 //! are the rows matched). Its input is saved to `target/fuzz-crashes/<target>-<hash>.bin`
 //! (the first 20 failures of a run), with the command that replays it (`.sh`: `mbxaudit
-//! search --stdout OPTIONS X.bin`) and the panic message (`.txt`). A case under 1 MiB
-//! slower than 2 s is saved as `slow-...`; a case still running after 20 s as `hang-...`,
+//! search --stdout OPTIONS X.bin`) and the panic message (`.txt`). A case slower than 2 s
+//! (`MBXAUDIT_FUZZ_SLOW_MS` sets it) and than 2 MB/s is saved as `slow-...` (work growing
+//! faster than the input: the sign of a quadratic path); a case still running after 20 s
+//! as `hang-...`,
 //! and the run stops. The exit status is 1 if anything failed. One worker per core; a
 //! `SEED` (default: from the clock) makes the run repeatable, on one worker.
 
@@ -511,6 +513,12 @@ fn main() {
     let bytes_read = AtomicU64::new(0);
     let failures = Mutex::new((Vec::<String>::new(), 0u64));
     let slowest = Mutex::new((Duration::ZERO, String::new()));
+    let slow_after = Duration::from_millis(
+        std::env::var("MBXAUDIT_FUZZ_SLOW_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2000),
+    );
     let deadline = Instant::now() + Duration::from_secs(seconds);
     // Each worker's case in progress, for the watchdog: a case that runs for HANG is saved
     // and the run stops (a thread cannot be cancelled).
@@ -571,7 +579,11 @@ fn main() {
                     bytes_read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     let failure = match outcome {
                         Err(why) => Some(("", why)),
-                        Ok(()) if took > Duration::from_secs(2) && bytes.len() < (1 << 20) => {
+                        // Slow: over 2 s for a small case, or under 2 MB/s for a large one.
+                        Ok(())
+                            if took > slow_after
+                                && took.as_secs_f64() * 2e6 > bytes.len().max(1 << 20) as f64 =>
+                        {
                             Some(("slow-", format!("{} bytes took {took:?}", bytes.len())))
                         }
                         Ok(()) => None,

@@ -674,9 +674,16 @@ fn read_whole<V: Visitor>(
 /// looked at (the joined region always holds the line break), which keeps the check off
 /// the ~55 fields of every multi-line record.
 fn line_break_field_has_undoubled_quote(record: &[u8], spans: &[Span]) -> bool {
+    // Each field once, however many line breaks it holds (else a field of many lines is
+    // read once a line: quadratic).
+    let mut checked = None;
     memchr::memchr_iter(b'\n', record).any(|at| {
         let at = at as u32;
         let i = spans.partition_point(|s| s.end <= at);
+        if checked == Some(i) {
+            return false;
+        }
+        checked = Some(i);
         spans
             .get(i)
             .is_some_and(|s| s.start <= at && undoubled_quote(record, s))

@@ -14,10 +14,6 @@ use crate::util::*;
 
 // ---- helpers ----
 
-fn fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(testdata(rel)).expect("fixture")
-}
-
 /// The good export read beside every damaged one (events of its own, none of them
 /// duplicates of the damaged files'): 7 rows in the default report.
 const GOOD: &str = "ual/sua_mailbox.csv";
@@ -317,20 +313,6 @@ fn manifest_targets_are_checked_before_reading() {
 }
 
 // ---- damaged input ----
-
-/// Offset of the start of physical line `line` (1-based).
-fn line_start(bytes: &[u8], line: usize) -> usize {
-    if line == 1 {
-        return 0;
-    }
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, &b)| b == b'\n')
-        .nth(line - 2)
-        .map(|(i, _)| i + 1)
-        .expect("line exists")
-}
 
 #[test]
 fn truncated_mid_field() {

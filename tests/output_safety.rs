@@ -10,10 +10,6 @@ use crate::util::*;
 const EVIDENCE: &str = "ual/sua_mailbox.csv";
 const EVIDENCE_ROWS: usize = 7;
 
-fn fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(testdata(rel)).expect("fixture")
-}
-
 // ---- output safety ----
 
 #[cfg(unix)]

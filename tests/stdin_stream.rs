@@ -84,10 +84,6 @@ fn assert_same(bytes: &[u8], args: &[&str], env: &[(&str, &str)]) {
     }
 }
 
-fn fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(testdata(rel)).expect("fixture")
-}
-
 /// Every export fixture of `dir` (not the READMEs and generators).
 fn fixtures(dir: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(testdata(dir))
@@ -158,20 +154,6 @@ fn stdin_summary_triage_and_report_stream_too() {
 }
 
 // ---- damaged input, made as tests/hardening.rs makes it ----
-
-/// Offset of the start of physical line `line` (1-based).
-fn line_start(bytes: &[u8], line: usize) -> usize {
-    if line == 1 {
-        return 0;
-    }
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, &b)| b == b'\n')
-        .nth(line - 2)
-        .map(|(i, _)| i + 1)
-        .expect("line exists")
-}
 
 fn utf16le(text: &[u8], bom: bool) -> Vec<u8> {
     let mut out = if bom { vec![0xFF, 0xFE] } else { Vec::new() };

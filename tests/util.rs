@@ -213,3 +213,22 @@ pub fn export(rows: usize, quoted: bool, subject: impl Fn(usize) -> String) -> V
     }
     out.into_bytes()
 }
+
+/// The bytes of a fixture under `testdata/`.
+pub fn fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(testdata(rel)).expect("fixture")
+}
+
+/// Offset of the start of physical line `line` (1-based).
+pub fn line_start(bytes: &[u8], line: usize) -> usize {
+    if line == 1 {
+        return 0;
+    }
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'\n')
+        .nth(line - 2)
+        .map(|(i, _)| i + 1)
+        .expect("line exists")
+}

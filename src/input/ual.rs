@@ -370,14 +370,12 @@ fn map_and_visit<V: Visitor + ?Sized>(
         Family::Mailbox => mailbox_parts(d, &mut items, &mut subjects),
         _ => MailboxParts::default(),
     };
-    if family == Family::Admin {
-        render_parameters(d.parameters, &mut parameters);
-    } else if family == Family::Mailbox
-        && text(d.operation).eq_ignore_ascii_case(b"UpdateInboxRules")
-    {
-        // An inbox rule changed from Outlook: its name, conditions and actions are in
-        // OperationProperties, rendered as the subject (as an admin cmdlet's parameters).
-        render_parameters(d.operation_properties, &mut parameters);
+    match rendered_subject(family, text(d.operation)) {
+        Some(Rendered::Parameters) => render_parameters(d.parameters, &mut parameters),
+        Some(Rendered::OperationProperties) => {
+            render_parameters(d.operation_properties, &mut parameters);
+        }
+        None => {}
     }
 
     let mut rec = AuditRecord::default();
@@ -471,6 +469,29 @@ fn map_and_visit<V: Visitor + ?Sized>(
         json,
     };
     visitor.record(&rec, &key, line);
+}
+
+/// Where a record's subject is rendered from instead of read from a `Subject` member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rendered {
+    /// An admin cmdlet's `Parameters`, as `-Name Value ...`.
+    Parameters,
+    /// An inbox rule changed from Outlook (UpdateInboxRules): its name, conditions and
+    /// actions are in `OperationProperties`, rendered alike.
+    OperationProperties,
+}
+
+/// Whether the subject of a record of `family` and `operation` is rendered (see
+/// [`Rendered`]); `None`: it is read from its `Subject` members. The quick look at raw
+/// AuditData, which reads only those, leaves rendered ones to the full parser.
+pub(crate) fn rendered_subject(family: Family, operation: RawField<'_>) -> Option<Rendered> {
+    match family {
+        Family::Admin => Some(Rendered::Parameters),
+        Family::Mailbox if operation.eq_ignore_ascii_case(b"UpdateInboxRules") => {
+            Some(Rendered::OperationProperties)
+        }
+        _ => None,
+    }
 }
 
 /// The mailbox-record fields that come from nested objects.

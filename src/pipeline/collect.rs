@@ -8,7 +8,7 @@ use crate::diag::{excerpt, DiagList};
 use crate::filter::{Family, Rule, RULE_COUNT};
 use crate::funnel::Counts;
 use crate::input::csv::{DedupKey, Visitor};
-use crate::input::ual::fast::Glance;
+use crate::input::ual::{self, fast::Glance};
 use crate::record::{AuditRecord, Escape, Field, FieldSet, OwnedRecord, RawField, SourcePos};
 
 /// A row's time: known, or one of two readings until the file's day/month order is known.
@@ -407,11 +407,9 @@ impl Visitor for Collector<'_> {
         let rec = &glance.record;
         let filter = &self.ctx.settings.filter;
         let family = Family::of(rec.get(Field::RecordType).bytes);
-        let rule_change = rec
-            .get(Field::Operation)
-            .eq_ignore_ascii_case(b"UpdateInboxRules");
-        if !self.ctx.settings.prefilter || family == Family::Admin || rule_change {
-            return false; // its subject is built from the cmdlet's or the rule's parameters
+        let rendered = ual::rendered_subject(family, rec.get(Field::Operation));
+        if !self.ctx.settings.prefilter || rendered.is_some() {
+            return false; // its subject is not read from Subject members
         }
         if !filter.record_types.keeps(family) {
             self.counts.read += 1;

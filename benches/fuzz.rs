@@ -38,8 +38,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use mbxaudit::cli::{Cli, Command};
-use mbxaudit::config::SearchConfig;
+use mbxaudit::cmd::cli::{Cli, Command};
+use mbxaudit::cmd::search::SearchConfig;
 use mbxaudit::input::Origin;
 use mbxaudit::pipeline::{read_bytes, FileStatus, Settings};
 

@@ -4,7 +4,7 @@
 //!
 //! - [`Format::Legacy`]: `Search-MailboxAuditLog -ShowDetails | Export-Csv -NoTypeInformation
 //!   -Encoding UTF8` from Windows PowerShell against Exchange Online: UTF-8 BOM, CRLF, the 55
-//!   columns of `formats.md` §A in order, every field quoted, en-US `M/d/yyyy h:mm:ss tt`
+//!   columns of `docs/formats.md` §A in order, every field quoted, en-US `M/d/yyyy h:mm:ss tt`
 //!   times, newest first (as the cmdlet returns them), ~1 KB a record, ~60% FolderBind, ~10%
 //!   of records with a CRLF inside a quoted field, non-ASCII and emoji subjects.
 //! - [`Format::UalCsv`]: a Purview (classic) audit search export, `RecordId,CreationDate,

@@ -319,11 +319,13 @@ fn run_in_process(s: &Settings, input: &Input, threads: Option<usize>) -> (f64, 
     args.insert(args.len() - 1, "--force".into());
     args.insert(args.len() - 1, "-o".into());
     args.insert(args.len() - 1, out_path.clone().into());
-    let cli = mbxaudit::cli::Cli::parse_from(args);
+    let cli = mbxaudit::cmd::cli::Cli::parse_from(args);
     let base = sys::heap_now();
     sys::reset_heap_peak();
     let t = Instant::now();
-    let code = mbxaudit::run(cli).unwrap_or_else(|e| panic!("in-process run failed: {e:#}"));
+    let code = mbxaudit::cmd::run(cli)
+        .unwrap_or_else(|e| panic!("in-process run failed: {e:#}"))
+        .code();
     let secs = t.elapsed().as_secs_f64();
     let peak = sys::heap_peak().saturating_sub(base);
     assert!(code == ExitCode::SUCCESS, "in-process run: {code:?}");

@@ -4,17 +4,19 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use mbxaudit::{cmd, diag, exit, output};
+
 fn main() -> ExitCode {
-    // Ctrl+C, SIGTERM, SIGHUP: remove a half-written report's temporary file, exit 130.
+    // Ctrl+C, SIGTERM, SIGHUP: remove a half-written output's temporary file, exit 130.
     // Without the handler the run still stops, only leaving that file behind.
-    let _ = ctrlc::set_handler(|| mbxaudit::report::exit_interrupted());
-    let cli = mbxaudit::cli::Cli::parse();
-    match mbxaudit::run(cli) {
-        Ok(code) => code,
-        Err(err) if mbxaudit::is_broken_pipe(&err) => ExitCode::from(mbxaudit::EXIT_OK),
+    let _ = ctrlc::set_handler(|| output::atomic::exit_interrupted());
+    let cli = cmd::cli::Cli::parse();
+    match cmd::run(cli) {
+        Ok(status) => status.code(),
+        Err(err) if exit::is_broken_pipe(&err) => ExitCode::from(exit::OK),
         Err(err) => {
-            eprintln!("error: {}", mbxaudit::diag::sanitize(&format!("{err:#}")));
-            ExitCode::from(mbxaudit::EXIT_FATAL)
+            eprintln!("error: {}", diag::sanitize(&format!("{err:#}")));
+            ExitCode::from(exit::FATAL)
         }
     }
 }

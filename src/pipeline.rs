@@ -14,7 +14,6 @@ use std::collections::HashSet;
 use anyhow::{bail, Result};
 use encoding_rs::Encoding;
 use rayon::prelude::*;
-use xxhash_rust::xxh3::Xxh3;
 
 use crate::datetime::{DateOrder, Zone};
 use crate::diag::DiagList;
@@ -53,6 +52,21 @@ pub struct Settings {
     pub reference: bool,
 }
 
+/// Kept MailItemsAccessed records by MailAccessType: Bind (messages opened) and Sync
+/// (whole folders synchronised).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MailAccess {
+    pub bind: u64,
+    pub sync: u64,
+}
+
+impl MailAccess {
+    pub fn add(&mut self, other: MailAccess) {
+        self.bind += other.bind;
+        self.sync += other.sync;
+    }
+}
+
 /// How an input was read (or why not).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FileStatus {
@@ -70,7 +84,7 @@ pub enum FileStatus {
 
 /// What happened to one input.
 #[derive(Debug)]
-pub struct FileReport {
+pub struct FileOutcome {
     pub origin: Origin,
     pub size: u64,
     pub status: FileStatus,
@@ -80,8 +94,8 @@ pub struct FileReport {
     pub row_warnings: DiagList,
     /// File-level warnings, already worded.
     pub warnings: Vec<String>,
-    /// Kept MailItemsAccessed records by MailAccessType: `[Bind, Sync]`.
-    pub mail_access: [u64; 2],
+    /// Kept MailItemsAccessed records by MailAccessType.
+    pub mail_access: MailAccess,
     /// SHA-256 (hex) of the bytes read, for an input hashed as the scan read it: a stream
     /// (standard input, a pipe), with `hash_streams`.
     pub sha256: Option<String>,
@@ -95,7 +109,7 @@ struct KeptRow {
 
 /// The outcome of a whole search, before writing.
 pub struct Outcome {
-    pub files: Vec<FileReport>,
+    pub files: Vec<FileOutcome>,
     /// Kept rows, de-duplicated, sorted by time.
     pub rows: Vec<OwnedRecord>,
     pub totals: Counts,
@@ -115,7 +129,7 @@ pub fn run_hashing(
     progress: &Progress,
     hash_streams: bool,
 ) -> Result<Outcome> {
-    let results: Vec<Result<(FileReport, Vec<KeptRow>)>> = origins
+    let results: Vec<Result<(FileOutcome, Vec<KeptRow>)>> = origins
         .par_iter()
         .enumerate()
         .map(|(i, origin)| {
@@ -173,19 +187,24 @@ fn process_file(
     origin: &Origin,
     settings: &Settings,
     progress: &Progress,
-) -> Result<(FileReport, Vec<KeptRow>)> {
+) -> Result<(FileOutcome, Vec<KeptRow>)> {
     match load(origin) {
         Ok(bytes) => process_bytes(index, origin, &bytes, settings, progress),
         Err(e) => Ok((
-            FileReport::new(origin, FileStatus::Rejected(format!("{e:#}"))),
+            FileOutcome::new(origin, FileStatus::Rejected(format!("{e:#}"))),
             Vec::new(),
         )),
     }
 }
 
-impl FileReport {
-    fn new(origin: &Origin, status: FileStatus) -> FileReport {
-        FileReport {
+impl FileOutcome {
+    /// An entry of a walked directory that is not read (see [`crate::input::expand`]).
+    pub fn passed_over(origin: Origin, why: String) -> FileOutcome {
+        FileOutcome::new(&origin, FileStatus::Skipped(why))
+    }
+
+    fn new(origin: &Origin, status: FileStatus) -> FileOutcome {
+        FileOutcome {
             origin: origin.clone(),
             size: 0,
             status,
@@ -193,7 +212,7 @@ impl FileReport {
             malformed: DiagList::default(),
             row_warnings: DiagList::default(),
             warnings: Vec::new(),
-            mail_access: [0; 2],
+            mail_access: MailAccess::default(),
             sha256: None,
         }
     }
@@ -204,7 +223,7 @@ pub fn read_bytes(
     origin: &Origin,
     bytes: &[u8],
     settings: &Settings,
-) -> Result<(FileReport, Vec<OwnedRecord>)> {
+) -> Result<(FileOutcome, Vec<OwnedRecord>)> {
     let (report, kept) = process_bytes(0, origin, bytes, settings, &Progress::hidden())?;
     Ok((report, kept.into_iter().map(|k| k.record).collect()))
 }
@@ -215,8 +234,8 @@ fn process_bytes(
     bytes: &[u8],
     settings: &Settings,
     progress: &Progress,
-) -> Result<(FileReport, Vec<KeptRow>)> {
-    let mut report = FileReport::new(origin, FileStatus::Skipped(String::new()));
+) -> Result<(FileOutcome, Vec<KeptRow>)> {
+    let mut report = FileOutcome::new(origin, FileStatus::Skipped(String::new()));
     report.size = bytes.len() as u64;
     let decoded = decode(bytes, settings.encoding);
     report.warnings = decode_warnings(&decoded.encoding, decoded.replaced, decoded.odd_byte);
@@ -262,7 +281,7 @@ fn process_bytes(
 }
 
 /// Fills in how a read file was read, and flags a row count that is a cmdlet's cap.
-fn finish_status(report: &mut FileReport, format_name: String, encoding_name: String) {
+fn finish_status(report: &mut FileOutcome, format_name: String, encoding_name: String) {
     if let FileStatus::Read {
         format, encoding, ..
     } = &mut report.status
@@ -301,7 +320,7 @@ impl<'s> FileContext<'s> {
 fn settle(
     ctx: &FileContext<'_>,
     chunks: Vec<Collector<'_>>,
-    report: &mut FileReport,
+    report: &mut FileOutcome,
 ) -> Result<Vec<KeptRow>> {
     let mut chunks = chunks.into_iter();
     let mut all = chunks.next().unwrap_or_else(|| Collector::new(ctx));
@@ -320,8 +339,7 @@ fn settle(
         kept: pending,
         ..
     } = all;
-    report.mail_access[0] += mail_access[0];
-    report.mail_access[1] += mail_access[1];
+    report.mail_access.add(mail_access);
     report.malformed.extend(malformed);
     report.row_warnings.extend(warnings);
     let [mdy_proof, dmy_proof] = proof;
@@ -373,14 +391,7 @@ fn settle(
             continue;
         }
         row.record.time = time;
-        let key = if row.key.1 {
-            row.key.0
-        } else {
-            let mut h = Xxh3::new();
-            h.update(&row.key.0.to_le_bytes());
-            h.update(&time.0.to_le_bytes());
-            h.digest128()
-        };
+        let key = row.key.with_time(time);
         kept.push(KeptRow {
             record: row.record,
             key,

@@ -160,6 +160,59 @@ impl Field {
     }
 }
 
+/// The family of a record, from its `RecordType` (number or name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Mailbox,
+    Admin,
+    Other,
+}
+
+impl Family {
+    /// Records without a RecordType (legacy mailbox audit exports) are mailbox records.
+    pub fn of(record_type: &[u8]) -> Family {
+        let t = record_type.trim_ascii();
+        const MAILBOX: [&[u8]; 8] = [
+            b"2",
+            b"3",
+            b"50",
+            b"19",
+            b"ExchangeItem",
+            b"ExchangeItemGroup",
+            b"ExchangeItemAggregated",
+            b"ExchangeAggregatedOperation",
+        ];
+        if t.is_empty() || MAILBOX.iter().any(|m| m.eq_ignore_ascii_case(t)) {
+            Family::Mailbox
+        } else if t == b"1" || t.eq_ignore_ascii_case(b"ExchangeAdmin") {
+            Family::Admin
+        } else {
+            Family::Other
+        }
+    }
+}
+
+/// Names of Exchange's `LogonType` enum, as `ConvertTo-Json` numbers them.
+pub const LOGON_TYPE_NAMES: [&str; 7] = [
+    "Owner",
+    "Admin",
+    "Delegate",
+    "Transport",
+    "SystemService",
+    "BestAccess",
+    "DelegatedAdmin",
+];
+
+/// The logon type's name, whether written as text or as the enum's number.
+pub fn logon_type_name(value: &[u8]) -> &[u8] {
+    let v = value.trim_ascii();
+    match v {
+        [d @ b'0'..=b'6'] => LOGON_TYPE_NAMES[usize::from(d - b'0')].as_bytes(),
+        _ if v.eq_ignore_ascii_case(b"Delegated") => b"Delegate",
+        _ => v,
+    }
+}
+
 /// How the bytes of a [`RawField`] are escaped in the source.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub enum Escape {

@@ -75,7 +75,7 @@ ACTORS = {
 }
 DEFAULT_LOGON_TYPES = ("Owner", "Admin", "Delegate")
 
-# The 55 Exchange Online columns of formats.md section A, in order.
+# The 55 Exchange Online columns of docs/formats.md section A, in order.
 COLUMNS = [
     "Operation", "OperationResult", "LogonType", "ExternalAccess", "DestFolderId",
     "DestFolderPathName", "FolderId", "FolderPathName", "FolderName", "MemberRights",
@@ -781,7 +781,7 @@ def build():
                                else v["CrossMailboxOperation"])
         rows.append([v[c] for c in SEED_COLUMNS])
     fx = add("AuditLogResults170427_101500.csv", seed_evs, header=SEED_COLUMNS, rows=rows,
-             trap="The seed script's own report (formats.md F): 15 columns starting with "
+             trap="The seed script's own report (docs/formats.md F): 15 columns starting with "
                   "`Subject`, ending with `CrossMailboxOp`; already filtered (no FolderBind, only "
                   "Owner/Admin/Delegate); no Identity, no SourceItemSubjectsList.")
     fx.behaviour = ("Recognise the seed report by its header; `Subject` is the subject, "

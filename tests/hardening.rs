@@ -106,10 +106,7 @@ fn manifest_records_inputs_report_and_funnel() {
     assert_eq!(m["settings"]["time_zone"], "+02:00");
 
     assert_eq!(m["report"]["path"], "r.csv");
-    assert_eq!(
-        m["report"]["sha256"],
-        mbxaudit::manifest::sha256_hex(&report)
-    );
+    assert_eq!(m["report"]["sha256"], mbxaudit::hash::sha256_hex(&report));
     assert_eq!(m["report"]["bytes"], report.len() as u64);
     assert_eq!(
         m["report"]["lines"],
@@ -123,11 +120,7 @@ fn manifest_records_inputs_report_and_funnel() {
         let bytes = fixture(input);
         assert_eq!(f["path"], testdata(input).to_string_lossy().as_ref());
         assert_eq!(f["size"], bytes.len() as u64);
-        assert_eq!(
-            f["sha256"],
-            mbxaudit::manifest::sha256_hex(&bytes),
-            "{input}"
-        );
+        assert_eq!(f["sha256"], mbxaudit::hash::sha256_hex(&bytes), "{input}");
         assert_eq!(f["origin"], "named");
     }
     let (a, de, bad, ual) = (&files[0], &files[1], &files[2], &files[3]);
@@ -263,13 +256,13 @@ fn manifest_of_a_report_on_stdout_and_of_stdin() {
     assert_eq!(m["report"]["path"], "<stdout>");
     assert_eq!(
         m["report"]["sha256"],
-        mbxaudit::manifest::sha256_hex(&run.stdout)
+        mbxaudit::hash::sha256_hex(&run.stdout)
     );
     // Standard input is hashed as the scan reads it.
     let stdin = &m["inputs"][0];
     assert_eq!(stdin["origin"], "stdin");
     assert_eq!(stdin["size"], input.len() as u64);
-    assert_eq!(stdin["sha256"], mbxaudit::manifest::sha256_hex(&input));
+    assert_eq!(stdin["sha256"], mbxaudit::hash::sha256_hex(&input));
     assert!(stdin["sha256_note"].is_null());
 }
 
@@ -440,9 +433,10 @@ fn run_measured(dir: &Path, args: &[&str]) -> (i32, String, u64) {
         .expect("read stderr");
     let pid = libc::pid_t::try_from(child.id()).expect("pid");
     let mut status = 0;
-    // SAFETY: an all-zero rusage is valid, and wait4 fills it and `status` for our own
-    // child, which nothing else waits for (`child` is not waited on afterwards).
+    // SAFETY: an all-zero rusage is valid (plain integers).
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 fills `usage` and `status` for our own child, which nothing else
+    // waits for (`child` is not waited on afterwards).
     let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(got, pid, "wait4");
     let code = if libc::WIFEXITED(status) {

@@ -49,7 +49,7 @@ fn same_rows_but_first_item_subjects(json: &[Vec<String>], csv: &[Vec<String>]) 
     first_item_only
 }
 
-// ---- Search-MailboxAuditLog | ConvertTo-Json (formats.md §B) ----
+// ---- Search-MailboxAuditLog | ConvertTo-Json (docs/formats.md §B) ----
 
 #[test]
 fn windows_powershell_dump_utf16_depth4() {
@@ -306,7 +306,7 @@ fn many_chunks_give_the_same_report_at_any_thread_count() {
     assert_eq!(a.unwrap(), b.unwrap());
 }
 
-// ---- Search-UnifiedAuditLog | ConvertTo-Json, AuditData JSON (formats.md §D) ----
+// ---- Search-UnifiedAuditLog | ConvertTo-Json, AuditData JSON (docs/formats.md §D) ----
 
 #[test]
 fn unified_audit_log_dump_with_audit_data_strings() {

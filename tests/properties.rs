@@ -2,8 +2,8 @@
 //! random mutations of real fixtures keep the funnel adding up; the fast CSV path gives
 //! what the slow sequential reference gives, at any thread count (issue 5).
 
-use mbxaudit::cli::{Cli, Command};
-use mbxaudit::config::SearchConfig;
+use mbxaudit::cmd::cli::{Cli, Command};
+use mbxaudit::cmd::search::SearchConfig;
 use mbxaudit::datetime::Zone;
 use mbxaudit::filter::{Filter, Rule};
 use mbxaudit::funnel::Counts;

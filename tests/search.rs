@@ -34,7 +34,7 @@ fn golden_search(fixture: &str, extra: &[&str]) -> Run {
     run
 }
 
-// ---- formats (formats.md §A) ----
+// ---- formats (docs/formats.md §A) ----
 
 #[test]
 fn basic_en_us_export() {
@@ -737,7 +737,7 @@ fn same_report_at_any_thread_count() {
     assert!(!one.stdout.is_empty());
 }
 
-// ---- Excel safety (formats.md §G) ----
+// ---- Excel safety (docs/formats.md §G) ----
 
 #[test]
 fn formula_cells_are_neutralised_unless_raw_cells() {

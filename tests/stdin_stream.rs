@@ -305,7 +305,7 @@ fn stdin_is_hashed_for_the_manifest() {
     let input = &m["inputs"][0];
     assert_eq!(input["origin"], "stdin");
     assert_eq!(input["size"], bytes.len() as u64);
-    assert_eq!(input["sha256"], mbxaudit::manifest::sha256_hex(&bytes));
+    assert_eq!(input["sha256"], mbxaudit::hash::sha256_hex(&bytes));
     assert!(input["sha256_note"].is_null());
 }
 
@@ -349,10 +349,7 @@ fn stdin_named_pipes_stream_too() {
     assert_eq!(got_err, want.stderr);
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("m.json")).unwrap()).unwrap();
-    assert_eq!(
-        m["inputs"][0]["sha256"],
-        mbxaudit::manifest::sha256_hex(&bytes)
-    );
+    assert_eq!(m["inputs"][0]["sha256"], mbxaudit::hash::sha256_hex(&bytes));
 }
 
 /// The peak resident memory (`VmHWM`, bytes) of process `pid`'s own memory, watched

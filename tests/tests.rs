@@ -1,6 +1,7 @@
 //! The one integration-test binary (as ripgrep does): drives the real `mbxaudit` binary
 //! over the fixtures in `testdata/` and checks its outputs exactly.
 
+mod architecture;
 mod hardening;
 mod html_report;
 mod json_formats;
@@ -13,3 +14,4 @@ mod summary;
 mod triage;
 mod ual_formats;
 mod util;
+mod walk;

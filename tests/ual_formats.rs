@@ -39,7 +39,7 @@ fn golden(name: &str, extra: &[&str], inputs: &[&str]) -> (Run, Vec<Vec<String>>
     (run, rows)
 }
 
-// ---- the three CSV shapes (formats.md §C) ----
+// ---- the three CSV shapes (docs/formats.md §C) ----
 
 #[test]
 fn search_unified_audit_log_export_rps_era() {

@@ -1,6 +1,6 @@
 //! Unified Audit Log writing: an [`Event`] as an AuditData JSON object, alone (JSON Lines)
 //! or in a Purview CSV row. Field names and order follow the service's records
-//! (`formats.md` §C–E and the public samples in `shared/realdata/`).
+//! (`docs/formats.md` §C–E and the public samples in `testdata/ual/`).
 
 use std::io::Write as _;
 

@@ -29,7 +29,8 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::structural::{FieldSpan, RecordSpan, Tokenizer};
 use super::ual::{self, CsvColumns, UalError};
-use crate::record::{AuditRecord, Escape, Field, FieldSet, RawField};
+use super::visit::{EventKey, OnDemand, Visitor};
+use crate::record::{AuditRecord, Escape, Field, RawField};
 use damage::{ends_mid_utf8, resync_after, undoubled_quote, Damage};
 
 mod damage;
@@ -39,69 +40,6 @@ pub mod reference;
 
 pub use layout::{HeaderError, Kind, Layout};
 use plan::{plan_chunks, plan_speculative, Chunk, CHUNK_BYTES};
-
-/// Receives the records of one chunk, in order.
-pub trait Visitor {
-    /// A well-formed record starting at physical line `line`.
-    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn DedupKey, line: u64);
-    /// A record that could not be read; `reason` says why.
-    fn malformed(&mut self, line: u64, reason: String);
-    /// A record that was read, with a problem worth telling (e.g. a cut AuditData cell);
-    /// called before [`Visitor::record`] for the same record.
-    fn warn(&mut self, line: u64, message: String);
-    /// A quick look at a Unified Audit Log record before it is parsed: its top-level
-    /// fields (those of [`Visitor::glance_fields`]) and its subjects. Returns true when
-    /// the visitor has counted the record as dropped, so it need not be parsed; false to
-    /// have it parsed and passed to [`Visitor::record`].
-    fn prefilter(&mut self, _glance: &ual::fast::Glance<'_>, _line: u64) -> bool {
-        false
-    }
-    /// The fields [`Visitor::prefilter`] reads from its glance: the glance stops once it
-    /// has them.
-    fn glance_fields(&self) -> FieldSet {
-        FieldSet::ALL
-    }
-    /// Adds `by` to every line number the visitor has kept so far. The reader numbers a
-    /// chunk's lines from 1 when it cut the text without counting its lines first, and
-    /// shifts them once the lines before the chunk are known. A visitor that keeps line
-    /// numbers must implement it.
-    fn shift_lines(&mut self, _by: u64) {}
-    /// The fields [`Visitor::record`] reads to decide whether it keeps a record. A reader
-    /// may pass a record holding only those; a record that is kept is then read whole
-    /// through [`DedupKey::full_record`].
-    fn record_fields(&self) -> FieldSet {
-        FieldSet::ALL
-    }
-}
-
-/// Computes, on demand, the de-duplication key of the record being visited.
-pub trait DedupKey {
-    /// A 128-bit hash of what identifies the event, and whether that is complete:
-    /// `(hash of Identity, true)` when the export has one; else `(hash, false)` of every
-    /// non-empty column but the session-specific ones and the time, which the caller
-    /// mixes in once parsed (so the culture a time was written in does not matter).
-    fn dedup_key(&self) -> (u128, bool);
-    /// The whole record, when the one passed to [`Visitor::record`] holds only the
-    /// fields of [`Visitor::record_fields`]; `None` when that one is already whole.
-    fn full_record(&self) -> Option<AuditRecord<'_>> {
-        None
-    }
-}
-
-/// Columns (lower case) left out of a legacy record's dedup key, in CSV and JSON alike:
-/// they differ between two exports of the same event (the session's RunspaceId and
-/// computer; SourceItems/SourceFolders, a type name in CSV but real values in a deep JSON
-/// dump), or are mixed in separately once parsed (the time).
-pub(crate) const KEY_IGNORED: &[&[u8]] = &[
-    b"runspaceid",
-    b"pscomputername",
-    b"psshowcomputername",
-    b"lastaccessed",
-    b"sourcefile",
-    b"sourceline",
-    b"sourceitems",
-    b"sourcefolders",
-];
 
 /// A field's position inside its record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,7 +123,7 @@ fn quoting_is_sound(text: &[u8], raw: &[FieldSpan]) -> bool {
     })
 }
 
-/// The dedup key of a CSV row (see [`DedupKey::dedup_key`]), from its unescaped values:
+/// The event key of a CSV row (see [`OnDemand::event_key`]), from its unescaped values:
 /// the Identity when the export has a non-empty one, else every non-empty key column by
 /// lower-cased name, in [`Layout`]'s name order.
 #[derive(Default)]
@@ -193,7 +131,7 @@ struct RowKey(Xxh3);
 
 impl RowKey {
     /// The key of a row whose Identity is `value`, unless that is blank.
-    fn identity(value: &[u8]) -> Option<(u128, bool)> {
+    fn identity(value: &[u8]) -> Option<EventKey> {
         let value = value.trim_ascii();
         if value.is_empty() {
             return None;
@@ -201,7 +139,7 @@ impl RowKey {
         let mut h = Xxh3::new();
         h.update(b"identity\0");
         h.update(value);
-        Some((h.digest128(), true))
+        Some(EventKey::Whole(h.digest128()))
     }
 
     /// Adds a key column (`name` lower-cased) unless its value is empty.
@@ -215,8 +153,8 @@ impl RowKey {
         self.0.update(value);
     }
 
-    fn finish(self) -> (u128, bool) {
-        (self.0.digest128(), false)
+    fn finish(self) -> EventKey {
+        EventKey::Columns(self.0.digest128())
     }
 }
 
@@ -258,8 +196,8 @@ impl CsvKey<'_> {
     }
 }
 
-impl DedupKey for CsvKey<'_> {
-    fn dedup_key(&self) -> (u128, bool) {
+impl OnDemand for CsvKey<'_> {
+    fn event_key(&self) -> EventKey {
         let mut scratch = Vec::new();
         let identity = self.layout.identity_column.and_then(|c| self.column(c));
         if let Some(key) = identity.and_then(|v| RowKey::identity(v.unescaped_in(&mut scratch))) {

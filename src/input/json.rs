@@ -32,7 +32,7 @@ mod split;
 use memchr::memchr;
 use rayon::prelude::*;
 
-use super::csv::Visitor;
+use super::visit::Visitor;
 use ps::Reader;
 use split::{count_lines, Bound, Snapshot, Splitter, Step};
 

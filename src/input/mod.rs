@@ -12,6 +12,7 @@ pub mod json;
 pub mod stream;
 pub mod structural;
 pub mod ual;
+pub mod visit;
 
 use std::fs::File;
 use std::io::Read;
@@ -64,15 +65,33 @@ impl std::ops::Deref for Bytes {
     }
 }
 
+/// The command-line inputs, expanded: the inputs to read, and what a walk passed over.
+#[derive(Clone, Debug, Default)]
+pub struct Expanded {
+    pub origins: Vec<Origin>,
+    /// Entries of walked directories that are not read, each with why (a symbolic link
+    /// to a directory, a dangling link, a link loop, a FIFO, a device, a directory that
+    /// cannot be listed), in walk order.
+    pub passed_over: Vec<(PathBuf, String)>,
+}
+
 /// Expands the command-line inputs: directories are walked recursively (in name order,
 /// so runs are reproducible); `-` is stdin. Paths that do not exist are an error.
-pub fn expand(inputs: &[PathBuf]) -> Result<Vec<Origin>> {
-    let mut out = Vec::new();
+///
+/// In a walked directory, regular files are read, and so are symbolic links to regular
+/// files. Everything else is passed over and named ([`Expanded::passed_over`]): a
+/// symbolic link to a directory is not followed (no loops, no walking out of the
+/// evidence folder; name its target to read it), a dangling link or a link loop cannot
+/// be read, a FIFO (named pipe) could block the run (name it on the command line to read
+/// it), a socket or device is not an export, and a directory that cannot be listed is
+/// reported with the error.
+pub fn expand(inputs: &[PathBuf]) -> Result<Expanded> {
+    let mut out = Expanded::default();
     let mut stdin_seen = false;
     for input in inputs {
         if input.as_os_str() == "-" {
             if !stdin_seen {
-                out.push(Origin::Stdin);
+                out.origins.push(Origin::Stdin);
                 stdin_seen = true;
             }
             continue;
@@ -80,29 +99,110 @@ pub fn expand(inputs: &[PathBuf]) -> Result<Vec<Origin>> {
         let meta = std::fs::metadata(input)
             .with_context(|| format!("'{}': cannot open input", input.display()))?;
         if meta.is_dir() {
-            walk(input, &mut out)
-                .with_context(|| format!("'{}': cannot list directory", input.display()))?;
+            walk(input, &mut out);
         } else {
-            out.push(Origin::Named(input.clone()));
+            out.origins.push(Origin::Named(input.clone()));
         }
     }
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<Origin>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<std::io::Result<_>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        // Symlinked directories are not followed (no loops); symlinked files are read.
-        let ty = entry.file_type()?;
+fn walk(dir: &Path, out: &mut Expanded) {
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .min_depth(1);
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().unwrap_or(dir).to_path_buf();
+                let why = match e.io_error() {
+                    Some(io) => format!("cannot be listed or read ({io})"),
+                    None => format!("cannot be walked ({e})"),
+                };
+                out.passed_over.push((path, why));
+                continue;
+            }
+        };
+        let path = entry.path().to_path_buf();
+        let ty = entry.file_type();
         if ty.is_dir() {
-            walk(&path, out)?;
-        } else if ty.is_file() || (ty.is_symlink() && path.is_file()) {
-            out.push(Origin::Walked(path));
+            continue; // walked into
+        }
+        if ty.is_file() {
+            out.origins.push(Origin::Walked(path));
+            continue;
+        }
+        if ty.is_symlink() {
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() => out.origins.push(Origin::Walked(path)),
+                Ok(m) if m.is_dir() => out.passed_over.push((
+                    path,
+                    "a symbolic link to a directory: not followed (no loops, no walking out of \
+                     the folder); name the directory itself to read it"
+                        .into(),
+                )),
+                Ok(m) => out
+                    .passed_over
+                    .push((path, format!("a symbolic link to {}", kind(&m)))),
+                Err(e) if is_loop(&e) => out
+                    .passed_over
+                    .push((path, "a symbolic link loop: it never reaches a file".into())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let to = std::fs::read_link(&path)
+                        .map(|t| format!(" (to '{}')", t.display()))
+                        .unwrap_or_default();
+                    out.passed_over.push((
+                        path,
+                        format!("a dangling symbolic link{to}: its target does not exist"),
+                    ));
+                }
+                Err(e) => out.passed_over.push((
+                    path,
+                    format!("a symbolic link that cannot be followed ({e})"),
+                )),
+            }
+            continue;
+        }
+        match entry.metadata() {
+            Ok(m) => out.passed_over.push((path, kind(&m))),
+            Err(e) => out
+                .passed_over
+                .push((path, format!("cannot be read ({e})"))),
         }
     }
-    Ok(())
+}
+
+/// What a non-regular, non-directory entry is, and why it is not read.
+fn kind(meta: &std::fs::Metadata) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let ty = meta.file_type();
+        if ty.is_fifo() {
+            return "a named pipe (FIFO): not read when found in a directory (it could block \
+                    the run); name it on the command line to read it"
+                .into();
+        }
+        if ty.is_socket() {
+            return "a socket: not an export".into();
+        }
+        if ty.is_block_device() || ty.is_char_device() {
+            return "a device: not an export".into();
+        }
+    }
+    if meta.is_dir() {
+        return "a directory".into();
+    }
+    "not a regular file".into()
+}
+
+/// True for "too many levels of symbolic links" (ELOOP: 40 on Linux, 62 on macOS and
+/// the BSDs).
+fn is_loop(e: &std::io::Error) -> bool {
+    let eloop = if cfg!(target_os = "linux") { 40 } else { 62 };
+    cfg!(unix) && e.raw_os_error() == Some(eloop)
 }
 
 /// Opens an input read-only and maps (or reads) all of it.

@@ -1,5 +1,5 @@
 //! Unified Audit Log records: one `AuditData` object (the Management Activity API schema,
-//! formats.md §E) mapped onto an [`AuditRecord`].
+//! docs/formats.md §E) mapped onto an [`AuditRecord`].
 //!
 //! Every UAL reader ends here: the CSV reader for each row's `AuditData` cell
 //! (`Search-UnifiedAuditLog | Export-Csv`, the Purview exports), the JSON reader for each
@@ -40,8 +40,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use xxhash_rust::xxh3::Xxh3;
 
-use super::csv::{DedupKey, Visitor};
-use crate::filter::Family;
+use super::visit::{EventKey, OnDemand, Visitor};
+use crate::record::Family;
 use crate::record::{AuditRecord, Escape, Field, ItemView, RawField};
 
 /// An optional JSON value, as it lies in the input.
@@ -246,7 +246,7 @@ pub(crate) fn visit_unreadable<V: Visitor + ?Sized>(
     line: u64,
     visitor: &mut V,
     columns: &CsvColumns<'_>,
-    key: &dyn DedupKey,
+    key: &dyn OnDemand,
 ) {
     let mut repaired = Vec::new();
     if let Some(end) = complete_prefix(json) {
@@ -353,7 +353,7 @@ fn map_and_visit<V: Visitor + ?Sized>(
     json: &[u8],
     line: u64,
     visitor: &mut V,
-    fallback: Option<(&CsvColumns<'_>, &dyn DedupKey)>,
+    fallback: Option<(&CsvColumns<'_>, &dyn OnDemand)>,
 ) {
     // A cut AuditData may have lost its RecordType: the CSV column tells the family then.
     let record_type = or(
@@ -675,15 +675,15 @@ struct UalKey<'a> {
     json: &'a [u8],
 }
 
-impl DedupKey for UalKey<'_> {
-    fn dedup_key(&self) -> (u128, bool) {
+impl OnDemand for UalKey<'_> {
+    fn event_key(&self) -> EventKey {
         let mut h = Xxh3::new();
         h.update(b"ual\0");
         h.update(&self.id.unescaped());
         h.update(b"\0");
         h.update(&content_hash(self.json).to_le_bytes());
         // The time is part of the content: the key is complete.
-        (h.digest128(), true)
+        EventKey::Whole(h.digest128())
     }
 }
 

@@ -2,14 +2,16 @@
 //! applies the rules, counts every drop in the funnel, and copies out the rows it keeps;
 //! [`absorb`] merges the collectors of an input in order.
 
-use super::FileContext;
+use super::{FileContext, MailAccess};
 use crate::datetime::{parse_time, DateOrder, ParsedTime, Timestamp, Zone};
 use crate::diag::{excerpt, DiagList};
-use crate::filter::{Family, Rule, RULE_COUNT};
+use crate::filter::{Rule, RULE_COUNT};
 use crate::funnel::Counts;
-use crate::input::csv::{DedupKey, Visitor};
-use crate::input::ual::{self, fast::Glance};
-use crate::record::{AuditRecord, Escape, Field, FieldSet, OwnedRecord, RawField, SourcePos};
+use crate::input::ual;
+use crate::input::visit::{EventKey, OnDemand, QuickLook, Visitor};
+use crate::record::{
+    AuditRecord, Escape, Family, Field, FieldSet, OwnedRecord, RawField, SourcePos,
+};
 
 /// A row's time: known, or one of two readings until the file's day/month order is known.
 #[derive(Clone, Copy, Debug)]
@@ -20,7 +22,7 @@ pub(super) enum TimeCell {
 
 pub(super) struct PendingRow {
     pub(super) record: OwnedRecord,
-    pub(super) key: (u128, bool),
+    pub(super) key: EventKey,
     pub(super) time: TimeCell,
 }
 
@@ -76,8 +78,8 @@ pub(super) struct Collector<'c> {
     pub(super) unproven: u64,
     pub(super) malformed: DiagList,
     pub(super) warnings: DiagList,
-    /// Kept MailItemsAccessed records: `[Bind, Sync]`.
-    pub(super) mail_access: [u64; 2],
+    /// Kept MailItemsAccessed records.
+    pub(super) mail_access: MailAccess,
     scratch: Vec<u8>,
     /// Records of left-out families, by raw workload and record type.
     skipped: Vec<Skipped>,
@@ -101,7 +103,7 @@ impl<'c> Collector<'c> {
             unproven: 0,
             malformed: DiagList::default(),
             warnings: DiagList::default(),
-            mail_access: [0; 2],
+            mail_access: MailAccess::default(),
             scratch: Vec::new(),
             skipped: Vec::new(),
             glance_fields: ctx
@@ -278,7 +280,7 @@ fn order_name(order: DateOrder) -> &'static str {
 }
 
 impl Visitor for Collector<'_> {
-    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn DedupKey, line: u64) {
+    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn OnDemand, line: u64) {
         self.counts.read += 1;
         let settings = self.ctx.settings;
         let family = Family::of(rec.get(Field::RecordType).bytes);
@@ -343,9 +345,9 @@ impl Visitor for Collector<'_> {
         {
             let access = rec.get(Field::MailAccessType);
             if access.eq_ignore_ascii_case(b"Bind") {
-                self.mail_access[0] += 1;
+                self.mail_access.bind += 1;
             } else if access.eq_ignore_ascii_case(b"Sync") {
-                self.mail_access[1] += 1;
+                self.mail_access.sync += 1;
             }
         }
         let provisional = match time {
@@ -364,7 +366,7 @@ impl Visitor for Collector<'_> {
         }
         self.kept.push(PendingRow {
             record,
-            key: key.dedup_key(),
+            key: key.event_key(),
             time,
         });
     }
@@ -403,8 +405,8 @@ impl Visitor for Collector<'_> {
         self.record_fields
     }
 
-    fn prefilter(&mut self, glance: &Glance<'_>, _line: u64) -> bool {
-        let rec = &glance.record;
+    fn prefilter(&mut self, glance: &dyn QuickLook, _line: u64) -> bool {
+        let rec = glance.record();
         let filter = &self.ctx.settings.filter;
         let family = Family::of(rec.get(Field::RecordType).bytes);
         let rendered = ual::rendered_subject(family, rec.get(Field::Operation));
@@ -443,7 +445,7 @@ impl Visitor for Collector<'_> {
                 subject.is_match(&s[n..])
             };
             let (a, b) = &mut self.subject_scratch;
-            match glance.any_subject(a, b, |s| subject.is_match(s) || trimmed(s)) {
+            match glance.any_subject(a, b, &mut |s| subject.is_match(s) || trimmed(s)) {
                 Some(false) => Rule::Subject,
                 _ => return false,
             }
@@ -472,8 +474,7 @@ pub(super) fn absorb(into: &mut Collector<'_>, mut later: Collector<'_>) {
         }
     }
     into.unproven += later.unproven;
-    into.mail_access[0] += later.mail_access[0];
-    into.mail_access[1] += later.mail_access[1];
+    into.mail_access.add(later.mail_access);
     into.malformed.extend(later.malformed);
     into.warnings.extend(later.warnings);
     into.kept.extend(later.kept);

@@ -1,7 +1,7 @@
 //! The start of an input: decoding warnings, what the content says it is, and the CSV
 //! header; shared by files (read whole) and streams (read in windows).
 
-use super::{FileReport, FileStatus, Settings};
+use super::{FileOutcome, FileStatus, Settings};
 use crate::input::csv::{HeaderError, Kind, Layout};
 use crate::input::detect::{detect, Detected};
 use crate::input::{json, Origin};
@@ -38,13 +38,13 @@ pub(super) enum Opening {
 /// [`detect`], [`json::sniff_layout`] and [`Layout::read`] look at) and reads a CSV
 /// header. An input not read further gets its status here.
 pub(super) fn open(
-    report: &mut FileReport,
+    report: &mut FileOutcome,
     text: &[u8],
     encoding: &str,
     settings: &Settings,
 ) -> Opening {
     let named = !matches!(report.origin, Origin::Walked(_));
-    let not_an_export = |report: &mut FileReport, why: String| {
+    let not_an_export = |report: &mut FileOutcome, why: String| {
         report.status = if named {
             FileStatus::Rejected(why)
         } else {

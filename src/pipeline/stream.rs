@@ -14,15 +14,15 @@ use sha2::{Digest, Sha256};
 
 use super::{
     absorb, csv_format, decode_warnings, finish_status, json_format, open, settle, Collector,
-    FileContext, FileReport, FileStatus, KeptRow, Opening, Settings,
+    FileContext, FileOutcome, FileStatus, KeptRow, Opening, Settings,
 };
+use crate::hash::hex;
 use crate::input::csv::stream::{size_name, CsvStream};
-use crate::input::csv::Visitor;
 use crate::input::decode::StreamDecoder;
 use crate::input::detect::{detect, Detected, HEAD_BYTES};
 use crate::input::stream::{self, Windows};
+use crate::input::visit::Visitor;
 use crate::input::{json, Bytes, Origin};
-use crate::manifest::hex;
 use crate::progress::Progress;
 
 /// The (hidden) environment variable that sets [`DEFAULT_MAX_RECORD`], for tests.
@@ -47,8 +47,8 @@ pub(super) fn process_stream(
     settings: &Settings,
     progress: &Progress,
     hash: bool,
-) -> anyhow::Result<(FileReport, Vec<KeptRow>)> {
-    let mut report = FileReport::new(origin, FileStatus::Skipped(String::new()));
+) -> anyhow::Result<(FileOutcome, Vec<KeptRow>)> {
+    let mut report = FileOutcome::new(origin, FileStatus::Skipped(String::new()));
     let reader = match stream::open(origin) {
         Ok(r) => r,
         Err(e) => {
@@ -99,7 +99,7 @@ pub(super) fn process_stream(
 /// Reads the stream's text into `report`; its kept rows.
 fn read(
     index: usize,
-    report: &mut FileReport,
+    report: &mut FileOutcome,
     text: &mut Text<'_>,
     settings: &Settings,
 ) -> anyhow::Result<Vec<KeptRow>> {
@@ -161,7 +161,7 @@ fn read(
 /// (an object may run on for any length): written to an unnamed temporary file, deleted
 /// when closed, and mapped, so that memory stays bounded as for a named file. Where no
 /// temporary file can be written, the text is held in memory, with a warning.
-fn spool(text: &mut Text<'_>, report: &mut FileReport) -> Bytes {
+fn spool(text: &mut Text<'_>, report: &mut FileOutcome) -> Bytes {
     let to_file = |text: &mut Text<'_>| -> std::io::Result<Bytes> {
         let mut file = tempfile::tempfile()?;
         loop {

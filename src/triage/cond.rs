@@ -15,7 +15,7 @@ use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::record::{Field, OwnedRecord};
-use crate::report::who;
+use crate::who;
 
 /// A value of a record, by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

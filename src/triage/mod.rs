@@ -1,165 +1,17 @@
-//! `mbxaudit triage`: what looks like compromise, first.
+//! Triage: what looks like compromise, first.
 //!
-//! The inputs go through `search`'s pipeline ([`crate::search::scan`]) with the same
-//! options, except that admin records are read by default and FolderBind records are
-//! kept ([`scan_config`]). The kept rows are then judged by [`rules`] — data, not code: a
-//! built-in table (`rules.json`) that `--rules FILE` extends and `--set` tunes — each run
-//! by one of three generic [`eval`]uators on [`cond`]itions over the rows. [`output`]
-//! writes the findings as text, JSON or CSV. `report` ([`crate::html`]) shows the same
-//! findings in its HTML page.
+//! The kept rows are judged by [`rules`] — data, not code: a built-in table
+//! (`rules.json`) that `--rules FILE` extends and `--set` tunes — each run by one of three
+//! generic [`eval`]uators (match, threshold, first seen) on [`cond`]itions over the rows.
+//! The findings are written by [`crate::output::findings`] (text, JSON, CSV) and shown in
+//! the `report` page ([`crate::output::html`]).
 //!
-//! Finding something is not an error: the exit status is 0 with or without findings, 1
-//! when some input could not be read whole, as for `search`.
+//! To add a rule: an entry in `rules.json` (or a rules file) using an existing kind; a new
+//! kind of rule is an evaluator in [`eval`] and a variant of [`rules::Eval`].
 
-pub mod args;
 pub mod cond;
 pub mod eval;
-pub mod output;
 pub mod rules;
-
-use std::path::{Path, PathBuf};
-
-use anyhow::{Context as _, Result};
 
 pub use eval::{evaluate, Evaluation, Finding};
 pub use rules::{Rule, RuleSources, Severity};
-
-use crate::cli::InputArgs;
-use crate::config::ScanConfig;
-use crate::diag::sanitize;
-use crate::report;
-use crate::search::{self, print_funnel, Messages, Scanned, Status};
-use args::{RuleArgs, TriageArgs, TriageFormat};
-
-/// A triage, ready to run.
-pub struct TriageConfig {
-    pub scan: ScanConfig,
-    pub sources: RuleSources,
-    pub rules: Vec<Rule>,
-    pub format: TriageFormat,
-    pub output: Option<PathBuf>,
-    pub force: bool,
-    pub raw_cells: bool,
-    /// Places listed per finding in text output (`usize::MAX`: all).
-    pub evidence: usize,
-    pub list_rules: bool,
-}
-
-/// The scan `triage` and `report` run: `search`'s, with FolderBind records kept (the
-/// non-owner access rule counts them) and the messages of group records loaded (deletions
-/// and accesses are counted per message).
-pub fn scan_config(mut input: InputArgs) -> Result<ScanConfig> {
-    input.filters.include_folder_bind = true;
-    ScanConfig::from_args(input, true)
-}
-
-/// Where the rules come from, from the rule options.
-pub fn rule_sources(a: &RuleArgs) -> RuleSources {
-    RuleSources {
-        no_builtin: a.no_builtin_rules,
-        files: a.rules_files.clone(),
-        sets: a.sets(),
-        disable: a.disable.clone(),
-    }
-}
-
-impl TriageConfig {
-    pub fn from_args(args: TriageArgs) -> Result<TriageConfig> {
-        let sources = rule_sources(&args.rules);
-        let rules = rules::load(&sources)?;
-        Ok(TriageConfig {
-            scan: scan_config(args.input)?,
-            sources,
-            rules,
-            format: args.format,
-            output: args.output,
-            force: args.force,
-            raw_cells: args.raw_cells,
-            evidence: if args.evidence == 0 {
-                usize::MAX
-            } else {
-                args.evidence
-            },
-            list_rules: args.list_rules,
-        })
-    }
-}
-
-pub fn run(cfg: TriageConfig) -> Result<Status> {
-    if cfg.list_rules {
-        let text = match cfg.format {
-            TriageFormat::Json => rules::RulesFile {
-                format: Some(rules::FORMAT_NAME.into()),
-                version: Some(rules::FORMAT_VERSION),
-                rules: rules::specs(&cfg.sources)?,
-            }
-            .to_json()?,
-            _ => output::rule_list(&cfg.rules),
-        };
-        report::write_stdout(|out| out.write_all(text.as_bytes()))?;
-        return Ok(Status::Clean);
-    }
-    let msg = Messages {
-        quiet: cfg.scan.quiet,
-    };
-    let outputs: Vec<&Path> = cfg.output.iter().map(PathBuf::as_path).collect();
-    let Scanned {
-        outcome,
-        incomplete,
-    } = search::scan(&cfg.scan, "Triaging", &outputs, cfg.force, &msg)?;
-    let ev = evaluate(&cfg.rules, &outcome.rows);
-    let sources: Vec<String> = outcome.files.iter().map(|f| f.origin.display()).collect();
-    let ctx = output::Context {
-        rows: &outcome.rows,
-        sources: &sources,
-        scope: &cfg.scan.scope,
-        rules: &cfg.rules,
-    };
-    let to_terminal = cfg.output.is_none() && cfg.format == TriageFormat::Text;
-    if !to_terminal {
-        msg.note(&format!(
-            "Triage: {} from {} records, {} rules.",
-            output::headline(&ev.findings),
-            outcome.rows.len(),
-            cfg.rules.len()
-        ));
-        for n in &ev.notes {
-            msg.note(&format!("note: {}", sanitize(n)));
-        }
-    }
-    let mut neutralised = 0;
-    let mut write = |out: &mut dyn std::io::Write, file: bool| -> std::io::Result<()> {
-        match cfg.format {
-            TriageFormat::Text => out.write_all(output::text(&ev, &ctx, cfg.evidence).as_bytes()),
-            TriageFormat::Json => out.write_all(&output::json(&ev, &ctx)?),
-            TriageFormat::Csv => {
-                neutralised = output::csv(out, &ev, &ctx, file, !cfg.raw_cells)?;
-                Ok(())
-            }
-        }
-    };
-    match &cfg.output {
-        None => report::write_stdout(|out| write(out, false))?,
-        Some(path) => {
-            msg.note(&format!(
-                "Writing the findings to {}",
-                sanitize(&path.display().to_string())
-            ));
-            report::write_atomic(path, cfg.force, |out| write(out, true))
-                .context("cannot write the findings")?;
-        }
-    }
-    if neutralised > 0 {
-        msg.note(&format!(
-            "{neutralised} cell{} starting with = + - @ tab or CR prefixed with ' so that Excel \
-             shows them as text (--raw-cells writes them untouched).",
-            if neutralised == 1 { "" } else { "s" }
-        ));
-    }
-    print_funnel(&outcome.totals, "rows triaged", &msg);
-    Ok(if incomplete {
-        Status::Incomplete
-    } else {
-        Status::Clean
-    })
-}

@@ -498,7 +498,7 @@ dump holds the records of `../ual/sua_mailbox.csv` (Eve, 5 March 2024).
 The PowerShell layouts are emulated (no PowerShell here): Windows PowerShell 5.1 writes
 `"name":  value` with two spaces, aligns nested values after their name, writes an empty
 array as `[`, an empty line and `]`, escapes `<`, `>`, `&` and `'` as `\\u00XX`, and turns
-enums into numbers (shown for `LogonType` and `InternalLogonType`, formats.md §B); PowerShell
+enums into numbers (shown for `LogonType` and `InternalLogonType`, docs/formats.md §B); PowerShell
 7 indents by two spaces and writes ISO dates. "record" below = a record object: a top-level
 object, or an object element of a top-level array; "line" = the 1-based line where it starts.
 

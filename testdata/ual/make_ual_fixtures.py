@@ -8,7 +8,7 @@ real exports next to them (t*.csv, t*.json) are copies, not generated here.
 The story continues the legacy fixtures': Eve (eve@contoso.com, a delegate on
 test1@contoso.com) reads, forwards and deletes Test User 1's mail on 5 March 2024,
 from 203.0.113.7 and 2001:db8::7. The AuditData objects follow the Management
-Activity API schema (formats.md section E); keys are in the order Exchange writes
+Activity API schema (docs/formats.md section E); keys are in the order Exchange writes
 them, and strings escape '/' as '\\/' the way its serializer does, except where a
 file re-serializes the same record differently on purpose (dedup tests).
 
@@ -35,7 +35,7 @@ OWA = ("Client=OWA;Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 
        "(KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36;")
 REST = "Client=REST;Client=RESTSystem;;"
 
-# The cut some exports make in AuditData cells (formats.md section C).
+# The cut some exports make in AuditData cells (docs/formats.md section C).
 CUT_AT = 3062
 
 

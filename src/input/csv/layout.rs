@@ -1,8 +1,9 @@
 //! The header of a CSV export: which column holds which field, the delimiter, the kind of
 //! export.
 
-use super::{fields_of, KEY_IGNORED};
+use super::fields_of;
 use crate::input::structural::Tokenizer;
+use crate::input::visit::KEY_IGNORED;
 use crate::record::{Field, FIELD_COUNT};
 
 /// What the header says about the file.
@@ -144,7 +145,7 @@ impl Layout {
 
         let ual = UalColumns::find(&columns);
         let identity_column = match kind {
-            // A UAL record's Id is not unique (formats.md §C): rows without a readable
+            // A UAL record's Id is not unique (docs/formats.md §C): rows without a readable
             // AuditData are keyed by all their columns.
             Kind::UnifiedAuditLog => None,
             Kind::MailboxAudit => field_column[Field::Identity as usize].map(|c| c as usize),
@@ -189,7 +190,7 @@ const UAL_KEY_IGNORED: &[&str] = &[
     "createddatetime",
 ];
 
-/// The columns of a Unified Audit Log CSV export (formats.md §C) that mbxaudit reads:
+/// The columns of a Unified Audit Log CSV export (docs/formats.md §C) that mbxaudit reads:
 /// `AuditData`, and those a row is reported from when its AuditData cannot be read.
 /// Found by name, case-insensitively; the first name of each list that is present wins.
 #[derive(Debug, Clone, Default)]

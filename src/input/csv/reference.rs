@@ -18,8 +18,9 @@
 use ::csv::{ByteRecord, ReaderBuilder};
 
 use super::damage::Damage;
-use super::{ual_row, DedupKey, Kind, Layout, RowKey, Span, Visitor};
+use super::{ual_row, Kind, Layout, RowKey, Span};
 use crate::input::structural::RecordSpan;
+use crate::input::visit::{EventKey, OnDemand, Visitor};
 use crate::record::{AuditRecord, Escape, Field, RawField};
 
 /// Reads every record of `layout`'s body in `text`, in order, into `visitor`.
@@ -136,8 +137,8 @@ struct RefKey<'r> {
     layout: &'r Layout,
 }
 
-impl DedupKey for RefKey<'_> {
-    fn dedup_key(&self) -> (u128, bool) {
+impl OnDemand for RefKey<'_> {
+    fn event_key(&self) -> EventKey {
         let identity = self.layout.identity_column.and_then(|c| self.record.get(c));
         if let Some(key) = identity.and_then(RowKey::identity) {
             return key;
@@ -156,7 +157,7 @@ impl DedupKey for RefKey<'_> {
 struct NoPrefilter<'v, V>(&'v mut V);
 
 impl<V: Visitor> Visitor for NoPrefilter<'_, V> {
-    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn DedupKey, line: u64) {
+    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn OnDemand, line: u64) {
         self.0.record(rec, key, line);
     }
     fn malformed(&mut self, line: u64, reason: String) {

@@ -21,8 +21,9 @@
 
 use rayon::prelude::*;
 
-use super::{scan, scan_planned, Chunk, Layout, Visitor, CHUNK_BYTES};
+use super::{scan, scan_planned, Chunk, Layout, CHUNK_BYTES};
 use crate::input::structural::{masks, prefix_xor};
+use crate::input::visit::Visitor;
 use check::{Outcome, RecordCheck};
 
 mod check;

@@ -7,7 +7,7 @@ struct Collect {
 }
 
 impl Visitor for Collect {
-    fn record(&mut self, rec: &AuditRecord<'_>, _key: &dyn DedupKey, line: u64) {
+    fn record(&mut self, rec: &AuditRecord<'_>, _key: &dyn OnDemand, line: u64) {
         let fields = [Field::Operation, Field::LastAccessed, Field::ItemSubject]
             .iter()
             .map(|&f| String::from_utf8_lossy(&rec.get(f).unescaped()).into_owned())

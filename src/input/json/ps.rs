@@ -1,7 +1,7 @@
 //! What one record object is, and how it becomes an [`AuditRecord`].
 //!
 //! - `Search-MailboxAuditLog | ConvertTo-Json` objects (`Operation` and `LastAccessed`)
-//!   are mapped here, member by member, with the CSV column names (formats.md §A, §B);
+//!   are mapped here, member by member, with the CSV column names (docs/formats.md §A, §B);
 //! - `Search-UnifiedAuditLog | ConvertTo-Json` objects (`AuditData`) hand their AuditData
 //!   (a JSON string, or an object from some collectors) to [`ual::visit_audit_data`];
 //!   when it cannot be read (cut, broken) the row is still reported, as the CSV reader
@@ -17,9 +17,9 @@
 use xxhash_rust::xxh3::Xxh3;
 
 use super::parse::{self, canonical, for_each_element, for_each_member, Member, Val};
-use crate::filter::logon_type_name;
-use crate::input::csv::{DedupKey, Visitor};
 use crate::input::ual;
+use crate::input::visit::{EventKey, OnDemand, Visitor};
+use crate::record::logon_type_name;
 use crate::record::{unescape_json_into, AuditRecord, Field, ItemView, RawField};
 
 /// What a member name means to the mapping, besides the field it fills.
@@ -71,7 +71,7 @@ fn key_info(name: &[u8]) -> KeyInfo {
 
 /// Members the legacy key leaves out: the same list as the CSV reader's, so that a JSON
 /// dump and a CSV export of the same event get the same key.
-use crate::input::csv::KEY_IGNORED as LEGACY_KEY_IGNORED;
+use crate::input::visit::KEY_IGNORED as LEGACY_KEY_IGNORED;
 
 /// Members a UAL wrapper's fallback key leaves out (as csv.rs does for UAL CSV rows).
 const WRAPPER_KEY_IGNORED: &[&[u8]] = &[
@@ -417,8 +417,8 @@ impl MemberKey<'_> {
     }
 }
 
-impl DedupKey for MemberKey<'_> {
-    fn dedup_key(&self) -> (u128, bool) {
+impl OnDemand for MemberKey<'_> {
+    fn event_key(&self) -> EventKey {
         let mut h = Xxh3::new();
         let mut value = Vec::new();
         if let Some(id) = self.identity {
@@ -427,7 +427,7 @@ impl DedupKey for MemberKey<'_> {
             if !id.is_empty() {
                 h.update(b"identity\0");
                 h.update(id);
-                return (h.digest128(), true);
+                return EventKey::Whole(h.digest128());
             }
         }
         let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(self.members.len());
@@ -450,6 +450,6 @@ impl DedupKey for MemberKey<'_> {
             h.update(&(value.len() as u64).to_le_bytes());
             h.update(value);
         }
-        (h.digest128(), false)
+        EventKey::Columns(h.digest128())
     }
 }

@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::input::csv::DedupKey;
+use crate::input::visit::{EventKey, OnDemand};
 use crate::record::{AuditRecord, Field};
 
 /// What a visitor saw of one record.
@@ -14,7 +14,7 @@ struct Row {
     subject: String,
     extra_subjects: Vec<String>,
     items: Vec<(String, String)>,
-    key: (u128, bool),
+    key: EventKey,
 }
 
 #[derive(Default, Debug)]
@@ -29,7 +29,7 @@ fn text_of(f: crate::record::RawField<'_>) -> String {
 }
 
 impl Visitor for Collect {
-    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn DedupKey, line: u64) {
+    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn OnDemand, line: u64) {
         self.rows.push(Row {
             line,
             fields: Field::ALL
@@ -44,7 +44,7 @@ impl Visitor for Collect {
                 .iter()
                 .map(|i| (text_of(i.folder), text_of(i.subject)))
                 .collect(),
-            key: key.dedup_key(),
+            key: key.event_key(),
         });
     }
     fn malformed(&mut self, line: u64, reason: String) {
@@ -338,7 +338,7 @@ fn maps_powershell_mailbox_audit_objects() {
             ("\\Inbox".into(), "Invoice, March 2017".into())
         ]
     );
-    assert!(r.key.1, "keyed by Identity");
+    assert!(matches!(r.key, EventKey::Whole(_)), "keyed by Identity");
 
     // Default depth: SourceItems is a type name; the subject list is used.
     let shallow = LEGACY.replace(
@@ -367,7 +367,7 @@ fn maps_powershell_mailbox_audit_objects() {
 }
 
 /// The key a CSV export gives the same event.
-fn csv_key(csv_text: &str) -> (u128, bool) {
+fn csv_key(csv_text: &str) -> EventKey {
     let text = csv_text.as_bytes();
     let layout = crate::input::csv::Layout::read(text, 0, 1).unwrap();
     let mut parts = crate::input::csv::scan(text, &layout, Collect::default, &|_| {});
@@ -388,7 +388,7 @@ fn dedup_keys_match_the_csv_export_of_the_same_event() {
         \"b\",\"MoveToDeletedItems\",\"Delegate\",\"False\",\"\",\"\\Inbox\",\" He said \"\"hi\"\"\",\"System.Collections.ArrayList\",\"4/12/2017 10:17:03 PM\"\r\n";
     let json = read_all(json.as_bytes(), 1 << 20).rows[0].key;
     assert_eq!(json, csv_key(csv));
-    assert!(!json.1);
+    assert!(matches!(json, EventKey::Columns(_)));
 }
 
 #[test]
@@ -413,7 +413,7 @@ fn classifies_record_objects_by_their_members() {
     assert_eq!(r.get(Field::UserId), "a@b.c");
     assert_eq!(r.get(Field::LogonUserDisplayName), "a@b.c");
     assert_eq!(r.get(Field::RecordType), "ExchangeAdmin");
-    assert!(!r.key.1);
+    assert!(matches!(r.key, EventKey::Columns(_)));
 }
 
 // ---- property tests: any bytes, never a panic, always an end ----
@@ -421,8 +421,8 @@ fn classifies_record_objects_by_their_members() {
 struct Count(usize);
 
 impl Visitor for Count {
-    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn DedupKey, _line: u64) {
-        let _ = (rec.subject(), key.dedup_key());
+    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn OnDemand, _line: u64) {
+        let _ = (rec.subject(), key.event_key());
         self.0 += 1;
     }
     fn malformed(&mut self, _line: u64, _reason: String) {

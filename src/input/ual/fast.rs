@@ -432,6 +432,21 @@ fn escapes_are_valid(inside: &[u8], q: Quoting) -> bool {
     true
 }
 
+impl crate::input::visit::QuickLook for Glance<'_> {
+    fn record(&self) -> &AuditRecord<'_> {
+        &self.record
+    }
+
+    fn any_subject(
+        &self,
+        a: &mut Vec<u8>,
+        b: &mut Vec<u8>,
+        test: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Option<bool> {
+        Glance::any_subject(self, a, b, test)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

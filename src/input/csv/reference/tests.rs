@@ -14,7 +14,7 @@ enum Call {
         time_is_utc: bool,
         extra_subjects: Vec<Vec<u8>>,
         items: Vec<[Vec<u8>; 3]>,
-        key: (u128, bool),
+        key: EventKey,
     },
     Malformed(u64, String),
     Warn(u64, String),
@@ -24,7 +24,7 @@ enum Call {
 struct Recorder(Vec<Call>);
 
 impl Visitor for Recorder {
-    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn DedupKey, line: u64) {
+    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn OnDemand, line: u64) {
         let own = |f: &RawField<'_>| f.unescaped().into_owned();
         self.0.push(Call::Record {
             line,
@@ -36,7 +36,7 @@ impl Visitor for Recorder {
                 .iter()
                 .map(|i| [own(&i.folder), own(&i.internet_message_id), own(&i.subject)])
                 .collect(),
-            key: key.dedup_key(),
+            key: key.event_key(),
         });
     }
     fn malformed(&mut self, line: u64, reason: String) {
@@ -300,7 +300,7 @@ impl Seen {
                     time_is_utc,
                     ..
                 } => {
-                    *if key.1 {
+                    *if matches!(key, EventKey::Whole(_)) {
                         &mut self.by_identity
                     } else {
                         &mut self.by_columns

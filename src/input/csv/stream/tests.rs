@@ -1,5 +1,6 @@
 use super::*;
-use crate::input::csv::{DedupKey, Layout, Visitor};
+use crate::input::csv::Layout;
+use crate::input::visit::{OnDemand, Visitor};
 use crate::record::{AuditRecord, Field};
 
 /// Everything a visitor is told, in order.
@@ -7,13 +8,13 @@ use crate::record::{AuditRecord, Field};
 struct Events(Vec<String>);
 
 impl Visitor for Events {
-    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn DedupKey, line: u64) {
+    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn OnDemand, line: u64) {
         let fields: Vec<String> = [Field::Operation, Field::LastAccessed, Field::ItemSubject]
             .iter()
             .map(|&f| String::from_utf8_lossy(&rec.get(f).unescaped()).into_owned())
             .collect();
         self.0
-            .push(format!("{line} record {fields:?} {:?}", key.dedup_key()));
+            .push(format!("{line} record {fields:?} {:?}", key.event_key()));
     }
     fn malformed(&mut self, line: u64, reason: String) {
         self.0.push(format!("{line} malformed {reason}"));

@@ -1,0 +1,146 @@
+//! The command-line options every scanning command shares, as clap sees them: the
+//! inputs, the rules ([`FilterArgs`]) and how to read ([`ReadArgs`]). Raw flags and their
+//! help only; [`super::scan`] turns them into a [`crate::session::ScanConfig`].
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::datetime::{DateOrder, Zone};
+
+/// The inputs, the rules and how to read: the same for every scanning command.
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// Export files or directories (walked recursively; files recognised by content).
+    /// `-` reads standard input (streamed in bounded memory, as are pipes). With
+    /// `summary --merge`: JSON summaries.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    #[command(flatten)]
+    pub reading: ReadArgs,
+
+    /// Print nothing on stderr but errors.
+    #[arg(short, long, help_heading = "Output")]
+    pub quiet: bool,
+
+    /// Worker threads [default: one per core].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// The rules (the seed script's first).
+#[derive(Args, Debug)]
+pub struct FilterArgs {
+    /// Keep events at or after this time: an ISO date or date-time (2017-04-10,
+    /// 2017-04-10T08:00), or a date as the exports write it (04/10/17, 10.04.2017), read in
+    /// --date-order. A two-digit year yy means 20yy.
+    #[arg(long, value_name = "DATE", help_heading = "Filters")]
+    pub start_date: Option<String>,
+
+    /// Keep events up to this time. A date without a time includes that whole day.
+    #[arg(long, value_name = "DATE", help_heading = "Filters")]
+    pub end_date: Option<String>,
+
+    /// Keep events whose subject matches PATTERN as a case-insensitive regular expression,
+    /// or equals it (the script's `-match ... -or -eq`). A PATTERN that is not a valid
+    /// regex is compared exactly.
+    #[arg(long, value_name = "PATTERN", help_heading = "Filters")]
+    pub subject: Option<String>,
+
+    /// Compare --subject exactly (case-insensitive), never as a regex.
+    #[arg(long, requires = "subject", help_heading = "Filters")]
+    pub subject_exact: bool,
+
+    /// Unified Audit Log records to keep: mailbox (Exchange mailbox records; legacy
+    /// exports are all mailbox records), admin (also ExchangeAdmin cmdlets such as
+    /// New-InboxRule, Set-Mailbox, with their parameters in the Subject column), or all.
+    /// Records of other workloads are skipped and counted by workload.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FAMILY",
+        default_value_t,
+        help_heading = "Filters"
+    )]
+    pub record_types: crate::filter::RecordTypes,
+
+    /// Keep FolderBind events (dropped by default, as the script does).
+    #[arg(long, help_heading = "Filters")]
+    pub include_folder_bind: bool,
+
+    /// Logon types to keep, comma-separated, or `all`.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "Owner,Admin,Delegate",
+        help_heading = "Filters"
+    )]
+    pub logon_types: Vec<String>,
+
+    /// Keep events of this mailbox (MailboxOwnerUPN, MailboxResolvedOwnerName or
+    /// MailboxGuid; case-insensitive). Repeat for several.
+    #[arg(long, value_name = "MAILBOX", help_heading = "Filters")]
+    pub mailbox: Vec<String>,
+
+    /// Keep only these operations (comma-separated, case-insensitive).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Filters"
+    )]
+    pub operation: Vec<String>,
+
+    /// Drop these operations (comma-separated, case-insensitive).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        help_heading = "Filters"
+    )]
+    pub exclude_operation: Vec<String>,
+
+    /// Keep events by this user (LogonUserDisplayName or LogonUserSid; case-insensitive).
+    /// Repeat for several.
+    #[arg(long, value_name = "USER", help_heading = "Filters")]
+    pub user: Vec<String>,
+
+    /// Keep events from this client IP (ClientIPAddress / ClientIP; ports ignored) or CIDR
+    /// block (203.0.113.0/24). Comma-separated or repeated.
+    #[arg(
+        long,
+        value_name = "IP",
+        value_delimiter = ',',
+        help_heading = "Filters"
+    )]
+    pub ip: Vec<String>,
+}
+
+/// How the exports are read.
+#[derive(Args, Debug)]
+pub struct ReadArgs {
+    /// Time zone of times written without an offset (LastAccessed in Export-Csv is the
+    /// exporting machine's local time): UTC, a fixed offset (+02:00) or an IANA name
+    /// (Europe/Berlin, DST-aware).
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = Zone::parse, help_heading = "Reading")]
+    pub tz: Zone,
+
+    /// Day/month order of culture-formatted dates (mdy: 4/10/2017 is April 10; dmy: 10
+    /// April). By default each file's own dates decide; with no proof, mdy (with a warning).
+    #[arg(long, value_name = "ORDER", help_heading = "Reading")]
+    pub date_order: Option<DateOrder>,
+
+    /// Read inputs in this encoding instead of detecting it (BOM, UTF-16 zero bytes, else
+    /// UTF-8), e.g. windows-1252 for `Export-Csv -Encoding Default` files.
+    #[arg(long, value_name = "LABEL", help_heading = "Reading")]
+    pub encoding: Option<String>,
+
+    /// Stop with an error (exit 2, nothing written) if any row is malformed.
+    #[arg(long, help_heading = "Reading")]
+    pub strict: bool,
+}

@@ -1,0 +1,117 @@
+//! How a reader hands its records over, whatever the format: the [`Visitor`] a reader
+//! calls once per record (or malformed record), what the reader computes only for the
+//! records the visitor keeps ([`OnDemand`]), and the key that tells two exports of one
+//! event apart from two events ([`EventKey`]).
+//!
+//! Every reader (CSV, JSON, Unified Audit Log) speaks this interface; the pipeline's
+//! collector is its one real implementation, and the tests have recording ones.
+
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::datetime::Timestamp;
+use crate::record::{AuditRecord, FieldSet};
+
+/// A quick look at a record before it is parsed (the Unified Audit Log readers take one
+/// at each AuditData): the top-level fields found, and its subjects on demand.
+pub trait QuickLook {
+    /// The top-level fields found (those of [`Visitor::glance_fields`], at least); no
+    /// subject.
+    fn record(&self) -> &AuditRecord<'_>;
+    /// Calls `test` on every subject of the record, unescaped, until one passes; returns
+    /// whether one did, or `None` when that cannot be told without the full parse. `a`
+    /// and `b` are scratch space.
+    fn any_subject(
+        &self,
+        a: &mut Vec<u8>,
+        b: &mut Vec<u8>,
+        test: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Option<bool>;
+}
+
+/// The de-duplication key of an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKey {
+    /// The event names itself: a legacy record's `Identity`, or a Unified Audit Log
+    /// record's `Id` with a hash of its whole AuditData (its time included).
+    Whole(u128),
+    /// A hash of every non-empty column but the session-specific ones and the time: the
+    /// time is mixed in once parsed ([`EventKey::with_time`]), so the culture it was
+    /// written in does not matter.
+    Columns(u128),
+}
+
+impl EventKey {
+    /// The final 128-bit key, given the event's time.
+    pub fn with_time(self, time: Timestamp) -> u128 {
+        match self {
+            EventKey::Whole(key) => key,
+            EventKey::Columns(columns) => {
+                let mut h = Xxh3::new();
+                h.update(&columns.to_le_bytes());
+                h.update(&time.0.to_le_bytes());
+                h.digest128()
+            }
+        }
+    }
+}
+
+/// Receives the records of one chunk, in order.
+pub trait Visitor {
+    /// A well-formed record starting at physical line `line`.
+    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn OnDemand, line: u64);
+    /// A record that could not be read; `reason` says why.
+    fn malformed(&mut self, line: u64, reason: String);
+    /// A record that was read, with a problem worth telling (e.g. a cut AuditData cell);
+    /// called before [`Visitor::record`] for the same record.
+    fn warn(&mut self, line: u64, message: String);
+    /// A quick look at a Unified Audit Log record before it is parsed: its top-level
+    /// fields (those of [`Visitor::glance_fields`]) and its subjects. Returns true when
+    /// the visitor has counted the record as dropped, so it need not be parsed; false to
+    /// have it parsed and passed to [`Visitor::record`].
+    fn prefilter(&mut self, _glance: &dyn QuickLook, _line: u64) -> bool {
+        false
+    }
+    /// The fields [`Visitor::prefilter`] reads from its glance: the glance stops once it
+    /// has them.
+    fn glance_fields(&self) -> FieldSet {
+        FieldSet::ALL
+    }
+    /// Adds `by` to every line number the visitor has kept so far. The reader numbers a
+    /// chunk's lines from 1 when it cut the text without counting its lines first, and
+    /// shifts them once the lines before the chunk are known. A visitor that keeps line
+    /// numbers must implement it.
+    fn shift_lines(&mut self, _by: u64) {}
+    /// The fields [`Visitor::record`] reads to decide whether it keeps a record. A reader
+    /// may pass a record holding only those; a record that is kept is then read whole
+    /// through [`OnDemand::full_record`].
+    fn record_fields(&self) -> FieldSet {
+        FieldSet::ALL
+    }
+}
+
+/// What a reader computes only when the visitor keeps a record: its [`EventKey`] and,
+/// if the visitor was handed a partial record, the whole one.
+pub trait OnDemand {
+    /// The key that tells two copies of one event apart from two events.
+    fn event_key(&self) -> EventKey;
+    /// The whole record, when the one passed to [`Visitor::record`] holds only the
+    /// fields of [`Visitor::record_fields`]; `None` when that one is already whole.
+    fn full_record(&self) -> Option<AuditRecord<'_>> {
+        None
+    }
+}
+
+/// Columns (lower case) left out of a legacy record's dedup key, in CSV and JSON alike:
+/// they differ between two exports of the same event (the session's RunspaceId and
+/// computer; SourceItems/SourceFolders, a type name in CSV but real values in a deep JSON
+/// dump), or are mixed in separately once parsed (the time).
+pub(crate) const KEY_IGNORED: &[&[u8]] = &[
+    b"runspaceid",
+    b"pscomputername",
+    b"psshowcomputername",
+    b"lastaccessed",
+    b"sourcefile",
+    b"sourceline",
+    b"sourceitems",
+    b"sourcefolders",
+];

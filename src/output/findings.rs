@@ -1,0 +1,349 @@
+//! Findings written out: text for a terminal (worst first, evidence capped, every value
+//! from the input escaped), one JSON document (everything, all evidence), or CSV (one row
+//! per finding, Excel-safe, the evidence cell kept under Excel's 32,767 characters).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::diag::sanitize;
+use crate::output::cells::Line;
+use crate::record::OwnedRecord;
+use crate::triage::rules::{Eval, Rule, Severity};
+use crate::triage::{Evaluation, Finding};
+
+/// The `format` member of a JSON triage document.
+pub const FORMAT_NAME: &str = "mbxaudit-triage";
+/// Its version.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What every writer needs besides the findings.
+pub struct Context<'a> {
+    pub rows: &'a [OwnedRecord],
+    /// The inputs' display names, indexed by `SourcePos::file`.
+    pub sources: &'a [String],
+    /// The rules in force (filters), one line each.
+    pub scope: &'a [String],
+    pub rules: &'a [Rule],
+}
+
+impl Context<'_> {
+    /// `file:line` of a row of evidence.
+    pub fn place(&self, row: u32) -> String {
+        let Some(r) = self.rows.get(row as usize) else {
+            return String::new();
+        };
+        let file = usize::try_from(r.pos.file)
+            .ok()
+            .and_then(|i| self.sources.get(i))
+            .map_or("?", String::as_str);
+        format!("{file}:{}", r.pos.line)
+    }
+}
+
+/// `3 findings (1 high, 2 medium)`, or `no findings`.
+pub fn headline(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "no findings".into();
+    }
+    let mut parts = Vec::new();
+    for sev in [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ] {
+        let n = findings.iter().filter(|f| f.severity == sev).count();
+        if n > 0 {
+            parts.push(format!("{n} {}", sev.name()));
+        }
+    }
+    format!(
+        "{} finding{} ({})",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
+}
+
+/// `2024-03-05T09:00:00Z`, or `A to B (12m)`.
+pub fn span(f: &Finding) -> String {
+    if f.first == f.last {
+        return f.first.to_iso();
+    }
+    let secs = (f.last.0 - f.first.0) / 1_000_000_000;
+    let dur = match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3_600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h{:02}m", s / 3_600, s / 60 % 60),
+        s => format!("{}d{:02}h", s / 86_400, s / 3_600 % 24),
+    };
+    format!("{} to {} ({dur})", f.first.to_iso(), f.last.to_iso())
+}
+
+/// The findings for a terminal; `evidence` caps the places listed (0: all).
+pub fn text(ev: &Evaluation, ctx: &Context<'_>, evidence: usize) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Triage: {} from {} record{}, {} rule{}.\n",
+        headline(&ev.findings),
+        ctx.rows.len(),
+        if ctx.rows.len() == 1 { "" } else { "s" },
+        ctx.rules.len(),
+        if ctx.rules.len() == 1 { "" } else { "s" },
+    ));
+    for f in &ev.findings {
+        out.push('\n');
+        out.push_str(&format!(
+            "[{}] {}: {}\n",
+            f.severity.name().to_uppercase(),
+            f.rule,
+            sanitize(&f.title)
+        ));
+        out.push_str(&format!("  why:      {}\n", sanitize(&f.why)));
+        out.push_str(&format!("  when:     {}\n", span(f)));
+        out.push_str(&format!("  actor:    {}\n", sanitize(&f.actor)));
+        out.push_str(&format!("  mailbox:  {}\n", sanitize(&f.mailbox)));
+        let cap = if evidence == 0 { usize::MAX } else { evidence };
+        let shown: Vec<String> = f
+            .rows
+            .iter()
+            .take(cap)
+            .map(|&r| sanitize(&ctx.place(r)))
+            .collect();
+        let more = f.rows.len() - shown.len();
+        let mut line = shown.join(", ");
+        if more > 0 {
+            line.push_str(&format!(
+                " (+{more} more; {} rows, --evidence 0 lists all)",
+                f.rows.len()
+            ));
+        }
+        out.push_str(&format!("  evidence: {line}\n"));
+    }
+    if !ev.notes.is_empty() {
+        out.push('\n');
+        for n in &ev.notes {
+            out.push_str(&format!("note: {}\n", sanitize(n)));
+        }
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct JsonDoc<'a> {
+    format: &'static str,
+    version: u32,
+    inputs: &'a [String],
+    filters: &'a [String],
+    records: usize,
+    rules: Vec<JsonRule<'a>>,
+    notes: &'a [String],
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRule<'a> {
+    id: &'a str,
+    title: &'a str,
+    severity: Severity,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    severity: Severity,
+    rule: &'a str,
+    title: &'a str,
+    why: &'a str,
+    first: String,
+    last: String,
+    actor: &'a str,
+    mailbox: &'a str,
+    records: usize,
+    evidence: Vec<String>,
+}
+
+/// The findings as one pretty JSON document, with a final newline.
+pub fn json(ev: &Evaluation, ctx: &Context<'_>) -> serde_json::Result<Vec<u8>> {
+    let doc = JsonDoc {
+        format: FORMAT_NAME,
+        version: FORMAT_VERSION,
+        inputs: ctx.sources,
+        filters: ctx.scope,
+        records: ctx.rows.len(),
+        rules: ctx
+            .rules
+            .iter()
+            .map(|r| JsonRule {
+                id: &r.id,
+                title: &r.title,
+                severity: r.severity,
+            })
+            .collect(),
+        notes: &ev.notes,
+        findings: ev
+            .findings
+            .iter()
+            .map(|f| JsonFinding {
+                severity: f.severity,
+                rule: &f.rule,
+                title: &f.title,
+                why: &f.why,
+                first: f.first.to_iso(),
+                last: f.last.to_iso(),
+                actor: &f.actor,
+                mailbox: &f.mailbox,
+                records: f.rows.len(),
+                evidence: f.rows.iter().map(|&r| ctx.place(r)).collect(),
+            })
+            .collect(),
+    };
+    let mut out = serde_json::to_vec_pretty(&doc)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// The CSV header.
+pub const CSV_COLUMNS: [&str; 10] = [
+    "Severity", "Rule", "Title", "Why", "First", "Last", "Actor", "Mailbox", "Records", "Evidence",
+];
+
+/// Excel's limit for one cell, less room for the closing note.
+const CELL_MAX: usize = 32_000;
+
+/// The findings as CSV (every field quoted, CRLF); returns the cells neutralised.
+pub fn csv(
+    out: &mut dyn Write,
+    ev: &Evaluation,
+    ctx: &Context<'_>,
+    bom: bool,
+    excel_safe: bool,
+) -> io::Result<u64> {
+    if bom {
+        out.write_all(b"\xEF\xBB\xBF")?;
+    }
+    let mut line = Line::new(excel_safe);
+    for c in CSV_COLUMNS {
+        line.plain(c);
+    }
+    line.finish(out)?;
+    for f in &ev.findings {
+        line.plain(f.severity.name());
+        line.plain(&f.rule);
+        line.cell(&f.title);
+        line.cell(&f.why);
+        line.plain(&f.first.to_iso());
+        line.plain(&f.last.to_iso());
+        line.cell(&f.actor);
+        line.cell(&f.mailbox);
+        line.plain(&f.rows.len().to_string());
+        let mut cell = String::new();
+        for (i, &r) in f.rows.iter().enumerate() {
+            let place = ctx.place(r);
+            if cell.len() + place.len() + 1 > CELL_MAX {
+                cell.push_str(&format!(" (+{} more)", f.rows.len() - i));
+                break;
+            }
+            if !cell.is_empty() {
+                cell.push(' ');
+            }
+            cell.push_str(&place);
+        }
+        line.cell(&cell);
+        line.finish(out)?;
+    }
+    Ok(line.neutralised)
+}
+
+/// What a rule measures, in a few words (`>= 50 items in 1h`).
+pub fn measure(rule: &Rule) -> String {
+    let per = if rule.group_by.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " per {}",
+            rule.group_by
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join("+")
+        )
+    };
+    match &rule.eval {
+        Eval::Match => format!("each match{per}"),
+        Eval::Threshold {
+            threshold,
+            window,
+            count,
+            distinct,
+        } => {
+            let unit = match (count, distinct) {
+                (crate::triage::rules::CountBy::Records, _) => "records".to_string(),
+                (crate::triage::rules::CountBy::Items, _) => "items".to_string(),
+                (_, Some(k)) => format!("distinct {}", k.name()),
+                (_, None) => "distinct values".to_string(),
+            };
+            format!(">= {threshold} {unit} in {}{per}", window.label())
+        }
+        Eval::FirstSeen {
+            field,
+            baseline,
+            min_baseline,
+        } => format!(
+            "new {} after a {} baseline (>= {min_baseline} records){per}",
+            field.name(),
+            baseline.label()
+        ),
+    }
+}
+
+/// `--list-rules`: one block per rule.
+pub fn rule_list(rules: &[Rule]) -> String {
+    let mut out = String::new();
+    for r in rules {
+        out.push_str(&format!(
+            "{}  [{}]  {}\n  {}\n",
+            r.id,
+            r.severity.name(),
+            sanitize(&r.title),
+            measure(r)
+        ));
+        if !r.escalate.is_empty() {
+            for e in &r.escalate {
+                out.push_str(&format!(
+                    "  escalated to {}: {}\n",
+                    e.severity.name(),
+                    sanitize(&e.reason)
+                ));
+            }
+        }
+        if !r.description.is_empty() {
+            out.push_str(&wrap(&sanitize(&r.description), 88, "  "));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            out.push_str(indent);
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push_str(indent);
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}

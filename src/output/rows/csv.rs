@@ -1,0 +1,49 @@
+//! The CSV report, encoded as the seed script's `Export-Csv -NoTypeInformation -Encoding
+//! UTF8` writes it: UTF-8 with BOM (files; not on standard output), CRLF line ends, every
+//! field quoted, Excel-safe cells ([`crate::output::cells`]).
+
+use std::io::{self, Write};
+
+use super::{LineFormat, Options};
+use crate::output::cells::Line;
+use crate::record::{Item, OwnedRecord};
+
+/// The CSV report's lines.
+pub struct Csv<'a> {
+    pub opts: Options<'a>,
+}
+
+impl LineFormat for Csv<'_> {
+    fn header(&self, out: &mut Vec<u8>) -> io::Result<()> {
+        if self.opts.bom {
+            out.write_all(b"\xEF\xBB\xBF")?;
+        }
+        let mut line = Line::new(false);
+        for c in self.opts.layout.columns {
+            line.plain(c.name());
+        }
+        line.finish_into(out)
+    }
+
+    fn line(
+        &self,
+        _index: u64,
+        row: &OwnedRecord,
+        item: Option<&Item>,
+        buffers: &mut (Line, String),
+        out: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let (line, cell) = buffers;
+        let layout = self.opts.layout;
+        for &c in layout.columns {
+            cell.clear();
+            layout.write_cell(c, row, item, cell);
+            line.cell(cell);
+        }
+        line.finish_into(out)
+    }
+
+    fn excel_safe(&self) -> bool {
+        self.opts.excel_safe
+    }
+}

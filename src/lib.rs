@@ -13,6 +13,7 @@ pub mod filter;
 pub mod funnel;
 pub mod html;
 pub mod input;
+pub mod ip;
 pub mod manifest;
 pub mod pipeline;
 pub mod progress;

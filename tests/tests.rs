@@ -3,6 +3,7 @@
 
 mod hardening;
 mod html_report;
+mod ip;
 mod json_formats;
 mod output_formats;
 mod output_safety;

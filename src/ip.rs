@@ -174,6 +174,15 @@ impl IpNet {
         })
     }
 
+    /// The block of `len_v6` bits (in the IPv6 space, clamped to 128) holding `addr`.
+    pub fn covering(addr: IpAddr, len_v6: u8) -> IpNet {
+        let len = len_v6.min(128);
+        IpNet {
+            bits: v6_bits(addr) & mask(len),
+            len,
+        }
+    }
+
     /// One address.
     pub fn host(addr: IpAddr) -> IpNet {
         IpNet {

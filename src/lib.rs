@@ -9,6 +9,7 @@ pub mod cli_docs;
 pub mod config;
 pub mod datetime;
 pub mod diag;
+pub mod enrich;
 pub mod filter;
 pub mod funnel;
 pub mod html;

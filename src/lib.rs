@@ -14,17 +14,20 @@
 //!    and sort;
 //! 6. [`input`]: opening, decoding and recognising inputs, and the readers (CSV, JSON,
 //!    Unified Audit Log), all handing records to one [`input::visit::Visitor`];
-//! 7. the model and its rules: [`record`], [`filter`], [`who`], [`datetime`], [`funnel`],
-//!    [`diag`], [`hash`], [`progress`], [`exit`].
+//! 7. the model and its rules: [`record`], [`filter`], [`who`], [`enrich`] (offline IP
+//!    enrichment), [`ip`], [`datetime`], [`funnel`], [`diag`], [`hash`], [`progress`],
+//!    [`exit`].
 
 pub mod cmd;
 pub mod datetime;
 pub mod diag;
+pub mod enrich;
 pub mod exit;
 pub mod filter;
 pub mod funnel;
 pub mod hash;
 pub mod input;
+pub mod ip;
 pub mod output;
 pub mod pipeline;
 pub mod progress;

@@ -5,12 +5,12 @@
 //! LogonUserDisplayName, a Unified Audit Log record may only have UserId. The mailbox is
 //! the report's MailboxResolvedOwnerName (so a summary names mailboxes as the report
 //! does), else the owner's UPN, else its GUID. Client addresses lose their port and
-//! IPv4-mapped IPv6 addresses are shown as IPv4, so one client is one value.
+//! IPv4-mapped IPv6 addresses are shown as IPv4, host names their port and case, so one
+//! client is one value.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
 
-use crate::filter::parse_client_ip;
+use crate::ip::client_key;
 use crate::record::logon_type_name;
 use crate::record::{Field, OwnedRecord};
 
@@ -59,20 +59,14 @@ pub fn logon_type(row: &OwnedRecord) -> &str {
         .trim()
 }
 
-/// The client address (ClientIPAddress, else ClientIP) without its port; text that is
-/// not an address is kept as written (trimmed).
+/// The client address (ClientIPAddress, else ClientIP) without its port, IPv4-mapped
+/// addresses as IPv4; a host name lower-cased without its port; other text kept as
+/// written (trimmed). See [`crate::ip::client_key`].
 pub fn client_ip(row: &OwnedRecord) -> Cow<'_, str> {
-    let raw = first_non_empty(row, &[Field::ClientIpAddress, Field::ClientIp]);
-    match parse_client_ip(raw.as_bytes()) {
-        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
-            Some(v4) => Cow::Owned(v4.to_string()),
-            None if raw == v6.to_string() => Cow::Borrowed(raw),
-            None => Cow::Owned(v6.to_string()),
-        },
-        Some(v4) if raw == v4.to_string() => Cow::Borrowed(raw),
-        Some(v4) => Cow::Owned(v4.to_string()),
-        None => Cow::Borrowed(raw),
-    }
+    client_key(first_non_empty(
+        row,
+        &[Field::ClientIpAddress, Field::ClientIp],
+    ))
 }
 
 /// The client application family: ClientInfoString up to its first `;`
@@ -123,6 +117,7 @@ mod tests {
         assert_eq!(ip("[2001:db8::1]:443"), "2001:db8::1");
         assert_eq!(ip("::ffff:192.0.2.1"), "192.0.2.1");
         assert_eq!(ip("not an ip"), "not an ip");
+        assert_eq!(ip("Mail.Contoso.com:443"), "mail.contoso.com");
         assert_eq!(
             client_ip(&row(&[(Field::ClientIp, "192.0.2.9")])),
             "192.0.2.9"

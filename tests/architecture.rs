@@ -23,7 +23,8 @@ const LAYERS: &[&[&str]] = &[
     &["pipeline"],
     &["input"],
     &[
-        "filter", "who", "record", "datetime", "funnel", "diag", "hash", "progress", "exit",
+        "filter", "who", "enrich", "ip", "record", "datetime", "funnel", "diag", "hash",
+        "progress", "exit",
     ],
 ];
 

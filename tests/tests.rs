@@ -4,6 +4,7 @@
 mod architecture;
 mod hardening;
 mod html_report;
+mod ip;
 mod json_formats;
 mod output_formats;
 mod output_safety;

@@ -110,8 +110,9 @@ pub struct FilterArgs {
     #[arg(long, value_name = "USER", help_heading = "Filters")]
     pub user: Vec<String>,
 
-    /// Keep events from this client IP (ClientIPAddress / ClientIP; ports ignored) or CIDR
-    /// block (203.0.113.0/24). Comma-separated or repeated.
+    /// Keep events from this client IP (ClientIPAddress / ClientIP; ports ignored), CIDR
+    /// block (203.0.113.0/24) or host name with a dot (mail.contoso.com: the whole name,
+    /// any case, any port). Anything else is refused. Comma-separated or repeated.
     #[arg(
         long,
         value_name = "IP",

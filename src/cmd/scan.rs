@@ -70,8 +70,8 @@ pub fn scan_config(args: InputArgs, expand_items: bool) -> Result<ScanConfig> {
             .ip
             .iter()
             .filter(|s| !s.trim().is_empty())
-            .map(|s| IpMatcher::parse(s))
-            .collect(),
+            .map(|s| IpMatcher::parse(s).map_err(|e| anyhow::anyhow!("--ip '{s}': {e}")))
+            .collect::<Result<_>>()?,
         subject,
     };
     let extra_filters = !filter.operations.is_empty()

@@ -32,8 +32,9 @@ pub enum Command {
     #[command(after_long_help = summary::args::EXAMPLES)]
     Summary(summary::args::SummaryArgs),
     /// Evaluate the triage rules (mass deletion, non-owner access, inbox rules, forwarding,
-    /// SendAs, Sync and throttling, new client IPs and apps, permission changes) and list
-    /// the findings, worst first, with their evidence rows.
+    /// SendAs, Sync and throttling, new client IPs and apps, permission changes, audit
+    /// tampering, legacy protocols, impersonation roles, transport rules) and list the
+    /// findings, worst first, with their evidence rows.
     #[command(after_long_help = triage::args::EXAMPLES)]
     Triage(triage::args::TriageArgs),
     /// Write one self-contained HTML report: inputs and funnel, findings, activity charts,

@@ -16,6 +16,7 @@ use crate::summary::{Bucket, SummaryFormat};
 #[command(
     name = "mbxaudit",
     version,
+    long_version = crate::build_info::long_version(),
     about = "Search exported Exchange / Microsoft 365 mailbox audit logs offline",
     long_about = "Search exported Exchange / Microsoft 365 mailbox audit logs offline.\n\n\
         mbxaudit does the job of Microsoft's Run-MailboxAuditLogSearcher.ps1 (around \

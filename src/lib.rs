@@ -4,6 +4,7 @@
 //! [`record::AuditRecord`] → [`filter`] → [`pipeline`] (merge, dedup, sort) → [`report`]
 //! (`search`: the rows) or [`summary`] (`summary`: counts, tables, mergeable JSON).
 
+pub mod build_info;
 pub mod cli;
 pub mod cli_docs;
 pub mod config;

@@ -1,6 +1,7 @@
 //! The one integration-test binary (as ripgrep does): drives the real `mbxaudit` binary
 //! over the fixtures in `testdata/` and checks its outputs exactly.
 
+mod build_info;
 mod hardening;
 mod html_report;
 mod json_formats;

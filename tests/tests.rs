@@ -5,6 +5,7 @@ mod build_info;
 mod hardening;
 mod html_report;
 mod json_formats;
+mod offline_bundle;
 mod output_formats;
 mod output_safety;
 mod properties;

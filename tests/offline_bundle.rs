@@ -191,7 +191,9 @@ fn offline_bundle_builds_with_the_toolchain_alone() {
     // It names the bundle's commit and the date it was given.
     let version = run_binary(&bin, &src, &["--version"]);
     version.expect_code(0);
-    let (_, f) = version_fields(&String::from_utf8_lossy(&version.stdout));
+    let text = String::from_utf8_lossy(&version.stdout);
+    eprintln!("the bundle's binary, --version:\n{text}");
+    let (_, f) = version_fields(&text);
     assert!(f["commit"].ends_with("from BUILD-SOURCE)"), "{f:?}");
     assert_eq!(f["built"], "2024-02-29T12:34:56Z (SOURCE_DATE_EPOCH)");
     if let Some((head, dirty)) = git_state(&root()) {

@@ -87,6 +87,12 @@ fn manifest_records_inputs_report_and_funnel() {
 
     assert_eq!(m["tool"]["name"], "mbxaudit");
     assert_eq!(m["tool"]["version"], env!("CARGO_PKG_VERSION"));
+    // The binary that made the report, hashed as run (tests/build_info.rs: the rest).
+    let exe = std::fs::read(env!("CARGO_BIN_EXE_mbxaudit")).unwrap();
+    assert_eq!(
+        m["tool"]["executable"]["sha256"],
+        mbxaudit::hash::sha256_hex(&exe)
+    );
     let cmd: Vec<&str> = m["run"]["command_line"]
         .as_array()
         .unwrap()

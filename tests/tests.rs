@@ -2,10 +2,12 @@
 //! over the fixtures in `testdata/` and checks its outputs exactly.
 
 mod architecture;
+mod build_info;
 mod hardening;
 mod html_report;
 mod ip;
 mod json_formats;
+mod offline_bundle;
 mod output_formats;
 mod output_safety;
 mod properties;

@@ -10,6 +10,7 @@ use super::{report, search, summary, triage};
 #[command(
     name = "mbxaudit",
     version,
+    long_version = crate::build_info::long_version(),
     about = "Search exported Exchange / Microsoft 365 mailbox audit logs offline",
     long_about = "Search exported Exchange / Microsoft 365 mailbox audit logs offline.\n\n\
         mbxaudit does the job of Microsoft's Run-MailboxAuditLogSearcher.ps1 (around \

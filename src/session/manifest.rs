@@ -1,8 +1,10 @@
 //! `search --manifest`: a JSON record of one run, so that a report can be checked later
 //! (in a case file, by the other side's expert) against the evidence it came from.
 //!
-//! It holds what the report must not: the tool's version, the command line, when the run
-//! started and ended and on how many threads (all under `run`), and for each input its
+//! It holds what the report must not: the tool's version and build (commit, dirty flag,
+//! build date, target, the executable's SHA-256: [`crate::build_info`]), the command line,
+//! when the run started and ended, on how many threads and with which CSV scanner (all
+//! under `run`), and for each input its
 //! path, size and SHA-256, how it was read (format, encoding, day/month order and how it
 //! was chosen, time zone), its rows and its funnel; then the totals and the report's own
 //! size and SHA-256. The report holds no timestamp, so two runs of the same command on the
@@ -161,6 +163,11 @@ struct Document<'a> {
 struct Tool {
     name: &'static str,
     version: &'static str,
+    /// Commit, dirty flag, build date, target, profile, compiler.
+    #[serde(flatten)]
+    build: crate::build_info::Build,
+    /// The running binary's path and SHA-256.
+    executable: crate::build_info::Executable,
 }
 
 #[derive(Serialize)]
@@ -170,6 +177,8 @@ struct Run {
     started: String,
     finished: String,
     threads: usize,
+    /// The CSV scanner's instruction set on this machine.
+    csv_scanner: String,
 }
 
 #[derive(Serialize)]
@@ -353,6 +362,8 @@ pub fn render(
         tool: Tool {
             name: env!("CARGO_PKG_NAME"),
             version: env!("CARGO_PKG_VERSION"),
+            build: crate::build_info::build(),
+            executable: crate::build_info::executable(),
         },
         run: Run {
             command_line: std::env::args_os()
@@ -364,6 +375,7 @@ pub fn render(
             started: run.started.clone(),
             finished: run.finished.clone(),
             threads: run.threads,
+            csv_scanner: crate::build_info::csv_scanner(),
         },
         settings,
         inputs: outcome

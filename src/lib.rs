@@ -19,6 +19,7 @@ pub mod progress;
 pub mod record;
 pub mod report;
 pub mod search;
+pub mod sigma;
 pub mod summary;
 pub mod triage;
 

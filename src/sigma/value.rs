@@ -114,15 +114,13 @@ impl FieldTest {
             Kind::Scalar(_) => vec![value],
             Kind::Map(_) => {
                 return Err(RuleError::invalid(format!(
-                    "line {}: the value of '{key}' is a mapping; expected a value or a list",
-                    value.line
+                    "the value of '{key}' is a mapping; expected a value or a list"
                 )))
             }
         };
         if values.is_empty() {
             return Err(RuleError::invalid(format!(
-                "line {}: '{key}' has an empty list of values",
-                value.line
+                "'{key}' has an empty list of values"
             )));
         }
         let mut scalars = Vec::with_capacity(values.len());
@@ -144,10 +142,7 @@ impl FieldTest {
                     check: Check::Exists(*b),
                     costly: false,
                 }),
-                _ => Err(RuleError::invalid(format!(
-                    "line {}: '{key}' needs true or false",
-                    value.line
-                ))),
+                _ => Err(RuleError::invalid(format!("'{key}' needs true or false"))),
             };
         }
         let (tests, costly) = compile_values(key, &mods, &scalars)?;

@@ -2,4 +2,7 @@
 //! hand-written events for each modifier and condition form, and on arbitrary input.
 
 mod corpus;
+mod forms;
+mod loading;
+mod props;
 mod samples;

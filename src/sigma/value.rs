@@ -52,11 +52,55 @@ enum Check {
 
 #[derive(Debug)]
 enum Test {
-    Text(Regex),
+    /// A string comparison; `ascii` answers it without the regex for ASCII text.
+    Text {
+        regex: Regex,
+        ascii: Option<AsciiLiterals>,
+    },
     /// `null`: the field is absent or null.
     Null,
     Cmp(Cmp, f64),
     Cidr(Vec<(IpAddr, u8)>),
+}
+
+/// Whole, leading or trailing ASCII literals (no wildcards), lower-cased at load: on
+/// ASCII text an ASCII case-insensitive comparison gives the regex's answer (only
+/// non-ASCII characters such as U+212A KELVIN SIGN fold onto ASCII letters).
+#[derive(Debug)]
+struct AsciiLiterals {
+    anchor: Anchor,
+    literals: Vec<Box<[u8]>>,
+}
+
+impl AsciiLiterals {
+    fn new(m: &Mods, values: &[String]) -> Option<AsciiLiterals> {
+        let anchor = m.anchor.unwrap_or(Anchor::Exact);
+        let plain =
+            !(m.re || m.cased || m.windash || m.base64.is_some() || anchor == Anchor::Contains);
+        let literal = |v: &String| v.is_ascii() && !v.contains(['*', '?', '\\']);
+        (plain && values.iter().all(literal)).then(|| AsciiLiterals {
+            anchor,
+            literals: values
+                .iter()
+                .map(|v| v.to_ascii_lowercase().into_bytes().into_boxed_slice())
+                .collect(),
+        })
+    }
+
+    fn matches(&self, text: &[u8]) -> bool {
+        self.literals.iter().any(|lit| {
+            let n = lit.len();
+            match self.anchor {
+                Anchor::Exact => text.eq_ignore_ascii_case(lit),
+                Anchor::StartsWith => text.get(..n).is_some_and(|t| t.eq_ignore_ascii_case(lit)),
+                Anchor::EndsWith => text
+                    .len()
+                    .checked_sub(n)
+                    .is_some_and(|at| text[at..].eq_ignore_ascii_case(lit)),
+                Anchor::Contains => false,
+            }
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -177,7 +221,12 @@ impl FieldTest {
 impl Test {
     fn matches(&self, leaf: &Leaf<'_>) -> bool {
         match self {
-            Test::Text(re) => leaf.with_text(|s| re.is_match(s)).unwrap_or(false),
+            Test::Text { regex, ascii } => leaf
+                .with_text(|s| match ascii {
+                    Some(lits) if s.is_ascii() => lits.matches(s.as_bytes()),
+                    _ => regex.is_match(s),
+                })
+                .unwrap_or(false),
             Test::Null => matches!(leaf, Leaf::Null),
             Test::Cmp(cmp, want) => leaf.as_f64().is_some_and(|got| match cmp {
                 Cmp::Lt => got < *want,
@@ -261,6 +310,7 @@ fn compile_values(key: &str, m: &Mods, values: &[&Scalar]) -> Result<(Vec<Test>,
     let mut tests = Vec::new();
     // Regex fragments per value; combined into one regex unless `|all`.
     let mut fragments: Vec<Vec<String>> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
     for value in values {
         if let Scalar::Null = value {
             tests.push(Test::Null);
@@ -293,18 +343,25 @@ fn compile_values(key: &str, m: &Mods, values: &[&Scalar]) -> Result<(Vec<Test>,
             )));
         }
         fragments.push(value_fragments(key, m, &text)?);
+        texts.push(text);
     }
     let costly = !fragments.is_empty()
         && COMPOSITE_FIELDS
             .iter()
             .any(|f| f.eq_ignore_ascii_case(key.split('|').next().unwrap_or_default().trim()));
     if m.all {
-        for alts in fragments {
-            tests.push(Test::Text(build(key, &alts)?));
+        for (alts, text) in fragments.iter().zip(&texts) {
+            tests.push(Test::Text {
+                regex: build(key, alts)?,
+                ascii: AsciiLiterals::new(m, std::slice::from_ref(text)),
+            });
         }
     } else if !fragments.is_empty() {
         let alts: Vec<String> = fragments.into_iter().flatten().collect();
-        tests.push(Test::Text(build(key, &alts)?));
+        tests.push(Test::Text {
+            regex: build(key, &alts)?,
+            ascii: AsciiLiterals::new(m, &texts),
+        });
     }
     Ok((tests, costly))
 }

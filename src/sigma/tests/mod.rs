@@ -6,3 +6,4 @@ mod forms;
 mod loading;
 mod props;
 mod samples;
+mod speed;

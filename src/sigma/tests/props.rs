@@ -112,6 +112,67 @@ fn arb_json() -> impl Strategy<Value = Value> {
     })
 }
 
+const MODS: &[&str] = &[
+    "|contains",
+    "|startswith",
+    "|endswith",
+    "|all",
+    "|re",
+    "|i",
+    "|m",
+    "|s",
+    "|cased",
+    "|cidr",
+    "|exists",
+    "|lt",
+    "|gte",
+    "|base64",
+    "|base64offset",
+    "|wide",
+    "|windash",
+    "|expand",
+    "|fieldref",
+    "|bogus",
+    "|",
+];
+
+const VALUES: &[&str] = &[
+    "x",
+    "'*'",
+    "'?'",
+    "'a\\*b'",
+    "'\\'",
+    "1",
+    "-2.5",
+    "true",
+    "null",
+    "''",
+    "'%p%'",
+    "10.0.0.0/8",
+    "'::/0'",
+    "'(a|b'",
+    "'^[a-z]+$'",
+    "'(?i)x'",
+    "' -enc '",
+    "New-InboxRule",
+];
+
+const CONDITIONS: &[&str] = &[
+    "sel",
+    "kw",
+    "sel and kw",
+    "sel or not kw",
+    "1 of them",
+    "all of them",
+    "2 of them",
+    "not (sel and kw)",
+    "1 of s*",
+    "all of k*",
+    "sel and",
+    "nothing",
+    "sel | count() > 1",
+];
+
 const YAML_BITS: &[&str] = &[
     "title: t\n",
     "id: x\n",
@@ -192,6 +253,29 @@ proptest! {
         // Whatever loads must also evaluate.
         for rule in &loaded.rules {
             let _ = rule.matches(&Event::new(&json!({"Operation": "x"})));
+        }
+    }
+
+    #[test]
+    fn generated_rules_load_or_say_why_and_evaluate(
+        field in prop::sample::select(KEYS),
+        path in prop::sample::select(&["", ".Name", ".Value", ".A.B", ".ForwardTo"][..]),
+        mods in prop::collection::vec(prop::sample::select(MODS), 0..4),
+        values in prop::collection::vec(prop::sample::select(VALUES), 1..4),
+        cond in prop::sample::select(CONDITIONS),
+        value in arb_json(),
+    ) {
+        let list: String = values.iter().map(|v| format!("\n      - {v}")).collect();
+        let text = format!(
+            "title: g\nlogsource:\n  product: m365\ndetection:\n  sel:\n    {field}{path}{}:{list}\n  \
+             kw:\n    - {}\n  condition: {cond}\n",
+            mods.concat(),
+            values[0],
+        );
+        let loaded = parse_rules(&text, Path::new("g.yml"));
+        prop_assert_eq!(loaded.rules.len() + loaded.not_loaded.len(), 1);
+        for rule in &loaded.rules {
+            let _ = rule.matches(&Event::new(&value));
         }
     }
 

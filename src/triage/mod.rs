@@ -12,6 +12,7 @@
 pub mod cond;
 pub mod eval;
 pub mod rules;
+pub mod sigma;
 
 pub use eval::{evaluate, Evaluation, Finding};
 pub use rules::{Rule, RuleSources, Severity};

@@ -50,6 +50,18 @@ pub struct Settings {
     /// ([`csv::reference::scan`]) instead of the fast one: for tests that check the fast
     /// path against it; off everywhere else.
     pub reference: bool,
+    /// Marks each kept row with the rules it matches, from the record as a JSON object
+    /// (`triage --sigma`); `None` marks nothing.
+    pub tagger: Option<std::sync::Arc<dyn Tagger>>,
+}
+
+/// Decides, while a chunk is read (in parallel), which rules a kept record matches: the
+/// pipeline knows nothing of the rules (Sigma rules, run by triage), only that a row
+/// carries the numbers of those it matched ([`crate::record::OwnedRecord::tags`]).
+pub trait Tagger: Send + Sync {
+    /// The numbers of the rules `event` (one JSON object: a record's AuditData, or a
+    /// legacy record's columns) matches, ascending; empty for none.
+    fn tags(&self, event: &[u8]) -> Vec<u32>;
 }
 
 /// Kept MailItemsAccessed records by MailAccessType: Bind (messages opened) and Sync

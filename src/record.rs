@@ -504,6 +504,7 @@ impl<'a> AuditRecord<'a> {
                 time,
                 pos,
                 items,
+                tags: Box::default(),
             },
             lossy,
         )
@@ -525,6 +526,8 @@ pub struct OwnedRecord {
     pub pos: SourcePos,
     /// The messages touched, when `--expand-items` asked for them.
     pub items: Vec<Item>,
+    /// The rules this row matched when it was read (see `pipeline::Tagger`), ascending.
+    pub tags: Box<[u32]>,
 }
 
 impl OwnedRecord {

@@ -26,6 +26,7 @@ fn settings() -> Settings {
         expand_items: true,
         prefilter: true,
         reference: false,
+        tagger: None,
     }
 }
 

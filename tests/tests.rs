@@ -12,6 +12,7 @@ mod output_formats;
 mod output_safety;
 mod properties;
 mod search;
+mod sigma;
 mod stdin_stream;
 mod summary;
 mod triage;

@@ -100,6 +100,7 @@ pub fn scan_config(args: InputArgs, expand_items: bool) -> Result<ScanConfig> {
             expand_items,
             prefilter: true,
             reference: false,
+            tagger: None,
         },
         strict: r.strict,
         quiet: args.quiet,

@@ -29,7 +29,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::structural::{FieldSpan, RecordSpan, Tokenizer};
 use super::ual::{self, CsvColumns, UalError};
-use super::visit::{EventKey, OnDemand, Visitor};
+use super::visit::{columns_json, EventKey, OnDemand, Visitor};
 use crate::record::{AuditRecord, Escape, Field, RawField};
 use damage::{ends_mid_utf8, resync_after, undoubled_quote, Damage};
 
@@ -210,6 +210,18 @@ impl OnDemand for CsvKey<'_> {
             }
         }
         key.finish()
+    }
+
+    fn event_json(&self, out: &mut Vec<u8>) -> bool {
+        let mut scratch = Vec::new();
+        let cells = self.layout.columns.iter().enumerate().map(|(col, name)| {
+            let value = self
+                .column(col)
+                .map_or(&[][..], |v| v.unescaped_in(&mut scratch));
+            (name.as_str(), String::from_utf8_lossy(value).into_owned())
+        });
+        columns_json(cells, out);
+        true
     }
 
     fn full_record(&self) -> Option<AuditRecord<'_>> {

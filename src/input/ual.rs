@@ -676,6 +676,11 @@ struct UalKey<'a> {
 }
 
 impl OnDemand for UalKey<'_> {
+    fn event_json(&self, out: &mut Vec<u8>) -> bool {
+        out.extend_from_slice(self.json);
+        true
+    }
+
     fn event_key(&self) -> EventKey {
         let mut h = Xxh3::new();
         h.update(b"ual\0");

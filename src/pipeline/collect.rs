@@ -358,7 +358,14 @@ impl Visitor for Collector<'_> {
             file: self.ctx.file,
             line,
         };
-        let (record, lossy) = rec.to_owned_record(provisional, pos, self.ctx.settings.expand_items);
+        let (mut record, lossy) =
+            rec.to_owned_record(provisional, pos, self.ctx.settings.expand_items);
+        if let Some(tagger) = &self.ctx.settings.tagger {
+            self.scratch.clear();
+            if key.event_json(&mut self.scratch) {
+                record.tags = tagger.tags(&self.scratch).into_boxed_slice();
+            }
+        }
         if lossy {
             self.warnings.push(line, || {
                 "invalid UTF-8 replaced with U+FFFD (row kept)".into()

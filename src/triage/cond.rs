@@ -130,6 +130,9 @@ pub enum Cond {
     Empty(Key, bool),
     DiffersFrom(Key, Key),
     Any(Vec<Cond>),
+    /// The row was tagged with this rule number when it was read (a Sigma rule matched
+    /// it; see `pipeline::Tagger`). Not written in rules files.
+    Tagged(u32),
 }
 
 fn regex(pattern: &str) -> Result<Regex> {
@@ -207,6 +210,7 @@ impl Cond {
                 !a.is_empty() && !b.is_empty() && !eq_ignore_case(&a, &b)
             }
             Cond::Any(list) => list.iter().any(|c| c.holds(row)),
+            Cond::Tagged(n) => row.tags.binary_search(n).is_ok(),
         }
     }
 }

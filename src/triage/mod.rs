@@ -11,6 +11,7 @@
 
 pub mod cond;
 pub mod eval;
+pub mod from_sigma;
 pub mod rules;
 pub mod sigma;
 

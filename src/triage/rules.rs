@@ -279,7 +279,7 @@ pub enum Part {
 }
 
 /// Splits `{name}` placeholders out of `why`; every name must be one `kind` fills.
-fn template(why: &str, kind: Kind) -> Result<Vec<Part>> {
+pub(crate) fn template(why: &str, kind: Kind) -> Result<Vec<Part>> {
     let mut parts = Vec::new();
     let mut rest = why;
     while let Some(open) = rest.find('{') {
@@ -362,6 +362,20 @@ pub struct Rule {
     pub why: Vec<Part>,
     /// The spec it was compiled from (for `--list-rules`).
     pub spec: RuleSpec,
+    /// A Sigma rule's origin and attribution (`--sigma`); `None` for rules of ours.
+    pub sigma: Option<SigmaSource>,
+}
+
+/// Where a Sigma rule came from, and who wrote it (the Detection Rule License asks that
+/// the author be kept with what the rule finds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigmaSource {
+    /// The rule file, as given.
+    pub path: String,
+    pub author: Option<String>,
+    pub references: Vec<String>,
+    /// The rule's `level` as written (informational maps to low).
+    pub level: Option<String>,
 }
 
 fn need<T: Clone>(value: &Option<T>, name: &str, kind: Kind) -> Result<T> {
@@ -478,6 +492,7 @@ impl Rule {
                 eval,
                 why: template(&spec.why, kind).context("why")?,
                 spec: spec.clone(),
+                sigma: None,
             })
         };
         compile().with_context(|| format!("rule '{id}'"))

@@ -21,6 +21,9 @@ use args::ReportArgs;
 pub struct ReportConfig {
     pub scan: ScanConfig,
     pub rules: Vec<Rule>,
+    /// What loading `--sigma` rules found: `(is a warning, text)`.
+    pub sigma_messages: Vec<(bool, String)>,
+    pub sigma_unusable: usize,
     pub html: PathBuf,
     pub force: bool,
     pub by: Option<Bucket>,
@@ -31,10 +34,13 @@ pub struct ReportConfig {
 
 impl ReportConfig {
     pub fn from_args(args: ReportArgs) -> Result<ReportConfig> {
-        let rules = crate::triage::rules::load(&super::triage::rule_sources(&args.rules))?;
+        let mut scan = super::triage::scan_config(args.input)?;
+        let set = super::triage::load_rules(&args.rules, &mut scan)?;
         Ok(ReportConfig {
-            scan: super::triage::scan_config(args.input)?,
-            rules,
+            scan,
+            rules: set.rules,
+            sigma_messages: set.sigma_messages,
+            sigma_unusable: set.sigma_unusable,
             html: args.html,
             force: args.force,
             by: args.by,
@@ -50,6 +56,7 @@ pub fn run(cfg: ReportConfig) -> Result<Status> {
     let msg = Messages {
         quiet: cfg.scan.quiet,
     };
+    super::triage::tell_sigma(&cfg.sigma_messages, &msg);
     let Scanned {
         outcome,
         incomplete,
@@ -90,5 +97,7 @@ pub fn run(cfg: ReportConfig) -> Result<Status> {
     output::write_atomic(&cfg.html, cfg.force, |out| html::render(out, &page))
         .context("cannot write the HTML report")?;
     print_funnel(&outcome.totals, "rows in the timeline", &msg);
-    Ok(Status::from_incomplete(incomplete))
+    Ok(Status::from_incomplete(
+        incomplete || (cfg.scan.strict && cfg.sigma_unusable > 0),
+    ))
 }

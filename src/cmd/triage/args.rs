@@ -19,6 +19,8 @@ Examples:
   mbxaudit triage --mass-delete 20 --mass-delete-window 10m exports/
   mbxaudit triage --set new-client-ip.baseline=2d --disable new-client-app exports/
   mbxaudit triage --rules my-rules.json exports/
+  mbxaudit triage --sigma sigma/rules/cloud/m365/ exports/     # Sigma rules too
+  mbxaudit triage --sigma rules/ --no-builtin-rules --record-types all exports/
   mbxaudit triage --list-rules                               # the rules in force
   mbxaudit triage --list-rules --format json > my-rules.json # a rules file to edit
 
@@ -49,8 +51,15 @@ pub struct RuleArgs {
     #[arg(long = "rules", value_name = "FILE", help_heading = "Rules")]
     pub rules_files: Vec<PathBuf>,
 
-    /// Run only the rules of the --rules files.
-    #[arg(long, requires = "rules_files", help_heading = "Rules")]
+    /// Sigma rules to run too: a rule file (.yml, .yaml) or a directory of them (walked).
+    /// Rules for Microsoft 365 (`product: m365`, or `azure` with `service: m365`) apply;
+    /// others are counted and left out; a rule that cannot be read or uses something
+    /// unsupported is named with its reason. Repeat for several.
+    #[arg(long = "sigma", value_name = "PATH", help_heading = "Rules")]
+    pub sigma: Vec<PathBuf>,
+
+    /// Run only the rules of the --rules files and --sigma paths.
+    #[arg(long, help_heading = "Rules")]
     pub no_builtin_rules: bool,
 
     /// Do not run these rules (ids, comma-separated).

@@ -13,7 +13,7 @@ pub mod args;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 
 use super::args::InputArgs;
 use crate::diag::sanitize;
@@ -21,7 +21,7 @@ use crate::exit::Status;
 use crate::output::findings as output;
 use crate::output::{self as out_target, Target};
 use crate::session::{self, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned};
-use crate::triage::{evaluate, rules, Rule, RuleSources};
+use crate::triage::{evaluate, from_sigma, rules, Rule, RuleSources};
 use args::{RuleArgs, TriageArgs, TriageFormat};
 
 /// A triage, ready to run.
@@ -29,6 +29,10 @@ pub struct TriageConfig {
     pub scan: ScanConfig,
     pub sources: RuleSources,
     pub rules: Vec<Rule>,
+    /// What loading `--sigma` rules found: `(is a warning, text)`.
+    pub sigma_messages: Vec<(bool, String)>,
+    /// Sigma rules that could not be read or are unsupported.
+    pub sigma_unusable: usize,
     pub format: TriageFormat,
     pub output: Option<PathBuf>,
     pub force: bool,
@@ -46,24 +50,85 @@ pub fn scan_config(mut input: InputArgs) -> Result<ScanConfig> {
     super::scan::scan_config(input, true)
 }
 
-/// Where the rules come from, from the rule options.
-pub fn rule_sources(a: &RuleArgs) -> RuleSources {
-    RuleSources {
+/// The rules a triage runs, and what loading the Sigma ones found.
+pub struct RuleSet {
+    pub sources: RuleSources,
+    pub rules: Vec<Rule>,
+    pub sigma_messages: Vec<(bool, String)>,
+    pub sigma_unusable: usize,
+}
+
+/// Loads the rules the options name (built-in, `--rules`, `--sigma`, with `--set` and
+/// `--disable` applied); a Sigma rule set's matcher is installed in `scan`, so rows are
+/// matched as they are read.
+pub fn load_rules(a: &RuleArgs, scan: &mut ScanConfig) -> Result<RuleSet> {
+    if a.no_builtin_rules && a.rules_files.is_empty() && a.sigma.is_empty() {
+        bail!("--no-builtin-rules needs rules to run: give --rules FILE or --sigma PATH");
+    }
+    let mut sources = RuleSources {
         no_builtin: a.no_builtin_rules,
         files: a.rules_files.clone(),
         sets: a.sets(),
         disable: a.disable.clone(),
+    };
+    let mut sigma_messages = Vec::new();
+    let mut sigma_unusable = 0;
+    let mut sigma_rules = Vec::new();
+    if !a.sigma.is_empty() {
+        let sigma = from_sigma::load(&a.sigma, &a.disable)?;
+        // --disable of a Sigma rule's id is done: the rules of ours need not know it.
+        sources.disable.retain(|d| !sigma.ids.contains(d.trim()));
+        scan.settings.tagger = Some(sigma.tagger.clone());
+        sigma_messages = sigma.messages;
+        sigma_unusable = sigma.unusable;
+        sigma_rules = sigma.rules;
+    }
+    let mut rules = rules::load(&sources)?;
+    for r in &sigma_rules {
+        if rules.iter().any(|own| own.id == r.id) {
+            bail!(
+                "Sigma rule '{}' ({}) has the id of another rule; rename one of them",
+                r.id,
+                r.sigma.as_ref().map_or("", |s| s.path.as_str())
+            );
+        }
+    }
+    rules.extend(sigma_rules);
+    Ok(RuleSet {
+        sources,
+        rules,
+        sigma_messages,
+        sigma_unusable,
+    })
+}
+
+/// Prints what loading the Sigma rules found.
+pub fn tell_sigma(messages: &[(bool, String)], msg: &Messages) {
+    for (warning, text) in messages {
+        let text = crate::diag::sanitize(text);
+        if *warning {
+            msg.note(&format!("warning: {text}"));
+        } else {
+            msg.note(&text);
+        }
     }
 }
 
 impl TriageConfig {
     pub fn from_args(args: TriageArgs) -> Result<TriageConfig> {
-        let sources = rule_sources(&args.rules);
-        let rules = rules::load(&sources)?;
-        Ok(TriageConfig {
-            scan: scan_config(args.input)?,
+        let mut scan = scan_config(args.input)?;
+        let RuleSet {
             sources,
             rules,
+            sigma_messages,
+            sigma_unusable,
+        } = load_rules(&args.rules, &mut scan)?;
+        Ok(TriageConfig {
+            scan,
+            sources,
+            rules,
+            sigma_messages,
+            sigma_unusable,
             format: args.format,
             output: args.output,
             force: args.force,
@@ -95,6 +160,7 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
     let msg = Messages {
         quiet: cfg.scan.quiet,
     };
+    tell_sigma(&cfg.sigma_messages, &msg);
     let outputs: Vec<&Path> = cfg.output.iter().map(PathBuf::as_path).collect();
     let Scanned {
         outcome,
@@ -145,5 +211,14 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
     write_output(&target, announce, &msg, &mut write).context("cannot write the findings")?;
     msg.neutralised(neutralised);
     print_funnel(&outcome.totals, "rows triaged", &msg);
-    Ok(Status::from_incomplete(incomplete))
+    if cfg.scan.strict && cfg.sigma_unusable > 0 {
+        msg.error(&format!(
+            "--strict: {} Sigma rule{} could not be used (see above)",
+            cfg.sigma_unusable,
+            if cfg.sigma_unusable == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(Status::from_incomplete(
+        incomplete || (cfg.scan.strict && cfg.sigma_unusable > 0),
+    ))
 }

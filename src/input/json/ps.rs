@@ -418,6 +418,31 @@ impl MemberKey<'_> {
 }
 
 impl OnDemand for MemberKey<'_> {
+    fn event_json(&self, out: &mut Vec<u8>) -> bool {
+        out.push(b'{');
+        for (i, m) in self.members.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'"');
+            out.extend_from_slice(m.key);
+            out.extend_from_slice(b"\":");
+            match m.val {
+                Val::Str(s) => {
+                    out.push(b'"');
+                    out.extend_from_slice(s);
+                    out.push(b'"');
+                }
+                Val::Num(n) => out.extend_from_slice(n),
+                Val::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+                Val::Null => out.extend_from_slice(b"null"),
+                Val::Obj(raw) | Val::Arr(raw) => out.extend_from_slice(raw),
+            }
+        }
+        out.push(b'}');
+        true
+    }
+
     fn event_key(&self) -> EventKey {
         let mut h = Xxh3::new();
         let mut value = Vec::new();

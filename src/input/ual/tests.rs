@@ -706,6 +706,7 @@ proptest! {
                 expand_items: false,
                 prefilter,
                 reference: false,
+                tagger: None,
             };
             settings.filter.subject = Some(subject);
             settings.filter.logon_types = Some(vec!["Owner".into(), "Delegate".into()]);

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::chart::{self, Axis};
 use super::escape::{esc, push};
-use crate::output::findings::{headline, measure, span, Context};
+use crate::output::findings::{headline, measure, sigma_credit, span, Context};
 use crate::output::summary::tables::{self, Table};
 use crate::output::text_table::Align;
 use crate::pipeline::{FileStatus, Outcome};
@@ -168,6 +168,10 @@ pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> String {
         push(&mut out, &f.rule);
         out.push_str("</span><div class=\"why\">");
         push(&mut out, &f.why);
+        if let Some(s) = ctx.sigma_of(&f.rule) {
+            out.push_str("</div><div class=\"muted\">Sigma rule ");
+            push(&mut out, &sigma_credit(s));
+        }
         out.push_str("</div></td><td class=\"when\">");
         out.push_str(&esc(&span(f)).replacen(" to ", "<br>to ", 1));
         out.push_str("</td><td>");

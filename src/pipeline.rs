@@ -53,6 +53,17 @@ pub struct Settings {
     /// Marks each kept row with the rules it matches, from the record as a JSON object
     /// (`triage --sigma`); `None` marks nothing.
     pub tagger: Option<std::sync::Arc<dyn Tagger>>,
+    /// `--geoip`: fills ClientIPCountry, ClientIPASN and ClientIPASOrg of kept rows.
+    pub geoip: Option<std::sync::Arc<crate::enrich::Enricher>>,
+    /// `--ip-list`: fills ClientIPFlag of kept rows whose address or ASN it lists.
+    pub ip_list: Option<std::sync::Arc<crate::enrich::IpList>>,
+}
+
+impl Settings {
+    /// True when kept rows get the enrichment fields (`--geoip`, `--ip-list`).
+    pub fn enriches(&self) -> bool {
+        self.geoip.is_some() || self.ip_list.is_some()
+    }
 }
 
 /// Decides, while a chunk is read (in parallel), which rules a kept record matches: the

@@ -52,10 +52,26 @@ pub enum Field {
     MailAccessType,
     /// MailItemsAccessed: `True` when Exchange stopped logging for this mailbox (throttled).
     IsThrottled,
+    /// The client address's country (ISO 3166-1 alpha-2), from `--geoip` databases.
+    ClientIpCountry,
+    /// The client address's autonomous system number (no `AS`), from `--geoip`.
+    ClientIpAsn,
+    /// The client address's autonomous system organisation, from `--geoip`.
+    ClientIpAsOrg,
+    /// The label of the `--ip-list` entry the client address (or its ASN) falls in.
+    ClientIpFlag,
 }
 
 /// Number of [`Field`] variants.
-pub const FIELD_COUNT: usize = Field::IsThrottled as usize + 1;
+pub const FIELD_COUNT: usize = Field::ClientIpFlag as usize + 1;
+
+/// The fields offline IP enrichment fills (`--geoip`, `--ip-list`).
+pub const ENRICHMENT: [Field; 4] = [
+    Field::ClientIpCountry,
+    Field::ClientIpAsn,
+    Field::ClientIpAsOrg,
+    Field::ClientIpFlag,
+];
 
 /// A set of [`Field`]s (which fields a quick look at a record must read).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -114,6 +130,10 @@ impl Field {
         Field::InternetMessageId,
         Field::MailAccessType,
         Field::IsThrottled,
+        Field::ClientIpCountry,
+        Field::ClientIpAsn,
+        Field::ClientIpAsOrg,
+        Field::ClientIpFlag,
     ];
 
     /// The column name used by `Search-MailboxAuditLog | Export-Csv` (and by our reports).
@@ -148,6 +168,10 @@ impl Field {
             Field::InternetMessageId => "InternetMessageId",
             Field::MailAccessType => "MailAccessType",
             Field::IsThrottled => "IsThrottled",
+            Field::ClientIpCountry => "ClientIPCountry",
+            Field::ClientIpAsn => "ClientIPASN",
+            Field::ClientIpAsOrg => "ClientIPASOrg",
+            Field::ClientIpFlag => "ClientIPFlag",
         }
     }
 

@@ -27,6 +27,8 @@ fn settings() -> Settings {
         prefilter: true,
         reference: false,
         tagger: None,
+        geoip: None,
+        ip_list: None,
     }
 }
 

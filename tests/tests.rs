@@ -3,10 +3,12 @@
 
 mod architecture;
 mod build_info;
+mod enrich;
 mod hardening;
 mod html_report;
 mod ip;
 mod json_formats;
+mod mmdb_writer;
 mod offline_bundle;
 mod output_formats;
 mod output_safety;

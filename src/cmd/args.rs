@@ -23,6 +23,9 @@ pub struct InputArgs {
     #[command(flatten)]
     pub reading: ReadArgs,
 
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
+
     /// Print nothing on stderr but errors.
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
@@ -120,6 +123,24 @@ pub struct FilterArgs {
         help_heading = "Filters"
     )]
     pub ip: Vec<String>,
+}
+
+/// Offline IP enrichment.
+#[derive(Args, Debug)]
+pub struct EnrichArgs {
+    /// A MaxMind DB file (.mmdb) to look client addresses up in, offline: GeoLite2/GeoIP2
+    /// Country or City (country), ASN (AS number and organisation), or IPinfo Lite.
+    /// Adds ClientIPCountry, ClientIPASN and ClientIPASOrg (--columns full, JSON, the
+    /// summary, triage's new-country and new-asn rules, the HTML report). Repeat for several;
+    /// the first file given wins where two know the same address. Nothing is downloaded.
+    #[arg(long, value_name = "FILE", help_heading = "Enrichment")]
+    pub geoip: Vec<PathBuf>,
+
+    /// A list of flagged networks and ASNs (CSV: a network such as 203.0.113.0/24, an
+    /// address, or an ASN such as AS64500; then a label). Adds ClientIPFlag; triage raises
+    /// matching rows in a flagged-network finding.
+    #[arg(long, value_name = "FILE", help_heading = "Enrichment")]
+    pub ip_list: Option<PathBuf>,
 }
 
 /// How the exports are read.

@@ -8,6 +8,7 @@ use super::args::InputArgs;
 use crate::datetime::{
     parse_time_with_presence, DateOrder, ParsedTime, Timestamp, WallClock, Zone,
 };
+use crate::enrich::{Enricher, IpList};
 use crate::filter::{DateWindow, Filter, IpMatcher, RecordTypes, SubjectMatcher};
 use crate::input::decode::parse_label;
 use crate::pipeline::Settings;
@@ -88,6 +89,20 @@ pub fn scan_config(args: InputArgs, expand_items: bool) -> Result<ScanConfig> {
     if args.threads == Some(0) {
         bail!("--threads must be at least 1");
     }
+    let geoip = if args.enrich.geoip.is_empty() {
+        None
+    } else {
+        Some(std::sync::Arc::new(
+            Enricher::open(&args.enrich.geoip).context("--geoip")?,
+        ))
+    };
+    let ip_list = args
+        .enrich
+        .ip_list
+        .as_deref()
+        .map(|p| IpList::load(p).map(std::sync::Arc::new))
+        .transpose()
+        .context("--ip-list")?;
     let scope = scope(&filter, &f.ip, f.subject.as_deref(), f.subject_exact);
 
     Ok(ScanConfig {
@@ -101,6 +116,8 @@ pub fn scan_config(args: InputArgs, expand_items: bool) -> Result<ScanConfig> {
             prefilter: true,
             reference: false,
             tagger: None,
+            geoip,
+            ip_list,
         },
         strict: r.strict,
         quiet: args.quiet,

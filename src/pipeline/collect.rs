@@ -339,6 +339,52 @@ impl Visitor for Collector<'_> {
         // Kept: from here on the whole record is read.
         let whole = key.full_record();
         let rec = whole.as_ref().unwrap_or(rec);
+        // Offline enrichment of the client address (`--geoip`, `--ip-list`): the values
+        // live in `info` and `asn` while the record is copied out.
+        let (info, asn, flag);
+        let enriched;
+        let rec = if settings.enriches() {
+            let client = if rec.get(Field::ClientIpAddress).is_empty() {
+                rec.get(Field::ClientIp)
+            } else {
+                rec.get(Field::ClientIpAddress)
+            };
+            let ip = std::str::from_utf8(&client.unescaped())
+                .ok()
+                .and_then(crate::ip::parse_client_ip);
+            info = match (&settings.geoip, ip) {
+                (Some(db), Some(ip)) => db.lookup_shared(ip),
+                _ => std::sync::Arc::default(),
+            };
+            asn = info.asn.map(|n| n.to_string()).unwrap_or_default();
+            flag = settings
+                .ip_list
+                .as_ref()
+                .and_then(|list| list.flag(ip, info.asn))
+                .unwrap_or_default();
+            let mut r = rec.clone();
+            for (field, value) in [
+                (
+                    Field::ClientIpCountry,
+                    info.country.as_deref().unwrap_or_default(),
+                ),
+                (Field::ClientIpAsn, asn.as_str()),
+                (
+                    Field::ClientIpAsOrg,
+                    info.as_org.as_deref().unwrap_or_default(),
+                ),
+                (Field::ClientIpFlag, flag),
+            ] {
+                // A value already in the export (a full report read back) is kept.
+                if r.get(field).is_empty() {
+                    r.set(field, RawField::new(value.as_bytes(), Escape::None));
+                }
+            }
+            enriched = r;
+            &enriched
+        } else {
+            rec
+        };
         if rec
             .get(Field::Operation)
             .eq_ignore_ascii_case(b"MailItemsAccessed")

@@ -137,6 +137,37 @@ pub struct SettingsInfo {
     pub newest_first: bool,
     pub expand_items: bool,
     pub raw_cells: bool,
+    /// `--geoip` databases: what each is and when it was built (answers depend on it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub geoip: Vec<GeoDb>,
+    /// `--ip-list`: the file, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_list: Option<String>,
+}
+
+/// One `--geoip` database, for the manifest.
+#[derive(Serialize)]
+pub struct GeoDb {
+    pub path: String,
+    pub database_type: String,
+    /// When the database was built (UTC).
+    pub built: String,
+    /// Lookups that met a damaged record (they gave nothing).
+    pub lookup_errors: u64,
+}
+
+impl GeoDb {
+    pub fn of(db: &crate::enrich::DbInfo) -> GeoDb {
+        GeoDb {
+            path: db.path.display().to_string(),
+            database_type: db.database_type.clone(),
+            built: i64::try_from(db.build_epoch)
+                .ok()
+                .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                .map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            lookup_errors: db.lookup_errors,
+        }
+    }
 }
 
 /// The report as written.

@@ -25,6 +25,9 @@ use super::cond::{Cond, CondSpec, Key};
 
 /// The built-in rules, in the rules file format.
 pub const BUILTIN: &str = include_str!("rules.json");
+/// Built-in rules on the enrichment fields: `new-country` and `new-asn` (with `--geoip`),
+/// `flagged-network` (with `--ip-list`).
+pub const BUILTIN_ENRICHED: &str = include_str!("rules_enriched.json");
 
 /// The `format` member of a rules file.
 pub const FORMAT_NAME: &str = "mbxaudit-rules";
@@ -510,6 +513,10 @@ pub struct RuleSources {
     pub sets: Vec<String>,
     /// `--disable ID`.
     pub disable: Vec<String>,
+    /// `--geoip` is given: the built-in `new-country` and `new-asn` rules run.
+    pub geoip: bool,
+    /// `--ip-list` is given: the built-in `flagged-network` rule runs.
+    pub ip_list: bool,
 }
 
 /// The rule specs in force, before compilation: built-ins, then each file's rules
@@ -520,6 +527,11 @@ pub fn specs(src: &RuleSources) -> Result<Vec<RuleSpec>> {
         specs = RulesFile::parse(BUILTIN)
             .context("the built-in rules")?
             .rules;
+        let enriched = RulesFile::parse(BUILTIN_ENRICHED).context("the built-in rules")?;
+        specs.extend(enriched.rules.into_iter().filter(|r| match r.id.as_str() {
+            "flagged-network" => src.ip_list,
+            _ => src.geoip,
+        }));
     }
     for path in &src.files {
         let text = read_text(path)?;

@@ -116,7 +116,7 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
 
     let sources: Vec<String> = outcome.files.iter().map(|f| f.origin.display()).collect();
     let layout = Layout {
-        columns: cfg.profile.columns(),
+        columns: cfg.profile.columns(cfg.scan.settings.enriches()),
         time: cfg.time_format,
         sources: &sources,
     };
@@ -176,6 +176,10 @@ fn write_manifest(
         newest_first: cfg.newest_first,
         expand_items: settings.expand_items,
         raw_cells: cfg.raw_cells,
+        geoip: settings.geoip.as_ref().map_or_else(Vec::new, |db| {
+            db.describe().iter().map(manifest::GeoDb::of).collect()
+        }),
+        ip_list: settings.ip_list.as_ref().map(|l| l.name().to_string()),
     };
     let report_path = match &cfg.target {
         Target::File { path, .. } => Some(path.as_path()),

@@ -54,6 +54,7 @@ pub struct SummaryArgs {
             "start_date", "end_date", "subject", "subject_exact", "record_types",
             "include_folder_bind", "logon_types", "mailbox", "operation",
             "exclude_operation", "user", "ip", "tz", "date_order", "encoding", "strict",
+            "geoip", "ip_list",
         ]
     )]
     pub merge: bool,

@@ -70,6 +70,8 @@ pub fn load_rules(a: &RuleArgs, scan: &mut ScanConfig) -> Result<RuleSet> {
         files: a.rules_files.clone(),
         sets: a.sets(),
         disable: a.disable.clone(),
+        geoip: scan.settings.geoip.is_some(),
+        ip_list: scan.settings.ip_list.is_some(),
     };
     let mut sigma_messages = Vec::new();
     let mut sigma_unusable = 0;

@@ -707,6 +707,8 @@ proptest! {
                 prefilter,
                 reference: false,
                 tagger: None,
+                geoip: None,
+                ip_list: None,
             };
             settings.filter.subject = Some(subject);
             settings.filter.logon_types = Some(vec!["Owner".into(), "Delegate".into()]);

@@ -75,9 +75,10 @@ macro_rules! script_columns_then {
 pub const SCRIPT: &[Column] = script_columns_then!();
 
 /// `--columns full`: the script's 15 columns first (so a full report reads like the
-/// script's, widened), then every other normalised field in [`Field::ALL`] order, then
-/// where the row came from. The fields `Subject` and `CrossMailboxOp` are the derived
-/// columns of the same names, which fall back to the field when a report is read back.
+/// script's, widened), then every other normalised field in [`Field::ALL`] order but the
+/// enrichment ones, then where the row came from. The fields `Subject` and
+/// `CrossMailboxOp` are the derived columns of the same names, which fall back to the
+/// field when a report is read back.
 pub const FULL: &[Column] = script_columns_then!(
     Column::Field(Field::LogonUserSid),
     Column::Field(Field::ClientIp),
@@ -97,6 +98,31 @@ pub const FULL: &[Column] = script_columns_then!(
     Column::SourceLine,
 );
 
+/// `--columns full` with `--geoip` or `--ip-list`: [`FULL`] with the enrichment columns
+/// (ClientIPCountry, ClientIPASN, ClientIPASOrg, ClientIPFlag) before the provenance.
+pub const FULL_ENRICHED: &[Column] = script_columns_then!(
+    Column::Field(Field::LogonUserSid),
+    Column::Field(Field::ClientIp),
+    Column::Field(Field::MailboxOwnerUpn),
+    Column::Field(Field::MailboxGuid),
+    Column::Field(Field::CrossMailboxOperation),
+    Column::Field(Field::ItemSubject),
+    Column::Field(Field::SourceItemSubjectsList),
+    Column::Field(Field::Identity),
+    Column::Field(Field::RecordType),
+    Column::Field(Field::Workload),
+    Column::Field(Field::UserId),
+    Column::Field(Field::InternetMessageId),
+    Column::Field(Field::MailAccessType),
+    Column::Field(Field::IsThrottled),
+    Column::Field(Field::ClientIpCountry),
+    Column::Field(Field::ClientIpAsn),
+    Column::Field(Field::ClientIpAsOrg),
+    Column::Field(Field::ClientIpFlag),
+    Column::SourceFile,
+    Column::SourceLine,
+);
+
 /// `--columns`: which profile a report is written with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Profile {
@@ -108,10 +134,12 @@ pub enum Profile {
 }
 
 impl Profile {
-    pub fn columns(self) -> &'static [Column] {
-        match self {
-            Profile::Script => SCRIPT,
-            Profile::Full => FULL,
+    /// The columns; `enriched` when the run enriches client addresses.
+    pub fn columns(self, enriched: bool) -> &'static [Column] {
+        match (self, enriched) {
+            (Profile::Script, _) => SCRIPT,
+            (Profile::Full, false) => FULL,
+            (Profile::Full, true) => FULL_ENRICHED,
         }
     }
 }
@@ -394,17 +422,24 @@ mod tests {
     #[test]
     fn full_profile_has_every_field_once() {
         let mut seen = std::collections::HashSet::new();
-        for c in FULL {
+        for c in FULL_ENRICHED {
             assert!(seen.insert(c.name()), "{} twice", c.name());
         }
         for f in Field::ALL {
             assert!(seen.contains(f.name()), "{} missing", f.name());
         }
-        assert_eq!(FULL.len(), Field::ALL.len() + 2);
-        assert_eq!(&FULL[..SCRIPT.len()], SCRIPT, "script columns first");
+        assert_eq!(FULL_ENRICHED.len(), Field::ALL.len() + 2);
         assert_eq!(
-            FULL[FULL.len() - 2..],
-            [Column::SourceFile, Column::SourceLine]
+            FULL.len(),
+            Field::ALL.len() + 2 - crate::record::ENRICHMENT.len()
         );
+        for profile in [FULL, FULL_ENRICHED] {
+            assert_eq!(&profile[..SCRIPT.len()], SCRIPT, "script columns first");
+            assert_eq!(
+                profile[profile.len() - 2..],
+                [Column::SourceFile, Column::SourceLine]
+            );
+        }
+        assert!(FULL_ENRICHED.starts_with(&FULL[..FULL.len() - 2]));
     }
 }

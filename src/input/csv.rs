@@ -685,6 +685,9 @@ fn ual_row<V: Visitor>(
             "AuditData cannot be read as a JSON object ({e}): row reported from its CSV \
              columns and the AuditData fields before the error"
         ),
+        UalError::NotARecord => "AuditData has no Operation, Id or Workload member: row \
+                                 reported from its CSV columns"
+            .to_string(),
     };
     visitor.warn(line, message);
     let mut user = cell(cols.user);

@@ -150,6 +150,8 @@ pub(crate) enum UalError {
     Cut,
     /// Not JSON, or JSON but not an object.
     Invalid(String),
+    /// A JSON object with none of an audit record's `Operation`, `Id` and `Workload`.
+    NotARecord,
 }
 
 impl std::fmt::Display for UalError {
@@ -157,6 +159,9 @@ impl std::fmt::Display for UalError {
         match self {
             UalError::Cut => f.write_str("AuditData ends before its JSON object does (cut?)"),
             UalError::Invalid(why) => write!(f, "AuditData is not a JSON object: {why}"),
+            UalError::NotARecord => f.write_str(
+                "AuditData has no Operation, Id or Workload member: not an audit record",
+            ),
         }
     }
 }
@@ -218,6 +223,12 @@ fn visit_object<V: Visitor + ?Sized>(
     visitor: &mut V,
 ) -> Result<(), UalError> {
     let d: AuditData<'_> = serde_json::from_slice(json).map_err(|e| json_error(&e))?;
+    if [d.operation, d.id, d.workload]
+        .iter()
+        .all(|m| text(*m).bytes.is_empty())
+    {
+        return Err(UalError::NotARecord);
+    }
     map_and_visit(&d, json, line, visitor, None);
     Ok(())
 }
@@ -366,6 +377,7 @@ fn map_and_visit<V: Visitor + ?Sized>(
     let mut items: Vec<ItemView<'_>> = Vec::new();
     let mut subjects: Vec<RawField<'_>> = Vec::new();
     let mut parameters: Vec<u8> = Vec::new();
+    let mut object_name: Vec<u8> = Vec::new();
     let mailbox = match family {
         Family::Mailbox => mailbox_parts(d, &mut items, &mut subjects),
         _ => MailboxParts::default(),
@@ -436,7 +448,11 @@ fn map_and_visit<V: Visitor + ?Sized>(
         Family::Admin => {
             let object = text(d.object_id);
             rec.set(Field::MailboxOwnerUpn, object);
-            rec.set(Field::MailboxResolvedOwnerName, object);
+            let mailbox = mailbox_of_object(object.unescaped_in(&mut object_name));
+            rec.set(
+                Field::MailboxResolvedOwnerName,
+                RawField::new(mailbox, Escape::None),
+            );
             rec.set(Field::ItemSubject, RawField::new(&parameters, Escape::None));
         }
         Family::Other => {}
@@ -469,6 +485,27 @@ fn map_and_visit<V: Visitor + ?Sized>(
         json,
     };
     visitor.record(&rec, &key, line);
+}
+
+/// The mailbox an admin cmdlet's `ObjectId` names: its directory path's last segment, without
+/// the inbox rule or folder after `\` (`…/contoso.onmicrosoft.com/311b45d6-…\Direct` →
+/// `311b45d6-…`, `test1:\Inbox` → `test1`); anything else as it is.
+fn mailbox_of_object(object: &[u8]) -> &[u8] {
+    let name = match object.iter().rposition(|&b| b == b'/') {
+        Some(i) => &object[i + 1..],
+        None => object,
+    };
+    let name = match name.iter().position(|&b| b == b'\\') {
+        Some(0) | None => name,
+        Some(i) => &name[..i],
+    };
+    let name = name.trim_ascii();
+    let name = name.strip_suffix(b":").unwrap_or(name);
+    if name.is_empty() {
+        object.trim_ascii()
+    } else {
+        name
+    }
 }
 
 /// Where a record's subject is rendered from instead of read from a `Subject` member.

@@ -2,6 +2,7 @@
 //! over the fixtures in `testdata/` and checks its outputs exactly.
 
 mod architecture;
+mod correctness;
 mod hardening;
 mod html_report;
 mod ip;

@@ -28,6 +28,7 @@ use crate::record::OwnedRecord;
 
 mod collect;
 mod open;
+mod record_type;
 mod stream;
 
 use collect::{absorb, Collector, TimeCell};
@@ -212,7 +213,14 @@ fn process_file(
     progress: &Progress,
 ) -> Result<(FileOutcome, Vec<KeptRow>)> {
     match load(origin) {
-        Ok(bytes) => process_bytes(index, origin, &bytes, settings, progress),
+        Ok(bytes) => {
+            let read = process_bytes(index, origin, &bytes, settings, progress);
+            // A file cut short or rewritten while mapped: what was read is not the file.
+            if let Some(why) = bytes.changed() {
+                bail!("'{}' {why}", origin.display());
+            }
+            read
+        }
         Err(e) => Ok((
             FileOutcome::new(origin, FileStatus::Rejected(format!("{e:#}"))),
             Vec::new(),
@@ -261,7 +269,12 @@ fn process_bytes(
     let mut report = FileOutcome::new(origin, FileStatus::Skipped(String::new()));
     report.size = bytes.len() as u64;
     let decoded = decode(bytes, settings.encoding);
-    report.warnings = decode_warnings(&decoded.encoding, decoded.replaced, decoded.odd_byte);
+    report.warnings = decode_warnings(
+        &decoded.encoding,
+        decoded.replaced,
+        decoded.odd_byte,
+        decoded.overridden,
+    );
     let text = &*decoded.text;
     let scale = |n: usize| (n as u128 * bytes.len() as u128 / text.len().max(1) as u128) as u64;
 
@@ -376,6 +389,14 @@ fn settle(
                  reported as malformed)",
                 m.line, m.text, d.line, d.text, counts.read
             ));
+            // Its rows were read: they are counted, as malformed (reported) or as rows of
+            // a rejected file, so that the funnel still adds up to every row read.
+            report.counts = Counts {
+                read: counts.read,
+                malformed: counts.malformed,
+                rejected: counts.read.saturating_sub(counts.malformed),
+                ..Counts::default()
+            };
             return Ok(Vec::new());
         }
         (None, Some(_), None) => Some((DateOrder::Mdy, "proved by the dates")),

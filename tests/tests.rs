@@ -3,6 +3,7 @@
 
 mod architecture;
 mod build_info;
+mod correctness;
 mod enrich;
 mod hardening;
 mod html_report;

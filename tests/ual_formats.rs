@@ -275,7 +275,10 @@ fn admin_cmdlets_with_record_types_admin() {
          -MoveToFolder 'RSS Feeds'",
         "a leading '-' is neutralised for Excel"
     );
-    assert_eq!(rule[OWNER], "test1", "the mailbox of ObjectId test1\\Move to RSS");
+    assert_eq!(
+        rule[OWNER], "test1",
+        "the mailbox of ObjectId test1\\Move to RSS"
+    );
     assert_eq!(rule[RESULT], "True");
     let forward = rows
         .iter()

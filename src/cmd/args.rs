@@ -30,7 +30,7 @@ pub struct InputArgs {
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
 
-    /// Worker threads [default: one per core].
+    /// Worker threads [default: one per core; at most 4 per core].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 }
@@ -39,8 +39,10 @@ pub struct InputArgs {
 #[derive(Args, Debug)]
 pub struct FilterArgs {
     /// Keep events at or after this time: an ISO date or date-time (2017-04-10,
-    /// 2017-04-10T08:00), or a date as the exports write it (04/10/17, 10.04.2017), read in
-    /// --date-order. A two-digit year yy means 20yy.
+    /// 2017-04-10T08:00), a dotted date, day first (10.04.2017 is 10 April), or a date with
+    /// slashes (04/27/17), read as the date it can only be; when both day/month readings
+    /// are dates (04/10/17), --date-order or the other bound's order decides, else it is
+    /// refused. A two-digit year yy means 20yy.
     #[arg(long, value_name = "DATE", help_heading = "Filters")]
     pub start_date: Option<String>,
 
@@ -157,8 +159,10 @@ pub struct ReadArgs {
     #[arg(long, value_name = "ORDER", help_heading = "Reading")]
     pub date_order: Option<DateOrder>,
 
-    /// Read inputs in this encoding instead of detecting it (BOM, UTF-16 zero bytes, else
-    /// UTF-8), e.g. windows-1252 for `Export-Csv -Encoding Default` files.
+    /// Read inputs without a byte-order mark in this encoding instead of detecting it
+    /// (UTF-16 zero bytes, else UTF-8), e.g. windows-1252 for `Export-Csv -Encoding
+    /// Default` files. A file with a BOM is read as its BOM says (with a warning if that
+    /// contradicts this).
     #[arg(long, value_name = "LABEL", help_heading = "Reading")]
     pub encoding: Option<String>,
 

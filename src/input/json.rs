@@ -380,7 +380,13 @@ fn read_values<'t, V: Visitor>(
         progress.at(sp.pos());
         match sp.next(text, limit) {
             Step::End => return,
-            Step::Error { line, reason } => visitor.malformed(line, reason),
+            Step::Error { line, reason } => {
+                visitor.malformed(line, reason);
+                // JSON Lines: a line is one row, malformed once; the rest of it is not read.
+                if matches!(sp.bound(), Bound::Line) {
+                    return;
+                }
+            }
             Step::Record { start, line } => match reader.parse(text, start, limit) {
                 Ok(end) => {
                     sp.record_parsed(end);
@@ -407,6 +413,9 @@ fn read_values<'t, V: Visitor>(
                         Some(_) => format!("not valid JSON: {}", e.what),
                     };
                     visitor.malformed(line, reason);
+                    if matches!(sp.bound(), Bound::Line) {
+                        return;
+                    }
                 }
             },
         }

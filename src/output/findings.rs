@@ -275,7 +275,7 @@ pub fn csv(
     line.finish(out)?;
     for f in &ev.findings {
         line.plain(f.severity.name());
-        line.plain(&f.rule);
+        line.cell(&f.rule);
         line.cell(&f.title);
         line.cell(&f.why);
         line.plain(&f.first.to_iso());

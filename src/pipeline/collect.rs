@@ -2,7 +2,7 @@
 //! applies the rules, counts every drop in the funnel, and copies out the rows it keeps;
 //! [`absorb`] merges the collectors of an input in order.
 
-use super::{FileContext, MailAccess};
+use super::{record_type, FileContext, MailAccess};
 use crate::datetime::{parse_time, DateOrder, ParsedTime, Timestamp, Zone};
 use crate::diag::{excerpt, DiagList};
 use crate::filter::{Rule, RULE_COUNT};
@@ -183,20 +183,19 @@ impl<'c> Collector<'c> {
     }
 
     /// Adds the skipped records counted by [`Collector::skip_family`] to the counts, by
-    /// name. Exchange's own skipped records (admin cmdlets...) are named by record type, so
-    /// the funnel does not read as if mailbox records were skipped.
+    /// name: a record type by its name ([`record_type::label`]), one way whatever its
+    /// workload and whether it was written as a number or a name (so Exchange's own
+    /// skipped records, admin cmdlets..., do not read as if mailbox records were
+    /// skipped); a record with no record type by its workload.
     pub(super) fn name_skipped(&mut self) {
         for skipped in self.skipped.drain(..) {
             let n = skipped.records;
             let (workload, record_type) = (skipped.workload.text(), skipped.record_type.text());
-            let name = match (workload.as_str(), record_type.as_str()) {
-                ("", "") => "unknown".to_string(),
-                ("", t) => format!("RecordType {}", record_type_name(t)),
-                (w, t) if w.eq_ignore_ascii_case("Exchange") && !t.is_empty() => {
-                    format!("Exchange {}", record_type_name(t))
-                }
-                (w, _) => w.to_string(),
-            };
+            let name =
+                record_type::label(&record_type).unwrap_or_else(|| match workload.as_str() {
+                    "" => "unknown".to_string(),
+                    w => w.to_string(),
+                });
             *self.counts.skipped_workloads.entry(name).or_default() += n;
         }
     }
@@ -212,12 +211,7 @@ impl<'c> Collector<'c> {
             ParsedTime::Local(wall) => self
                 .wall_to_utc(wall, zone, line)
                 .map(TimeCell::Known)
-                .ok_or_else(|| {
-                    format!(
-                        "LastAccessed '{}': time does not exist in {zone} (DST gap)",
-                        shown()
-                    )
-                }),
+                .ok_or_else(|| dst_gap(&shown(), zone)),
             ParsedTime::Culture { .. } => {
                 match parsed.evidence() {
                     Some(order) => {
@@ -238,6 +232,9 @@ impl<'c> Collector<'c> {
                 };
                 if let Some(order) = self.ctx.settings.date_order {
                     return read(self, order).map(TimeCell::Known).ok_or_else(|| {
+                        if parsed.wall_clock(order).is_some() {
+                            return dst_gap(&shown(), zone);
+                        }
                         format!(
                             "LastAccessed '{}': not a valid date when read as {} (--date-order)",
                             shown(),
@@ -248,6 +245,13 @@ impl<'c> Collector<'c> {
                 match (read(self, DateOrder::Mdy), read(self, DateOrder::Dmy)) {
                     (Some(mdy), Some(dmy)) if mdy != dmy => Ok(TimeCell::Undecided { mdy, dmy }),
                     (Some(t), _) | (None, Some(t)) => Ok(TimeCell::Known(t)),
+                    // A date in either order, but a wall-clock time the zone skips.
+                    (None, None)
+                        if parsed.wall_clock(DateOrder::Mdy).is_some()
+                            || parsed.wall_clock(DateOrder::Dmy).is_some() =>
+                    {
+                        Err(dst_gap(&shown(), zone))
+                    }
                     (None, None) => Err(format!(
                         "LastAccessed '{}': not a valid date as month/day or day/month",
                         shown()
@@ -258,18 +262,12 @@ impl<'c> Collector<'c> {
     }
 }
 
-/// Names the record types that Exchange exports most often skip (numbers in Purview).
-fn record_type_name(t: &str) -> &str {
-    match t {
-        "1" => "ExchangeAdmin",
-        "4" => "SharePoint",
-        "6" => "SharePointFileOperation",
-        "8" => "AzureActiveDirectory",
-        "15" => "AzureActiveDirectoryStsLogon",
-        "18" => "SecurityComplianceCenterEOPCmdlet",
-        "28" => "ThreatIntelligence",
-        other => other,
-    }
+/// The message of a time that a time zone skips.
+fn dst_gap(shown: &str, zone: Zone) -> String {
+    format!(
+        "LastAccessed '{shown}': does not exist in {zone} (the clocks skip that hour when \
+         daylight saving time starts); check --tz"
+    )
 }
 
 fn order_name(order: DateOrder) -> &'static str {

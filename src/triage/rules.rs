@@ -510,13 +510,32 @@ pub struct RuleSources {
     /// `--rules FILE`, in order: a rule replaces an earlier one of the same id.
     pub files: Vec<std::path::PathBuf>,
     /// `--set ID.KEY=VALUE`, and the named options turned into the same form.
-    pub sets: Vec<String>,
+    pub sets: Vec<Setting>,
     /// `--disable ID`.
     pub disable: Vec<String>,
     /// `--geoip` is given: the built-in `new-country` and `new-asn` rules run.
     pub geoip: bool,
     /// `--ip-list` is given: the built-in `flagged-network` rule runs.
     pub ip_list: bool,
+}
+
+/// One `ID.KEY=VALUE` change to a rule, and the option the user typed for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting {
+    /// `ID.KEY=VALUE`.
+    pub set: String,
+    /// The option as typed (`--bind-window 0s`), for messages; `None` for `--set` itself.
+    pub typed: Option<String>,
+}
+
+impl From<&str> for Setting {
+    /// A `--set ID.KEY=VALUE`.
+    fn from(set: &str) -> Setting {
+        Setting {
+            set: set.to_string(),
+            typed: None,
+        }
+    }
 }
 
 /// The rule specs in force, before compilation: built-ins, then each file's rules
@@ -544,8 +563,11 @@ pub fn specs(src: &RuleSources) -> Result<Vec<RuleSpec>> {
             }
         }
     }
-    for set in &src.sets {
-        apply_set(&mut specs, set).with_context(|| format!("--set {set}"))?;
+    for s in &src.sets {
+        apply_set(&mut specs, &s.set).with_context(|| match &s.typed {
+            Some(typed) => typed.clone(),
+            None => format!("--set {}", s.set),
+        })?;
     }
     for id in &src.disable {
         let id = id.trim();

@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::output::findings::headline;
-use crate::output::{self, html};
+use crate::output::{html, OutputFile};
 use crate::session::{self, print_funnel, Messages, ScanConfig, Scanned};
 use crate::summary::{Bucket, Summary};
 use crate::triage::Rule;
@@ -57,16 +57,18 @@ pub fn run(cfg: ReportConfig) -> Result<Status> {
         quiet: cfg.scan.quiet,
     };
     super::triage::tell_sigma(&cfg.sigma_messages, &msg);
+    let page_file = OutputFile {
+        path: cfg.html.clone(),
+        force: cfg.force,
+        option: "--html",
+        create_dir: false,
+    };
     let Scanned {
         outcome,
         incomplete,
-    } = session::scan(
-        &cfg.scan,
-        "Reporting on",
-        &[cfg.html.as_path()],
-        cfg.force,
-        &msg,
-    )?;
+        outputs: mut staged,
+        ..
+    } = session::scan(&cfg.scan, "Reporting on", &[page_file], &msg)?;
     let evaluation = crate::triage::evaluate(&cfg.rules, &outcome.rows);
     let summary = Summary::build(&outcome, &cfg.scan.scope);
     msg.note(&format!(
@@ -94,8 +96,11 @@ pub fn run(cfg: ReportConfig) -> Result<Status> {
         "Writing the HTML report to {}",
         sanitize(&cfg.html.display().to_string())
     ));
-    output::write_atomic(&cfg.html, cfg.force, |out| html::render(out, &page))
+    staged
+        .staged(&cfg.html)?
+        .write_with(|out| html::render(out, &page))
         .context("cannot write the HTML report")?;
+    staged.commit()?;
     print_funnel(&outcome.totals, "rows in the timeline", &msg);
     Ok(Status::from_incomplete(
         incomplete || (cfg.scan.strict && cfg.sigma_unusable > 0),

@@ -4,7 +4,7 @@
 
 pub mod args;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 
@@ -12,12 +12,13 @@ use super::scan::scan_config;
 use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::filter::Rule;
-use crate::input::{self, Origin};
 use crate::output::rows::{self, Format, Layout, Options, Profile, TimeFormat};
-use crate::output::{self, Target};
+use crate::output::{OutputFile, Target};
 use crate::pipeline::{MailAccess, Outcome};
 use crate::session::manifest::{self, HashingWriter};
-use crate::session::{self, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned};
+use crate::session::{
+    self, output_file, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned,
+};
 use args::SearchArgs;
 
 /// A search, ready to run.
@@ -58,7 +59,7 @@ impl SearchConfig {
             .manifest
             .map(|m| manifest::resolve_path(m, &target))
             .transpose()?;
-        scan.hash_streams = manifest.is_some();
+        scan.hash_inputs = manifest.is_some();
         Ok(SearchConfig {
             scan,
             manifest,
@@ -78,37 +79,20 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
     let msg = Messages {
         quiet: cfg.scan.quiet,
     };
-    let mut outputs: Vec<&Path> = match &cfg.target {
-        Target::File { path, .. } => vec![path.as_path()],
-        Target::Stdout => Vec::new(),
-    };
-    outputs.extend(cfg.manifest.as_deref());
-    let force = cfg.force;
-    let (scanned, hashes) = match &cfg.manifest {
-        None => (
-            session::scan(&cfg.scan, "Searching", &outputs, force, &msg)?,
-            Vec::new(),
-        ),
-        Some(_) => {
-            // The inputs are hashed while the scan reads them: the same pages, read from
-            // disk once. The outputs are checked first, so that a refused output fails
-            // before any hashing.
-            let origins = input::expand(&cfg.scan.inputs)?.origins;
-            let inputs: Vec<&Path> = origins.iter().filter_map(Origin::path).collect();
-            for path in &outputs {
-                output::check_target(path, force, &inputs)?;
-            }
-            let (scanned, hashes) = rayon::join(
-                || session::scan(&cfg.scan, "Searching", &outputs, force, &msg),
-                || manifest::hash_inputs(&origins),
-            );
-            (scanned?, hashes)
-        }
-    };
+    // The report and the manifest are staged before the scan, and committed together.
+    let mut outputs: Vec<OutputFile> = output_file(&cfg.target, "-o").into_iter().collect();
+    outputs.extend(cfg.manifest.as_ref().map(|path| OutputFile {
+        path: path.clone(),
+        force: cfg.force,
+        option: "--manifest",
+        create_dir: false,
+    }));
     let Scanned {
         mut outcome,
         incomplete,
-    } = scanned;
+        outputs: mut staged,
+        hashes,
+    } = session::scan(&cfg.scan, "Searching", &outputs, &msg)?;
     tell_steps(&cfg.scan, &outcome, &msg);
     if cfg.newest_first {
         outcome.rows.reverse();
@@ -127,7 +111,7 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
         file: "Posting results to file: ",
         stdout: Some("Writing results to standard output."),
     };
-    write_output(&cfg.target, announce, &msg, |out, file| {
+    write_output(&mut staged, &cfg.target, announce, &msg, |out, file| {
         let mut out = HashingWriter::new(out);
         let opts = Options {
             layout,
@@ -141,21 +125,29 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
     msg.neutralised(neutralised);
     print_funnel(&outcome.totals, "rows written", &msg);
     if let (Some(path), Some(written)) = (&cfg.manifest, written) {
-        write_manifest(&cfg, path, started, &outcome, &hashes, written, &msg)?;
+        let bytes = manifest_bytes(&cfg, started, &outcome, &hashes, written, &msg)?;
+        msg.note(&format!(
+            "Manifest (inputs and report with SHA-256): {}",
+            sanitize(&path.display().to_string())
+        ));
+        staged
+            .staged(path)?
+            .write_with(|out| out.write_all(&bytes))?;
     }
+    staged.commit()?;
     Ok(Status::from_incomplete(incomplete))
 }
 
-/// Writes the run's manifest (atomically, like the report) once the report is in place.
-fn write_manifest(
+/// The run's manifest, once the report is written (its SHA-256 is that of the bytes
+/// written).
+fn manifest_bytes(
     cfg: &SearchConfig,
-    path: &Path,
     started: String,
     outcome: &Outcome,
     hashes: &[manifest::InputHash],
     written: manifest::Written,
     msg: &Messages,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     for name in manifest::changed_inputs(outcome, hashes) {
         msg.error(&format!(
             "warning: {}: changed while it was read (its size differs between the hash and \
@@ -195,12 +187,7 @@ fn write_manifest(
         finished: manifest::now(),
         threads: rayon::current_num_threads(),
     };
-    let bytes = manifest::render(&run, &info, outcome, hashes, &report)?;
-    msg.note(&format!(
-        "Manifest (inputs and report with SHA-256): {}",
-        sanitize(&path.display().to_string())
-    ));
-    output::write_atomic(path, cfg.force, |out| out.write_all(&bytes))
+    manifest::render(&run, &info, outcome, hashes, &report)
 }
 
 /// A clap value's name as typed on the command line (`csv`, `full`, `iso`...).

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use crate::cmd::args::InputArgs;
+use crate::triage::rules::Setting;
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -110,35 +111,68 @@ pub struct RuleArgs {
 }
 
 impl RuleArgs {
-    /// The named threshold options as `--set` strings, then the `--set`s themselves.
-    pub fn sets(&self) -> Vec<String> {
+    /// The named threshold options as settings (each remembering the option as typed,
+    /// for messages), then the `--set`s themselves.
+    pub fn sets(&self) -> Vec<Setting> {
         let mut out = Vec::new();
-        let mut add = |id: &str, key: &str, value: Option<String>| {
+        let mut add = |option: &str, id: &str, key: &str, value: Option<String>| {
             if let Some(v) = value {
-                out.push(format!("{id}.{key}={v}"));
+                out.push(Setting {
+                    set: format!("{id}.{key}={v}"),
+                    typed: Some(format!("{option} {v}")),
+                });
             }
         };
+        let number = |n: Option<u64>| n.map(|n| n.to_string());
         add(
+            "--mass-delete",
             "mass-deletion",
             "threshold",
-            self.mass_delete.map(|n| n.to_string()),
+            number(self.mass_delete),
         );
-        add("mass-deletion", "window", self.mass_delete_window.clone());
         add(
+            "--mass-delete-window",
+            "mass-deletion",
+            "window",
+            self.mass_delete_window.clone(),
+        );
+        add(
+            "--bind-count",
             "non-owner-access",
             "threshold",
-            self.bind_count.map(|n| n.to_string()),
+            number(self.bind_count),
         );
-        add("non-owner-access", "window", self.bind_window.clone());
         add(
+            "--bind-window",
+            "non-owner-access",
+            "window",
+            self.bind_window.clone(),
+        );
+        add(
+            "--ip-count",
             "many-client-ips",
             "threshold",
-            self.ip_count.map(|n| n.to_string()),
+            number(self.ip_count),
         );
-        add("many-client-ips", "window", self.ip_window.clone());
-        add("new-client-ip", "baseline", self.baseline.clone());
-        add("new-client-app", "baseline", self.baseline.clone());
-        out.extend(self.sets.iter().cloned());
+        add(
+            "--ip-window",
+            "many-client-ips",
+            "window",
+            self.ip_window.clone(),
+        );
+        add(
+            "--baseline",
+            "new-client-ip",
+            "baseline",
+            self.baseline.clone(),
+        );
+        add(
+            "--baseline",
+            "new-client-app",
+            "baseline",
+            self.baseline.clone(),
+        );
+        out.extend(self.sets.iter().map(|s| Setting::from(s.as_str())));
         out
     }
 }

@@ -11,7 +11,7 @@
 
 pub mod args;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
 
@@ -20,7 +20,9 @@ use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::output::findings as output;
 use crate::output::{self as out_target, Target};
-use crate::session::{self, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned};
+use crate::session::{
+    self, output_file, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned,
+};
 use crate::triage::{evaluate, from_sigma, rules, Rule, RuleSources};
 use args::{RuleArgs, TriageArgs, TriageFormat};
 
@@ -163,11 +165,20 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
         quiet: cfg.scan.quiet,
     };
     tell_sigma(&cfg.sigma_messages, &msg);
-    let outputs: Vec<&Path> = cfg.output.iter().map(PathBuf::as_path).collect();
+    let target = match &cfg.output {
+        None => Target::Stdout,
+        Some(path) => Target::File {
+            path: path.clone(),
+            force: cfg.force,
+        },
+    };
+    let outputs: Vec<_> = output_file(&target, "-o").into_iter().collect();
     let Scanned {
         outcome,
         incomplete,
-    } = session::scan(&cfg.scan, "Triaging", &outputs, cfg.force, &msg)?;
+        outputs: mut staged,
+        ..
+    } = session::scan(&cfg.scan, "Triaging", &outputs, &msg)?;
     let ev = evaluate(&cfg.rules, &outcome.rows);
     let sources: Vec<String> = outcome.files.iter().map(|f| f.origin.display()).collect();
     let ctx = output::Context {
@@ -199,18 +210,13 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
             }
         }
     };
-    let target = match &cfg.output {
-        None => Target::Stdout,
-        Some(path) => Target::File {
-            path: path.clone(),
-            force: cfg.force,
-        },
-    };
     let announce = Announce {
         file: "Writing the findings to ",
         stdout: None,
     };
-    write_output(&target, announce, &msg, &mut write).context("cannot write the findings")?;
+    write_output(&mut staged, &target, announce, &msg, &mut write)
+        .context("cannot write the findings")?;
+    staged.commit()?;
     msg.neutralised(neutralised);
     print_funnel(&outcome.totals, "rows triaged", &msg);
     if cfg.scan.strict && cfg.sigma_unusable > 0 {

@@ -209,7 +209,8 @@ fn maps_mail_items_accessed() {
         ["\\Sent Items".to_string(), String::new(), "Three".into()]
     );
     let r = one(
-        r#"{"RecordType":50,"OperationProperties":[{"Name":"IsThrottled","Value":true}],
+        r#"{"RecordType":50,"Operation":"MailItemsAccessed",
+        "OperationProperties":[{"Name":"IsThrottled","Value":true}],
         "Folders":"System.Object[]"}"#,
     );
     assert_eq!(r.get(Field::IsThrottled), "True");
@@ -233,7 +234,8 @@ fn maps_an_admin_cmdlet() {
          -MoveToFolder 'RSS Feeds' -DomainController '' -Name 'it''s' -Count 3"
     );
     assert_eq!(r.get(Field::MailboxOwnerUpn), "test1\\Move to RSS");
-    assert_eq!(r.get(Field::MailboxResolvedOwnerName), "test1\\Move to RSS");
+    // The mailbox ObjectId names, without the rule after the backslash.
+    assert_eq!(r.get(Field::MailboxResolvedOwnerName), "test1");
     assert_eq!(r.get(Field::LogonUserDisplayName), "eve@contoso.com");
     assert_eq!(r.get(Field::OperationResult), "True");
     assert_eq!(r.get(Field::ClientIpAddress), "[2001:db8::1]:443");

@@ -93,6 +93,16 @@ pub enum DateOrder {
     Dmy,
 }
 
+impl DateOrder {
+    /// How messages, the manifest and the report page name the order.
+    pub fn label(self) -> &'static str {
+        match self {
+            DateOrder::Mdy => "month/day/year",
+            DateOrder::Dmy => "day/month/year",
+        }
+    }
+}
+
 impl FromStr for DateOrder {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -5,29 +5,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
 use crate::util::*;
-
-/// Runs the binary with a clean environment plus `env`; returns the run.
-fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_mbxaudit"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("TZ", "UTC")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mbxaudit");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// `--version`: its first line, and the others as `key → value`.
 pub fn version_fields(text: &str) -> (String, BTreeMap<String, String>) {
@@ -88,7 +70,7 @@ fn canonical(path: &str) -> PathBuf {
 
 #[test]
 fn version_names_commit_date_target_and_executable() {
-    let run = run_with(&root(), &["--version"], &[]);
+    let run = mbxaudit_env(&root(), &["--version"], &[]);
     run.expect_code(0);
     let text = String::from_utf8(run.stdout).expect("UTF-8");
     let (first, f) = version_fields(&text);
@@ -133,7 +115,7 @@ fn version_names_commit_date_target_and_executable() {
 
 #[test]
 fn short_version_is_the_version_alone() {
-    let run = run_with(&root(), &["-V"], &[]);
+    let run = mbxaudit_env(&root(), &["-V"], &[]);
     run.expect_code(0);
     assert_eq!(
         String::from_utf8_lossy(&run.stdout),
@@ -153,12 +135,12 @@ fn manifest_names_the_same_build_as_version() {
         "auto",
         input.to_str().expect("utf-8 path"),
     ];
-    run_with(dir.path(), &args, &[]).expect_code(0);
+    mbxaudit_env(dir.path(), &args, &[]).expect_code(0);
     let m: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("r.csv.manifest.json")).unwrap())
             .expect("manifest is JSON");
     let tool = &m["tool"];
-    let version = run_with(dir.path(), &["--version"], &[]);
+    let version = mbxaudit_env(dir.path(), &["--version"], &[]);
     let (_, f) = version_fields(&String::from_utf8_lossy(&version.stdout));
 
     let commit = tool["commit"].as_str().unwrap();
@@ -205,7 +187,7 @@ fn manifest_names_the_same_build_as_version() {
 
 #[test]
 fn csv_scanner_is_the_one_the_run_uses() {
-    let run = run_with(&root(), &["--version"], &[("MBXAUDIT_ISA", "baseline")]);
+    let run = mbxaudit_env(&root(), &["--version"], &[("MBXAUDIT_ISA", "baseline")]);
     let (_, f) = version_fields(&String::from_utf8_lossy(&run.stdout));
     let baseline = if cfg!(target_arch = "x86_64") {
         "SSE2 (x86-64 baseline)"

@@ -171,24 +171,6 @@ fn manifest_records_inputs_report_and_funnel() {
     assert_eq!(m["report"]["records"], t["written"]);
 }
 
-/// Runs `mbxaudit ARGS` in `dir` like [`mbxaudit_in`], with extra environment variables.
-fn mbxaudit_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_mbxaudit"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("TZ", "UTC")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mbxaudit");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// Extra arguments and environment of one run.
 type ThreadsAsked<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
 

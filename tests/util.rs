@@ -232,3 +232,21 @@ pub fn line_start(bytes: &[u8], line: usize) -> usize {
         .map(|(i, _)| i + 1)
         .expect("line exists")
 }
+
+/// Runs `mbxaudit ARGS` in `dir` like [`mbxaudit_in`], with extra environment variables.
+pub fn mbxaudit_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_mbxaudit"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("TZ", "UTC")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run mbxaudit");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

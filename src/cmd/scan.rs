@@ -341,7 +341,7 @@ fn place_bound(
                     (None, Some((proved, other))) => {
                         notes.push(format!(
                             "{option} {text} read as {} ({}), as {} {} can only be read so.",
-                            order_name(proved),
+                            proved.label(),
                             day(if proved == DateOrder::Mdy { m } else { d }),
                             other.option,
                             sanitize(other.text)
@@ -385,13 +385,6 @@ fn place_bound(
 /// `2017-04-10`: the date of a wall clock, for messages.
 fn day(w: WallClock) -> String {
     format!("{:04}-{:02}-{:02}", w.year, w.month, w.day)
-}
-
-fn order_name(o: DateOrder) -> &'static str {
-    match o {
-        DateOrder::Mdy => "month/day/year",
-        DateOrder::Dmy => "day/month/year",
-    }
 }
 
 /// Parses one --start-date / --end-date value alone into a UTC bound (no other bound to

@@ -238,7 +238,7 @@ impl<'c> Collector<'c> {
                         format!(
                             "LastAccessed '{}': not a valid date when read as {} (--date-order)",
                             shown(),
-                            order_name(order)
+                            order.label()
                         )
                     });
                 }
@@ -268,13 +268,6 @@ fn dst_gap(shown: &str, zone: Zone) -> String {
         "LastAccessed '{shown}': does not exist in {zone} (the clocks skip that hour when \
          daylight saving time starts); check --tz"
     )
-}
-
-fn order_name(order: DateOrder) -> &'static str {
-    match order {
-        DateOrder::Mdy => "month/day/year",
-        DateOrder::Dmy => "day/month/year",
-    }
 }
 
 impl Visitor for Collector<'_> {

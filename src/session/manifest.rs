@@ -336,13 +336,6 @@ fn path_bytes(path: &Path) -> Option<String> {
     }
 }
 
-fn order_name(o: crate::datetime::DateOrder) -> &'static str {
-    match o {
-        crate::datetime::DateOrder::Mdy => "month/day/year",
-        crate::datetime::DateOrder::Dmy => "day/month/year",
-    }
-}
-
 fn input(f: &FileOutcome, hashes: &[InputHash], settings: &SettingsInfo) -> Input {
     let hash = hashes.iter().find(|h| h.origin == f.origin);
     let (sha256, sha256_note) = match hash.map(|h| &h.hashed) {
@@ -387,7 +380,7 @@ fn input(f: &FileOutcome, hashes: &[InputHash], settings: &SettingsInfo) -> Inpu
             (
                 Some(format.clone()),
                 Some(encoding.clone()),
-                date_order.map(|(o, _)| order_name(o)),
+                date_order.map(|(o, _)| o.label()),
                 date_order.map(|(_, how)| how),
                 Some(zone),
             )

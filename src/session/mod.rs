@@ -228,7 +228,7 @@ pub fn tell_inputs(outcome: &Outcome, msg: &Messages) -> bool {
                 date_order,
             } => {
                 let dates = match date_order {
-                    Some((o, how)) => format!(", dates {} ({how})", order_label(*o)),
+                    Some((o, how)) => format!(", dates {} ({how})", o.label()),
                     None => String::new(),
                 };
                 msg.note(&format!(
@@ -279,13 +279,6 @@ pub fn tell_inputs(outcome: &Outcome, msg: &Messages) -> bool {
         ));
     }
     incomplete
-}
-
-pub fn order_label(o: crate::datetime::DateOrder) -> &'static str {
-    match o {
-        crate::datetime::DateOrder::Mdy => "month/day/year",
-        crate::datetime::DateOrder::Dmy => "day/month/year",
-    }
 }
 
 impl Messages {

@@ -158,7 +158,7 @@ fn manifest_bytes(
     let settings = &cfg.scan.settings;
     let info = manifest::SettingsInfo {
         time_zone: settings.zone.to_string(),
-        date_order: settings.date_order.map(session::order_label),
+        date_order: settings.date_order.map(crate::datetime::DateOrder::label),
         encoding: settings.encoding.map(|e| e.name().to_string()),
         strict: cfg.scan.strict,
         rules: cfg.scan.scope.clone(),

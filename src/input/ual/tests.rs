@@ -208,11 +208,9 @@ fn maps_mail_items_accessed() {
         r.items[2],
         ["\\Sent Items".to_string(), String::new(), "Three".into()]
     );
-    let r = one(
-        r#"{"RecordType":50,"Operation":"MailItemsAccessed",
+    let r = one(r#"{"RecordType":50,"Operation":"MailItemsAccessed",
         "OperationProperties":[{"Name":"IsThrottled","Value":true}],
-        "Folders":"System.Object[]"}"#,
-    );
+        "Folders":"System.Object[]"}"#);
     assert_eq!(r.get(Field::IsThrottled), "True");
     assert!(r.items.is_empty());
 }

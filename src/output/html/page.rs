@@ -94,11 +94,7 @@ pub fn inputs(outcome: &Outcome, scope: &[String]) -> String {
             } => {
                 push(&mut out, &format!("{format}, {encoding}"));
                 if let Some((o, how)) = date_order {
-                    let o = match o {
-                        crate::datetime::DateOrder::Mdy => "month/day/year",
-                        crate::datetime::DateOrder::Dmy => "day/month/year",
-                    };
-                    notes.push(format!("dates {o} ({how})"));
+                    notes.push(format!("dates {} ({how})", o.label()));
                 }
             }
             FileStatus::Skipped(why) => push(&mut out, &format!("skipped: {why}")),

@@ -34,12 +34,7 @@ impl LineFormat for Csv<'_> {
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
         let (line, cell) = buffers;
-        let layout = self.opts.layout;
-        for &c in layout.columns {
-            cell.clear();
-            layout.write_cell(c, row, item, cell);
-            line.cell(cell);
-        }
+        self.opts.layout.csv_cells(row, item, line, cell);
         line.finish_into(out)
     }
 

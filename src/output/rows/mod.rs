@@ -74,47 +74,40 @@ macro_rules! script_columns_then {
 /// The seed script's report, column for column.
 pub const SCRIPT: &[Column] = script_columns_then!();
 
+/// The script's 15 columns, then every other normalised field in [`Field::ALL`] order but
+/// the enrichment ones, then `extra`: one list for [`FULL`] and [`FULL_ENRICHED`].
+macro_rules! full_columns_then {
+    ($($extra:expr),* $(,)?) => {
+        script_columns_then!(
+            Column::Field(Field::LogonUserSid),
+            Column::Field(Field::ClientIp),
+            Column::Field(Field::MailboxOwnerUpn),
+            Column::Field(Field::MailboxGuid),
+            Column::Field(Field::CrossMailboxOperation),
+            Column::Field(Field::ItemSubject),
+            Column::Field(Field::SourceItemSubjectsList),
+            Column::Field(Field::Identity),
+            Column::Field(Field::RecordType),
+            Column::Field(Field::Workload),
+            Column::Field(Field::UserId),
+            Column::Field(Field::InternetMessageId),
+            Column::Field(Field::MailAccessType),
+            Column::Field(Field::IsThrottled),
+            $($extra),*
+        )
+    };
+}
+
 /// `--columns full`: the script's 15 columns first (so a full report reads like the
 /// script's, widened), then every other normalised field in [`Field::ALL`] order but the
 /// enrichment ones, then where the row came from. The fields `Subject` and
 /// `CrossMailboxOp` are the derived columns of the same names, which fall back to the
 /// field when a report is read back.
-pub const FULL: &[Column] = script_columns_then!(
-    Column::Field(Field::LogonUserSid),
-    Column::Field(Field::ClientIp),
-    Column::Field(Field::MailboxOwnerUpn),
-    Column::Field(Field::MailboxGuid),
-    Column::Field(Field::CrossMailboxOperation),
-    Column::Field(Field::ItemSubject),
-    Column::Field(Field::SourceItemSubjectsList),
-    Column::Field(Field::Identity),
-    Column::Field(Field::RecordType),
-    Column::Field(Field::Workload),
-    Column::Field(Field::UserId),
-    Column::Field(Field::InternetMessageId),
-    Column::Field(Field::MailAccessType),
-    Column::Field(Field::IsThrottled),
-    Column::SourceFile,
-    Column::SourceLine,
-);
+pub const FULL: &[Column] = full_columns_then!(Column::SourceFile, Column::SourceLine);
 
 /// `--columns full` with `--geoip` or `--ip-list`: [`FULL`] with the enrichment columns
 /// (ClientIPCountry, ClientIPASN, ClientIPASOrg, ClientIPFlag) before the provenance.
-pub const FULL_ENRICHED: &[Column] = script_columns_then!(
-    Column::Field(Field::LogonUserSid),
-    Column::Field(Field::ClientIp),
-    Column::Field(Field::MailboxOwnerUpn),
-    Column::Field(Field::MailboxGuid),
-    Column::Field(Field::CrossMailboxOperation),
-    Column::Field(Field::ItemSubject),
-    Column::Field(Field::SourceItemSubjectsList),
-    Column::Field(Field::Identity),
-    Column::Field(Field::RecordType),
-    Column::Field(Field::Workload),
-    Column::Field(Field::UserId),
-    Column::Field(Field::InternetMessageId),
-    Column::Field(Field::MailAccessType),
-    Column::Field(Field::IsThrottled),
+pub const FULL_ENRICHED: &[Column] = full_columns_then!(
     Column::Field(Field::ClientIpCountry),
     Column::Field(Field::ClientIpAsn),
     Column::Field(Field::ClientIpAsOrg),
@@ -356,6 +349,22 @@ impl Layout<'_> {
             columns,
             time: TimeFormat::Iso,
             sources: &[],
+        }
+    }
+
+    /// Appends every column's value for `row` (and `item`) to `line` as CSV cells, the
+    /// Excel-safe rule applied; `cell` is scratch space.
+    pub fn csv_cells(
+        &self,
+        row: &OwnedRecord,
+        item: Option<&Item>,
+        line: &mut Line,
+        cell: &mut String,
+    ) {
+        for &c in self.columns {
+            cell.clear();
+            self.write_cell(c, row, item, cell);
+            line.cell(cell);
         }
     }
 

@@ -90,10 +90,12 @@ pub fn check_target(path: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
     Ok(())
 }
 
-/// Writes to stdout through a large buffer.
-pub fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+/// Writes to stdout through a large buffer (unlocked, so that the writer is `Send`: the
+/// buffer takes the lock once per megabyte).
+pub fn write_stdout(
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
+) -> Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout());
     write(&mut out)
         .and_then(|()| out.flush())
         .context("<stdout>")?;

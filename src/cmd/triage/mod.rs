@@ -121,7 +121,7 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
         }
     }
     let mut neutralised = 0;
-    let mut write = |out: &mut dyn std::io::Write, file: bool| -> std::io::Result<()> {
+    let mut write = |out: &mut (dyn std::io::Write + Send), file: bool| -> std::io::Result<()> {
         match cfg.format {
             TriageFormat::Text => out.write_all(output::text(&ev, &ctx, cfg.evidence).as_bytes()),
             TriageFormat::Json => out.write_all(&output::json(&ev, &ctx)?),

@@ -119,11 +119,11 @@ impl Profile {
 /// A format's writer: the rows arrive in batches, in order.
 pub trait RowWriter {
     /// Writes what comes before the rows (a header, a BOM, `[`).
-    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()>;
+    fn begin(&mut self, out: &mut (dyn Write + Send)) -> io::Result<()>;
     /// Writes one batch of rows (one or more lines each, see [`lines`]).
-    fn rows(&mut self, out: &mut dyn Write, rows: &[OwnedRecord]) -> io::Result<()>;
+    fn rows(&mut self, out: &mut (dyn Write + Send), rows: &[OwnedRecord]) -> io::Result<()>;
     /// Writes what comes after the rows; returns how many cells were neutralised.
-    fn finish(&mut self, out: &mut dyn Write) -> io::Result<u64>;
+    fn finish(&mut self, out: &mut (dyn Write + Send)) -> io::Result<u64>;
 }
 
 /// A format whose lines stand alone: each is formatted from its row alone, so lines are
@@ -174,13 +174,13 @@ impl<F: LineFormat> Lines<F> {
 }
 
 impl<F: LineFormat> RowWriter for Lines<F> {
-    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+    fn begin(&mut self, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let mut buf = Vec::new();
         self.format.header(&mut buf)?;
         out.write_all(&buf)
     }
 
-    fn rows(&mut self, out: &mut dyn Write, rows: &[OwnedRecord]) -> io::Result<()> {
+    fn rows(&mut self, out: &mut (dyn Write + Send), rows: &[OwnedRecord]) -> io::Result<()> {
         // At most a few pieces per thread are held formatted at once.
         let window = PIECE * 4 * rayon::current_num_threads().max(1);
         for group in rows.chunks(window) {
@@ -215,7 +215,7 @@ impl<F: LineFormat> RowWriter for Lines<F> {
         Ok(())
     }
 
-    fn finish(&mut self, out: &mut dyn Write) -> io::Result<u64> {
+    fn finish(&mut self, out: &mut (dyn Write + Send)) -> io::Result<u64> {
         let mut buf = Vec::new();
         self.format.footer(self.lines, &mut buf)?;
         out.write_all(&buf)?;
@@ -236,7 +236,7 @@ pub struct Options<'a> {
 /// Writes all of `rows` with `writer`; returns how many cells were neutralised.
 pub fn write_all(
     writer: &mut dyn RowWriter,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     rows: &[OwnedRecord],
 ) -> io::Result<u64> {
     writer.begin(out)?;

@@ -13,13 +13,13 @@ pub mod args;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 
 use super::args::InputArgs;
 use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::output::findings as output;
-use crate::output::{self as out_target, Target};
+use crate::output::{self as out_target, workbook, Target};
 use crate::session::{self, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned};
 use crate::triage::{evaluate, rules, Rule, RuleSources};
 use args::{RuleArgs, TriageArgs, TriageFormat};
@@ -58,6 +58,9 @@ pub fn rule_sources(a: &RuleArgs) -> RuleSources {
 
 impl TriageConfig {
     pub fn from_args(args: TriageArgs) -> Result<TriageConfig> {
+        if args.format == TriageFormat::Xlsx && args.output.is_none() && !args.list_rules {
+            bail!("--format xlsx writes a workbook: give a file with -o FILE");
+        }
         let sources = rule_sources(&args.rules);
         let rules = rules::load(&sources)?;
         Ok(TriageConfig {
@@ -120,7 +123,16 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
             msg.note(&format!("note: {}", sanitize(n)));
         }
     }
+    let target = match &cfg.output {
+        None => Target::Stdout,
+        Some(path) => Target::File {
+            path: path.clone(),
+            force: cfg.force,
+        },
+    };
+    let temp_dir = out_target::temp_dir(&target);
     let mut neutralised = 0;
+    let mut notes = Vec::new();
     let mut write = |out: &mut (dyn std::io::Write + Send), file: bool| -> std::io::Result<()> {
         match cfg.format {
             TriageFormat::Text => out.write_all(output::text(&ev, &ctx, cfg.evidence).as_bytes()),
@@ -129,14 +141,11 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
                 neutralised = output::csv(out, &ev, &ctx, file, !cfg.raw_cells)?;
                 Ok(())
             }
+            TriageFormat::Xlsx => {
+                notes = workbook::findings(out, &ev, &ctx, temp_dir)?;
+                Ok(())
+            }
         }
-    };
-    let target = match &cfg.output {
-        None => Target::Stdout,
-        Some(path) => Target::File {
-            path: path.clone(),
-            force: cfg.force,
-        },
     };
     let announce = Announce {
         file: "Writing the findings to ",
@@ -144,6 +153,9 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
     };
     write_output(&target, announce, &msg, &mut write).context("cannot write the findings")?;
     msg.neutralised(neutralised);
+    for note in notes {
+        msg.error(&format!("warning: {note}"));
+    }
     print_funnel(&outcome.totals, "rows triaged", &msg);
     Ok(Status::from_incomplete(incomplete))
 }

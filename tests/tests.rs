@@ -16,3 +16,4 @@ mod triage;
 mod ual_formats;
 mod util;
 mod walk;
+mod workbooks;

@@ -1,10 +1,9 @@
-//! Issue 13: Excel workbooks and Parquet, read back with real readers (calamine for XLSX,
-//! the parquet crate for Parquet) and compared cell by cell with the CSV report
-//! (`--raw-cells`), the JSON summary and the JSON findings; goldens of small workbooks'
-//! cells (not bytes); a report longer than an Excel sheet; cells longer than an Excel
-//! cell; the same bytes from the same inputs.
+//! Issue 13: `search --format xlsx|parquet`, read back with real readers (calamine for
+//! XLSX, the parquet crate for Parquet) and compared cell by cell with the CSV report
+//! (`--raw-cells`); a report longer than an Excel sheet; cells longer than an Excel cell;
+//! the same bytes from the same inputs. The reading helpers serve
+//! [`crate::workbook_reports`] too (summary, findings and report workbooks).
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -13,12 +12,11 @@ use arrow_schema::{DataType, TimeUnit};
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use mbxaudit::datetime::{parse_time, ParsedTime};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use serde_json::Value;
 
 use crate::util::*;
 
 /// Every kind of input, with every record kept.
-const ALL_INPUTS: [&str; 4] = [
+pub(crate) const ALL_INPUTS: [&str; 4] = [
     "testdata/legacy",
     "testdata/ual",
     "testdata/json",
@@ -38,7 +36,7 @@ const KEEP_ALL: [&str; 5] = [
 
 /// A cell as read back.
 #[derive(Clone, Debug, PartialEq)]
-enum V {
+pub(crate) enum V {
     Empty,
     Text(String),
     Num(f64),
@@ -48,7 +46,7 @@ enum V {
 
 /// Undoes the `_xHHHH_` escapes of control characters, as Excel does on reading
 /// (calamine leaves them).
-fn unescape(s: &str) -> String {
+pub(crate) fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find("_x") {
@@ -75,13 +73,13 @@ fn unescape(s: &str) -> String {
 }
 
 /// Nanoseconds since the epoch of an Excel serial date.
-fn serial_nanos(serial: f64) -> i64 {
+pub(crate) fn serial_nanos(serial: f64) -> i64 {
     const DAY: i64 = 86_400_000_000_000;
     let days = serial.floor();
     (days as i64 - 25_569) * DAY + ((serial - days) * DAY as f64).round() as i64
 }
 
-fn value(d: &Data) -> V {
+pub(crate) fn value(d: &Data) -> V {
     match d {
         Data::Empty => V::Empty,
         Data::String(s) => V::Text(unescape(s)),
@@ -93,7 +91,7 @@ fn value(d: &Data) -> V {
 }
 
 /// Every sheet of a workbook, in order, as rows of values.
-fn read_book(path: &Path) -> Vec<(String, Vec<Vec<V>>)> {
+pub(crate) fn read_book(path: &Path) -> Vec<(String, Vec<Vec<V>>)> {
     let mut book: Xlsx<_> = open_workbook(path).expect("calamine opens the workbook");
     let names = book.sheet_names();
     names
@@ -110,7 +108,7 @@ fn read_book(path: &Path) -> Vec<(String, Vec<Vec<V>>)> {
         .collect()
 }
 
-fn sheet<'a>(book: &'a [(String, Vec<Vec<V>>)], name: &str) -> &'a [Vec<V>] {
+pub(crate) fn sheet<'a>(book: &'a [(String, Vec<Vec<V>>)], name: &str) -> &'a [Vec<V>] {
     &book
         .iter()
         .find(|(n, _)| n == name)
@@ -118,20 +116,25 @@ fn sheet<'a>(book: &'a [(String, Vec<Vec<V>>)], name: &str) -> &'a [Vec<V>] {
         .1
 }
 
-/// The XML of sheet number `n` (from 1).
-fn sheet_xml(path: &Path, n: usize) -> String {
+/// The text of the entry `name` of a workbook's zip container.
+pub(crate) fn zip_entry(path: &Path, name: &str) -> String {
     let file = std::fs::File::open(path).expect("open");
     let mut zip = zip::ZipArchive::new(file).expect("zip");
     let mut xml = String::new();
-    zip.by_name(&format!("xl/worksheets/sheet{n}.xml"))
-        .expect("sheet xml")
+    zip.by_name(name)
+        .expect("zip entry")
         .read_to_string(&mut xml)
-        .expect("read xml");
+        .expect("read entry");
     xml
 }
 
+/// The XML of sheet number `n` (from 1).
+pub(crate) fn sheet_xml(path: &Path, n: usize) -> String {
+    zip_entry(path, &format!("xl/worksheets/sheet{n}.xml"))
+}
+
 /// Column letters of column `i` (from 0).
-fn letters(mut i: usize) -> String {
+pub(crate) fn letters(mut i: usize) -> String {
     let mut s = Vec::new();
     loop {
         s.push(b'A' + (i % 26) as u8);
@@ -146,7 +149,7 @@ fn letters(mut i: usize) -> String {
 
 /// Sheet `n` has its header frozen (pane at A2) and an autofilter over `columns`
 /// columns and `rows` data rows.
-fn assert_table_shape(path: &Path, n: usize, columns: usize, rows: usize) {
+pub(crate) fn assert_table_shape(path: &Path, n: usize, columns: usize, rows: usize) {
     let xml = sheet_xml(path, n);
     assert!(
         xml.contains(
@@ -164,7 +167,7 @@ fn assert_table_shape(path: &Path, n: usize, columns: usize, rows: usize) {
 
 /// `v` is a date-time cell holding the instant `iso`, to Excel's precision (a time is a
 /// day fraction in a double: ~1 µs at today's dates).
-fn assert_instant(v: &V, iso: &str) {
+pub(crate) fn assert_instant(v: &V, iso: &str) {
     let V::Time(ns) = v else {
         panic!("{v:?} is not a date-time ({iso})")
     };
@@ -172,7 +175,7 @@ fn assert_instant(v: &V, iso: &str) {
     assert!(diff <= 1_000, "{v:?} is not {iso} ({diff} ns off)");
 }
 
-fn nanos_of_iso(s: &str) -> i64 {
+pub(crate) fn nanos_of_iso(s: &str) -> i64 {
     match parse_time(s.as_bytes()) {
         Ok(ParsedTime::Utc(t)) => t.0,
         other => panic!("'{s}' is not an ISO time: {other:?}"),
@@ -180,7 +183,7 @@ fn nanos_of_iso(s: &str) -> i64 {
 }
 
 /// Runs mbxaudit in `dir` with fixture paths made absolute; returns the run.
-fn run(dir: &Path, args: &[&str]) -> Run {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> Run {
     let full: Vec<String> = args
         .iter()
         .map(|a| {
@@ -196,7 +199,7 @@ fn run(dir: &Path, args: &[&str]) -> Run {
 }
 
 /// The CSV report (`--raw-cells`) of `args`: header and rows.
-fn raw_csv(dir: &Path, args: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
+pub(crate) fn raw_csv(dir: &Path, args: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
     let mut full = vec!["search", "--raw-cells", "-o", "raw.csv"];
     full.extend(args);
     let code = run(dir, &full).code;
@@ -219,7 +222,7 @@ fn raw_csv(dir: &Path, args: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// The Report sheet equals the `--raw-cells` CSV report cell by cell: same header (then
 /// CellsCut), text equal, LastAccessed the same instant, SourceLine the same number.
-fn assert_report_equals_csv(report: &[Vec<V>], header: &[String], rows: &[Vec<String>]) {
+pub(crate) fn assert_report_equals_csv(report: &[Vec<V>], header: &[String], rows: &[Vec<String>]) {
     let mut expected_header: Vec<V> = header.iter().map(|h| V::Text(h.clone())).collect();
     expected_header.push(V::Text("CellsCut".into()));
     assert_eq!(report[0], expected_header);
@@ -515,540 +518,4 @@ fn binary_reports_are_the_same_bytes_to_stdout_and_every_run() {
         );
         assert_eq!(a, piped.stdout, "{format}: stdout differs");
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// summary --format xlsx
-// ---------------------------------------------------------------------------------------
-
-fn text(v: &V) -> &str {
-    match v {
-        V::Text(s) => s,
-        other => panic!("{other:?} is not text"),
-    }
-}
-
-fn num(v: &V) -> f64 {
-    match v {
-        V::Num(n) => *n,
-        other => panic!("{other:?} is not a number"),
-    }
-}
-
-fn time(v: &V) -> i64 {
-    match v {
-        V::Time(t) => *t,
-        other => panic!("{other:?} is not a date-time"),
-    }
-}
-
-/// A JSON summary's key as the tables show it.
-fn label(k: &str) -> &str {
-    if k.is_empty() {
-        "(none)"
-    } else {
-        k
-    }
-}
-
-/// A group table (Operations, Logon types) equals the JSON's groups.
-fn assert_groups(rows: &[Vec<V>], groups: &Value, records: f64) {
-    let groups = groups.as_object().expect("groups");
-    assert_eq!(rows.len() - 1, groups.len());
-    for row in &rows[1..] {
-        let (key, g) = groups
-            .iter()
-            .find(|(k, _)| label(k) == text(&row[0]))
-            .expect("group in JSON");
-        let count = g["count"].as_f64().expect("count");
-        assert_eq!(num(&row[1]), count, "{key}");
-        assert!(
-            (num(&row[2]) - count / records).abs() < 0.0005,
-            "{key}: share"
-        );
-        assert_instant(&row[3], g["first"].as_str().expect("first"));
-        assert_instant(&row[4], g["last"].as_str().expect("last"));
-        for (col, set) in [(5, "users"), (6, "mailboxes"), (7, "client_ips")] {
-            let n = g[set].as_array().expect("set").len() as f64;
-            assert_eq!(num(&row[col]), n, "{key}: {set}");
-        }
-    }
-}
-
-/// A top table equals the JSON's counts (all of them: --top 0).
-fn assert_top(rows: &[Vec<V>], map: &Value) {
-    let map = map.as_object().expect("map");
-    assert_eq!(rows.len() - 1, map.len());
-    for row in &rows[1..] {
-        let (_, n) = map
-            .iter()
-            .find(|(k, _)| label(k) == text(&row[0]))
-            .expect("value in JSON");
-        assert_eq!(num(&row[1]), n.as_f64().expect("count"));
-    }
-}
-
-#[test]
-fn summary_workbook_equals_json_summary() {
-    for input in [
-        "testdata/legacy/basic_en-US.csv",
-        "testdata/ual",
-        "testdata/triage",
-    ] {
-        let dir = tempdir();
-        run(
-            dir.path(),
-            &["summary", "--format", "json", "-o", "s.json", input],
-        );
-        let r = run(
-            dir.path(),
-            &[
-                "summary", "--format", "xlsx", "--top", "0", "-o", "s.xlsx", input,
-            ],
-        );
-        assert!(r.code <= 1, "{}", r.stderr);
-        let json: Value =
-            serde_json::from_slice(&std::fs::read(dir.path().join("s.json")).expect("json"))
-                .expect("json");
-        let book = read_book(&dir.path().join("s.xlsx"));
-        let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "Summary",
-                "Operations",
-                "Logon types",
-                "Top users",
-                "Top mailboxes",
-                "Top client IPs",
-                "Top client apps",
-                "Activity per day"
-            ]
-        );
-        let records = json["records"].as_f64().expect("records");
-        let items: Vec<(&str, &V)> = sheet(&book, "Summary")[1..]
-            .iter()
-            .map(|r| (text(&r[0]), &r[1]))
-            .collect();
-        let one = |name: &str| items.iter().find(|(n, _)| *n == name).expect(name).1;
-        assert_eq!(num(one("Records")), records);
-        assert_eq!(
-            num(one("Rows read")),
-            json["funnel"]["read"].as_f64().expect("read")
-        );
-        assert_eq!(
-            num(one("Duplicates")),
-            json["funnel"]["duplicates"].as_f64().expect("dups")
-        );
-        let inputs: Vec<&str> = items
-            .iter()
-            .filter(|(n, _)| *n == "Input")
-            .map(|(_, v)| text(v))
-            .collect();
-        let json_inputs: Vec<&str> = json["inputs"]
-            .as_array()
-            .expect("inputs")
-            .iter()
-            .map(|v| v.as_str().expect("input"))
-            .collect();
-        assert_eq!(inputs, json_inputs);
-        let rules: Vec<&str> = items
-            .iter()
-            .filter(|(n, _)| *n == "Rule")
-            .map(|(_, v)| text(v))
-            .collect();
-        let json_rules: Vec<&str> = json["filters"]
-            .as_array()
-            .expect("filters")
-            .iter()
-            .map(|v| v.as_str().expect("rule"))
-            .collect();
-        assert_eq!(rules, json_rules);
-        assert_groups(sheet(&book, "Operations"), &json["operations"], records);
-        assert_groups(sheet(&book, "Logon types"), &json["logon_types"], records);
-        assert_top(sheet(&book, "Top users"), &json["users"]);
-        assert_top(sheet(&book, "Top mailboxes"), &json["mailboxes"]);
-        assert_top(sheet(&book, "Top client IPs"), &json["client_ips"]);
-        assert_top(sheet(&book, "Top client apps"), &json["client_apps"]);
-        // Activity: per day and operation, the sum of the JSON's hours.
-        let activity = sheet(&book, "Activity per day");
-        let mut want: BTreeMap<(String, String), f64> = BTreeMap::new();
-        for (op, hours) in json["activity"].as_object().expect("activity") {
-            for (hour, n) in hours.as_object().expect("hours") {
-                *want
-                    .entry((hour[..10].to_string(), label(op).to_string()))
-                    .or_default() += n.as_f64().expect("n");
-            }
-        }
-        let mut got: BTreeMap<(String, String), f64> = BTreeMap::new();
-        for row in &activity[1..] {
-            let day = time(&row[0]);
-            let iso = mbxaudit::datetime::Timestamp(day).to_iso();
-            for (col, head) in activity[0].iter().enumerate().skip(2) {
-                if num(&row[col]) > 0.0 {
-                    got.insert(
-                        (iso[..10].to_string(), text(head).to_string()),
-                        num(&row[col]),
-                    );
-                }
-            }
-            let total: f64 = row[2..].iter().map(num).sum();
-            assert_eq!(num(&row[1]), total, "total of {iso}");
-        }
-        assert_eq!(got, want, "{input}: activity");
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// triage --format xlsx, report --xlsx
-// ---------------------------------------------------------------------------------------
-
-/// The Findings and Evidence sheets equal the JSON findings; the Evidence rows' report
-/// columns equal the search report's rows of the same places.
-fn assert_findings_equal_json(
-    book: &[(String, Vec<Vec<V>>)],
-    json: &Value,
-    csv: &(Vec<String>, Vec<Vec<String>>),
-) {
-    let findings = json["findings"].as_array().expect("findings");
-    let sheet_rows = sheet(book, "Findings");
-    assert_eq!(sheet_rows.len() - 1, findings.len());
-    let mut evidence = Vec::new();
-    for (i, (row, f)) in sheet_rows[1..].iter().zip(findings).enumerate() {
-        let s = |k: &str| f[k].as_str().expect(k).to_string();
-        assert_eq!(num(&row[0]), (i + 1) as f64);
-        for (col, key) in [
-            (1, "severity"),
-            (2, "rule"),
-            (3, "title"),
-            (4, "why"),
-            (7, "actor"),
-            (8, "mailbox"),
-        ] {
-            let want = s(key);
-            if want.is_empty() {
-                assert_eq!(row[col], V::Empty);
-            } else {
-                assert_eq!(text(&row[col]), want, "finding {i}: {key}");
-            }
-        }
-        assert_instant(&row[5], &s("first"));
-        assert_instant(&row[6], &s("last"));
-        assert_eq!(num(&row[9]), f["records"].as_f64().expect("records"));
-        let places: Vec<&str> = f["evidence"]
-            .as_array()
-            .expect("evidence")
-            .iter()
-            .map(|p| p.as_str().expect("place"))
-            .collect();
-        assert_eq!(text(&row[10]), places.join(" "));
-        for p in places {
-            evidence.push((i + 1, s("severity"), s("rule"), p.to_string()));
-        }
-    }
-    let (header, rows) = csv;
-    let by_place: BTreeMap<String, &Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            (
-                format!("{}:{}", r[header.len() - 2], r[header.len() - 1]),
-                r,
-            )
-        })
-        .collect();
-    let sheet_rows = sheet(book, "Evidence");
-    assert_eq!(sheet_rows.len() - 1, evidence.len());
-    for (row, (n, sev, rule, place)) in sheet_rows[1..].iter().zip(&evidence) {
-        assert_eq!(num(&row[0]), *n as f64);
-        assert_eq!(
-            (text(&row[1]), text(&row[2]), text(&row[3])),
-            (sev.as_str(), rule.as_str(), place.as_str())
-        );
-        let report = by_place
-            .get(place)
-            .unwrap_or_else(|| panic!("{place} not in the report"));
-        let mut want_header: Vec<String> = header[..15].to_vec();
-        want_header.push("CellsCut".into());
-        let got: Vec<Vec<V>> = vec![sheet_rows[0][4..].to_vec(), row[4..].to_vec()];
-        assert_report_equals_csv(&got, &want_header[..15], &[report[..15].to_vec()]);
-    }
-}
-
-/// The search report of the rows triage reads (admin records, FolderBind kept).
-fn triage_rows_csv(dir: &Path, inputs: &[&str]) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut args = vec![
-        "--columns",
-        "full",
-        "--record-types",
-        "admin",
-        "--include-folder-bind",
-    ];
-    args.extend(inputs);
-    raw_csv(dir, &args)
-}
-
-#[test]
-fn findings_workbook_equals_json_findings() {
-    let dir = tempdir();
-    run(
-        dir.path(),
-        &[
-            "triage",
-            "--format",
-            "json",
-            "-o",
-            "t.json",
-            "testdata/triage",
-        ],
-    )
-    .expect_code(0);
-    run(
-        dir.path(),
-        &[
-            "triage",
-            "--format",
-            "xlsx",
-            "-o",
-            "t.xlsx",
-            "testdata/triage",
-        ],
-    )
-    .expect_code(0);
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("t.json")).expect("json"))
-            .expect("json");
-    let path = dir.path().join("t.xlsx");
-    let book = read_book(&path);
-    assert_eq!(
-        book.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-        ["Findings", "Evidence"]
-    );
-    assert!(
-        json["findings"].as_array().expect("findings").len() >= 10,
-        "fixtures fire"
-    );
-    assert_findings_equal_json(
-        &book,
-        &json,
-        &triage_rows_csv(dir.path(), &["testdata/triage"]),
-    );
-    let findings = sheet(&book, "Findings").len() - 1;
-    assert_table_shape(&path, 1, 11, findings);
-    // Severity cells are coloured (a fill per severity).
-    let styles = {
-        let file = std::fs::File::open(&path).expect("open");
-        let mut zip = zip::ZipArchive::new(file).expect("zip");
-        let mut xml = String::new();
-        zip.by_name("xl/styles.xml")
-            .expect("styles")
-            .read_to_string(&mut xml)
-            .expect("read");
-        xml
-    };
-    for rgb in ["FFC00000", "FFFFC000"] {
-        assert!(styles.contains(rgb), "no fill {rgb}");
-    }
-    // Without -o a workbook is refused.
-    run(
-        dir.path(),
-        &["triage", "--format", "xlsx", "testdata/triage"],
-    )
-    .expect_code(2)
-    .expect_stderr("give a file with -o FILE");
-}
-
-#[test]
-fn report_workbook_holds_findings_tables_and_timeline() {
-    let dir = tempdir();
-    let r = run(
-        dir.path(),
-        &[
-            "report",
-            "--xlsx",
-            "r.xlsx",
-            "--html",
-            "r.html",
-            "--by",
-            "day",
-            "testdata/triage",
-        ],
-    );
-    r.expect_code(0);
-    assert!(dir.path().join("r.html").exists(), "--html too");
-    run(
-        dir.path(),
-        &[
-            "report",
-            "--xlsx",
-            "again.xlsx",
-            "--by",
-            "day",
-            "testdata/triage",
-        ],
-    )
-    .expect_code(0);
-    run(
-        dir.path(),
-        &[
-            "triage",
-            "--format",
-            "json",
-            "-o",
-            "t.json",
-            "testdata/triage",
-        ],
-    )
-    .expect_code(0);
-    let args = [
-        "--record-types",
-        "admin",
-        "--include-folder-bind",
-        "--top",
-        "50",
-        "--by",
-        "day",
-        "-o",
-    ];
-    let mut s = vec!["summary", "--format", "xlsx"];
-    s.extend(args);
-    s.extend(["s.xlsx", "testdata/triage"]);
-    run(dir.path(), &s).expect_code(0);
-    let bytes = std::fs::read(dir.path().join("r.xlsx")).expect("workbook");
-    assert_eq!(
-        bytes,
-        std::fs::read(dir.path().join("again.xlsx")).expect("again"),
-        "same bytes"
-    );
-
-    let book = read_book(&dir.path().join("r.xlsx"));
-    let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "Overview",
-            "Findings",
-            "Evidence",
-            "Operations",
-            "Logon types",
-            "Top users",
-            "Top mailboxes",
-            "Top client IPs",
-            "Top client apps",
-            "Activity per day",
-            "Inputs",
-            "Timeline"
-        ]
-    );
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("t.json")).expect("json"))
-            .expect("json");
-    let csv = triage_rows_csv(dir.path(), &["testdata/triage"]);
-    assert_findings_equal_json(&book, &json, &csv);
-    // The summary tables are summary's.
-    let summary = read_book(&dir.path().join("s.xlsx"));
-    for name in &names[3..10] {
-        assert_eq!(sheet(&book, name), sheet(&summary, name), "{name}");
-    }
-    // The timeline is the report's rows, oldest first, with the findings they prove.
-    let timeline = sheet(&book, "Timeline");
-    let (header, rows) = &csv;
-    assert_eq!(timeline.len() - 1, rows.len());
-    let mut cols: Vec<usize> = (0..15).collect();
-    cols.extend([header.len() - 2, header.len() - 1]);
-    let want_header: Vec<String> = cols.iter().map(|&c| header[c].clone()).collect();
-    let picked: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| cols.iter().map(|&c| r[c].clone()).collect())
-        .collect();
-    let got: Vec<Vec<V>> = timeline.iter().map(|r| r[1..].to_vec()).collect();
-    assert_report_equals_csv(&got, &want_header, &picked);
-    let marked = timeline[1..].iter().filter(|r| r[0] != V::Empty).count();
-    let overview = sheet(&book, "Overview");
-    assert_eq!(
-        overview[2],
-        vec![
-            V::Text("Records in the timeline".into()),
-            V::Num(rows.len() as f64)
-        ]
-    );
-    assert!(
-        marked > 0 && marked < rows.len(),
-        "evidence marked: {marked}"
-    );
-}
-
-// ---------------------------------------------------------------------------------------
-// Goldens: the cells of small workbooks
-// ---------------------------------------------------------------------------------------
-
-/// Every sheet's cells as text: `#` numbers (to 6 decimals), `@` date-times (ISO, to the
-/// millisecond), text with its control characters shown.
-fn dump(book: &[(String, Vec<Vec<V>>)]) -> String {
-    let mut out = String::new();
-    for (name, rows) in book {
-        out.push_str(&format!("== {name}\n"));
-        for row in rows {
-            let cells: Vec<String> = row
-                .iter()
-                .map(|v| match v {
-                    V::Empty => String::new(),
-                    V::Text(s) => s.escape_debug().to_string(),
-                    V::Num(n) => format!("#{}", (n * 1e6).round() / 1e6),
-                    V::Time(t) => {
-                        // To the millisecond, Excel's own precision.
-                        let ms = (t + 500_000).div_euclid(1_000_000) * 1_000_000;
-                        format!("@{}", mbxaudit::datetime::Timestamp(ms).to_iso())
-                    }
-                })
-                .collect();
-            out.push_str(cells.join("\t").trim_end());
-            out.push('\n');
-        }
-    }
-    out
-}
-
-fn golden_book(name: &str, args: &[&str], file: &str) {
-    let dir = tempdir();
-    run(dir.path(), args).expect_code(0);
-    assert_golden(name, dump(&read_book(&dir.path().join(file))).as_bytes());
-}
-
-#[test]
-fn golden_workbooks() {
-    golden_book(
-        "xlsx_basic_en-US.txt",
-        &[
-            "search",
-            "--format",
-            "xlsx",
-            "-o",
-            "r.xlsx",
-            "testdata/legacy/basic_en-US.csv",
-        ],
-        "r.xlsx",
-    );
-    golden_book(
-        "xlsx_summary_basic_en-US.txt",
-        &[
-            "summary",
-            "--format",
-            "xlsx",
-            "-o",
-            "s.xlsx",
-            "testdata/legacy/basic_en-US.csv",
-        ],
-        "s.xlsx",
-    );
-    let story = [
-        "testdata/triage/inbox_rule_fires.csv",
-        "testdata/triage/forwarding_fires.jsonl",
-        "testdata/triage/html_escape.csv",
-    ];
-    let mut t = vec!["triage", "--format", "xlsx", "-o", "t.xlsx"];
-    t.extend(story);
-    golden_book("xlsx_triage_story.txt", &t, "t.xlsx");
-    let mut r = vec!["report", "--xlsx", "r.xlsx"];
-    r.extend(story);
-    golden_book("xlsx_report_story.txt", &r, "r.xlsx");
 }

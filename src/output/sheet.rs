@@ -6,8 +6,8 @@
 //! container gives its entries, instead of the clock's (the run's time belongs in the
 //! manifest). Every sheet is a table written row by row ([`Sheets`]): a bold header
 //! frozen in place (the pane at A2), an autofilter over the data, column widths from the
-//! widest value seen (capped), and its rows streamed to an unnamed temporary file
-//! (`rust_xlsxwriter`'s constant-memory mode) so that memory does not grow with the rows.
+//! widest value seen (capped), printed landscape with the header on every page, and its rows streamed to an unnamed temporary file (`rust_xlsxwriter`'s
+//! constant-memory mode) so that memory does not grow with the rows.
 //!
 //! Cells are typed ([`Cell`]): text is written as text, never as a formula (a subject
 //! starting with `=` is shown as written, so no `'` prefix is needed), times as Excel
@@ -195,6 +195,9 @@ impl Book {
             .map_err(xlsx_error)?;
         ws.set_name(name).map_err(xlsx_error)?;
         ws.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+        // Printed: landscape, the header on every page.
+        ws.set_landscape();
+        ws.set_repeat_rows(0, 0).map_err(xlsx_error)?;
         for (col, h) in headers.iter().enumerate() {
             ws.write_string_with_format(0, col as u16, h.as_str(), &self.formats.header)
                 .map_err(xlsx_error)?;

@@ -7,11 +7,10 @@
 use std::io::Read;
 use std::path::Path;
 
-use arrow_array::{Array, Int64Array, StringArray, TimestampMicrosecondArray};
-use arrow_schema::{DataType, TimeUnit};
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use mbxaudit::datetime::{parse_time, ParsedTime};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::Field as PField;
 
 use crate::util::*;
 
@@ -382,11 +381,13 @@ fn xlsx_report_past_a_sheet_continues_on_the_next() {
     )
     .expect_code(0);
     let file = std::fs::File::open(dir.path().join("r.parquet")).expect("open");
-    let meta = ParquetRecordBatchReaderBuilder::try_new(file)
-        .expect("parquet")
+    let reader = SerializedFileReader::new(file).expect("parquet");
+    let groups: Vec<i64> = reader
         .metadata()
-        .clone();
-    let groups: Vec<i64> = meta.row_groups().iter().map(|g| g.num_rows()).collect();
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows())
+        .collect();
     assert_eq!(
         groups,
         [131_072, 131_072, 131_072, 131_072, 131_072, 131_072, 131_072, 131_072, 4]
@@ -404,40 +405,40 @@ enum PValue {
     Int(i64),
 }
 
-/// The file's columns: name, Arrow type, values.
-fn read_parquet(path: &Path) -> (Vec<DataType>, Vec<(String, Vec<PValue>)>) {
+/// The file's columns: name, type (physical, logical, repetition, as the parquet crate
+/// says them), values.
+fn read_parquet(path: &Path) -> (Vec<String>, Vec<(String, Vec<PValue>)>) {
     let file = std::fs::File::open(path).expect("open parquet");
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet reader");
-    let schema = builder.schema().clone();
-    let mut columns: Vec<(String, Vec<PValue>)> = schema
-        .fields()
+    let reader = SerializedFileReader::new(file).expect("parquet reader");
+    let schema = reader.metadata().file_metadata().schema_descr_ptr();
+    let types: Vec<String> = schema
+        .columns()
         .iter()
-        .map(|f| {
-            assert!(!f.is_nullable(), "{} is required", f.name());
-            (f.name().clone(), Vec::new())
+        .map(|c| {
+            format!(
+                "{:?} {:?} {:?}",
+                c.physical_type(),
+                c.logical_type_ref(),
+                c.self_type().get_basic_info().repetition()
+            )
         })
         .collect();
-    for batch in builder.build().expect("reader") {
-        let batch = batch.expect("batch");
-        for (j, col) in batch.columns().iter().enumerate() {
-            let any = col.as_any();
-            let values = &mut columns[j].1;
-            if let Some(a) = any.downcast_ref::<StringArray>() {
-                values.extend((0..a.len()).map(|i| PValue::Text(a.value(i).to_string())));
-            } else if let Some(a) = any.downcast_ref::<TimestampMicrosecondArray>() {
-                values.extend((0..a.len()).map(|i| PValue::Micros(a.value(i))));
-            } else if let Some(a) = any.downcast_ref::<Int64Array>() {
-                values.extend((0..a.len()).map(|i| PValue::Int(a.value(i))));
-            } else {
-                panic!("unexpected column type {:?}", col.data_type());
-            }
+    let mut columns: Vec<(String, Vec<PValue>)> = schema
+        .columns()
+        .iter()
+        .map(|c| (c.name().to_string(), Vec::new()))
+        .collect();
+    for row in reader.get_row_iter(None).expect("rows") {
+        let row = row.expect("row");
+        for (j, (_, field)) in row.get_column_iter().enumerate() {
+            columns[j].1.push(match field {
+                PField::Str(s) => PValue::Text(s.clone()),
+                PField::TimestampMicros(t) => PValue::Micros(*t),
+                PField::Long(n) => PValue::Int(*n),
+                other => panic!("unexpected value {other:?}"),
+            });
         }
     }
-    let types = schema
-        .fields()
-        .iter()
-        .map(|f| f.data_type().clone())
-        .collect();
     (types, columns)
 }
 
@@ -457,9 +458,11 @@ fn parquet_equals_full_csv_report() {
         assert_eq!(names, header.iter().collect::<Vec<_>>());
         for (j, name) in header.iter().enumerate() {
             let want_type = match name.as_str() {
-                "LastAccessed" => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-                "SourceLine" => DataType::Int64,
-                _ => DataType::Utf8,
+                "LastAccessed" => {
+                    "INT64 Some(Timestamp(TimestampType { is_adjusted_to_u_t_c: true, unit: MICROS })) REQUIRED"
+                }
+                "SourceLine" => "INT64 None REQUIRED",
+                _ => "BYTE_ARRAY Some(String) REQUIRED",
             };
             assert_eq!(types[j], want_type, "{name}");
             let values = &columns[j].1;

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 /// A writer that hashes what goes through it.
 pub struct HashingWriter<'w> {
-    inner: &'w mut dyn Write,
+    inner: &'w mut (dyn Write + Send),
     hasher: Sha256,
     bytes: u64,
 }
@@ -22,7 +22,7 @@ pub struct Written {
 }
 
 impl<'w> HashingWriter<'w> {
-    pub fn new(inner: &'w mut dyn Write) -> Self {
+    pub fn new(inner: &'w mut (dyn Write + Send)) -> Self {
         HashingWriter {
             inner,
             hasher: Sha256::new(),

@@ -22,3 +22,5 @@ mod triage;
 mod ual_formats;
 mod util;
 mod walk;
+mod workbook_reports;
+mod workbooks;

@@ -122,7 +122,7 @@ impl Staged {
     /// (anything written before is replaced).
     pub fn write_with(
         &mut self,
-        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+        write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
     ) -> Result<()> {
         let Some(tmp) = self.tmp.as_mut() else {
             bail!("'{}': already committed", shown(&self.target));
@@ -312,7 +312,7 @@ fn shown(path: &Path) -> String {
 pub fn write_atomic(
     path: &Path,
     force: bool,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
 ) -> Result<()> {
     let mut outputs = Outputs::new();
     outputs.stage(path, force)?.write_with(write)?;

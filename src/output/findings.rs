@@ -283,22 +283,28 @@ pub fn csv(
         line.cell(&f.actor);
         line.cell(&f.mailbox);
         line.plain(&f.rows.len().to_string());
-        let mut cell = String::new();
-        for (i, &r) in f.rows.iter().enumerate() {
-            let place = ctx.place(r);
-            if cell.len() + place.len() + 1 > CELL_MAX {
-                cell.push_str(&format!(" (+{} more)", f.rows.len() - i));
-                break;
-            }
-            if !cell.is_empty() {
-                cell.push(' ');
-            }
-            cell.push_str(&place);
-        }
-        line.cell(&cell);
+        line.cell(&evidence_cell(f, ctx));
         line.finish(out)?;
     }
     Ok(line.neutralised)
+}
+
+/// A finding's evidence in one cell: the places, space-separated, up to Excel's limit
+/// for a cell, then `(+N more)`.
+pub fn evidence_cell(f: &Finding, ctx: &Context<'_>) -> String {
+    let mut cell = String::new();
+    for (i, &r) in f.rows.iter().enumerate() {
+        let place = ctx.place(r);
+        if cell.len() + place.len() + 1 > CELL_MAX {
+            cell.push_str(&format!(" (+{} more)", f.rows.len() - i));
+            break;
+        }
+        if !cell.is_empty() {
+            cell.push(' ');
+        }
+        cell.push_str(&place);
+    }
+    cell
 }
 
 /// What a rule measures, in a few words (`>= 50 items in 1h`).

@@ -3,8 +3,10 @@
 //! output through a large buffer). The writers themselves are one module per output:
 //! [`rows`] (the rows `search` writes, one [`rows::RowWriter`] per format), [`summary`]
 //! (the summary's tables as text or CSV), [`findings`] (triage's findings as text, JSON
-//! or CSV) and [`html`] (the `report` page). [`cells`] is the one CSV line writer, with
-//! the Excel-safe rule; [`text_table`] aligns text tables for a terminal.
+//! or CSV) and [`html`] (the `report` page); [`workbook`] writes the summary, the findings
+//! and the report as Excel workbooks, on [`sheet`] (what every workbook shares, also used
+//! by `search --format xlsx`). [`cells`] is the one CSV line writer, with the Excel-safe
+//! rule; [`text_table`] aligns text tables for a terminal.
 //!
 //! Output safety: the paths written are only those the user chose (`-o`, `--manifest`,
 //! the default `AuditLogResults<time>` name, the summary's fixed table names in `-o DIR`);
@@ -21,8 +23,10 @@ pub mod cells;
 pub mod findings;
 pub mod html;
 pub mod rows;
+pub mod sheet;
 pub mod summary;
 pub mod text_table;
+pub mod workbook;
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -133,10 +137,24 @@ fn is_stdin(path: &Path) -> bool {
     }
 }
 
-/// Writes to stdout through a large buffer.
-pub fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+/// The directory of a file target, where writers may keep unnamed temporary files (beside
+/// the atomic write's own); `None` for standard output.
+pub fn temp_dir(target: &Target) -> Option<&Path> {
+    match target {
+        Target::File { path, .. } => Some(match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        }),
+        Target::Stdout => None,
+    }
+}
+
+/// Writes to stdout through a large buffer (unlocked, so that the writer is `Send`: the
+/// buffer takes the lock once per megabyte).
+pub fn write_stdout(
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
+) -> Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout());
     write(&mut out)
         .and_then(|()| out.flush())
         .context("<stdout>")?;

@@ -304,13 +304,14 @@ pub struct Announce<'a> {
 /// Writes one output to `target`: a file, into its staged temporary file in `outputs`
 /// (renamed into place when they are committed), or standard output, after telling the
 /// user where. `write` is told whether it writes a file (files get a byte-order mark
-/// where the format has one; standard output does not).
+/// where the format has one; standard output does not). The writer is `Send`, so
+/// that it can be handed to libraries that write from several threads (XLSX, Parquet).
 pub fn write_output(
     outputs: &mut Outputs,
     target: &Target,
     announce: Announce<'_>,
     msg: &Messages,
-    write: impl FnOnce(&mut dyn Write, bool) -> std::io::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send), bool) -> std::io::Result<()>,
 ) -> Result<()> {
     match target {
         Target::Stdout => {

@@ -4,9 +4,10 @@
 
 pub mod args;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use super::scan::scan_config;
 use crate::diag::sanitize;
@@ -55,6 +56,19 @@ impl SearchConfig {
                 force: args.force,
             }
         };
+        if target == Target::Stdout && args.format.is_binary() && std::io::stdout().is_terminal() {
+            bail!(
+                "--format {} is binary: give a file with -o FILE, or redirect standard output",
+                value_name(args.format)
+            );
+        }
+        if args.format.is_binary() && args.time_format == TimeFormat::Original {
+            scan.warnings.push(format!(
+                "--time-format original does not apply to --format {}: LastAccessed is \
+                 written as a date-time (UTC)",
+                value_name(args.format)
+            ));
+        }
         let manifest = args
             .manifest
             .map(|m| manifest::resolve_path(m, &target))
@@ -111,18 +125,25 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
         file: "Posting results to file: ",
         stdout: Some("Writing results to standard output."),
     };
+    let mut notes = Vec::new();
     write_output(&mut staged, &cfg.target, announce, &msg, |out, file| {
         let mut out = HashingWriter::new(out);
         let opts = Options {
             layout,
             bom: file,
             excel_safe: !cfg.raw_cells,
+            temp_dir: crate::output::temp_dir(&cfg.target),
         };
-        neutralised = rows::write_all(&mut *cfg.format.writer(opts), &mut out, &outcome.rows)?;
+        let mut writer = cfg.format.writer(opts);
+        neutralised = rows::write_all(&mut *writer, &mut out, &outcome.rows)?;
+        notes = writer.notes();
         written = Some(out.finish());
         Ok(())
     })?;
     msg.neutralised(neutralised);
+    for note in notes {
+        msg.error(&format!("warning: {note}"));
+    }
     print_funnel(&outcome.totals, "rows written", &msg);
     if let (Some(path), Some(written)) = (&cfg.manifest, written) {
         let bytes = manifest_bytes(&cfg, started, &outcome, &hashes, written, &msg)?;

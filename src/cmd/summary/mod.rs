@@ -18,7 +18,7 @@ use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::input::{self, Origin};
 use crate::output::summary::{csv, tables, text};
-use crate::output::{OutputFile, Outputs, Target};
+use crate::output::{self, workbook, OutputFile, Outputs, Target};
 use crate::session::{self, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned};
 use crate::summary::{Bucket, Summary};
 use args::{SummaryArgs, SummaryFormat};
@@ -48,6 +48,9 @@ impl SummaryConfig {
     pub fn from_args(args: SummaryArgs) -> Result<SummaryConfig> {
         if args.format == SummaryFormat::Csv && args.output.is_none() {
             bail!("--format csv writes one file per table: give a directory with -o DIR");
+        }
+        if args.format == SummaryFormat::Xlsx && args.output.is_none() {
+            bail!("--format xlsx writes a workbook: give a file with -o FILE");
         }
         let source = if args.merge {
             SummarySource::Merge {
@@ -118,7 +121,9 @@ fn output_files(cfg: &SummaryConfig) -> Vec<OutputFile> {
         create_dir,
     };
     match cfg.format {
-        SummaryFormat::Text | SummaryFormat::Json => vec![file(out.clone(), false)],
+        SummaryFormat::Text | SummaryFormat::Json | SummaryFormat::Xlsx => {
+            vec![file(out.clone(), false)]
+        }
         SummaryFormat::Csv => tables::file_names(cfg.by)
             .into_iter()
             .map(|n| file(csv::path(out, n), true))
@@ -186,6 +191,17 @@ fn write(
     staged: &mut Outputs,
     msg: &Messages,
 ) -> Result<()> {
+    let target = match &cfg.output {
+        None => Target::Stdout,
+        Some(path) => Target::File {
+            path: path.clone(),
+            force: cfg.force,
+        },
+    };
+    let announce = Announce {
+        file: "Writing the summary to ",
+        stdout: None,
+    };
     let bytes = match cfg.format {
         SummaryFormat::Text => text::render(summary, cfg.top, cfg.by).into_bytes(),
         SummaryFormat::Json => summary.to_json()?,
@@ -204,17 +220,18 @@ fn write(
             msg.neutralised(n);
             return Ok(());
         }
-    };
-    let target = match &cfg.output {
-        None => Target::Stdout,
-        Some(path) => Target::File {
-            path: path.clone(),
-            force: cfg.force,
-        },
-    };
-    let announce = Announce {
-        file: "Writing the summary to ",
-        stdout: None,
+        SummaryFormat::Xlsx => {
+            let mut notes = Vec::new();
+            let temp_dir = output::temp_dir(&target);
+            write_output(staged, &target, announce, msg, |out, _| {
+                notes = workbook::summary(out, summary, cfg.top, cfg.by, temp_dir)?;
+                Ok(())
+            })?;
+            for note in notes {
+                msg.error(&format!("warning: {note}"));
+            }
+            return Ok(());
+        }
     };
     write_output(staged, &target, announce, msg, |out, _| {
         out.write_all(&bytes)

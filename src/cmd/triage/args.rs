@@ -17,6 +17,7 @@ Examples:
   mbxaudit triage --mailbox test1@contoso.com --start-date 2024-03-01 exports/
   mbxaudit triage --format json -o findings.json exports/
   mbxaudit triage --format csv -o findings.csv exports/        # Excel-safe cells
+  mbxaudit triage --format xlsx -o findings.xlsx exports/      # Findings + Evidence sheets
   mbxaudit triage --mass-delete 20 --mass-delete-window 10m exports/
   mbxaudit triage --set new-client-ip.baseline=2d --disable new-client-app exports/
   mbxaudit triage --rules my-rules.json exports/
@@ -42,6 +43,9 @@ pub enum TriageFormat {
     Json,
     /// One row per finding (UTF-8 with BOM, Excel-safe cells).
     Csv,
+    /// An Excel workbook: a Findings sheet (severity coloured) and an Evidence sheet (one
+    /// row per evidence record), in the file given with -o.
+    Xlsx,
 }
 
 /// Which rules run, and their thresholds: shared by `triage` and `report`.
@@ -190,7 +194,8 @@ pub struct TriageArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
 
-    /// Output: text (worst first, for a terminal), json, or csv (one row per finding).
+    /// Output: text (worst first, for a terminal), json, csv (one row per finding), or
+    /// xlsx (Findings and Evidence sheets; needs -o FILE).
     #[arg(
         long,
         value_enum,

@@ -19,7 +19,7 @@ use super::args::InputArgs;
 use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::output::findings as output;
-use crate::output::{self as out_target, Target};
+use crate::output::{self as out_target, workbook, Target};
 use crate::session::{
     self, output_file, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned,
 };
@@ -120,6 +120,9 @@ pub fn tell_sigma(messages: &[(bool, String)], msg: &Messages) {
 
 impl TriageConfig {
     pub fn from_args(args: TriageArgs) -> Result<TriageConfig> {
+        if args.format == TriageFormat::Xlsx && args.output.is_none() && !args.list_rules {
+            bail!("--format xlsx writes a workbook: give a file with -o FILE");
+        }
         let mut scan = scan_config(args.input)?;
         let RuleSet {
             sources,
@@ -199,13 +202,19 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
             msg.note(&format!("note: {}", sanitize(n)));
         }
     }
+    let temp_dir = out_target::temp_dir(&target);
     let mut neutralised = 0;
-    let mut write = |out: &mut dyn std::io::Write, file: bool| -> std::io::Result<()> {
+    let mut notes = Vec::new();
+    let mut write = |out: &mut (dyn std::io::Write + Send), file: bool| -> std::io::Result<()> {
         match cfg.format {
             TriageFormat::Text => out.write_all(output::text(&ev, &ctx, cfg.evidence).as_bytes()),
             TriageFormat::Json => out.write_all(&output::json(&ev, &ctx)?),
             TriageFormat::Csv => {
                 neutralised = output::csv(out, &ev, &ctx, file, !cfg.raw_cells)?;
+                Ok(())
+            }
+            TriageFormat::Xlsx => {
+                notes = workbook::findings(out, &ev, &ctx, temp_dir)?;
                 Ok(())
             }
         }
@@ -218,6 +227,9 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
         .context("cannot write the findings")?;
     staged.commit()?;
     msg.neutralised(neutralised);
+    for note in notes {
+        msg.error(&format!("warning: {note}"));
+    }
     print_funnel(&outcome.totals, "rows triaged", &msg);
     if cfg.scan.strict && cfg.sigma_unusable > 0 {
         msg.error(&format!(

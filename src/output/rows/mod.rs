@@ -11,16 +11,20 @@
 //! (CSV, JSON, JSON Lines, Timesketch) implement the simpler [`LineFormat`] and are
 //! driven by [`Lines`], which formats a batch's lines on every thread and writes them in
 //! order: same bytes at any thread count. One module per format: [`csv`], [`json`],
-//! [`table`] (aligned for a terminal) and [`timesketch`]. To add a format: a module with
+//! [`table`] (aligned for a terminal), [`timesketch`], [`xlsx`] (an Excel workbook) and
+//! [`parquet`] (for SQL engines). To add a format: a module with
 //! a [`LineFormat`] or [`RowWriter`], a [`Format`] variant, and its arm in
 //! [`Format::writer`].
 
 pub mod csv;
 pub mod json;
+pub mod parquet;
 pub mod table;
 pub mod timesketch;
+pub mod xlsx;
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use rayon::prelude::*;
 
@@ -140,11 +144,17 @@ impl Profile {
 /// A format's writer: the rows arrive in batches, in order.
 pub trait RowWriter {
     /// Writes what comes before the rows (a header, a BOM, `[`).
-    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()>;
+    fn begin(&mut self, out: &mut (dyn Write + Send)) -> io::Result<()>;
     /// Writes one batch of rows (one or more lines each, see [`lines`]).
-    fn rows(&mut self, out: &mut dyn Write, rows: &[OwnedRecord]) -> io::Result<()>;
+    fn rows(&mut self, out: &mut (dyn Write + Send), rows: &[OwnedRecord]) -> io::Result<()>;
     /// Writes what comes after the rows; returns how many cells were neutralised.
-    fn finish(&mut self, out: &mut dyn Write) -> io::Result<u64>;
+    fn finish(&mut self, out: &mut (dyn Write + Send)) -> io::Result<u64>;
+    /// After [`RowWriter::finish`]: what the user must be told about the rows written
+    /// (a limit of the format met: rows moved to another sheet, cells cut), one warning
+    /// each.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A format whose lines stand alone: each is formatted from its row alone, so lines are
@@ -195,13 +205,13 @@ impl<F: LineFormat> Lines<F> {
 }
 
 impl<F: LineFormat> RowWriter for Lines<F> {
-    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+    fn begin(&mut self, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let mut buf = Vec::new();
         self.format.header(&mut buf)?;
         out.write_all(&buf)
     }
 
-    fn rows(&mut self, out: &mut dyn Write, rows: &[OwnedRecord]) -> io::Result<()> {
+    fn rows(&mut self, out: &mut (dyn Write + Send), rows: &[OwnedRecord]) -> io::Result<()> {
         // At most a few pieces per thread are held formatted at once.
         let window = PIECE * 4 * rayon::current_num_threads().max(1);
         for group in rows.chunks(window) {
@@ -236,7 +246,7 @@ impl<F: LineFormat> RowWriter for Lines<F> {
         Ok(())
     }
 
-    fn finish(&mut self, out: &mut dyn Write) -> io::Result<u64> {
+    fn finish(&mut self, out: &mut (dyn Write + Send)) -> io::Result<u64> {
         let mut buf = Vec::new();
         self.format.footer(self.lines, &mut buf)?;
         out.write_all(&buf)?;
@@ -252,12 +262,15 @@ pub struct Options<'a> {
     pub bom: bool,
     /// Neutralise cells that Excel would run as formulas (CSV, Timesketch).
     pub excel_safe: bool,
+    /// Where a writer may keep unnamed temporary files (XLSX sheets): the report's
+    /// directory; `None`: the system's temporary directory.
+    pub temp_dir: Option<&'a Path>,
 }
 
 /// Writes all of `rows` with `writer`; returns how many cells were neutralised.
 pub fn write_all(
     writer: &mut dyn RowWriter,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     rows: &[OwnedRecord],
 ) -> io::Result<u64> {
     writer.begin(out)?;
@@ -279,6 +292,10 @@ pub enum Format {
     Table,
     /// Timesketch's CSV: message, datetime, timestamp_desc, timestamp, then the columns.
     Timesketch,
+    /// An Excel workbook: header frozen, autofilter, LastAccessed as a date-time (UTC).
+    Xlsx,
+    /// Parquet for SQL engines: LastAccessed a UTC timestamp, SourceLine an integer.
+    Parquet,
 }
 
 impl Format {
@@ -290,7 +307,15 @@ impl Format {
             Format::Json => "json",
             Format::Table => "txt",
             Format::Timesketch => "timesketch.csv",
+            Format::Xlsx => "xlsx",
+            Format::Parquet => "parquet",
         }
+    }
+
+    /// Whether the format is binary (not for a terminal; no byte-order mark, no
+    /// Excel-safe prefixes: its cells are typed).
+    pub fn is_binary(self) -> bool {
+        matches!(self, Format::Xlsx | Format::Parquet)
     }
 
     /// This format's writer.
@@ -307,6 +332,8 @@ impl Format {
             })),
             Format::Table => Box::new(table::Table::new(opts.layout)),
             Format::Timesketch => Box::new(Lines::new(timesketch::Timesketch { opts })),
+            Format::Xlsx => Box::new(xlsx::Xlsx::new(opts.layout, opts.temp_dir)),
+            Format::Parquet => Box::new(parquet::Parquet::new(opts.layout)),
         }
     }
 }

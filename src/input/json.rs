@@ -11,13 +11,17 @@
 //!    itself), else a **document**, where line breaks are whitespace;
 //! 2. the text is cut into chunks at record boundaries: at line ends for JSON Lines; for
 //!    a document by one sequential pass of the structure [`split`]ter, which tracks
-//!    strings, escapes and nesting eight bytes at a time without parsing anything, and
-//!    hands each chunk to a worker as soon as it is cut;
+//!    strings, escapes and nesting without parsing anything, and hands each chunk to a
+//!    worker as soon as it is cut;
 //! 3. the chunks are read in parallel (rayon), in order: the splitter walks the bytes
 //!    between records, each record is parsed by a small validating [`parse`]r into
 //!    borrowed members and mapped by [`ps`]. Nothing is copied for a record the visitor
 //!    drops. The records are the same at any chunk size, so one thread reads the whole
 //!    text in one pass, without planning.
+//!
+//! Every reader of JSON text (the splitter, the parser, the quick look at AuditData in
+//! `ual/fast.rs` and `ual.rs`'s recovery of a cut AuditData) reads strings, escapes and
+//! nesting with the one [`lex`]er, each under its own rules.
 //!
 //! Broken structure (a truncated file, text between values, an unterminated string) is
 //! reported through [`Visitor::malformed`] with the line where the broken value starts,
@@ -25,6 +29,7 @@
 //! for a document (a record that never closes runs to the end of the file, where it is
 //! reported as truncated).
 
+pub(crate) mod lex;
 mod parse;
 mod ps;
 mod split;
@@ -33,8 +38,9 @@ use memchr::memchr;
 use rayon::prelude::*;
 
 use super::csv::Visitor;
+use lex::count_lines;
 use ps::Reader;
-use split::{count_lines, Bound, Snapshot, Splitter, Step};
+use split::{Bound, Snapshot, Splitter, Step};
 
 /// How records are laid out in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

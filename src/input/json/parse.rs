@@ -11,7 +11,7 @@
 //! guessed at. Nesting is limited to [`MAX_DEPTH`] levels so that hostile input cannot
 //! exhaust the stack.
 
-use super::split::{find, skip_ws, InStringStrict};
+use super::lex::{skip_ws, strict_string};
 
 /// Deepest nesting accepted inside a record.
 pub(super) const MAX_DEPTH: u32 = 128;
@@ -74,41 +74,14 @@ impl<'a> Parser<'a> {
     /// A string starting at the opening quote; returns its inside.
     fn string(&mut self) -> Res<&'a [u8]> {
         let start = self.pos + 1;
-        let mut p = start;
-        loop {
-            p = find::<InStringStrict>(self.s, p);
-            match self.s.get(p) {
-                None => {
-                    self.pos = p;
-                    return self.err("unterminated string");
-                }
-                Some(b'"') => {
-                    self.pos = p + 1;
-                    return Ok(&self.s[start..p]);
-                }
-                Some(b'\\') => match self.s.get(p + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => p += 2,
-                    Some(b'u') => {
-                        let hex = self.s.get(p + 2..p + 6).unwrap_or_default();
-                        if hex.len() != 4 || !hex.iter().all(u8::is_ascii_hexdigit) {
-                            self.pos = p;
-                            return self.err("invalid \\u escape in a string");
-                        }
-                        p += 6;
-                    }
-                    _ => {
-                        self.pos = p;
-                        return self.err("invalid escape in a string");
-                    }
-                },
-                Some(_) => {
-                    self.pos = p;
-                    return self.err(if self.s[p] == b'\n' {
-                        "line break inside a string (unterminated string?)"
-                    } else {
-                        "control character inside a string"
-                    });
-                }
+        match strict_string(self.s, start) {
+            Ok(quote) => {
+                self.pos = quote + 1;
+                Ok(&self.s[start..quote])
+            }
+            Err(e) => {
+                self.pos = e.at;
+                self.err(e.what)
             }
         }
     }

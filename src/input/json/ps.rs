@@ -241,7 +241,7 @@ impl<'t> Reader<'t> {
                 // record must then be reported, not dropped).
                 if self.serde_reads_alike(json) {
                     let wanted = visitor.glance_fields();
-                    let quoting = ual::fast::Quoting::Plain;
+                    let quoting = super::lex::Quoting::Plain;
                     if let Some(glance) = ual::fast::glance(json, quoting, wanted) {
                         if visitor.prefilter(&glance, line) {
                             return;
@@ -271,13 +271,7 @@ impl<'t> Reader<'t> {
                 _ => return false, // repeated, or a name not remembered
             }
         }
-        !memchr::memmem::find_iter(json, b"\\u").any(|i| {
-            matches!(json.get(i + 2), Some(b'd' | b'D'))
-                && matches!(
-                    json.get(i + 3),
-                    Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
-                )
-        })
+        !super::lex::may_hold_surrogate_escape(json)
     }
 
     fn member(&self, role: Role) -> Option<Val<'t>> {

@@ -443,6 +443,7 @@ fn run_measured(dir: &Path, args: &[&str]) -> (i32, String, u64) {
     // SAFETY: an all-zero rusage is valid, and wait4 fills it and `status` for our own
     // child, which nothing else waits for (`child` is not waited on afterwards).
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
     let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(got, pid, "wait4");
     let code = if libc::WIFEXITED(status) {

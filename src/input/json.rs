@@ -29,7 +29,9 @@
 //! for a document (a record that never closes runs to the end of the file, where it is
 //! reported as truncated).
 
+mod blocks;
 pub(crate) mod lex;
+mod names;
 mod parse;
 mod ps;
 mod split;

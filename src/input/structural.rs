@@ -193,7 +193,7 @@ impl MaskKind for Avx2 {
         use std::arch::x86_64::{
             __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
         };
-        // SAFETY (all intrinsics): AVX2 is present (the caller's contract); both
+        // SAFETY: (all intrinsics) AVX2 is present (the caller's contract); both
         // unaligned 32-byte loads read inside the 64-byte array.
         unsafe {
             let lo = _mm256_loadu_si256(block.as_ptr().cast::<__m256i>());
@@ -227,7 +227,7 @@ impl MaskKind for Avx512 {
     #[inline(always)]
     unsafe fn masks(block: &[u8; 64], delimiter: u8) -> Masks {
         use std::arch::x86_64::{_mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_set1_epi8};
-        // SAFETY (all intrinsics): AVX-512BW is present (the caller's contract); the
+        // SAFETY: (all intrinsics) AVX-512BW is present (the caller's contract); the
         // unaligned 64-byte load reads exactly the array.
         unsafe {
             let v = _mm512_loadu_si512(block.as_ptr().cast());
@@ -265,6 +265,7 @@ fn count_for(isa: Isa, bytes: &[u8]) -> PieceCounts {
         match isa {
             // SAFETY: `Isa::detect` found the features each function is compiled for.
             Isa::Avx512 => return unsafe { avx512(bytes) },
+            // SAFETY: as above.
             Isa::Avx2 => return unsafe { avx2(bytes) },
             Isa::Baseline => {}
         }
@@ -408,6 +409,7 @@ impl<'t> Tokenizer<'t> {
             match self.isa {
                 // SAFETY: `Isa::detect` found the features each function is compiled for.
                 Isa::Avx512 => return unsafe { avx512(self, fields) },
+                // SAFETY: as above.
                 Isa::Avx2 => return unsafe { avx2(self, fields) },
                 Isa::Baseline => {}
             }
@@ -534,6 +536,7 @@ impl<'t> Tokenizer<'t> {
             match self.isa {
                 // SAFETY: `Isa::detect` found the features each function is compiled for.
                 Isa::Avx512 => return unsafe { avx512(self, wanted, out) },
+                // SAFETY: as above.
                 Isa::Avx2 => return unsafe { avx2(self, wanted, out) },
                 Isa::Baseline => {}
             }
@@ -631,11 +634,12 @@ impl<'t> Tokenizer<'t> {
 
     #[inline(always)]
     fn load<K: MaskKind>(&mut self, at: usize) {
-        // SAFETY: the callers run with the features of `K` (see `Tokenizer::isa`).
         let m = match self.text.get(at..at + 64) {
+            // SAFETY: the callers run with the features of `K` (see `Tokenizer::isa`).
             Some(full) if at + 64 <= self.end => unsafe {
                 K::masks(full.try_into().expect("64 bytes"), self.delimiter)
             },
+            // SAFETY: as above.
             _ => unsafe { K::masks(&block_at(self.text, at, self.end), self.delimiter) },
         };
         // SAFETY: as for the masks.
@@ -698,6 +702,10 @@ impl<'t> Tokenizer<'t> {
         self.carry
     }
 }
+
+// JSON's classes of bytes with the same kinds (the JSON readers' structure).
+mod json;
+pub(crate) use json::{run_json, JsonJob, JsonKind};
 
 #[cfg(test)]
 mod tests;

@@ -217,7 +217,40 @@ impl<'a> Parser<'a> {
 
 /// Parses the object starting at `s[start]` (a `{`) into `out` (cleared first); returns
 /// the offset just past its closing brace. Bytes after it are not looked at.
-pub(super) fn record<'a>(s: &'a [u8], start: usize, out: &mut Vec<Member<'a>>) -> Res<usize> {
+///
+/// A record is read from its structure 64 bytes at a time ([`super::blocks`]) when it is
+/// plainly valid; else (or to say why it is not) one byte at a time.
+/// `buffer` is scratch space, reused from record to record.
+pub(super) fn record<'a>(
+    s: &'a [u8],
+    start: usize,
+    out: &mut Vec<Member<'a>>,
+    buffer: &mut Vec<u32>,
+) -> Res<Parsed> {
+    match super::blocks::record(s, start, out, buffer) {
+        Some(parsed) => Ok(parsed),
+        None => record_by_bytes(s, start, out).map(|end| Parsed {
+            end,
+            surrogates: None,
+        }),
+    }
+}
+
+/// What [`record`] tells besides the members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Parsed {
+    /// The offset just past the closing brace.
+    pub end: usize,
+    /// Whether a string escapes a UTF-16 surrogate (`\uD83D`), when known.
+    pub surrogates: Option<bool>,
+}
+
+/// [`record`], one byte at a time: the reference the block reader is held to.
+pub(super) fn record_by_bytes<'a>(
+    s: &'a [u8],
+    start: usize,
+    out: &mut Vec<Member<'a>>,
+) -> Res<usize> {
     out.clear();
     let mut p = Parser { s, pos: start };
     p.object(1, &mut |m| out.push(m))?;
@@ -303,7 +336,7 @@ mod tests {
 
     fn parse(s: &str) -> Result<Vec<Member<'_>>, Error> {
         let mut out = Vec::new();
-        let end = record(s.as_bytes(), 0, &mut out)?;
+        let end = record(s.as_bytes(), 0, &mut out, &mut Vec::new())?.end;
         assert_eq!(end, s.len());
         Ok(out)
     }

@@ -16,6 +16,7 @@
 
 use xxhash_rust::xxh3::Xxh3;
 
+use super::names::Names;
 use super::parse::{self, canonical, for_each_element, for_each_member, Member, Val};
 use crate::filter::logon_type_name;
 use crate::input::csv::{DedupKey, Visitor};
@@ -43,9 +44,15 @@ enum Role {
 struct KeyInfo {
     field: Option<Field>,
     role: Role,
+    /// The member's index among those the quick look at AuditData reads (by its name as
+    /// written, as that look matches it).
+    glance: Option<u8>,
+    /// Named `OperationProperties` exactly, as serde_json reads AuditData's.
+    operation_properties: bool,
 }
 
-fn key_info(name: &[u8]) -> KeyInfo {
+/// The meaning of a member named `raw` (as written), whose unescaped name is `name`.
+fn key_info(raw: &[u8], name: &[u8]) -> KeyInfo {
     let roles: [(&[u8], Role); 11] = [
         (b"Operation", Role::Operation),
         (b"LastAccessed", Role::LastAccessed),
@@ -66,6 +73,8 @@ fn key_info(name: &[u8]) -> KeyInfo {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(trimmed))
             .map_or(Role::Other, |r| r.1),
+        glance: ual::fast::member_index(raw).and_then(|i| u8::try_from(i).ok()),
+        operation_properties: name == b"OperationProperties",
     }
 }
 
@@ -104,6 +113,14 @@ fn scalar(v: Val<'_>) -> RawField<'_> {
     }
 }
 
+/// A member's value as written (a string's inside; nothing for `true`, `false`, `null`).
+fn raw(v: Val<'_>) -> &[u8] {
+    match v {
+        Val::Str(b) | Val::Num(b) | Val::Obj(b) | Val::Arr(b) => b,
+        Val::Bool(_) | Val::Null => b"",
+    }
+}
+
 /// A date member: a string (`\/Date(ms)\/` raw, or ISO), or Windows PowerShell's
 /// `{"value": "\/Date(ms)\/", "DisplayHint": 2, "DateTime": "..."}`, whose `value` is used.
 fn date(v: Val<'_>) -> RawField<'_> {
@@ -124,24 +141,21 @@ fn trim_spaces(f: RawField<'_>) -> RawField<'_> {
     RawField::new(&f.bytes[n..], f.escape)
 }
 
-/// Member names a [`Reader`] remembers at most (exports use a few hundred).
-const MAX_KNOWN_NAMES: usize = 4096;
-
 /// Reads the record objects of one chunk; its buffers are reused from record to record.
 #[derive(Default)]
 pub(super) struct Reader<'t> {
     members: Vec<Member<'t>>,
+    /// Scratch space of the parser.
+    tokens: Vec<u32>,
+    /// Whether the record last parsed escapes a UTF-16 surrogate, when the parser knows.
+    surrogates: Option<bool>,
     /// The meaning of each member of the record being read.
     infos: Vec<KeyInfo>,
-    /// Every member name met (as written) and its meaning, found by name.
-    known: Vec<(Vec<u8>, KeyInfo)>,
-    by_name: std::collections::HashMap<Vec<u8>, usize>,
-    /// For each member position, the `known` entry met there last (records of one kind
-    /// list their members in the same order: usually a hit without hashing).
-    at_position: Vec<usize>,
-    /// The `known` entry of each member of the record being read (`usize::MAX`: not
+    /// Every member name met (as written) and its meaning.
+    names: Names<KeyInfo>,
+    /// The [`Names`] entry of each member of the record being read (`None`: not
     /// remembered), and a stamp per entry to find a repeated member.
-    member_names: Vec<usize>,
+    member_names: Vec<Option<u32>>,
     seen_in: Vec<u64>,
     records: u64,
     subjects: Vec<RawField<'t>>,
@@ -168,43 +182,21 @@ impl<'t> Reader<'t> {
         start: usize,
         limit: usize,
     ) -> Result<usize, parse::Error> {
-        let end = parse::record(&text[..limit.min(text.len())], start, &mut self.members)?;
+        let text = &text[..limit.min(text.len())];
+        let parsed = parse::record(text, start, &mut self.members, &mut self.tokens)?;
+        self.surrogates = parsed.surrogates;
         self.infos.clear();
         self.member_names.clear();
         for (i, m) in self.members.iter().enumerate() {
-            let here = self.at_position.get(i).copied();
-            let known = here.filter(|&k| self.known[k].0.as_slice() == m.key);
-            let k = match known {
-                Some(k) => k,
-                None => {
-                    let k = match self.by_name.get(m.key) {
-                        Some(&k) => k,
-                        None => {
-                            self.name_scratch.clear();
-                            unescape_json_into(m.key, &mut self.name_scratch);
-                            let info = key_info(&self.name_scratch);
-                            if self.known.len() >= MAX_KNOWN_NAMES {
-                                // A file of ever new names: no more remembered.
-                                self.infos.push(info);
-                                self.member_names.push(usize::MAX);
-                                continue;
-                            }
-                            self.known.push((m.key.to_vec(), info));
-                            self.by_name.insert(m.key.to_vec(), self.known.len() - 1);
-                            self.known.len() - 1
-                        }
-                    };
-                    match self.at_position.get_mut(i) {
-                        Some(slot) => *slot = k,
-                        None => self.at_position.push(k),
-                    }
-                    k
-                }
-            };
-            self.infos.push(self.known[k].1);
+            let (k, info) = self.names.find(i, m.key, || {
+                self.name_scratch.clear();
+                unescape_json_into(m.key, &mut self.name_scratch);
+                key_info(m.key, &self.name_scratch)
+            });
+            self.infos.push(info);
             self.member_names.push(k);
         }
-        Ok(end)
+        Ok(parsed.end)
     }
 
     /// The kind of the record last parsed.
@@ -241,8 +233,14 @@ impl<'t> Reader<'t> {
                 // record must then be reported, not dropped).
                 if self.serde_reads_alike(json) {
                     let wanted = visitor.glance_fields();
-                    let quoting = super::lex::Quoting::Plain;
-                    if let Some(glance) = ual::fast::glance(json, quoting, wanted) {
+                    let members = || self.members.iter().zip(&self.infos);
+                    let operation_properties = members()
+                        .find(|(_, i)| i.operation_properties)
+                        .map_or(&b""[..], |(m, _)| raw(m.val));
+                    let fields = members().map(|(m, i)| (i.glance, scalar(m.val)));
+                    let glance =
+                        ual::fast::glance_parsed(json, fields, operation_properties, wanted);
+                    if let Some(glance) = glance {
                         if visitor.prefilter(&glance, line) {
                             return;
                         }
@@ -264,14 +262,16 @@ impl<'t> Reader<'t> {
     /// a surrogate (serde_json refuses a lone one; this parser does not check pairs).
     fn serde_reads_alike(&mut self, json: &[u8]) -> bool {
         self.records += 1;
-        self.seen_in.resize(self.known.len(), 0);
+        self.seen_in.resize(self.names.len(), 0);
         for &k in &self.member_names {
-            match self.seen_in.get_mut(k) {
+            match k.and_then(|k| self.seen_in.get_mut(k as usize)) {
                 Some(stamp) if *stamp != self.records => *stamp = self.records,
                 _ => return false, // repeated, or a name not remembered
             }
         }
-        !super::lex::may_hold_surrogate_escape(json)
+        !self
+            .surrogates
+            .unwrap_or_else(|| super::lex::may_hold_surrogate_escape(json))
     }
 
     fn member(&self, role: Role) -> Option<Val<'t>> {

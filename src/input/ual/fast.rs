@@ -113,7 +113,7 @@ fn flat_jump(cell: &[u8], q: Quoting, pos: usize, i: usize) -> Option<usize> {
 /// The index in [`MEMBERS`] of the member named `key` (a match on the bytes: faster
 /// than comparing with each name, for the ~25 members before the nested ones).
 #[inline]
-fn member_index(key: &[u8]) -> Option<usize> {
+pub(crate) fn member_index(key: &[u8]) -> Option<usize> {
     let i = match key {
         b"CreationTime" => 0,
         b"Operation" => 1,
@@ -207,6 +207,50 @@ pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
             }
         }
     }
+    Some(finish(rec, cell, q))
+}
+
+/// The glance of a plain JSON record that the JSON reader has parsed (and so found
+/// valid), from its top-level members in order: for each, its index in the members the
+/// glance reads ([`member_index`] of its name as written) and its value as a field
+/// (strings escaped, objects and arrays empty). The same look as [`glance`]'s on its
+/// text, without walking the text again; `operation_properties` is the raw value of its
+/// `OperationProperties` member, the only place the full parser reads throttling from.
+#[inline(always)]
+pub fn glance_parsed<'a>(
+    json: &'a [u8],
+    members: impl IntoIterator<Item = (Option<u8>, RawField<'a>)>,
+    operation_properties: &[u8],
+    wanted: FieldSet,
+) -> Option<Glance<'a>> {
+    let cell = json.trim_ascii();
+    if cell.first() != Some(&b'{') || cell.last() != Some(&b'}') {
+        return None;
+    }
+    if throttled(operation_properties) || simdutf8::basic::from_utf8(cell).is_err() {
+        return None;
+    }
+    let mut rec = AuditRecord::default();
+    let mut found = 0u16;
+    let all = members_for(wanted);
+    for (index, value) in members {
+        let Some(i) = index.map(usize::from) else {
+            continue;
+        };
+        if found & (1 << i) == 0 {
+            found |= 1 << i;
+            rec.set(MEMBERS[i].1, value);
+        }
+        if found & all == all {
+            break;
+        }
+    }
+    Some(finish(rec, cell, Quoting::Plain))
+}
+
+/// Fills the fields the full parser derives from others, as it does.
+#[inline(always)]
+fn finish<'a>(mut rec: AuditRecord<'a>, cell: &'a [u8], quoting: Quoting) -> Glance<'a> {
     if rec.get(Field::LogonUserDisplayName).is_empty() {
         let user = rec.get(Field::UserId);
         rec.set(Field::LogonUserDisplayName, user);
@@ -218,11 +262,11 @@ pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
         rec.set(Field::ClientIpAddress, ip);
     }
     rec.time_is_utc = true;
-    Some(Glance {
+    Glance {
         record: rec,
         cell,
-        quoting: q,
-    })
+        quoting,
+    }
 }
 
 /// True when an `IsThrottled` property may be true (the pipeline warns about those).

@@ -30,11 +30,13 @@
 //! reported as truncated).
 
 mod blocks;
+mod guess;
 pub(crate) mod lex;
 mod names;
 mod parse;
 mod ps;
 mod split;
+mod utf16;
 
 use memchr::memchr;
 use rayon::prelude::*;
@@ -43,6 +45,7 @@ use super::csv::Visitor;
 use lex::count_lines;
 use ps::Reader;
 use split::{Bound, Snapshot, Splitter, Step};
+pub use utf16::{utf16_document, Utf16Document};
 
 /// How records are laid out in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,12 +158,12 @@ fn plan_lines(text: &[u8], target: usize) -> Vec<Chunk> {
         .collect()
 }
 
-/// A document: one pass of the splitter, cutting after the first record (or error) that
-/// ends past every `target` bytes. Hands each chunk to `chunk` as soon as it is cut, with
-/// whether it is the last.
-fn plan_document(text: &[u8], target: usize, mut chunk: impl FnMut(Chunk, bool)) {
+/// A document from `from` on: one pass of the splitter, cutting after the first record
+/// (or error) that ends past every `target` bytes. Hands each chunk to `chunk` as soon as
+/// it is cut, with whether it is the last.
+fn plan_document(text: &[u8], from: Snapshot, target: usize, mut chunk: impl FnMut(Chunk, bool)) {
     let len = text.len();
-    let mut sp = Splitter::new(0, 1, Bound::File);
+    let mut sp = Splitter::resume(from, Bound::File);
     let mut start = sp.snapshot(text);
     loop {
         match sp.next(text, len) {
@@ -248,27 +251,57 @@ where
                 .map(|(k, chunk)| read(chunk, k == last))
                 .collect()
         }
-        Layout::Document => {
-            let read = &read;
-            let results = std::sync::Mutex::new(Vec::new());
-            rayon::scope(|scope| {
-                let mut k = 0;
-                plan_document(text, target, |chunk, last| {
-                    let results = &results;
-                    let index = k;
-                    k += 1;
-                    scope.spawn(move |_| {
-                        let visitor = read(&chunk, last);
-                        let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
-                        results.push((index, visitor));
-                    });
-                });
-            });
-            let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-            results.sort_by_key(|(k, _)| *k);
-            results.into_iter().map(|(_, v)| v).collect()
-        }
+        Layout::Document => guess::scan(text, target, &make_visitor, done).unwrap_or_else(|| {
+            let start = Snapshot {
+                pos: 0,
+                line: 1,
+                array: None,
+            };
+            scan_planned(text, start, target, &make_visitor, done)
+        }),
     }
+}
+
+/// A document from `from` on, cut by the planner: it runs on this thread and hands each
+/// chunk to a rayon task as soon as it is cut, so the records are read while the rest is
+/// still planned.
+fn scan_planned<V, F>(
+    text: &[u8],
+    from: Snapshot,
+    target: usize,
+    make_visitor: &F,
+    done: &(dyn Fn(usize) + Sync),
+) -> Vec<V>
+where
+    V: Visitor + Send,
+    F: Fn() -> V + Sync,
+{
+    let read = |chunk: &Chunk, last: bool| {
+        let mut visitor = make_visitor();
+        let mut progress = Progress::new(done, chunk.start.pos, usize::MAX);
+        let bounds = (chunk.start, chunk.end, text.len());
+        read_document(text, bounds, last, &mut visitor, &mut progress);
+        progress.finish(chunk.end);
+        visitor
+    };
+    let read = &read;
+    let results = std::sync::Mutex::new(Vec::new());
+    rayon::scope(|scope| {
+        let mut k = 0;
+        plan_document(text, from, target, |chunk, last| {
+            let results = &results;
+            let index = k;
+            k += 1;
+            scope.spawn(move |_| {
+                let visitor = read(&chunk, last);
+                let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
+                results.push((index, visitor));
+            });
+        });
+    });
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|(k, _)| *k);
+    results.into_iter().map(|(_, v)| v).collect()
 }
 
 /// JSON Lines that arrive in windows (standard input, a pipe): `text` holds whole lines
@@ -335,6 +368,33 @@ impl<'d> Progress<'d> {
     }
 }
 
+/// Reads every record of a JSON export in one sequential pass, each record with the
+/// byte parser and AuditData with serde_json, without the quick look: the reference the
+/// fast paths (records read from their blocks, the glance, pieces read in parallel, UTF-16
+/// transcoded piece by piece) are held to.
+pub fn scan_reference<V: Visitor>(text: &[u8], visitor: &mut V) {
+    let all = Chunk {
+        start: Snapshot {
+            pos: 0,
+            line: 1,
+            array: None,
+        },
+        end: text.len(),
+    };
+    let layout = sniff_layout(text);
+    let mut progress = Progress::new(&|_| {}, 0, usize::MAX);
+    let mut reader = Reader::reference();
+    read_chunk_with(
+        text,
+        layout,
+        &all,
+        true,
+        &mut reader,
+        visitor,
+        &mut progress,
+    );
+}
+
 fn read_chunk<V: Visitor>(
     text: &[u8],
     layout: Layout,
@@ -344,6 +404,18 @@ fn read_chunk<V: Visitor>(
     progress: &mut Progress<'_>,
 ) {
     let mut reader = Reader::default();
+    read_chunk_with(text, layout, chunk, last, &mut reader, visitor, progress);
+}
+
+fn read_chunk_with<'t, V: Visitor>(
+    text: &'t [u8],
+    layout: Layout,
+    chunk: &Chunk,
+    last: bool,
+    reader: &mut Reader<'t>,
+    visitor: &mut V,
+    progress: &mut Progress<'_>,
+) {
     match layout {
         Layout::Lines => {
             let mut pos = chunk.start.pos;
@@ -351,30 +423,51 @@ fn read_chunk<V: Visitor>(
             while pos < chunk.end {
                 let eol = memchr(b'\n', &text[pos..chunk.end]).map_or(chunk.end, |i| pos + i);
                 let mut sp = Splitter::new(pos, line, Bound::Line);
-                read_values(text, &mut sp, eol, None, &mut reader, visitor, progress);
+                read_values(text, &mut sp, eol, None, reader, visitor, progress);
                 pos = eol + 1;
                 line += 1;
             }
         }
         Layout::Document => {
             let mut sp = Splitter::resume(chunk.start, Bound::File);
-            // A chunk ends where the planner cut, after a record or an error: the same
-            // splitter stops there exactly. The last one runs on to report what is open.
             let stop = (!last).then_some(chunk.end);
-            read_values(
-                text,
-                &mut sp,
-                text.len(),
-                stop,
-                &mut reader,
-                visitor,
-                progress,
-            );
+            read_values(text, &mut sp, text.len(), stop, reader, visitor, progress);
         }
     }
 }
 
-/// Runs `sp` up to `limit` (or until it reaches `stop`), reading each record.
+/// Reads the records of a document from `start` until the splitter reaches `end` (after
+/// a record or an error: a chunk ends where the planner cut), or to the end of the text
+/// for the `last` chunk, which reports what is left open. Nothing past `limit` is read.
+fn read_document<V: Visitor>(
+    text: &[u8],
+    (start, end, limit): (Snapshot, usize, usize),
+    last: bool,
+    visitor: &mut V,
+    progress: &mut Progress<'_>,
+) -> Stopped {
+    let mut reader = Reader::default();
+    let mut sp = Splitter::resume(start, Bound::File);
+    let stop = (!last).then_some(end);
+    let mut stopped = read_values(text, &mut sp, limit, stop, &mut reader, visitor, progress);
+    stopped.state = sp.snapshot(text);
+    stopped
+}
+
+/// Where and how [`read_values`] stopped.
+#[derive(Clone, Copy, Debug)]
+struct Stopped {
+    /// The splitter's state.
+    state: Snapshot,
+    /// A message spells out a line number (or the line of an array not known there: see
+    /// `guess.rs`).
+    spelt_lines: bool,
+    /// Where the last step ended, when it was a record that closed.
+    record_end: Option<usize>,
+}
+
+/// Runs `sp` up to `limit` (or until it reaches `stop`), reading each record. The
+/// returned state is the caller's to fill in.
 fn read_values<'t, V: Visitor>(
     text: &'t [u8],
     sp: &mut Splitter,
@@ -383,20 +476,35 @@ fn read_values<'t, V: Visitor>(
     reader: &mut Reader<'t>,
     visitor: &mut V,
     progress: &mut Progress<'_>,
-) {
+) -> Stopped {
+    let mut stopped = Stopped {
+        state: Snapshot {
+            pos: 0,
+            line: 0,
+            array: None,
+        },
+        spelt_lines: false,
+        record_end: None,
+    };
     while stop.is_none_or(|s| sp.pos() < s) {
         progress.at(sp.pos());
+        stopped.record_end = None;
         match sp.next(text, limit) {
-            Step::End => return,
-            Step::Error { line, reason } => visitor.malformed(line, reason),
+            Step::End => break,
+            Step::Error { line, reason } => {
+                stopped.spelt_lines |= line == guess::UNKNOWN_LINE;
+                visitor.malformed(line, reason);
+            }
             Step::Record { start, line } => match reader.parse(text, start, limit) {
                 Ok(end) => {
                     sp.record_parsed(end);
+                    stopped.record_end = Some(end);
                     reader.visit(text, (start, end), line, visitor);
                 }
                 Err(e) => {
                     let at = sp.line_at(text, e.at);
                     let closed = sp.skip_record(text, limit);
+                    stopped.record_end = closed;
                     let reason = match closed {
                         None => format!(
                             "truncated: the record that starts here is not closed at the end of the {}",
@@ -410,6 +518,7 @@ fn read_values<'t, V: Visitor>(
                             }
                         ),
                         Some(_) if at != line => {
+                            stopped.spelt_lines = true;
                             format!("not valid JSON: {} (line {at})", e.what)
                         }
                         Some(_) => format!("not valid JSON: {}", e.what),
@@ -419,6 +528,7 @@ fn read_values<'t, V: Visitor>(
             },
         }
     }
+    stopped
 }
 
 #[cfg(test)]

@@ -145,6 +145,9 @@ fn trim_spaces(f: RawField<'_>) -> RawField<'_> {
 #[derive(Default)]
 pub(super) struct Reader<'t> {
     members: Vec<Member<'t>>,
+    /// Read records with the byte parser only, and AuditData with serde_json only (the
+    /// reference of the fast paths).
+    reference: bool,
     /// Scratch space of the parser.
     tokens: Vec<u32>,
     /// Whether the record last parsed escapes a UTF-16 surrogate, when the parser knows.
@@ -174,6 +177,14 @@ pub(super) enum Kind {
 }
 
 impl<'t> Reader<'t> {
+    /// A reader that reads every record the slow, obvious way (see `json::scan_reference`).
+    pub fn reference() -> Self {
+        Reader {
+            reference: true,
+            ..Reader::default()
+        }
+    }
+
     /// Parses the record at `text[start..]` (not past `limit`); returns its end, or the
     /// parse error (offset into `text`).
     pub fn parse(
@@ -183,7 +194,15 @@ impl<'t> Reader<'t> {
         limit: usize,
     ) -> Result<usize, parse::Error> {
         let text = &text[..limit.min(text.len())];
-        let parsed = parse::record(text, start, &mut self.members, &mut self.tokens)?;
+        let parsed = if self.reference {
+            let end = parse::record_by_bytes(text, start, &mut self.members)?;
+            parse::Parsed {
+                end,
+                surrogates: None,
+            }
+        } else {
+            parse::record(text, start, &mut self.members, &mut self.tokens)?
+        };
         self.surrogates = parsed.surrogates;
         self.infos.clear();
         self.member_names.clear();
@@ -231,7 +250,7 @@ impl<'t> Reader<'t> {
                 // Most records are dropped by a rule: a quick look first, as for CSV cells,
                 // unless serde_json would refuse what this reader's parser accepted (the
                 // record must then be reported, not dropped).
-                if self.serde_reads_alike(json) {
+                if !self.reference && self.serde_reads_alike(json) {
                     let wanted = visitor.glance_fields();
                     let members = || self.members.iter().zip(&self.infos);
                     let operation_properties = members()

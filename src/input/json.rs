@@ -3,21 +3,27 @@
 //!
 //! A file holds one object, an array of objects, several of those concatenated
 //! (`Out-File -Append`), or JSON Lines. Each *record object* (a top-level object, or an
-//! object element of a top-level array) is one record. The reader works on the whole
-//! decoded text, without copying it:
+//! object element of a top-level array) is one record. The reader works on the decoded
+//! text, without copying it:
 //!
 //! 1. the layout is sniffed from the first lines: **JSON Lines** when most of them are
 //!    complete values (then every line is read on its own, so a broken line costs only
 //!    itself), else a **document**, where line breaks are whitespace;
 //! 2. the text is cut into chunks at record boundaries: at line ends for JSON Lines; for
-//!    a document by one sequential pass of the structure [`split`]ter, which tracks
-//!    strings, escapes and nesting without parsing anything, and hands each chunk to a
-//!    worker as soon as it is cut;
+//!    a pretty-printed document where its layout shows a record ends, each cut proven
+//!    once read ([`guess`]); else by one sequential pass of the structure [`split`]ter,
+//!    which tracks strings, escapes and nesting without parsing anything, and hands each
+//!    chunk to a worker as soon as it is cut;
 //! 3. the chunks are read in parallel (rayon), in order: the splitter walks the bytes
-//!    between records, each record is parsed by a small validating [`parse`]r into
-//!    borrowed members and mapped by [`ps`]. Nothing is copied for a record the visitor
-//!    drops. The records are the same at any chunk size, so one thread reads the whole
-//!    text in one pass, without planning.
+//!    between records, each record is parsed by a validating [`parse`]r into borrowed
+//!    members (read from its structure 64 bytes at a time, [`blocks`]) and mapped by
+//!    [`ps`]. Nothing is copied for a record the visitor drops. The records are the same
+//!    at any chunk size, so one thread reads the whole text in one pass, without
+//!    planning.
+//!
+//! A large UTF-16 dump (Windows PowerShell 5.1) is not transcoded whole: its pieces are
+//! transcoded one by one as they are read ([`utf16`]). [`scan_reference`] reads the slow,
+//! obvious way, for the tests that hold these fast paths to it.
 //!
 //! Every reader of JSON text (the splitter, the parser, the quick look at AuditData in
 //! `ual/fast.rs` and `ual.rs`'s recovery of a cut AuditData) reads strings, escapes and
@@ -42,7 +48,6 @@ use memchr::memchr;
 use rayon::prelude::*;
 
 use super::csv::Visitor;
-use lex::count_lines;
 use ps::Reader;
 use split::{Bound, Snapshot, Splitter, Step};
 pub use utf16::{utf16_document, Utf16Document};
@@ -121,7 +126,8 @@ struct Chunk {
 /// Target size of a chunk handed to one worker.
 const CHUNK_BYTES: usize = 4 << 20;
 
-/// JSON Lines: cuts at the first line end after every `target` bytes.
+/// JSON Lines: cuts at the first line end after every `target` bytes. Each chunk numbers
+/// its lines from 1 (see [`scan_line_chunks`]).
 fn plan_lines(text: &[u8], target: usize) -> Vec<Chunk> {
     let mut cuts = vec![0];
     let mut pos = 0;
@@ -134,26 +140,51 @@ fn plan_lines(text: &[u8], target: usize) -> Vec<Chunk> {
             _ => break,
         }
     }
-    let lines: Vec<u64> = cuts
-        .par_iter()
-        .enumerate()
-        .map(|(k, &s)| count_lines(&text[s..cuts.get(k + 1).copied().unwrap_or(text.len())]))
-        .collect();
-    let mut line = 1;
     cuts.iter()
-        .zip(&lines)
         .enumerate()
-        .map(|(k, (&s, &n))| {
-            let chunk = Chunk {
-                start: Snapshot {
-                    pos: s,
-                    line,
-                    array: None,
-                },
-                end: cuts.get(k + 1).copied().unwrap_or(text.len()),
-            };
-            line += n;
-            chunk
+        .map(|(k, &s)| Chunk {
+            start: Snapshot {
+                pos: s,
+                line: 1,
+                array: None,
+            },
+            end: cuts.get(k + 1).copied().unwrap_or(text.len()),
+        })
+        .collect()
+}
+
+/// JSON Lines in chunks of about `target` bytes cut at line ends, read in parallel, each
+/// numbering its lines from 1 and counting them as it reads (no pass over the text to
+/// count them first); then each chunk's lines are shifted by those of the chunks before
+/// it, and by `first_line - 1`.
+fn scan_line_chunks<V, F>(
+    text: &[u8],
+    target: usize,
+    first_line: u64,
+    make_visitor: &F,
+    done: &(dyn Fn(usize) + Sync),
+) -> Vec<V>
+where
+    V: Visitor + Send,
+    F: Fn() -> V + Sync,
+{
+    let read: Vec<(V, u64)> = plan_lines(text, target)
+        .par_iter()
+        .map(|chunk| {
+            let mut visitor = make_visitor();
+            let mut progress = Progress::new(done, chunk.start.pos, usize::MAX);
+            let mut reader = Reader::default();
+            let lines = read_lines(text, chunk, &mut reader, &mut visitor, &mut progress);
+            progress.finish(chunk.end);
+            (visitor, lines)
+        })
+        .collect();
+    let mut shift = first_line.saturating_sub(1);
+    read.into_iter()
+        .map(|(mut visitor, lines)| {
+            visitor.shift_lines(shift);
+            shift += lines;
+            visitor
         })
         .collect()
 }
@@ -203,9 +234,11 @@ where
 /// whatever their size, so the way the work is shared does not change the result:
 ///
 /// - one thread, or a text of one chunk: a single sequential pass, no planning;
-/// - JSON Lines: chunks cut at line ends (no scan), read in parallel;
-/// - a document: the planner runs on this thread and hands each chunk to a rayon task
-///   as soon as it is cut, so the records are read while the rest is still planned.
+/// - JSON Lines: chunks cut at line ends (no scan), read in parallel, lines numbered
+///   from 1 in each and shifted afterwards;
+/// - a document: cut where its layout shows records end, the cuts proven after reading
+///   (`guess.rs`); else the planner runs on this thread and hands each chunk to a rayon
+///   task as soon as it is cut, so the records are read while the rest is still planned.
 fn scan_with_chunk_size<V, F>(
     text: &[u8],
     make_visitor: F,
@@ -234,23 +267,8 @@ where
         progress.finish(text.len());
         return vec![visitor];
     }
-    let read = |chunk: &Chunk, last: bool| {
-        let mut visitor = make_visitor();
-        let mut progress = Progress::new(done, chunk.start.pos, usize::MAX);
-        read_chunk(text, layout, chunk, last, &mut visitor, &mut progress);
-        progress.finish(chunk.end);
-        visitor
-    };
     match layout {
-        Layout::Lines => {
-            let chunks = plan_lines(text, target);
-            let last = chunks.len().saturating_sub(1);
-            chunks
-                .par_iter()
-                .enumerate()
-                .map(|(k, chunk)| read(chunk, k == last))
-                .collect()
-        }
+        Layout::Lines => scan_line_chunks(text, target, 1, &make_visitor, done),
         Layout::Document => guess::scan(text, target, &make_visitor, done).unwrap_or_else(|| {
             let start = Snapshot {
                 pos: 0,
@@ -313,28 +331,7 @@ where
     V: Visitor + Send,
     F: Fn() -> V + Sync,
 {
-    let chunks = plan_lines(text, CHUNK_BYTES);
-    let last = chunks.len().saturating_sub(1);
-    let nothing = |_: usize| {};
-    chunks
-        .par_iter()
-        .enumerate()
-        .map(|(k, chunk)| {
-            let mut chunk = *chunk;
-            chunk.start.line += first_line.saturating_sub(1);
-            let mut visitor = make_visitor();
-            let mut progress = Progress::new(&nothing, chunk.start.pos, usize::MAX);
-            read_chunk(
-                text,
-                Layout::Lines,
-                &chunk,
-                k == last,
-                &mut visitor,
-                &mut progress,
-            );
-            visitor
-        })
-        .collect()
+    scan_line_chunks(text, CHUNK_BYTES, first_line, &make_visitor, &|_| {})
 }
 
 /// Reports progress in bytes: every `every` bytes read, and at the end.
@@ -418,15 +415,7 @@ fn read_chunk_with<'t, V: Visitor>(
 ) {
     match layout {
         Layout::Lines => {
-            let mut pos = chunk.start.pos;
-            let mut line = chunk.start.line;
-            while pos < chunk.end {
-                let eol = memchr(b'\n', &text[pos..chunk.end]).map_or(chunk.end, |i| pos + i);
-                let mut sp = Splitter::new(pos, line, Bound::Line);
-                read_values(text, &mut sp, eol, None, reader, visitor, progress);
-                pos = eol + 1;
-                line += 1;
-            }
+            read_lines(text, chunk, reader, visitor, progress);
         }
         Layout::Document => {
             let mut sp = Splitter::resume(chunk.start, Bound::File);
@@ -434,6 +423,26 @@ fn read_chunk_with<'t, V: Visitor>(
             read_values(text, &mut sp, text.len(), stop, reader, visitor, progress);
         }
     }
+}
+
+/// Reads the lines of `chunk`, each on its own; returns how many.
+fn read_lines<'t, V: Visitor>(
+    text: &'t [u8],
+    chunk: &Chunk,
+    reader: &mut Reader<'t>,
+    visitor: &mut V,
+    progress: &mut Progress<'_>,
+) -> u64 {
+    let mut pos = chunk.start.pos;
+    let mut line = chunk.start.line;
+    while pos < chunk.end {
+        let eol = memchr(b'\n', &text[pos..chunk.end]).map_or(chunk.end, |i| pos + i);
+        let mut sp = Splitter::new(pos, line, Bound::Line);
+        read_values(text, &mut sp, eol, None, reader, visitor, progress);
+        pos = eol + 1;
+        line += 1;
+    }
+    line - chunk.start.line
 }
 
 /// Reads the records of a document from `start` until the splitter reaches `end` (after

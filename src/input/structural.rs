@@ -705,7 +705,7 @@ impl<'t> Tokenizer<'t> {
 
 // JSON's classes of bytes with the same kinds (the JSON readers' structure).
 mod json;
-pub(crate) use json::{run_json, JsonJob, JsonKind};
+pub(crate) use json::{opaque, run_json, JsonJob, JsonKind};
 
 #[cfg(test)]
 mod tests;

@@ -49,7 +49,7 @@ pub(crate) fn json_masks_by_bytes(block: &[u8; 64]) -> JsonMasks {
 /// booleans, which SSE2 and AVX2 then carry out one element at a time: hundreds of
 /// instructions a block instead of a few.
 #[inline(always)]
-fn opaque(mut x: u64) -> u64 {
+pub(crate) fn opaque(mut x: u64) -> u64 {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: an empty assembly block; it only claims to change `x`.
     unsafe {

@@ -436,6 +436,14 @@ fn read_lines<'t, V: Visitor>(
     let mut pos = chunk.start.pos;
     let mut line = chunk.start.line;
     while pos < chunk.end {
+        // Most lines hold one plainly valid record: read it before its line end is
+        // known (the record's scan finds it), as the splitter would read the line.
+        if let Some(next) = read_one_line(text, pos, chunk.end, line, reader, visitor) {
+            progress.at(pos);
+            pos = next;
+            line += 1;
+            continue;
+        }
         let eol = memchr(b'\n', &text[pos..chunk.end]).map_or(chunk.end, |i| pos + i);
         let mut sp = Splitter::new(pos, line, Bound::Line);
         read_values(text, &mut sp, eol, None, reader, visitor, progress);
@@ -443,6 +451,37 @@ fn read_lines<'t, V: Visitor>(
         line += 1;
     }
     line - chunk.start.line
+}
+
+/// A line that holds one record object, plainly valid, then only whitespace: the record
+/// is visited (as [`read_values`] would visit it) and the next line's start returned.
+/// `None` leaves the line to the splitter.
+fn read_one_line<'t, V: Visitor>(
+    text: &'t [u8],
+    pos: usize,
+    end: usize,
+    line: u64,
+    reader: &mut Reader<'t>,
+    visitor: &mut V,
+) -> Option<usize> {
+    let blank = |p: &mut usize| {
+        while *p < end && matches!(text[*p], b' ' | b'\t' | b'\r') {
+            *p += 1;
+        }
+    };
+    let mut start = pos;
+    blank(&mut start);
+    if text.get(start) != Some(&b'{') {
+        return None;
+    }
+    let record_end = reader.parse_one_line(&text[..end], start)?;
+    let mut after = record_end;
+    blank(&mut after);
+    if after < end && text[after] != b'\n' {
+        return None; // more on the line
+    }
+    reader.visit(text, (start, record_end), line, visitor);
+    Some(after + 1)
 }
 
 /// Reads the records of a document from `start` until the splitter reaches `end` (after

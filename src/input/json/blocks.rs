@@ -77,6 +77,10 @@ pub(super) struct Tokens<'t, 'b> {
     first_error: usize,
     /// The first `\u` escape of a UTF-16 surrogate (`\uD800`-`\uDFFF`), or `usize::MAX`.
     first_surrogate: usize,
+    /// With `one_line`, the first line feed found so far, or `usize::MAX`.
+    first_newline: usize,
+    /// A record must not hold a line feed (JSON Lines: it ends its line).
+    one_line: bool,
     carries: Carries,
     /// The instruction set the windows are scanned with (a test may choose another).
     isa: Isa,
@@ -109,6 +113,8 @@ impl<'t, 'b> Tokens<'t, 'b> {
             window: FIRST_WINDOW,
             first_error: usize::MAX,
             first_surrogate: usize::MAX,
+            first_newline: usize::MAX,
+            one_line: false,
             carries: Carries::default(),
             isa: Isa::detect(),
         }
@@ -127,7 +133,7 @@ impl<'t, 'b> Tokens<'t, 'b> {
 
     /// The record whose closing brace is at `p`, if no byte up to there is an error.
     fn parsed(&self, p: usize) -> Option<Parsed> {
-        (self.first_error > p).then_some(Parsed {
+        (self.first_error > p && self.first_newline > p).then_some(Parsed {
             end: p + 1,
             surrogates: Some(self.first_surrogate < p),
         })
@@ -144,7 +150,7 @@ impl<'t, 'b> Tokens<'t, 'b> {
             .len()
             .min(self.origin.saturating_add(u32::MAX as usize - 64));
         while self.len == 0 {
-            if self.scanned >= limit {
+            if self.scanned >= limit || self.first_newline != usize::MAX {
                 return None;
             }
             let until = limit.min(self.scanned + self.window);
@@ -217,6 +223,10 @@ impl JsonJob for Scan<'_, '_, '_> {
             if errors != 0 && t.first_error == usize::MAX {
                 t.first_error = at + errors.trailing_zeros() as usize;
             }
+            let line_ends = t.one_line && m.newlines != 0;
+            if line_ends && t.first_newline == usize::MAX {
+                t.first_newline = at + m.newlines.trailing_zeros() as usize;
+            }
             // Eight offsets at a time, some past the last token (overwritten next).
             let base = (at - t.origin) as u32;
             let n = tokens.count_ones() as usize;
@@ -236,6 +246,9 @@ impl JsonJob for Scan<'_, '_, '_> {
             }
             len += n;
             at += 64;
+            if line_ends {
+                break; // the record ends on its line, or is not one-line
+            }
         }
         t.carries = c;
         t.scanned = at;
@@ -284,6 +297,19 @@ pub(super) fn record<'a>(
     buffer: &mut Vec<u32>,
 ) -> Option<Parsed> {
     read_record(Tokens::new(s, start, buffer), s, start, out)
+}
+
+/// [`record`], for a record that must not hold a line feed (a JSON Lines record, read
+/// before its line's end is known): `None` when it does.
+pub(super) fn one_line_record<'a>(
+    s: &'a [u8],
+    start: usize,
+    out: &mut Vec<Member<'a>>,
+    buffer: &mut Vec<u32>,
+) -> Option<Parsed> {
+    let mut t = Tokens::new(s, start, buffer);
+    t.one_line = true;
+    read_record(t, s, start, out)
 }
 
 /// [`record`] with `isa`, which the processor must have (the tests run each).

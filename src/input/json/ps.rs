@@ -203,6 +203,25 @@ impl<'t> Reader<'t> {
         } else {
             parse::record(text, start, &mut self.members, &mut self.tokens)?
         };
+        self.learn(parsed);
+        Ok(parsed.end)
+    }
+
+    /// Parses the record at `text[start..]` when it is plainly valid and holds no line
+    /// feed, without knowing where its line ends (JSON Lines); `None`: not so (the caller
+    /// reads the line the usual way).
+    pub fn parse_one_line(&mut self, text: &'t [u8], start: usize) -> Option<usize> {
+        if self.reference {
+            return None;
+        }
+        let parsed =
+            super::blocks::one_line_record(text, start, &mut self.members, &mut self.tokens)?;
+        self.learn(parsed);
+        Some(parsed.end)
+    }
+
+    /// Learns the meaning of the members of the record just parsed.
+    fn learn(&mut self, parsed: parse::Parsed) {
         self.surrogates = parsed.surrogates;
         self.infos.clear();
         self.member_names.clear();
@@ -215,7 +234,6 @@ impl<'t> Reader<'t> {
             self.infos.push(info);
             self.member_names.push(k);
         }
-        Ok(parsed.end)
     }
 
     /// The kind of the record last parsed.

@@ -275,12 +275,15 @@ impl<'t> Reader<'t> {
                         .find(|(_, i)| i.operation_properties)
                         .map_or(&b""[..], |(m, _)| raw(m.val));
                     let fields = members().map(|(m, i)| (i.glance, scalar(m.val)));
-                    let glance =
-                        ual::fast::glance_parsed(json, fields, operation_properties, wanted);
-                    if let Some(glance) = glance {
-                        if visitor.prefilter(&glance, line) {
-                            return;
-                        }
+                    let dropped = ual::fast::glance_parsed(
+                        json,
+                        fields,
+                        operation_properties,
+                        wanted,
+                        |glance| visitor.prefilter(glance, line),
+                    );
+                    if dropped {
+                        return;
                     }
                 }
                 if let Err(reason) = ual::visit_audit_data(json, line, visitor) {

@@ -216,19 +216,22 @@ pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
 /// (strings escaped, objects and arrays empty). The same look as [`glance`]'s on its
 /// text, without walking the text again; `operation_properties` is the raw value of its
 /// `OperationProperties` member, the only place the full parser reads throttling from.
+/// Hands the glance to `decide` (built in place: a record is a kilobyte) and returns its
+/// answer; false when the quick look cannot be trusted.
 #[inline(always)]
 pub fn glance_parsed<'a>(
     json: &'a [u8],
     members: impl IntoIterator<Item = (Option<u8>, RawField<'a>)>,
     operation_properties: &[u8],
     wanted: FieldSet,
-) -> Option<Glance<'a>> {
+    decide: impl FnOnce(&Glance<'a>) -> bool,
+) -> bool {
     let cell = json.trim_ascii();
     if cell.first() != Some(&b'{') || cell.last() != Some(&b'}') {
-        return None;
+        return false;
     }
     if throttled(operation_properties) || simdutf8::basic::from_utf8(cell).is_err() {
-        return None;
+        return false;
     }
     let mut rec = AuditRecord::default();
     let mut found = 0u16;
@@ -245,7 +248,7 @@ pub fn glance_parsed<'a>(
             break;
         }
     }
-    Some(finish(rec, cell, Quoting::Plain))
+    decide(&finish(rec, cell, Quoting::Plain))
 }
 
 /// Fills the fields the full parser derives from others, as it does.

@@ -86,6 +86,10 @@ fn pieces_read_as_the_whole_transcoded_file() {
     let (_, replaced) = doc.scan(Collect::default, &|_| {});
     assert!(replaced);
     assert_same(&pieces(&doc), &whole(&surrogate), "a lone surrogate");
+    let big_endian: Vec<u8> = bytes.chunks_exact(2).flat_map(|u| [u[1], u[0]]).collect();
+    let doc = utf16_document(&big_endian, None).expect("UTF-16 BE");
+    assert_eq!(doc.name, "UTF-16BE (BOM)");
+    assert_same(&pieces(&doc), &want, "big-endian");
     let cut = &bytes[..bytes.len() * 2 / 3 + 1];
     let doc = utf16_document(cut, None).expect("still a document");
     assert!(doc.odd_byte);

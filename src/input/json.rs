@@ -545,7 +545,7 @@ fn read_values<'t, V: Visitor>(
             }
             Step::Record { start, line } => match reader.parse(text, start, limit) {
                 Ok(end) => {
-                    sp.record_parsed(end);
+                    sp.record_parsed(end, reader.line_feeds());
                     stopped.record_end = Some(end);
                     reader.visit(text, (start, end), line, visitor);
                 }

@@ -66,12 +66,15 @@ pub(super) struct Tokens<'t, 'b> {
     /// Offsets (from `origin`) of the tokens of the window (the first `len`; the buffer
     /// is reused from record to record), and how many were taken.
     offsets: &'b mut Vec<u32>,
+    line_feeds: &'b mut Vec<u64>,
     len: usize,
     taken: usize,
     /// Where the next block starts.
     scanned: usize,
-    /// Bytes the next window covers at least.
+    /// Bytes the next window covers at least, and whether it is the first, sized on the
+    /// record before.
     window: usize,
+    sized_on_last: bool,
     /// The first byte found so far that makes the text invalid (a control byte in a
     /// string, a bad escape), or `usize::MAX`.
     first_error: usize,
@@ -97,20 +100,41 @@ struct Carries {
     scalar: u64,
 }
 
-/// Bytes the first window of a record covers; each next one covers twice as many.
+/// Bytes the first window of the first record covers; each next one covers twice as
+/// many. The first window of a later record covers about as many bytes as the record
+/// before held (the records of an export are alike): what is scanned past a record's
+/// end is scanned for nothing.
 const FIRST_WINDOW: usize = 1024;
 const LAST_WINDOW: usize = 64 << 10;
 
+/// What the block reader keeps from record to record: the buffer of offsets, and the
+/// length of the last record read.
+#[derive(Default)]
+pub(super) struct Scratch {
+    offsets: Vec<u32>,
+    /// The line feeds of each block scanned, for the record's count of them.
+    line_feeds: Vec<u64>,
+    last_len: usize,
+}
+
 impl<'t, 'b> Tokens<'t, 'b> {
-    pub fn new(text: &'t [u8], start: usize, buffer: &'b mut Vec<u32>) -> Self {
+    pub fn new(text: &'t [u8], start: usize, scratch: &'b mut Scratch) -> Self {
+        let sized_on_last = scratch.last_len > 0;
+        let window = match scratch.last_len {
+            0 => FIRST_WINDOW,
+            n => (n + 96).min(LAST_WINDOW),
+        };
+        scratch.line_feeds.clear();
         Tokens {
             text,
             origin: start,
-            offsets: buffer,
+            offsets: &mut scratch.offsets,
+            line_feeds: &mut scratch.line_feeds,
             len: 0,
             taken: 0,
             scanned: start,
-            window: FIRST_WINDOW,
+            window,
+            sized_on_last,
             first_error: usize::MAX,
             first_surrogate: usize::MAX,
             first_newline: usize::MAX,
@@ -133,9 +157,27 @@ impl<'t, 'b> Tokens<'t, 'b> {
 
     /// The record whose closing brace is at `p`, if no byte up to there is an error.
     fn parsed(&self, p: usize) -> Option<Parsed> {
-        (self.first_error > p && self.first_newline > p).then_some(Parsed {
+        if self.first_error <= p || self.first_newline <= p {
+            return None;
+        }
+        // Blocks are 64 bytes from `origin`: those before `p`'s, and `p`'s up to `p`.
+        let (block, bit) = ((p - self.origin) / 64, (p - self.origin) % 64);
+        let line_feeds = if self.one_line {
+            Some(0) // (it was refused otherwise)
+        } else {
+            self.line_feeds.get(..=block).map(|blocks| {
+                let masked = |(i, m): (usize, &u64)| match i == block {
+                    true => m & (u64::MAX >> (63 - bit)),
+                    false => *m,
+                };
+                let ones = |m: u64| u64::from(m.count_ones());
+                blocks.iter().enumerate().map(masked).map(ones).sum()
+            })
+        };
+        Some(Parsed {
             end: p + 1,
             surrogates: Some(self.first_surrogate < p),
+            line_feeds,
         })
     }
 
@@ -154,7 +196,11 @@ impl<'t, 'b> Tokens<'t, 'b> {
                 return None;
             }
             let until = limit.min(self.scanned + self.window);
-            self.window = (self.window * 2).min(LAST_WINDOW);
+            // After a first window sized on the last record, from the smallest again.
+            self.window = match std::mem::take(&mut self.sized_on_last) {
+                true => FIRST_WINDOW,
+                false => (self.window * 2).min(LAST_WINDOW),
+            };
             // Room for every byte of the window to be a token, and a block's slack.
             let room = (until - self.scanned).next_multiple_of(64) + 64;
             if self.offsets.len() < room {
@@ -262,6 +308,9 @@ impl JsonJob for Scan<'_, '_, '_> {
                     k += 8;
                 }
             }
+            if !t.one_line {
+                t.line_feeds.push(m.newlines);
+            }
             len += n;
             at += 64;
             if line_ends {
@@ -312,9 +361,11 @@ pub(super) fn record<'a>(
     s: &'a [u8],
     start: usize,
     out: &mut Vec<Member<'a>>,
-    buffer: &mut Vec<u32>,
+    scratch: &mut Scratch,
 ) -> Option<Parsed> {
-    read_record(Tokens::new(s, start, buffer), s, start, out)
+    let parsed = read_record(Tokens::new(s, start, scratch), s, start, out)?;
+    scratch.last_len = parsed.end - start;
+    Some(parsed)
 }
 
 /// [`record`], for a record that must not hold a line feed (a JSON Lines record, read
@@ -323,11 +374,13 @@ pub(super) fn one_line_record<'a>(
     s: &'a [u8],
     start: usize,
     out: &mut Vec<Member<'a>>,
-    buffer: &mut Vec<u32>,
+    scratch: &mut Scratch,
 ) -> Option<Parsed> {
-    let mut t = Tokens::new(s, start, buffer);
+    let mut t = Tokens::new(s, start, scratch);
     t.one_line = true;
-    read_record(t, s, start, out)
+    let parsed = read_record(t, s, start, out)?;
+    scratch.last_len = parsed.end - start;
+    Some(parsed)
 }
 
 /// [`record`] with `isa`, which the processor must have (the tests run each).
@@ -338,8 +391,8 @@ fn record_with<'a>(
     start: usize,
     out: &mut Vec<Member<'a>>,
 ) -> Option<Parsed> {
-    let mut buffer = Vec::new();
-    let mut t = Tokens::new(s, start, &mut buffer);
+    let mut scratch = Scratch::default();
+    let mut t = Tokens::new(s, start, &mut scratch);
     t.isa = isa;
     read_record(t, s, start, out)
 }

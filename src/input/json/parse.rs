@@ -220,18 +220,19 @@ impl<'a> Parser<'a> {
 ///
 /// A record is read from its structure 64 bytes at a time ([`super::blocks`]) when it is
 /// plainly valid; else (or to say why it is not) one byte at a time.
-/// `buffer` is scratch space, reused from record to record.
+/// `scratch` is the block reader's, reused from record to record.
 pub(super) fn record<'a>(
     s: &'a [u8],
     start: usize,
     out: &mut Vec<Member<'a>>,
-    buffer: &mut Vec<u32>,
+    scratch: &mut super::blocks::Scratch,
 ) -> Res<Parsed> {
-    match super::blocks::record(s, start, out, buffer) {
+    match super::blocks::record(s, start, out, scratch) {
         Some(parsed) => Ok(parsed),
         None => record_by_bytes(s, start, out).map(|end| Parsed {
             end,
             surrogates: None,
+            line_feeds: None,
         }),
     }
 }
@@ -243,6 +244,8 @@ pub(super) struct Parsed {
     pub end: usize,
     /// Whether a string escapes a UTF-16 surrogate (`\uD83D`), when known.
     pub surrogates: Option<bool>,
+    /// The line feeds inside the record, when known.
+    pub line_feeds: Option<u64>,
 }
 
 /// [`record`], one byte at a time: the reference the block reader is held to.
@@ -336,7 +339,7 @@ mod tests {
 
     fn parse(s: &str) -> Result<Vec<Member<'_>>, Error> {
         let mut out = Vec::new();
-        let end = record(s.as_bytes(), 0, &mut out, &mut Vec::new())?.end;
+        let end = record(s.as_bytes(), 0, &mut out, &mut Default::default())?.end;
         assert_eq!(end, s.len());
         Ok(out)
     }

@@ -149,9 +149,11 @@ pub(super) struct Reader<'t> {
     /// reference of the fast paths).
     reference: bool,
     /// Scratch space of the parser.
-    tokens: Vec<u32>,
-    /// Whether the record last parsed escapes a UTF-16 surrogate, when the parser knows.
+    tokens: super::blocks::Scratch,
+    /// Whether the record last parsed escapes a UTF-16 surrogate, and how many line feeds
+    /// it holds, when the parser knows.
     surrogates: Option<bool>,
+    line_feeds: Option<u64>,
     /// The meaning of each member of the record being read.
     infos: Vec<KeyInfo>,
     /// Every member name met (as written) and its meaning.
@@ -199,6 +201,7 @@ impl<'t> Reader<'t> {
             parse::Parsed {
                 end,
                 surrogates: None,
+                line_feeds: None,
             }
         } else {
             parse::record(text, start, &mut self.members, &mut self.tokens)?
@@ -220,9 +223,15 @@ impl<'t> Reader<'t> {
         Some(parsed.end)
     }
 
+    /// The line feeds in the record last parsed, when the parser counted them.
+    pub fn line_feeds(&self) -> Option<u64> {
+        self.line_feeds
+    }
+
     /// Learns the meaning of the members of the record just parsed.
     fn learn(&mut self, parsed: parse::Parsed) {
         self.surrogates = parsed.surrogates;
+        self.line_feeds = parsed.line_feeds;
         self.infos.clear();
         self.member_names.clear();
         for (i, m) in self.members.iter().enumerate() {

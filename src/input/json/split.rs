@@ -185,8 +185,12 @@ impl Splitter {
         }
     }
 
-    /// After [`Step::Record`]: the caller read the record up to `end`.
-    pub fn record_parsed(&mut self, end: usize) {
+    /// After [`Step::Record`]: the caller read the record up to `end`, and may know how
+    /// many line feeds it holds (then they are not counted again).
+    pub fn record_parsed(&mut self, end: usize, line_feeds: Option<u64>) {
+        if let Some(n) = line_feeds.filter(|_| self.lines.pos == self.pos) {
+            self.lines = LineCounter::new(end, self.lines.line + n);
+        }
         self.pos = end;
     }
 

@@ -104,7 +104,8 @@ fn same_as_bytes(s: &[u8]) -> bool {
     }
     assert!(read.windows(2).all(|w| w[0] == w[1]), "{read:?}");
     let mut out = Vec::new();
-    let both = super::super::parse::record(s, 0, &mut out, &mut Vec::new()).map(|p| (p.end, out));
+    let both =
+        super::super::parse::record(s, 0, &mut out, &mut Scratch::default()).map(|p| (p.end, out));
     assert_eq!(both, want);
     read[0]
 }
@@ -237,10 +238,12 @@ proptest! {
     #[test]
     fn valid_records_are_read_from_blocks(text in record_text()) {
         prop_assert!(same_as_bytes(text.as_bytes()), "{}", text);
-        let parsed = record(text.as_bytes(), 0, &mut Vec::new(), &mut Vec::new());
+        let parsed = record(text.as_bytes(), 0, &mut Vec::new(), &mut Scratch::default());
         let end = parsed.map_or(0, |p| p.end);
         let want = escapes_a_surrogate(&text.as_bytes()[..end]);
         prop_assert_eq!(parsed.and_then(|p| p.surrogates), Some(want));
+        let feeds = text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u64;
+        prop_assert_eq!(parsed.and_then(|p| p.line_feeds), Some(feeds));
     }
 
     /// Damaged records: the block reader reads only what the byte parser reads, alike.

@@ -48,8 +48,8 @@ pub struct Settings {
     /// outcome is certain (always on; off only in tests that check it changes nothing).
     pub prefilter: bool,
     /// Read CSV exports with the slow sequential reference reader
-    /// ([`csv::reference::scan`]) instead of the fast one: for tests that check the fast
-    /// path against it; off everywhere else.
+    /// ([`csv::reference::scan`]), and JSON with [`json::scan_reference`], instead of the
+    /// fast ones: for tests that check the fast paths against them; off everywhere else.
     pub reference: bool,
     /// Marks each kept row with the rules it matches, from the record as a JSON object
     /// (`triage --sigma`); `None` marks nothing.
@@ -268,6 +268,19 @@ fn process_bytes(
 ) -> Result<(FileOutcome, Vec<KeptRow>)> {
     let mut report = FileOutcome::new(origin, FileStatus::Skipped(String::new()));
     report.size = bytes.len() as u64;
+    // A large UTF-16 JSON dump: read in pieces, each transcoded as it is read.
+    let utf16 = json::utf16_document(bytes, settings.encoding).filter(|_| !settings.reference);
+    if let Some(doc) = utf16 {
+        let ctx = FileContext::new(settings, index, true);
+        let done = |n: usize| progress.advance(n as u64);
+        let (chunks, replaced) = doc.scan(|| Collector::new(&ctx), &done);
+        report.warnings = decode_warnings(&doc.name, replaced, doc.odd_byte, doc.overridden);
+        progress.advance(report.size - doc.body_len() as u64); // the byte order mark
+        let kept = settle(&ctx, chunks, &mut report)?;
+        let format = json_format(json::Layout::Document).into();
+        finish_status(&mut report, format, doc.name);
+        return Ok((report, kept));
+    }
     let decoded = decode(bytes, settings.encoding);
     report.warnings = decode_warnings(
         &decoded.encoding,
@@ -285,9 +298,16 @@ fn process_bytes(
         }
         Opening::Json => {
             let ctx = FileContext::new(settings, index, true);
-            let chunks = json::scan(text, || Collector::new(&ctx), &|n| {
-                progress.advance(scale(n))
-            });
+            let chunks = if settings.reference {
+                let mut visitor = Collector::new(&ctx);
+                json::scan_reference(text, &mut visitor);
+                progress.advance(scale(text.len()));
+                vec![visitor]
+            } else {
+                json::scan(text, || Collector::new(&ctx), &|n| {
+                    progress.advance(scale(n))
+                })
+            };
             let kept = settle(&ctx, chunks, &mut report)?;
             let format = json_format(json::sniff_layout(text));
             finish_status(&mut report, format.into(), decoded.encoding);

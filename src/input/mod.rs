@@ -10,6 +10,7 @@ pub mod csv;
 pub mod decode;
 pub mod detect;
 pub mod json;
+pub mod json_lex;
 pub mod mapped;
 pub mod stream;
 pub mod structural;

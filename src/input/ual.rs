@@ -40,6 +40,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use xxhash_rust::xxh3::Xxh3;
 
+use super::json_lex::{self as lex, skip_ascii_ws, Quoting};
 use super::visit::{EventKey, OnDemand, Visitor};
 use crate::record::Family;
 use crate::record::{AuditRecord, Escape, Field, ItemView, RawField};
@@ -271,14 +272,10 @@ pub(crate) fn visit_unreadable<V: Visitor + ?Sized>(
 
 /// The end of the last complete top-level member of a JSON object that is cut or broken
 /// further on, so that `json[..end]` followed by `}` is an object; `None` when `json` does
-/// not start an object. Members are checked lexically only (the caller parses the result).
+/// not start an object. Members are checked lexically only (the caller parses the result),
+/// under the lexer's lenient rules.
 fn complete_prefix(json: &[u8]) -> Option<usize> {
-    let ws = |mut i: usize| {
-        while json.get(i).is_some_and(u8::is_ascii_whitespace) {
-            i += 1;
-        }
-        i
-    };
+    let ws = |i: usize| skip_ascii_ws(json, i);
     let mut i = ws(0);
     if json.get(i) != Some(&b'{') {
         return None;
@@ -290,7 +287,7 @@ fn complete_prefix(json: &[u8]) -> Option<usize> {
         if json.get(i) != Some(&b'"') {
             return Some(end);
         }
-        let Some(after_key) = skip_string(json, i) else {
+        let Some((_, after_key)) = PLAIN.string_at(json, i) else {
             return Some(end);
         };
         i = ws(after_key);
@@ -309,44 +306,15 @@ fn complete_prefix(json: &[u8]) -> Option<usize> {
     }
 }
 
-/// The position after the JSON string starting at `i` (a `"`), if it ends.
-fn skip_string(json: &[u8], i: usize) -> Option<usize> {
-    let mut k = i + 1;
-    loop {
-        match *json.get(k)? {
-            b'"' => return Some(k + 1),
-            b'\\' => k += 2,
-            _ => k += 1,
-        }
-    }
-}
+/// How [`complete_prefix`] reads strings and nesting.
+const PLAIN: lex::Rules = lex::lenient(Quoting::Plain);
 
 /// The position after the JSON value starting at `i`, if it is complete. A number or
 /// literal that runs to the end of the text may be cut (`12` of `1234`): not complete.
 fn skip_value(json: &[u8], i: usize) -> Option<usize> {
     match *json.get(i)? {
-        b'"' => skip_string(json, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut k = i;
-            loop {
-                match *json.get(k)? {
-                    b'"' => {
-                        k = skip_string(json, k)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(k + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                k += 1;
-            }
-        }
+        b'"' => PLAIN.string_at(json, i).map(|(_, after)| after),
+        b'{' | b'[' => PLAIN.skip_nested(json, i),
         _ => {
             let len = json[i..]
                 .iter()

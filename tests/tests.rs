@@ -6,6 +6,7 @@ mod hardening;
 mod html_report;
 mod ip;
 mod json_formats;
+mod memory;
 mod output_formats;
 mod output_safety;
 mod properties;

@@ -301,6 +301,7 @@ where
         .map(|chunk| {
             let mut visitor = make_visitor();
             let end = scan_chunk(text, *chunk, layout, &mut visitor);
+            visitor.chunk_done();
             done(chunk.end - chunk.start);
             (visitor, end)
         })
@@ -351,6 +352,9 @@ where
         .map(|chunk| {
             let mut visitor = make_visitor();
             let rest = scan_chunk(text, *chunk, layout, &mut visitor).resume;
+            if rest.is_none() {
+                visitor.chunk_done();
+            }
             done(chunk.end - chunk.start);
             (visitor, rest)
         })
@@ -362,12 +366,14 @@ where
             continue;
         };
         if !to_end {
+            visitor.chunk_done();
             visitors.push(visitor);
             return (visitors, Some(rest));
         }
         while let Some(next) = scan_chunk(text, rest, layout, &mut visitor).resume {
             rest = next;
         }
+        visitor.chunk_done();
         visitors.push(visitor);
         break;
     }

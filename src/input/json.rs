@@ -220,6 +220,7 @@ where
         };
         let mut progress = Progress::new(done, 0, target);
         read_chunk(text, layout, &all, true, &mut visitor, &mut progress);
+        visitor.chunk_done();
         progress.finish(text.len());
         return vec![visitor];
     }
@@ -227,6 +228,7 @@ where
         let mut visitor = make_visitor();
         let mut progress = Progress::new(done, chunk.start.pos, usize::MAX);
         read_chunk(text, layout, chunk, last, &mut visitor, &mut progress);
+        visitor.chunk_done();
         progress.finish(chunk.end);
         visitor
     };
@@ -291,6 +293,7 @@ where
                 &mut visitor,
                 &mut progress,
             );
+            visitor.chunk_done();
             visitor
         })
         .collect()

@@ -76,6 +76,9 @@ pub trait Visitor {
     fn glance_fields(&self) -> FieldSet {
         FieldSet::ALL
     }
+    /// The reader is done with the visitor's chunk (it may still shift its lines, see
+    /// [`Visitor::shift_lines`]): a visitor that keeps rows may put them away now.
+    fn chunk_done(&mut self) {}
     /// Adds `by` to every line number the visitor has kept so far. The reader numbers a
     /// chunk's lines from 1 when it cut the text without counting its lines first, and
     /// shifts them once the lines before the chunk are known. A visitor that keeps line

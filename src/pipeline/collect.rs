@@ -2,29 +2,15 @@
 //! applies the rules, counts every drop in the funnel, and copies out the rows it keeps;
 //! [`absorb`] merges the collectors of an input in order.
 
+use super::kept::{Kept, TimeCell};
 use super::{FileContext, MailAccess};
 use crate::datetime::{parse_time, DateOrder, ParsedTime, Timestamp, Zone};
 use crate::diag::{excerpt, DiagList};
 use crate::filter::{Rule, RULE_COUNT};
 use crate::funnel::Counts;
 use crate::input::ual;
-use crate::input::visit::{EventKey, OnDemand, QuickLook, Visitor};
-use crate::record::{
-    AuditRecord, Escape, Family, Field, FieldSet, OwnedRecord, RawField, SourcePos,
-};
-
-/// A row's time: known, or one of two readings until the file's day/month order is known.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum TimeCell {
-    Known(Timestamp),
-    Undecided { mdy: Timestamp, dmy: Timestamp },
-}
-
-pub(super) struct PendingRow {
-    pub(super) record: OwnedRecord,
-    pub(super) key: EventKey,
-    pub(super) time: TimeCell,
-}
+use crate::input::visit::{OnDemand, QuickLook, Visitor};
+use crate::record::{AuditRecord, Escape, Family, Field, FieldSet, RawField};
 
 /// The first value proving an order, for the message if the file contradicts itself.
 #[derive(Clone, Debug)]
@@ -72,7 +58,7 @@ pub(super) struct Collector<'c> {
     /// Rows dropped by a later rule whose date is in the window under one order only:
     /// `[rule][0]` in the window only as month-first, `[rule][1]` only as day-first.
     pub(super) undecided_drops: [[u64; 2]; RULE_COUNT],
-    pub(super) kept: Vec<PendingRow>,
+    pub(super) kept: Kept<'c>,
     pub(super) proof: [Option<Proof>; 2],
     /// Culture dates that prove neither order.
     pub(super) unproven: u64,
@@ -98,7 +84,7 @@ impl<'c> Collector<'c> {
             ctx,
             counts: Counts::default(),
             undecided_drops: [[0; 2]; RULE_COUNT],
-            kept: Vec::new(),
+            kept: Kept::new(ctx.sink),
             proof: [None, None],
             unproven: 0,
             malformed: DiagList::default(),
@@ -221,6 +207,7 @@ impl<'c> Collector<'c> {
             ParsedTime::Culture { .. } => {
                 match parsed.evidence() {
                     Some(order) => {
+                        self.ctx.saw(order);
                         let slot = &mut self.proof[order as usize];
                         if slot.is_none() {
                             *slot = Some(Proof {
@@ -350,25 +337,11 @@ impl Visitor for Collector<'_> {
                 self.mail_access.sync += 1;
             }
         }
-        let provisional = match time {
-            TimeCell::Known(t) => t,
-            TimeCell::Undecided { mdy, .. } => mdy,
-        };
-        let pos = SourcePos {
-            file: self.ctx.file,
-            line,
-        };
-        let (record, lossy) = rec.to_owned_record(provisional, pos, self.ctx.settings.expand_items);
-        if lossy {
+        if self.kept.push(rec, time, key.event_key(), line) {
             self.warnings.push(line, || {
                 "invalid UTF-8 replaced with U+FFFD (row kept)".into()
             });
         }
-        self.kept.push(PendingRow {
-            record,
-            key: key.event_key(),
-            time,
-        });
     }
 
     fn malformed(&mut self, line: u64, reason: String) {
@@ -384,10 +357,14 @@ impl Visitor for Collector<'_> {
         self.glance_fields
     }
 
+    fn chunk_done(&mut self) {
+        let window = self.ctx.settings.filter.window;
+        let outside = self.kept.chunk_done(self.ctx.known_order(), window);
+        self.counts.dropped[Rule::DateWindow as usize] += outside;
+    }
+
     fn shift_lines(&mut self, by: u64) {
-        for row in &mut self.kept {
-            row.record.pos.line += by;
-        }
+        self.kept.shift_lines(by);
         for diag in self
             .malformed
             .first
@@ -460,7 +437,7 @@ impl Visitor for Collector<'_> {
 
 /// Adds to `into` the rows, counts and messages of `later`, a collector of the records
 /// that follow its own in the same input.
-pub(super) fn absorb(into: &mut Collector<'_>, mut later: Collector<'_>) {
+pub(super) fn absorb<'c>(into: &mut Collector<'c>, mut later: Collector<'c>) {
     into.name_skipped();
     later.name_skipped();
     into.counts.add(&later.counts);
@@ -477,5 +454,5 @@ pub(super) fn absorb(into: &mut Collector<'_>, mut later: Collector<'_>) {
     into.mail_access.add(later.mail_access);
     into.malformed.extend(later.malformed);
     into.warnings.extend(later.warnings);
-    into.kept.extend(later.kept);
+    into.kept.absorb(later.kept);
 }

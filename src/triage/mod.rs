@@ -13,5 +13,5 @@ pub mod cond;
 pub mod eval;
 pub mod rules;
 
-pub use eval::{evaluate, Evaluation, Finding};
+pub use eval::{evaluate, evaluate_rows, keys, Evaluation, Finding};
 pub use rules::{Rule, RuleSources, Severity};

@@ -12,6 +12,7 @@ use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::output::findings::headline;
 use crate::output::{self, html};
+use crate::pipeline::Table;
 use crate::session::{self, print_funnel, Messages, ScanConfig, Scanned};
 use crate::summary::{Bucket, Summary};
 use crate::triage::Rule;
@@ -33,7 +34,7 @@ impl ReportConfig {
     pub fn from_args(args: ReportArgs) -> Result<ReportConfig> {
         let rules = crate::triage::rules::load(&super::triage::rule_sources(&args.rules))?;
         Ok(ReportConfig {
-            scan: super::triage::scan_config(args.input)?,
+            scan: super::triage::scan_config(args.input, &rules, &html::timeline::KEYS)?,
             rules,
             html: args.html,
             force: args.force,
@@ -60,12 +61,14 @@ pub fn run(cfg: ReportConfig) -> Result<Status> {
         cfg.force,
         &msg,
     )?;
-    let evaluation = crate::triage::evaluate(&cfg.rules, &outcome.rows);
+    let empty = Table::empty();
+    let table = outcome.table().unwrap_or(&empty);
+    let evaluation = crate::triage::evaluate(&cfg.rules, table);
     let summary = Summary::build(&outcome, &cfg.scan.scope);
     msg.note(&format!(
         "Triage: {} from {} records, {} rules.",
         headline(&evaluation.findings),
-        outcome.rows.len(),
+        table.len(),
         cfg.rules.len()
     ));
     for n in &evaluation.notes {
@@ -76,6 +79,7 @@ pub fn run(cfg: ReportConfig) -> Result<Status> {
         title: &cfg.title,
         generated: &generated,
         outcome: &outcome,
+        rows: table,
         summary: &summary,
         evaluation: &evaluation,
         rules: &cfg.rules,

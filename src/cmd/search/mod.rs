@@ -15,7 +15,7 @@ use crate::filter::Rule;
 use crate::input::{self, Origin};
 use crate::output::rows::{self, Format, Layout, Options, Profile, TimeFormat};
 use crate::output::{self, Target};
-use crate::pipeline::{MailAccess, Outcome};
+use crate::pipeline::{Keep, KeptRows, MailAccess, Outcome};
 use crate::session::manifest::{self, HashingWriter};
 use crate::session::{self, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned};
 use args::SearchArgs;
@@ -38,7 +38,11 @@ pub struct SearchConfig {
 
 impl SearchConfig {
     pub fn from_args(args: SearchArgs) -> Result<SearchConfig> {
-        let mut scan = scan_config(args.input, args.expand_items)?;
+        let keep = Keep::Rows {
+            fields: args.format.fields(args.columns.columns(), args.time_format),
+            newest_first: args.newest_first,
+        };
+        let mut scan = scan_config(args.input, args.expand_items, keep)?;
         let target = if args.stdout || (args.output.is_none() && args.format == Format::Table) {
             Target::Stdout
         } else {
@@ -106,13 +110,10 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
         }
     };
     let Scanned {
-        mut outcome,
+        outcome,
         incomplete,
     } = scanned;
     tell_steps(&cfg.scan, &outcome, &msg);
-    if cfg.newest_first {
-        outcome.rows.reverse();
-    }
 
     let sources: Vec<String> = outcome.files.iter().map(|f| f.origin.display()).collect();
     let layout = Layout {
@@ -128,13 +129,20 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
         stdout: Some("Writing results to standard output."),
     };
     write_output(&cfg.target, announce, &msg, |out, file| {
-        let mut out = HashingWriter::new(out);
+        let mut out = match cfg.manifest {
+            Some(_) => HashingWriter::new(out),
+            None => HashingWriter::counting(out),
+        };
         let opts = Options {
             layout,
             bom: file,
             excel_safe: !cfg.raw_cells,
         };
-        neutralised = rows::write_all(&mut *cfg.format.writer(opts), &mut out, &outcome.rows)?;
+        let writer = &mut *cfg.format.writer(opts);
+        neutralised = match &outcome.rows {
+            KeptRows::Rows(kept) => rows::write_rows(writer, &mut out, kept)?,
+            KeptRows::Table(_) => rows::write_all(writer, &mut out, &[])?,
+        };
         written = Some(out.finish());
         Ok(())
     })?;
@@ -184,7 +192,7 @@ fn write_manifest(
     let report = manifest::ReportInfo {
         path: report_path,
         written,
-        lines: rows::lines(&outcome.rows).count() as u64,
+        lines: outcome.lines(),
     };
     let run = manifest::RunInfo {
         started,
@@ -250,8 +258,8 @@ fn tell_steps(cfg: &ScanConfig, outcome: &Outcome, msg: &Messages) {
         ));
     }
     msg.note(&format!("{} entries in the report.", t.written()));
-    let expanded: usize = outcome.rows.iter().map(|r| r.items.len().max(1)).sum();
-    if cfg.settings.expand_items && expanded as u64 != t.written() {
+    let expanded = outcome.lines();
+    if cfg.settings.expand_items && expanded != t.written() {
         msg.note(&format!(
             "{expanded} report rows: one per message (--expand-items)."
         ));

@@ -20,8 +20,10 @@ use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::output::findings as output;
 use crate::output::{self as out_target, Target};
+use crate::pipeline::{Keep, Table};
 use crate::session::{self, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned};
 use crate::triage::{evaluate, rules, Rule, RuleSources};
+use crate::who::Key;
 use args::{RuleArgs, TriageArgs, TriageFormat};
 
 /// A triage, ready to run.
@@ -39,11 +41,19 @@ pub struct TriageConfig {
 }
 
 /// The scan `triage` and `report` run: `search`'s, with FolderBind records kept (the
-/// non-owner access rule counts them) and the messages of group records loaded (deletions
-/// and accesses are counted per message).
-pub fn scan_config(mut input: InputArgs) -> Result<ScanConfig> {
+/// non-owner access rule counts them) and the messages of group records counted
+/// (deletions and accesses are counted per message); of each row, the values `rules` and
+/// the findings read are kept, as columns.
+pub fn scan_config(mut input: InputArgs, rules: &[Rule], also: &[Key]) -> Result<ScanConfig> {
     input.filters.include_folder_bind = true;
-    super::scan::scan_config(input, true)
+    let mut keys = crate::triage::keys(rules);
+    keys.extend(
+        also.iter()
+            .filter(|k| !keys.contains(k))
+            .copied()
+            .collect::<Vec<_>>(),
+    );
+    super::scan::scan_config(input, true, Keep::Columns(keys))
 }
 
 /// Where the rules come from, from the rule options.
@@ -61,7 +71,7 @@ impl TriageConfig {
         let sources = rule_sources(&args.rules);
         let rules = rules::load(&sources)?;
         Ok(TriageConfig {
-            scan: scan_config(args.input)?,
+            scan: scan_config(args.input, &rules, &[])?,
             sources,
             rules,
             format: args.format,
@@ -100,10 +110,12 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
         outcome,
         incomplete,
     } = session::scan(&cfg.scan, "Triaging", &outputs, cfg.force, &msg)?;
-    let ev = evaluate(&cfg.rules, &outcome.rows);
+    let empty = Table::empty();
+    let table = outcome.table().unwrap_or(&empty);
+    let ev = evaluate(&cfg.rules, table);
     let sources: Vec<String> = outcome.files.iter().map(|f| f.origin.display()).collect();
     let ctx = output::Context {
-        rows: &outcome.rows,
+        rows: table,
         sources: &sources,
         scope: &cfg.scan.scope,
         rules: &cfg.rules,
@@ -113,7 +125,7 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
         msg.note(&format!(
             "Triage: {} from {} records, {} rules.",
             output::headline(&ev.findings),
-            outcome.rows.len(),
+            table.len(),
             cfg.rules.len()
         ));
         for n in &ev.notes {

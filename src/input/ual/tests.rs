@@ -706,6 +706,8 @@ proptest! {
                 expand_items: false,
                 prefilter,
                 reference: false,
+                keep: crate::pipeline::Keep::ALL,
+                memory: crate::pipeline::Memory::default(),
             };
             settings.filter.subject = Some(subject);
             settings.filter.logon_types = Some(vec!["Owner".into(), "Delegate".into()]);

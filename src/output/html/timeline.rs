@@ -11,8 +11,20 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::escape::push;
-use crate::record::OwnedRecord;
-use crate::who;
+use crate::pipeline::Table;
+use crate::who::Key;
+
+/// The values the timeline shows, after the row number and the time.
+pub const KEYS: [Key; 8] = [
+    Key::Operation,
+    Key::LogonType,
+    Key::Actor,
+    Key::Mailbox,
+    Key::ClientIp,
+    Key::ClientApp,
+    Key::Folder,
+    Key::SubjectAsWritten,
+];
 
 /// Rows displayed at a time.
 pub const PAGE: usize = 1000;
@@ -35,7 +47,7 @@ const COLUMNS: [(&str, &str); 11] = [
 /// Writes the timeline table. `evidence[i]` marks row `i` as evidence of a finding.
 pub fn write(
     out: &mut dyn Write,
-    rows: &[OwnedRecord],
+    rows: &Table,
     sources: &[String],
     evidence: &[bool],
 ) -> io::Result<()> {
@@ -52,7 +64,8 @@ pub fn write(
         let _ = write!(buf, "<th>{name}</th>");
     }
     buf.push_str("</tr></thead>\n<tbody>\n");
-    for (i, row) in rows.iter().enumerate() {
+    let columns: Vec<Option<usize>> = KEYS.iter().map(|&k| rows.column(k)).collect();
+    for i in 0..rows.len() {
         let _ = write!(buf, "<tr id=r{i}");
         if evidence.get(i).copied().unwrap_or(false) {
             buf.push_str(" class=e");
@@ -61,34 +74,21 @@ pub fn write(
             buf.push_str(" hidden");
         }
         let _ = write!(buf, "><td>{i}<td>");
-        row.time.write_iso(&mut buf);
-        for value in [
-            who::operation(row),
-            who::logon_type(row),
-            who::user(row),
-            who::mailbox(row),
-        ] {
+        rows.time(i).write_iso(&mut buf);
+        for col in &columns {
             buf.push_str("<td>");
-            push(&mut buf, value);
+            if let Some(c) = *col {
+                push(&mut buf, rows.text(c, rows.id(c, i)));
+            }
         }
         buf.push_str("<td>");
-        push(&mut buf, &who::client_ip(row));
-        buf.push_str("<td>");
-        push(&mut buf, who::client_app(row));
-        buf.push_str("<td>");
-        push(
-            &mut buf,
-            row.get(crate::record::Field::FolderPathName).trim(),
-        );
-        buf.push_str("<td>");
-        push(&mut buf, row.subject());
-        buf.push_str("<td>");
-        let file = usize::try_from(row.pos.file)
+        let pos = rows.pos(i);
+        let file = usize::try_from(pos.file)
             .ok()
             .and_then(|f| sources.get(f))
             .map_or("?", String::as_str);
         push(&mut buf, file);
-        let _ = write!(buf, ":{}", row.pos.line);
+        let _ = write!(buf, ":{}", pos.line);
         buf.push('\n');
         if buf.len() > (1 << 16) - 4096 {
             out.write_all(buf.as_bytes())?;

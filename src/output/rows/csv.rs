@@ -36,9 +36,7 @@ impl LineFormat for Csv<'_> {
         let (line, cell) = buffers;
         let layout = self.opts.layout;
         for &c in layout.columns {
-            cell.clear();
-            layout.write_cell(c, row, item, cell);
-            line.cell(cell);
+            line.cell(layout.cell(c, row, item, cell));
         }
         line.finish_into(out)
     }

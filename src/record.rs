@@ -569,6 +569,35 @@ impl OwnedRecord {
         Fields::cross_mailbox_op(self)
     }
 
+    /// A record of `fields` whose values are `text` back to back, `lens[k]` bytes for the
+    /// k-th field of the set (the others empty): a row rebuilt from compact storage.
+    pub fn from_text(
+        text: String,
+        fields: FieldSet,
+        lens: &[usize],
+        time: Timestamp,
+        pos: SourcePos,
+        items: Vec<Item>,
+    ) -> OwnedRecord {
+        let mut ends = [0u32; FIELD_COUNT];
+        let mut end = 0usize;
+        let mut k = 0;
+        for (i, field) in Field::ALL.into_iter().enumerate() {
+            if fields.contains(field) {
+                end = end.saturating_add(lens.get(k).copied().unwrap_or(0));
+                k += 1;
+            }
+            ends[i] = u32::try_from(end.min(text.len())).unwrap_or(u32::MAX);
+        }
+        OwnedRecord {
+            text: text.into_boxed_str(),
+            ends,
+            time,
+            pos,
+            items,
+        }
+    }
+
     /// A record of `fields` (`(field, text)` in [`Field`] order; the others empty), for
     /// rows rebuilt from compact storage.
     pub fn from_parts(

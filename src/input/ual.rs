@@ -687,60 +687,15 @@ impl OnDemand for UalKey<'_> {
     }
 }
 
-/// A hash of the object's content, independent of whitespace, key order and string
-/// escaping (`\/` or `/`, `\u00e9` or `é`). Only called for kept records, so building a
-/// `Value` here is fine.
-fn content_hash(json: &[u8]) -> u128 {
-    let mut h = Xxh3::new();
-    match serde_json::from_slice::<serde_json::Value>(json) {
-        Ok(v) => hash_value(&v, &mut h),
-        Err(_) => {
-            h.update(b"raw\0");
-            h.update(json);
-        }
-    }
-    h.digest128()
-}
-
-/// Feeds a canonical form of `v` to `h`: type tags and lengths make it unambiguous, and
-/// object keys are sorted here (not left to the map type's order).
-fn hash_value(v: &serde_json::Value, h: &mut Xxh3) {
-    use serde_json::Value;
-    let mut bytes = |tag: u8, b: &[u8]| {
-        h.update(&[tag]);
-        h.update(&(b.len() as u64).to_le_bytes());
-        h.update(b);
-    };
-    match v {
-        Value::Null => bytes(b'z', b""),
-        Value::Bool(b) => bytes(b'b', &[u8::from(*b)]),
-        Value::Number(n) => bytes(b'n', n.to_string().as_bytes()),
-        Value::String(s) => bytes(b's', s.as_bytes()),
-        Value::Array(a) => {
-            bytes(b'a', &(a.len() as u64).to_le_bytes());
-            for e in a {
-                hash_value(e, h);
-            }
-        }
-        Value::Object(m) => {
-            bytes(b'o', &(m.len() as u64).to_le_bytes());
-            let mut entries: Vec<_> = m.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            for (k, e) in entries {
-                h.update(&(k.len() as u64).to_le_bytes());
-                h.update(k.as_bytes());
-                hash_value(e, h);
-            }
-        }
-    }
-}
-
 /// Counts the characters of `bytes` (UTF-8; bytes when not UTF-8), for messages.
 pub(crate) fn char_count(bytes: &[u8]) -> usize {
     std::str::from_utf8(bytes).map_or(bytes.len(), |s| s.chars().count())
 }
 
+mod canon;
 pub(crate) mod fast;
+
+use canon::content_hash;
 
 #[cfg(test)]
 mod tests;

@@ -3,13 +3,15 @@
 //! No allocation per row; a block is sorted and written to a temporary file as a whole
 //! when memory runs short ([`super::spill`]), and read back in the same encoding.
 //!
-//! A row's text: for each field of the block's [`FieldSet`], in [`Field`] order, a
-//! LEB128 length and the field's UTF-8 bytes; then, when the rows carry the messages
-//! they touched (`--expand-items`), their count and each message's folder, Internet
-//! Message-ID and subject, likewise.
+//! A row's text: a header of LEB128 numbers — the length of each field of the block's
+//! [`FieldSet`] (in [`Field`] order), then, when the rows carry the messages they
+//! touched (`--expand-items`), their count and the lengths of each message's folder,
+//! Internet Message-ID and subject — followed by all those values' UTF-8 bytes back to
+//! back. The fields' bytes are then exactly the text of the row rebuilt for the writers
+//! ([`materialize`]: one check, one copy).
 
 use crate::datetime::Timestamp;
-use crate::record::{AuditRecord, Field, FieldSet, Item, OwnedRecord, RawField, SourcePos};
+use crate::record::{AuditRecord, FieldSet, Item, OwnedRecord, RawField, SourcePos};
 
 /// A row's fixed part.
 #[derive(Clone, Copy, Debug)]
@@ -29,6 +31,8 @@ pub(crate) struct Block {
     text: Vec<u8>,
     /// The line the first row's line is counted from.
     pub base_line: u64,
+    /// A row's lengths while it is written.
+    lens: Vec<usize>,
 }
 
 /// A block holds at most this much text: the offsets are 32-bit.
@@ -78,18 +82,37 @@ impl Block {
             line,
         });
         let mut lossy = false;
-        let mut value = |field: RawField<'_>, out: &mut Vec<u8>| lossy |= put_field(out, field);
+        let start = self.text.len();
+        let lens = &mut self.lens;
+        lens.clear();
+        let mut value = |field: RawField<'_>, out: &mut Vec<u8>| {
+            let (len, l) = put_text(out, field);
+            lens.push(len);
+            lossy |= l;
+        };
         for field in fields.fields() {
             value(rec.get(field), &mut self.text);
         }
         if with_items {
-            put_len(&mut self.text, rec.items.len());
             for item in rec.items {
                 value(item.folder, &mut self.text);
                 value(item.internet_message_id, &mut self.text);
                 value(item.subject, &mut self.text);
             }
         }
+        // The header goes before the values (a move of the row's bytes, in place).
+        let mut header = Vec::with_capacity(lens.len() + 2);
+        let n = fields.fields().count();
+        for (k, &len) in lens.iter().enumerate() {
+            if k == n {
+                put_len(&mut header, rec.items.len());
+            }
+            put_len(&mut header, len);
+        }
+        if with_items && rec.items.is_empty() {
+            put_len(&mut header, 0);
+        }
+        self.text.splice(start..start, header);
         lossy
     }
 
@@ -220,51 +243,53 @@ impl<'a> RunRow<'a> {
 
 /// Rebuilds a row from its text (see the module documentation).
 pub(crate) fn materialize(
-    text: &[u8],
+    row: &[u8],
     fields: FieldSet,
     with_items: bool,
     time: Timestamp,
     pos: SourcePos,
 ) -> OwnedRecord {
-    let mut rest = text;
-    let mut next = || -> &str {
-        let Some((s, r)) = get_str(rest) else {
-            return "";
-        };
+    let mut rest = row;
+    let mut next = || {
+        let (n, r) = get_len(rest).unwrap_or((0, &[]));
         rest = r;
-        s
+        n
     };
-    let mut parts: [(Field, &str); crate::record::FIELD_COUNT] =
-        [(Field::Operation, ""); crate::record::FIELD_COUNT];
-    let mut n = 0;
-    for field in fields.fields() {
-        parts[n] = (field, next());
-        n += 1;
+    let mut lens = [0usize; crate::record::FIELD_COUNT];
+    let mut total = 0usize;
+    for (k, _) in fields.fields().enumerate() {
+        lens[k] = next();
+        total = total.saturating_add(lens[k]);
     }
-    let mut items = Vec::new();
+    let mut item_lens = Vec::new();
     if with_items {
-        let count = get_len(rest).map_or(0, |(c, r)| {
-            rest = r;
-            c
-        });
-        let mut next = || -> Box<str> {
-            let Some((s, r)) = get_str(rest) else {
-                return Box::from("");
-            };
-            rest = r;
-            Box::from(s)
-        };
-        // Each item takes at least three bytes: a count beyond that is damage.
-        items.reserve(count.min(text.len() / 3));
-        for _ in 0..count.min(text.len()) {
-            items.push(Item {
-                folder: next(),
-                internet_message_id: next(),
-                subject: next(),
-            });
+        // Each length takes at least a byte: a count beyond the row's bytes is damage.
+        let count = next().min(row.len());
+        item_lens.reserve(3 * count);
+        for _ in 0..3 * count {
+            item_lens.push(next());
         }
     }
-    OwnedRecord::from_parts(&parts[..n], time, pos, items)
+    let text = rest.get(..total).unwrap_or_default();
+    let text = match std::str::from_utf8(text) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(text).into_owned(),
+    };
+    let mut after = rest.get(total..).unwrap_or_default();
+    let mut take = |len: usize| -> Box<str> {
+        let (value, r) = after.split_at(len.min(after.len()));
+        after = r;
+        Box::from(String::from_utf8_lossy(value))
+    };
+    let items = item_lens
+        .chunks_exact(3)
+        .map(|l| Item {
+            folder: take(l[0]),
+            internet_message_id: take(l[1]),
+            subject: take(l[2]),
+        })
+        .collect();
+    OwnedRecord::from_text(text, fields, &lens, time, pos, items)
 }
 
 fn put_len(out: &mut Vec<u8>, n: usize) {
@@ -273,25 +298,19 @@ fn put_len(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&buf[..k]);
 }
 
-/// Appends `field` unescaped, with its length before it, without a copy on the side (a
-/// 50 MB field is unescaped straight into the arena). Invalid UTF-8 becomes U+FFFD;
-/// returns whether any was replaced.
-fn put_field(out: &mut Vec<u8>, field: RawField<'_>) -> bool {
-    let at = out.len();
-    out.push(0); // the length, one byte for the usual field under 128 bytes
+/// Appends `field` unescaped to `out` (a 50 MB field goes straight into the arena);
+/// invalid UTF-8 becomes U+FFFD. Returns its length and whether any was replaced.
+fn put_text(out: &mut Vec<u8>, field: RawField<'_>) -> (usize, bool) {
     let start = out.len();
     field.unescape_into(out);
     let mut lossy = false;
-    if simdutf8::basic::from_utf8(&out[start..]).is_err() {
+    if !out[start..].is_ascii() && simdutf8::basic::from_utf8(&out[start..]).is_err() {
         let fixed = String::from_utf8_lossy(&out[start..]).into_owned();
         out.truncate(start);
         out.extend_from_slice(fixed.as_bytes());
         lossy = true;
     }
-    let mut len = [0u8; 10];
-    let k = leb(&mut len, (out.len() - start) as u64);
-    out.splice(at..start, len[..k].iter().copied());
-    lossy
+    (out.len() - start, lossy)
 }
 
 /// Writes `n` as LEB128 into `out` (10 bytes suffice); returns the bytes written.
@@ -325,16 +344,10 @@ fn get_len(bytes: &[u8]) -> Option<(usize, &[u8])> {
     Some((usize::try_from(n).ok()?, rest))
 }
 
-fn get_str(bytes: &[u8]) -> Option<(&str, &[u8])> {
-    let (len, rest) = get_len(bytes)?;
-    let s = std::str::from_utf8(rest.get(..len)?).ok()?;
-    Some((s, &rest[len..]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Escape, ItemView, RawField};
+    use crate::record::{Escape, Field, ItemView};
 
     fn record<'a>(op: &'a [u8], subject: &'a [u8], items: &'a [ItemView<'a>]) -> AuditRecord<'a> {
         let mut r = AuditRecord::default();

@@ -268,7 +268,7 @@ pub fn run_hashing(
         bail!("{}", fatal.join("\nerror: "));
     }
     if !dedup::fits(&kept) {
-        bail!("too many inputs or rows to sort in one run: split the inputs");
+        bail!("more than 4 billion rows kept in one run: split the inputs");
     }
 
     // De-duplicate in input order: the first export that holds an event keeps it.

@@ -4,7 +4,7 @@
 //!
 //! Every kept row has a 128-bit key (see [`crate::input::visit::EventKey`]: a legacy
 //! record's Identity, a Unified Audit Log record's Id and AuditData, or its columns with
-//! the time). [`mark`] sorts the keys with their place in the input — in parallel, 24
+//! the time). [`mark`] sorts the rows' places in the input by key — in parallel, 20
 //! bytes a row whatever the rows hold, and whether the rows themselves are in memory or
 //! on disk — and marks every row after the first of its key as excluded, counted as a
 //! duplicate of its file. The decision is exact (no sampling, no approximate sets) and
@@ -20,43 +20,45 @@ use rayon::prelude::*;
 
 use super::kept::FileKept;
 
-/// Bits of a row's place for its position in its file; the rest is the file's.
-const ORDINAL_BITS: u32 = 40;
-
-/// Whether the places of `files`' rows fit the packed form [`mark`] sorts.
+/// Whether `files`' rows can be numbered for [`mark`] (fewer than 2^32 in all).
 pub(super) fn fits(files: &[FileKept]) -> bool {
-    files.len() < 1 << (64 - ORDINAL_BITS) && files.iter().all(|f| f.rows < 1 << ORDINAL_BITS)
+    files.iter().map(|f| f.rows).sum::<u64>() < u64::from(u32::MAX)
 }
 
 /// Marks every row whose key an earlier row has (in `files`' order, then position) as
 /// excluded; returns the duplicates found in each file. The caller checked [`fits`].
+///
+/// The keys of all files are taken into one vector (each file's given up as it is
+/// copied) and the rows' numbers sorted by key, ties in number order: 20 bytes a row at
+/// the peak, in parallel.
 pub(super) fn mark(files: &mut [FileKept]) -> Vec<u64> {
     let total: usize = files.iter().map(|f| f.keys.len()).sum();
-    let mut places: Vec<(u64, u64, u64)> = Vec::with_capacity(total);
-    for (i, f) in files.iter().enumerate() {
+    let mut keys: Vec<u128> = Vec::with_capacity(total);
+    // Where each file's rows start among all.
+    let mut starts = Vec::with_capacity(files.len());
+    let mut order: Vec<u32> = Vec::with_capacity(total);
+    for f in files.iter_mut() {
+        let start = keys.len();
+        starts.push(start);
         let mut excluded = f.excluded.iter().copied().peekable();
-        for (ordinal, key) in f.keys.iter().enumerate() {
-            let ordinal = ordinal as u64;
-            if excluded.next_if_eq(&ordinal).is_some() {
-                continue;
+        for o in 0..f.keys.len() as u64 {
+            if excluded.next_if_eq(&o).is_none() {
+                order.push((start as u64 + o) as u32);
             }
-            places.push((
-                (key >> 64) as u64,
-                *key as u64,
-                ((i as u64) << ORDINAL_BITS) | ordinal,
-            ));
         }
+        keys.append(&mut f.keys);
+        f.keys = Vec::new();
     }
-    places.par_sort_unstable();
+    order.par_sort_unstable_by_key(|&i| (keys[i as usize], i));
     let mut duplicates = vec![0u64; files.len()];
-    for group in places.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
-        for &(_, _, place) in &group[1..] {
-            let i = (place >> ORDINAL_BITS) as usize;
-            files[i].excluded.push(place & ((1 << ORDINAL_BITS) - 1));
-            duplicates[i] += 1;
+    for group in order.chunk_by(|&a, &b| keys[a as usize] == keys[b as usize]) {
+        for &i in &group[1..] {
+            let i = i as usize;
+            let f = starts.partition_point(|&s| s <= i) - 1;
+            files[f].excluded.push((i - starts[f]) as u64);
+            duplicates[f] += 1;
         }
     }
-    drop(places);
     for f in files.iter_mut() {
         f.excluded.sort_unstable();
     }

@@ -52,6 +52,18 @@ impl Block {
         self.heads.capacity() * std::mem::size_of::<Head>() + self.text.capacity()
     }
 
+    /// Gives back the room the arena grew into but does not use (before the block is kept
+    /// for long: a vector grown by doubling may be half empty).
+    pub fn shrink(&mut self) {
+        if self.text.capacity() > self.text.len() + self.text.len() / 8 {
+            self.text.shrink_to_fit();
+        }
+        if self.heads.capacity() > self.heads.len() + self.heads.len() / 8 {
+            self.heads.shrink_to_fit();
+        }
+        self.lens = Vec::new();
+    }
+
     /// Whether a row of `line` fits: the text and the line offsets are 32-bit.
     pub fn has_room(&self, line: u64) -> bool {
         self.heads.is_empty()

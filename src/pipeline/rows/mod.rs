@@ -191,7 +191,7 @@ impl RowPart {
             return;
         }
         let first = self.open_first();
-        let block = std::mem::take(&mut self.open);
+        let mut block = std::mem::take(&mut self.open);
         let rows = block.len() as u32;
         let keys = ROW_OVERHEAD * block.len();
         store.hold(keys);
@@ -210,6 +210,8 @@ impl RowPart {
                 return;
             }
         }
+        block.shrink();
+        let bytes = block.bytes();
         store.hold(bytes);
         self.slots.push(Slot {
             first,

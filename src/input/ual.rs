@@ -44,8 +44,25 @@ use super::visit::{EventKey, OnDemand, Visitor};
 use crate::record::Family;
 use crate::record::{AuditRecord, Escape, Field, ItemView, RawField};
 
+/// A JSON value as it lies in the input: its text (read by serde as a [`RawValue`], or
+/// found by the one-pass scan of [`canon::scan`]).
+#[derive(Clone, Copy, Debug)]
+struct Json<'a>(&'a str);
+
+impl<'a> Json<'a> {
+    fn get(self) -> &'a str {
+        self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Json<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'de RawValue>::deserialize(d).map(|r| Json(r.get()))
+    }
+}
+
 /// An optional JSON value, as it lies in the input.
-type Raw<'a> = Option<&'a RawValue>;
+type Raw<'a> = Option<Json<'a>>;
 
 /// The AuditData fields mbxaudit reads; everything else is skipped (but still checked to be
 /// valid JSON).
@@ -108,6 +125,53 @@ struct AuditData<'a> {
     operation_properties: Raw<'a>,
     #[serde(rename = "Parameters", borrow)]
     parameters: Raw<'a>,
+}
+
+impl<'a> AuditData<'a> {
+    /// The object from its top-level members (`(key, value)`, keys unescaped), as serde
+    /// reads it; `None` when a member it reads appears twice (serde refuses that object:
+    /// the caller lets serde say so).
+    fn from_members(text: &'a str, top: &canon::Top<'_>) -> Option<AuditData<'a>> {
+        let mut d = AuditData::default();
+        for m in top.members {
+            let slot = match top.key(m) {
+                b"Id" => &mut d.id,
+                b"RecordType" => &mut d.record_type,
+                b"CreationTime" => &mut d.creation_time,
+                b"Operation" => &mut d.operation,
+                b"Workload" => &mut d.workload,
+                b"UserId" => &mut d.user_id,
+                b"ResultStatus" => &mut d.result_status,
+                b"ObjectId" => &mut d.object_id,
+                b"ClientIP" => &mut d.client_ip,
+                b"ClientIPAddress" => &mut d.client_ip_address,
+                b"LogonType" => &mut d.logon_type,
+                b"LogonUserDisplayName" => &mut d.logon_user_display_name,
+                b"LogonUserSid" => &mut d.logon_user_sid,
+                b"MailboxOwnerUPN" => &mut d.mailbox_owner_upn,
+                b"MailboxGuid" => &mut d.mailbox_guid,
+                b"ClientInfoString" => &mut d.client_info_string,
+                b"ClientMachineName" => &mut d.client_machine_name,
+                b"ClientProcessName" => &mut d.client_process_name,
+                b"ClientVersion" => &mut d.client_version,
+                b"CrossMailboxOperation" => &mut d.cross_mailbox_operation,
+                b"CrossMailboxOperations" => &mut d.cross_mailbox_operations,
+                b"Item" => &mut d.item,
+                b"Folder" => &mut d.folder,
+                b"DestFolder" => &mut d.dest_folder,
+                b"Folders" => &mut d.folders,
+                b"AffectedItems" => &mut d.affected_items,
+                b"OperationProperties" => &mut d.operation_properties,
+                b"Parameters" => &mut d.parameters,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return None;
+            }
+            *slot = Some(Json(text.get(m.value.clone())?));
+        }
+        Some(d)
+    }
 }
 
 /// `Item`, an `AffectedItems[]` entry or a `FolderItems[]` entry.
@@ -217,8 +281,18 @@ fn visit_object<V: Visitor + ?Sized>(
     line: u64,
     visitor: &mut V,
 ) -> Result<(), UalError> {
+    // One pass: checked as serde_json would read it, hashed for the key, its top-level
+    // members found. Anything that pass is unsure of goes to serde_json, as before.
+    let done = canon::scan(json, |text, hash, top| {
+        let d = AuditData::from_members(text, &top)?;
+        map_and_visit(&d, json, line, visitor, None, Some(hash));
+        Some(())
+    });
+    if done.is_some() {
+        return Ok(());
+    }
     let d: AuditData<'_> = serde_json::from_slice(json).map_err(|e| json_error(&e))?;
-    map_and_visit(&d, json, line, visitor, None);
+    map_and_visit(&d, json, line, visitor, None, None);
     Ok(())
 }
 
@@ -255,7 +329,7 @@ pub(crate) fn visit_unreadable<V: Visitor + ?Sized>(
         repaired.push(b'}');
     }
     let d: AuditData<'_> = serde_json::from_slice(&repaired).unwrap_or_default();
-    map_and_visit(&d, &repaired, line, visitor, Some((columns, key)));
+    map_and_visit(&d, &repaired, line, visitor, Some((columns, key)), None);
 }
 
 /// The end of the last complete top-level member of a JSON object that is cut or broken
@@ -347,13 +421,15 @@ fn skip_value(json: &[u8], i: usize) -> Option<usize> {
 
 /// Maps a parsed AuditData object onto a record and hands it to `visitor`. With
 /// `fallback`, the object is what could be saved of a cut AuditData cell: the CSV
-/// columns fill the fields it lacks, and the CSV row's key is used.
+/// columns fill the fields it lacks, and the CSV row's key is used. `hash` is the
+/// object's content hash when already known.
 fn map_and_visit<V: Visitor + ?Sized>(
     d: &AuditData<'_>,
     json: &[u8],
     line: u64,
     visitor: &mut V,
     fallback: Option<(&CsvColumns<'_>, &dyn OnDemand)>,
+    hash: Option<u128>,
 ) {
     // A cut AuditData may have lost its RecordType: the CSV column tells the family then.
     let record_type = or(
@@ -366,11 +442,20 @@ fn map_and_visit<V: Visitor + ?Sized>(
     let mut items: Vec<ItemView<'_>> = Vec::new();
     let mut subjects: Vec<RawField<'_>> = Vec::new();
     let mut parameters: Vec<u8> = Vec::new();
+    // What the visitor reads decides which nested objects are read (a record kept for a
+    // summary needs none of its messages); a record read to rescue a cut cell is read
+    // whole.
+    let needs = visitor.record_fields().union(visitor.kept_fields());
+    let whole = fallback.is_some();
+    let nested = whole || visitor.kept_items() || NESTED.iter().any(|&f| needs.contains(f));
     let mailbox = match family {
-        Family::Mailbox => mailbox_parts(d, &mut items, &mut subjects),
+        Family::Mailbox if nested => mailbox_parts(d, &mut items, &mut subjects),
+        Family::Mailbox => operation_properties(d),
         _ => MailboxParts::default(),
     };
+    let rendered = whole || SUBJECTS.iter().any(|&f| needs.contains(f));
     match rendered_subject(family, text(d.operation)) {
+        _ if !rendered => {}
         Some(Rendered::Parameters) => render_parameters(d.parameters, &mut parameters),
         Some(Rendered::OperationProperties) => {
             render_parameters(d.operation_properties, &mut parameters);
@@ -467,6 +552,7 @@ fn map_and_visit<V: Visitor + ?Sized>(
     let key = UalKey {
         id: text(d.id),
         json,
+        hash,
     };
     visitor.record(&rec, &key, line);
 }
@@ -493,6 +579,24 @@ pub(crate) fn rendered_subject(family: Family, operation: RawField<'_>) -> Optio
         _ => None,
     }
 }
+
+/// Fields read from a mailbox record's nested objects (`Item`, `Folder`, `DestFolder`,
+/// `AffectedItems`, `Folders`).
+const NESTED: [Field; 6] = [
+    Field::ItemSubject,
+    Field::SourceItemSubjectsList,
+    Field::Subject,
+    Field::InternetMessageId,
+    Field::FolderPathName,
+    Field::DestFolderPathName,
+];
+
+/// Fields a rendered subject (admin parameters, an inbox rule's properties) goes to.
+const SUBJECTS: [Field; 3] = [
+    Field::ItemSubject,
+    Field::SourceItemSubjectsList,
+    Field::Subject,
+];
 
 /// The mailbox-record fields that come from nested objects.
 #[derive(Default)]
@@ -555,14 +659,28 @@ fn mailbox_parts<'a>(
         .copied()
         .unwrap_or_default();
 
-    let mut parts = MailboxParts {
+    MailboxParts {
         item_subject: text(item.subject),
         lead_subject: lead.subject,
         internet_message_id: or(text(item.internet_message_id), lead.internet_message_id),
         folder: or(or(folder_path, text(parent.path)), first_folder),
         dest_folder: text(object::<FolderData<'a>>(d.dest_folder).path),
-        ..MailboxParts::default()
-    };
+        ..operation_properties(d)
+    }
+}
+
+/// `MailAccessType` and `IsThrottled` from `OperationProperties` (the other parts empty;
+/// the array is read only when it names one of them).
+fn operation_properties<'a>(d: &AuditData<'a>) -> MailboxParts<'a> {
+    let mut parts = MailboxParts::default();
+    let named = d.operation_properties.is_some_and(|raw| {
+        let text = raw.get().as_bytes();
+        memchr::memmem::find(text, b"MailAccessType").is_some()
+            || memchr::memmem::find(text, b"IsThrottled").is_some()
+    });
+    if !named {
+        return parts;
+    }
     for raw in array(d.operation_properties) {
         let p: NameValue<'a> = object(Some(raw));
         let name = text(p.name);
@@ -657,7 +775,7 @@ fn object<'a, T: Deserialize<'a> + Default>(raw: Raw<'a>) -> T {
 }
 
 /// A nested array's elements, or none when absent or not an array.
-fn array(raw: Raw<'_>) -> Vec<&RawValue> {
+fn array(raw: Raw<'_>) -> Vec<Json<'_>> {
     match raw {
         Some(r) if r.get().trim_start().starts_with('[') => {
             serde_json::from_str(r.get()).unwrap_or_default()
@@ -673,6 +791,8 @@ struct UalKey<'a> {
     id: RawField<'a>,
     /// The AuditData object's bytes.
     json: &'a [u8],
+    /// Their content hash, when already computed.
+    hash: Option<u128>,
 }
 
 impl OnDemand for UalKey<'_> {
@@ -681,7 +801,8 @@ impl OnDemand for UalKey<'_> {
         h.update(b"ual\0");
         h.update(&self.id.unescaped());
         h.update(b"\0");
-        h.update(&content_hash(self.json).to_le_bytes());
+        let content = self.hash.unwrap_or_else(|| content_hash(self.json));
+        h.update(&content.to_le_bytes());
         // The time is part of the content: the key is complete.
         EventKey::Whole(h.digest128())
     }

@@ -90,6 +90,17 @@ pub trait Visitor {
     fn record_fields(&self) -> FieldSet {
         FieldSet::ALL
     }
+    /// The fields [`Visitor::record`] reads of a record it keeps, besides
+    /// [`Visitor::record_fields`]: a reader may leave the others empty (the Unified Audit
+    /// Log reader then skips nested objects no field needs).
+    fn kept_fields(&self) -> FieldSet {
+        FieldSet::ALL
+    }
+    /// Whether [`Visitor::record`] reads the messages a kept record touched
+    /// ([`AuditRecord::items`]).
+    fn kept_items(&self) -> bool {
+        true
+    }
 }
 
 /// What a reader computes only when the visitor keeps a record: its [`EventKey`] and,

@@ -73,6 +73,8 @@ pub(super) struct Collector<'c> {
     glance_fields: FieldSet,
     /// What [`Visitor::record`] reads before it keeps a record.
     record_fields: FieldSet,
+    /// What it reads of a record it keeps.
+    kept_fields: FieldSet,
     /// `--subject` matches an empty subject (then no glance can rule a record out by it).
     empty_subject_matches: bool,
     subject_scratch: (Vec<u8>, Vec<u8>),
@@ -97,22 +99,30 @@ impl<'c> Collector<'c> {
                 .filter
                 .fields_before_subject(ctx.check_logon)
                 .with_all(&[Field::LastAccessed, Field::RecordType, Field::Workload]),
-            record_fields: ctx
-                .settings
-                .filter
-                .fields_before_subject(ctx.check_logon)
-                .with_all(&[
+            record_fields: {
+                let filter = &ctx.settings.filter;
+                let fields = filter.fields_before_subject(ctx.check_logon).with_all(&[
                     // the family, the throttling warning, the time
                     Field::RecordType,
                     Field::Workload,
                     Field::IsThrottled,
                     Field::MailboxOwnerUpn,
                     Field::LastAccessed,
+                ]);
+                match filter.subject {
                     // the subject rule (`AuditRecord::subject`)
-                    Field::Subject,
-                    Field::SourceItemSubjectsList,
-                    Field::ItemSubject,
-                ]),
+                    Some(_) => fields.with_all(&[
+                        Field::Subject,
+                        Field::SourceItemSubjectsList,
+                        Field::ItemSubject,
+                    ]),
+                    None => fields,
+                }
+            },
+            kept_fields: ctx
+                .sink
+                .fields()
+                .with_all(&[Field::Operation, Field::MailAccessType]),
             empty_subject_matches: ctx
                 .settings
                 .filter
@@ -380,6 +390,14 @@ impl Visitor for Collector<'_> {
 
     fn record_fields(&self) -> FieldSet {
         self.record_fields
+    }
+
+    fn kept_fields(&self) -> FieldSet {
+        self.kept_fields
+    }
+
+    fn kept_items(&self) -> bool {
+        self.ctx.sink.with_items()
     }
 
     fn prefilter(&mut self, glance: &dyn QuickLook, _line: u64) -> bool {

@@ -18,7 +18,7 @@ use super::table::{ColumnChunk, ColumnPart, ColumnSpec};
 use crate::datetime::{DateOrder, Timestamp};
 use crate::filter::DateWindow;
 use crate::input::visit::EventKey;
-use crate::record::{has_invalid_utf8, AuditRecord, OwnedRecord};
+use crate::record::{has_invalid_utf8, AuditRecord, FieldSet, OwnedRecord};
 
 /// A row's time: known, or one of two readings until the file's day/month order is known.
 #[derive(Clone, Copy, Debug)]
@@ -35,7 +35,15 @@ pub(crate) enum Sink<'s> {
 }
 
 impl Sink<'_> {
-    fn with_items(self) -> bool {
+    /// The fields kept of each row.
+    pub fn fields(self) -> FieldSet {
+        match self {
+            Sink::Rows(store) => store.shape.fields,
+            Sink::Columns(spec) => spec.fields,
+        }
+    }
+
+    pub fn with_items(self) -> bool {
         match self {
             Sink::Rows(store) => store.shape.with_items,
             Sink::Columns(spec) => spec.with_items,

@@ -113,6 +113,13 @@ pub trait OnDemand {
     fn full_record(&self) -> Option<AuditRecord<'_>> {
         None
     }
+    /// True when the record passed to [`Visitor::record`] holds every field of
+    /// [`Visitor::record_fields`] it has, and the whole record is known to be valid
+    /// UTF-8 (no field of it, passed or not, can hold invalid UTF-8): a visitor that
+    /// needs no other field need not ask for [`OnDemand::full_record`].
+    fn utf8_checked(&self) -> bool {
+        false
+    }
 }
 
 /// Columns (lower case) left out of a legacy record's dedup key, in CSV and JSON alike:

@@ -333,8 +333,10 @@ impl Visitor for Collector<'_> {
             }
             return;
         }
-        // Kept: from here on the whole record is read.
-        let whole = key.full_record();
+        // Kept: from here on the whole record is read — unless the reader located every
+        // field kept (they are among `record_fields`) and vouches for its UTF-8.
+        let checked = key.utf8_checked();
+        let whole = if checked { None } else { key.full_record() };
         let rec = whole.as_ref().unwrap_or(rec);
         if rec
             .get(Field::Operation)
@@ -347,7 +349,7 @@ impl Visitor for Collector<'_> {
                 self.mail_access.sync += 1;
             }
         }
-        if self.kept.push(rec, time, key.event_key(), line) {
+        if self.kept.push(rec, time, key.event_key(), line, checked) {
             self.warnings.push(line, || {
                 "invalid UTF-8 replaced with U+FFFD (row kept)".into()
             });
@@ -389,7 +391,11 @@ impl Visitor for Collector<'_> {
     }
 
     fn record_fields(&self) -> FieldSet {
+        // The kept fields and the key's Identity too: a reader that locates fields
+        // (CSV) then hands over every field a kept row needs at once.
         self.record_fields
+            .union(self.kept_fields)
+            .with(Field::Identity)
     }
 
     fn kept_fields(&self) -> FieldSet {

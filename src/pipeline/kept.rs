@@ -115,13 +115,15 @@ impl<'s> Kept<'s> {
         self.keys.len() as u64
     }
 
-    /// Keeps `rec`; returns whether invalid UTF-8 was replaced in one of its fields.
+    /// Keeps `rec`; returns whether invalid UTF-8 was replaced in one of its fields
+    /// (`utf8_checked`: the reader vouched that none holds any).
     pub fn push(
         &mut self,
         rec: &AuditRecord<'_>,
         time: TimeCell,
         key: EventKey,
         line: u64,
+        utf8_checked: bool,
     ) -> bool {
         let ordinal = self.rows();
         let provisional = match time {
@@ -147,9 +149,13 @@ impl<'s> Kept<'s> {
         match (&mut self.data, self.sink) {
             (Data::Rows(part), Sink::Rows(store)) => {
                 let lossy = part.push(store, rec, provisional, line);
-                lossy | has_invalid_utf8(rec, store.shape.fields, &mut self.scratch)
+                lossy
+                    || (!utf8_checked
+                        && has_invalid_utf8(rec, store.shape.fields, &mut self.scratch))
             }
-            (Data::Columns(part), Sink::Columns(spec)) => part.push(spec, rec, provisional, line),
+            (Data::Columns(part), Sink::Columns(spec)) => {
+                part.push(spec, rec, provisional, line, utf8_checked)
+            }
             _ => false,
         }
     }

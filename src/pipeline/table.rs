@@ -128,6 +128,7 @@ impl ColumnPart {
         rec: &AuditRecord<'_>,
         time: Timestamp,
         line: u64,
+        utf8_checked: bool,
     ) -> bool {
         if self.chunks.is_empty() {
             self.chunks.push(ColumnChunk {
@@ -139,7 +140,7 @@ impl ColumnPart {
         }
         self.rows += 1;
         let lossy = self.decoded.fill(rec, spec.fields)
-            | has_invalid_utf8(rec, spec.fields, &mut self.scratch);
+            || (!utf8_checked && has_invalid_utf8(rec, spec.fields, &mut self.scratch));
         let Some(chunk) = self.chunks.last_mut() else {
             return lossy;
         };
@@ -453,11 +454,11 @@ mod tests {
             r
         };
         let mut a = ColumnPart::default();
-        a.push(&spec, &row(b"Move", b"1.2.3.4:5"), Timestamp(30), 2);
-        a.push(&spec, &row(b"Copy", b"1.2.3.4"), Timestamp(10), 3);
+        a.push(&spec, &row(b"Move", b"1.2.3.4:5"), Timestamp(30), 2, false);
+        a.push(&spec, &row(b"Copy", b"1.2.3.4"), Timestamp(10), 3, false);
         let mut b = ColumnPart::default();
-        b.push(&spec, &row(b"Move", b"9.9.9.9"), Timestamp(10), 4);
-        b.push(&spec, &row(b"Send", b""), Timestamp(5), 5);
+        b.push(&spec, &row(b"Move", b"9.9.9.9"), Timestamp(10), 4, false);
+        b.push(&spec, &row(b"Send", b""), Timestamp(5), 5, false);
         a.absorb(b);
         a.set_time(3, Timestamp(1));
         a.shift_lines(10);

@@ -95,36 +95,49 @@ impl Block {
         });
         let mut lossy = false;
         let start = self.text.len();
-        let lens = &mut self.lens;
+        let (text, lens) = (&mut self.text, &mut self.lens);
         lens.clear();
-        let mut value = |field: RawField<'_>, out: &mut Vec<u8>| {
-            let (len, l) = put_text(out, field);
+        // One byte a number is reserved for the header (lengths under 128, the usual),
+        // written in place once the values are; a longer one moves the values.
+        let n = fields.fields().count();
+        let numbers = n + if with_items {
+            1 + 3 * rec.items.len()
+        } else {
+            0
+        };
+        text.resize(start + numbers, 0);
+        let mut value = |field: RawField<'_>, lens: &mut Vec<usize>| {
+            let (len, l) = put_text(text, field);
             lens.push(len);
             lossy |= l;
         };
         for field in fields.fields() {
-            value(rec.get(field), &mut self.text);
+            value(rec.get(field), lens);
         }
         if with_items {
+            lens.push(rec.items.len());
             for item in rec.items {
-                value(item.folder, &mut self.text);
-                value(item.internet_message_id, &mut self.text);
-                value(item.subject, &mut self.text);
+                value(item.folder, lens);
+                value(item.internet_message_id, lens);
+                value(item.subject, lens);
             }
         }
-        // The header goes before the values (a move of the row's bytes, in place).
-        let mut header = Vec::with_capacity(lens.len() + 2);
-        let n = fields.fields().count();
-        for (k, &len) in lens.iter().enumerate() {
-            if k == n {
-                put_len(&mut header, rec.items.len());
+        // `lens` holds the numbers in write order: fields, then (count, items...); the
+        // count was pushed before the items' lengths.
+        if lens.iter().all(|&l| l < 0x80) {
+            for (slot, &len) in self.text[start..start + numbers]
+                .iter_mut()
+                .zip(lens.iter())
+            {
+                *slot = len as u8;
             }
-            put_len(&mut header, len);
+        } else {
+            let mut header = Vec::with_capacity(numbers + 8);
+            for &len in lens.iter() {
+                put_len(&mut header, len);
+            }
+            self.text.splice(start..start + numbers, header);
         }
-        if with_items && rec.items.is_empty() {
-            put_len(&mut header, 0);
-        }
-        self.text.splice(start..start, header);
         lossy
     }
 
@@ -283,7 +296,7 @@ pub(crate) fn materialize(
         }
     }
     let text = rest.get(..total).unwrap_or_default();
-    let text = match std::str::from_utf8(text) {
+    let text = match simdutf8::basic::from_utf8(text) {
         Ok(s) => s.to_owned(),
         Err(_) => String::from_utf8_lossy(text).into_owned(),
     };

@@ -43,7 +43,7 @@ impl Fields for Decoded {
 /// whether any was replaced.
 fn push_text(field: RawField<'_>, scratch: &mut Vec<u8>, out: &mut String) -> bool {
     let bytes = field.unescaped_in(scratch);
-    match std::str::from_utf8(bytes) {
+    match simdutf8::basic::from_utf8(bytes) {
         Ok(s) => {
             out.push_str(s);
             false

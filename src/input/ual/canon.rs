@@ -19,7 +19,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
-use xxhash_rust::xxh3::{xxh3_128, xxh3_128_with_seed, Xxh3};
+use xxhash_rust::xxh3::{xxh3_128_with_seed, Xxh3};
 
 /// Seeds that keep values of different types apart.
 const NULL: u64 = 1;
@@ -30,12 +30,18 @@ const ARRAY: u64 = 5;
 const OBJECT: u64 = 6;
 const KEY: u64 = 7;
 
-/// A member's hash: its key's and its value's, combined.
-fn member(key: &[u8], value: u128) -> u128 {
-    let mut both = [0u8; 32];
-    both[..16].copy_from_slice(&xxh3_128_with_seed(key, KEY).to_le_bytes());
-    both[16..].copy_from_slice(&value.to_le_bytes());
-    xxh3_128(&both)
+/// A key's hash.
+fn key_hash(key: &[u8]) -> u128 {
+    xxh3_128_with_seed(key, KEY)
+}
+
+/// A member's hash from its key's and its value's: a multiply-xorshift mix (the key's
+/// hash turned half-way first, so that key and value do not commute).
+fn member(key: u128, value: u128) -> u128 {
+    const M: u128 = 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835;
+    let x = (key.rotate_left(64) ^ value).wrapping_mul(M);
+    let x = (x ^ (x >> 67)).wrapping_mul(M);
+    x ^ (x >> 61)
 }
 
 /// An object's hash from its member count and the sum of its members' hashes.
@@ -154,7 +160,7 @@ pub(super) fn hash_value(v: &serde_json::Value) -> u128 {
         }
         Value::Object(m) => {
             let sum = m.iter().fold(0u128, |s, (k, e)| {
-                s.wrapping_add(member(k.as_bytes(), hash_value(e)))
+                s.wrapping_add(member(key_hash(k.as_bytes()), hash_value(e)))
             });
             object(m.len() as u64, sum)
         }
@@ -370,9 +376,9 @@ impl<'a> Canon<'a> {
                 } else {
                     &self.json[k0..k1]
                 };
-                let m = member(key, value);
-                self.scratch.keys.push(xxh3_128(key));
-                sum = sum.wrapping_add(m);
+                let kh = key_hash(key);
+                self.scratch.keys.push(kh);
+                sum = sum.wrapping_add(member(kh, value));
                 count += 1;
                 if depth == 0 {
                     let t0 = self.scratch.top_keys.len();

@@ -12,13 +12,17 @@
 //!   AuditData a JSON object in a CSV cell with its quotes doubled; ExchangeItem,
 //!   ExchangeItemGroup and MailItemsAccessed records plus ~10% Azure AD sign-ins.
 //! - [`Format::UalJsonl`]: the same AuditData objects, one a line (as collectors write them).
+//! - [`Format::Ps51Json`] and [`Format::Ps7Json`]: the legacy events of [`Format::Legacy`]
+//!   dumped with `ConvertTo-Json -Depth 4` by Windows PowerShell 5.1 (UTF-16 LE, CRLF,
+//!   aligned, `\/Date(ms)\/`) and PowerShell 7 (UTF-8, LF, ISO dates), one top-level array
+//!   (layouts in `generate/ps.rs`).
 //!
 //! The generator also counts what the seed job (`search --start-date 2017-01-01 --end-date
 //! 2017-12-31 --subject 'good news|résumé'`, default logon types, FolderBind dropped) must
 //! report, so that the benchmark can check mbxaudit's answer against an independent one.
 //!
 //! Used as a module by `benches/search.rs`, and as its own target:
-//! `cargo bench --bench generate -- legacy|ual-csv|ual-jsonl MB FILE [SEED]`.
+//! `cargo bench --bench generate -- legacy|ual-csv|ual-jsonl|ps51-json|ps7-json MB FILE [SEED]`.
 #![allow(dead_code)] // each of the two targets that compile this file uses a part of it
 
 use std::fmt::Write as _;
@@ -38,24 +42,41 @@ pub enum Format {
     Legacy,
     UalCsv,
     UalJsonl,
+    Ps51Json,
+    Ps7Json,
 }
 
 impl Format {
-    pub const ALL: [Format; 3] = [Format::Legacy, Format::UalCsv, Format::UalJsonl];
+    pub const ALL: [Format; 5] = [
+        Format::Legacy,
+        Format::UalCsv,
+        Format::UalJsonl,
+        Format::Ps51Json,
+        Format::Ps7Json,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Format::Legacy => "legacy",
             Format::UalCsv => "ual-csv",
             Format::UalJsonl => "ual-jsonl",
+            Format::Ps51Json => "ps51-json",
+            Format::Ps7Json => "ps7-json",
         }
     }
 
     pub fn extension(self) -> &'static str {
         match self {
             Format::UalJsonl => "jsonl",
+            Format::Ps51Json | Format::Ps7Json => "json",
             _ => "csv",
         }
+    }
+
+    /// True for the shapes of `Search-MailboxAuditLog` events (CSV or JSON), whose report
+    /// rows the generator counts exactly.
+    pub fn legacy_events(self) -> bool {
+        matches!(self, Format::Legacy | Format::Ps51Json | Format::Ps7Json)
     }
 
     pub fn parse(s: &str) -> Option<Format> {
@@ -177,8 +198,11 @@ pub fn generate(
     let mut buf: Vec<u8> = Vec::with_capacity(8192);
     let avg_record = match format {
         Format::Legacy => 900,
+        Format::Ps51Json => 5500,
+        Format::Ps7Json => 2350,
         _ => 2000,
     };
+    let legacy_events = format.legacy_events();
     // Newest first, spread over four months of 2017 whatever the size.
     let span_ms = (END_MS - START_MS) as u64;
     let mean_gap = (span_ms / (target_bytes / avg_record).max(1)).max(1);
@@ -187,13 +211,15 @@ pub fn generate(
         Format::Legacy => buf.extend_from_slice(LEGACY_HEADER.as_bytes()),
         Format::UalCsv => buf.extend_from_slice(UAL_CSV_HEADER.as_bytes()),
         Format::UalJsonl => {}
+        Format::Ps51Json => buf.extend_from_slice(&utf16le("\u{FEFF}[\r\n")),
+        Format::Ps7Json => buf.extend_from_slice(b"[\n"),
     }
     out.write_all(&buf)?;
     s.bytes = buf.len() as u64;
     while s.bytes < target_bytes {
         buf.clear();
         time_ms -= rng.below(2 * mean_gap + 1) as i64;
-        let ev = Event::new(&mut rng, &world, format != Format::Legacy, time_ms);
+        let ev = Event::new(&mut rng, &world, !legacy_events, time_ms);
         match format {
             Format::Legacy => ev.write_legacy(&world, &mut buf),
             Format::UalCsv => ev.write_ual_csv(&world, &mut rng, &mut buf),
@@ -201,11 +227,34 @@ pub fn generate(
                 ev.write_audit_data(&world, &mut rng, &mut buf);
                 buf.extend_from_slice(b"\r\n");
             }
+            Format::Ps51Json | Format::Ps7Json => {
+                let shell = match format {
+                    Format::Ps51Json => Shell::Ps51,
+                    _ => Shell::Ps7,
+                };
+                let mut text = String::new();
+                if s.records > 0 {
+                    text.push(',');
+                    text.push_str(shell.eol());
+                }
+                ev.write_ps_json(&world, shell, &mut text);
+                match shell {
+                    Shell::Ps51 => buf.extend_from_slice(&utf16le(&text)),
+                    Shell::Ps7 => buf.extend_from_slice(text.as_bytes()),
+                }
+            }
         }
         out.write_all(&buf)?;
         s.bytes += buf.len() as u64;
         ev.count(&mut s);
     }
+    let end: &[u8] = match format {
+        Format::Ps51Json => &utf16le("\r\n]\r\n"),
+        Format::Ps7Json => b"\n]\n",
+        _ => b"",
+    };
+    out.write_all(end)?;
+    s.bytes += end.len() as u64;
     out.flush()?;
     Ok(s)
 }
@@ -216,7 +265,8 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    let usage = "usage: cargo bench --bench generate -- legacy|ual-csv|ual-jsonl MB FILE [SEED]";
+    let usage = "usage: cargo bench --bench generate -- \
+                 legacy|ual-csv|ual-jsonl|ps51-json|ps7-json MB FILE [SEED]";
     if args.is_empty() {
         eprintln!("{usage}");
         return;
@@ -372,6 +422,11 @@ fn csv_field(out: &mut Vec<u8>, value: &str, first: bool) {
     out.push(b'"');
 }
 
+/// `text` in UTF-16 LE, as Windows PowerShell's `Out-File` writes it.
+fn utf16le(text: &str) -> Vec<u8> {
+    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
 /// Appends a JSON string as .NET's serializer writes it (`/` escaped too).
 fn json_str(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
@@ -395,4 +450,4 @@ fn json_str(out: &mut Vec<u8>, value: &str) {
 // The tenant, its users and the events: in their own file to keep each under ~800 lines.
 #[path = "generate/model.rs"]
 mod model;
-use model::{Event, World, LEGACY_HEADER, UAL_CSV_HEADER};
+use model::{Event, Shell, World, LEGACY_HEADER, UAL_CSV_HEADER};

@@ -1,8 +1,9 @@
 //! `cargo bench --bench search`: the seed job against `wc -l`, end to end, on generated exports.
 //!
-//! For each input (a legacy `Search-MailboxAuditLog | Export-Csv` export and a Purview UAL CSV,
-//! generated once by [`generate`] and cached under `target/bench-data/`), with the page cache
-//! warm, it times in alternating (paired) runs:
+//! For each input (a legacy `Search-MailboxAuditLog | Export-Csv` export, a Purview UAL CSV,
+//! UAL JSON Lines, and the legacy events dumped by Windows PowerShell 5.1 and PowerShell 7
+//! `ConvertTo-Json`; generated once by [`generate`] and cached under `target/bench-data/`),
+//! with the page cache warm, it times in alternating (paired) runs:
 //!
 //! - `wc -l FILE`, the baseline: what reading the bytes costs on this machine;
 //! - `mbxaudit search --start-date 2017-01-01 --end-date 2017-12-31 --subject 'good news|résumé'
@@ -18,13 +19,13 @@
 //! speedup).
 //!
 //! A bench that cannot lie (as rust-csv's `benches/bench.rs` checks its results in the loop):
-//! every run's report is counted and hashed; the legacy report must hold exactly the rows the
-//! generator says the job must find, and every run, at any thread count, subprocess or
+//! every run's report is counted and hashed; the reports of legacy events (CSV and JSON) must
+//! hold exactly the rows the generator says the job must find, and every run, at any thread count, subprocess or
 //! in-process, must write the same bytes as the first one.
 //!
 //! Settings (environment): `MBXAUDIT_BENCH_MB` size of each input in MB (10^6 bytes, default
 //! 1000), `MBXAUDIT_BENCH_RUNS` paired runs (default 5), `MBXAUDIT_BENCH_SEED` (default 1),
-//! `MBXAUDIT_BENCH_FORMATS` (default `legacy,ual-csv`; `ual-jsonl` also exists),
+//! `MBXAUDIT_BENCH_FORMATS` (default all: `legacy,ual-csv,ual-jsonl,ps51-json,ps7-json`),
 //! `MBXAUDIT_BENCH_JOBS` (default `seed,dump,summary,triage,report`: the seed job, then
 //! issue 11's whole-export jobs, [`jobs`]), `MBXAUDIT_BENCH_MEMORY` (default 1: the piped
 //! dump's peak RSS and heap with and without `--memory-limit 64M`),
@@ -69,6 +70,9 @@ struct Settings {
     cores: usize,
 }
 
+/// The inputs measured unless `MBXAUDIT_BENCH_FORMATS` says otherwise: every shape.
+const DEFAULT_FORMATS: &str = "legacy,ual-csv,ual-jsonl,ps51-json,ps7-json";
+
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     match std::env::var(name) {
         Ok(v) if !v.trim().is_empty() => v
@@ -102,7 +106,7 @@ impl Settings {
         let linearity = env_or("MBXAUDIT_BENCH_LINEARITY", 0u8) != 0
             || std::env::args().any(|a| a == "--linearity");
         let formats = std::env::var("MBXAUDIT_BENCH_FORMATS")
-            .unwrap_or_else(|_| "legacy,ual-csv".into())
+            .unwrap_or_else(|_| DEFAULT_FORMATS.into())
             .split(',')
             .map(|f| Format::parse(f).unwrap_or_else(|| panic!("unknown format {f:?}")))
             .collect();
@@ -487,7 +491,7 @@ fn reference(s: &Settings, job: Job, input: &Input) -> Result<Report, String> {
                 "exit {}: {message}",
                 code.map_or("by signal".into(), |c| c.to_string())
             );
-            if input.format == Format::Legacy {
+            if input.format.legacy_events() {
                 panic!("mbxaudit failed on {}: {why}", input.path.display());
             }
             return Err(why);
@@ -497,7 +501,7 @@ fn reference(s: &Settings, job: Job, input: &Input) -> Result<Report, String> {
         return Ok(report);
     }
     let expected = input.summary.expected_rows;
-    if input.format == Format::Legacy {
+    if input.format.legacy_events() {
         assert_eq!(
             report.rows,
             expected,
@@ -631,6 +635,8 @@ fn describe(format: Format) -> &'static str {
         Format::Legacy => "legacy Export-Csv",
         Format::UalCsv => "UAL Purview CSV",
         Format::UalJsonl => "UAL JSON Lines",
+        Format::Ps51Json => "PowerShell 5.1 ConvertTo-Json (UTF-16)",
+        Format::Ps7Json => "PowerShell 7 ConvertTo-Json",
     }
 }
 

@@ -40,6 +40,10 @@ const MONTH_RANGE: TimeError = TimeError("month out of range");
 const DAY_RANGE: TimeError = TimeError("day out of range for month");
 const SECOND_RANGE: TimeError = TimeError("second out of range");
 const OFFSET_RANGE: TimeError = TimeError("offset out of range");
+const OFFSET_MINUTES: TimeError = TimeError("offset minutes out of range");
+/// [`Zone::to_utc`] of a local time that never occurs (the hour skipped when daylight
+/// saving time starts).
+pub const DST_GAP: TimeError = TimeError("time does not exist in this time zone (DST gap)");
 
 type Res<T> = Result<T, TimeError>;
 
@@ -87,6 +91,16 @@ pub enum DateOrder {
     Mdy,
     /// Day first (most other cultures).
     Dmy,
+}
+
+impl DateOrder {
+    /// How messages, the manifest and the report page name the order.
+    pub fn label(self) -> &'static str {
+        match self {
+            DateOrder::Mdy => "month/day/year",
+            DateOrder::Dmy => "day/month/year",
+        }
+    }
 }
 
 impl FromStr for DateOrder {
@@ -448,7 +462,10 @@ fn signed_offset(c: &mut Cur, min_h: usize) -> Res<Option<i32>> {
         false => c.digits(2, 2).map_or(0, |v| v.0),
     };
     let secs = h * 3600 + m * 60;
-    if m > 59 || secs > MAX_OFFSET_SECS {
+    if m > 59 {
+        return Err(OFFSET_MINUTES);
+    }
+    if secs > MAX_OFFSET_SECS {
         return Err(OFFSET_RANGE);
     }
     let secs = secs as i32;
@@ -561,6 +578,11 @@ impl Zone {
         match signed_offset(&mut c, 1) {
             Ok(Some(off)) if c.peek().is_none() => return Ok(Zone::Fixed(off)),
             Err(OFFSET_RANGE) => return Err(format!("time zone offset '{t}' is beyond ±18:00")),
+            Err(OFFSET_MINUTES) => {
+                return Err(format!(
+                    "time zone offset '{t}': its minutes must be 00 to 59 (+02:30, -05:45)"
+                ))
+            }
             _ => {}
         }
         let same = |z: &Tz| z.name().eq_ignore_ascii_case(t);
@@ -594,7 +616,7 @@ impl Zone {
         match tz.from_local_datetime(&naive) {
             LocalResult::Single(dt) => Ok((ts(dt)?, false)),
             LocalResult::Ambiguous(a, b) => Ok((ts(a)?.min(ts(b)?), true)),
-            LocalResult::None => Err(TimeError("time does not exist in this time zone (DST gap)")),
+            LocalResult::None => Err(DST_GAP),
         }
     }
 }

@@ -1,6 +1,7 @@
-//! Where every row read went: written, dropped by which rule, duplicate, or malformed.
-//! The numbers always add up; the run prints them so a responder can check nothing
-//! was lost silently.
+//! Where every row read went: written, dropped by which rule, duplicate, malformed, or
+//! in a file rejected as a whole after its rows were read (its dates contradict each
+//! other). The numbers always add up; the run prints them so a responder can check
+//! nothing was lost silently.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,8 @@ pub struct Counts {
     pub read: u64,
     /// Records that could not be read (bad field count, unparsable time...).
     pub malformed: u64,
+    /// Records of a file rejected as a whole once read (none of its rows is reported).
+    pub rejected: u64,
     /// Records dropped by each rule, indexed by `Rule as usize`.
     pub dropped: [u64; RULE_COUNT],
     /// Records that passed every rule (before de-duplication).
@@ -28,6 +31,7 @@ impl Counts {
     pub fn add(&mut self, other: &Counts) {
         self.read += other.read;
         self.malformed += other.malformed;
+        self.rejected += other.rejected;
         for (a, b) in self.dropped.iter_mut().zip(other.dropped) {
             *a += b;
         }
@@ -50,13 +54,22 @@ impl Counts {
     /// Records left after the rules up to and including `rule`.
     pub fn left_after(&self, rule: Rule) -> u64 {
         let gone: u64 = self.dropped[..=rule as usize].iter().sum();
-        self.read - self.malformed - gone
+        self.read
+            .saturating_sub(self.malformed)
+            .saturating_sub(self.rejected)
+            .saturating_sub(gone)
     }
 
-    /// True when read = written + dropped + duplicates + malformed.
+    /// True when read = written + dropped + duplicates + malformed + rejected, with
+    /// nothing above what a u64 holds (counts read back from a file may be anything).
     pub fn adds_up(&self) -> bool {
-        self.read
-            == self.written() + self.dropped.iter().sum::<u64>() + self.duplicates + self.malformed
+        let total = [self.duplicates, self.malformed, self.rejected]
+            .into_iter()
+            .chain(self.dropped)
+            .fold(self.matched.checked_sub(self.duplicates), |sum, n| {
+                sum.and_then(|s| s.checked_add(n))
+            });
+        total == Some(self.read)
     }
 
     /// The funnel as lines of text, numbers right-aligned, ending in "= rows written".
@@ -69,6 +82,12 @@ impl Counts {
         let mut rows: Vec<(String, u64)> = vec![("rows read".into(), self.read)];
         if self.malformed > 0 {
             rows.push(("- malformed (reported above)".into(), self.malformed));
+        }
+        if self.rejected > 0 {
+            rows.push((
+                "- rejected file (none of its rows reported; see above)".into(),
+                self.rejected,
+            ));
         }
         for rule in Rule::ALL {
             let n = self.dropped_by(rule);
@@ -120,5 +139,11 @@ mod tests {
         assert_eq!(c.left_after(Rule::FolderBind), 6);
         let text = c.lines().join("\n");
         assert!(text.contains("3  - FolderBind removed"), "{text}");
+        c.rejected = 2;
+        c.read += 2;
+        assert!(c.adds_up());
+        assert_eq!(c.left_after(Rule::Mailbox), 9);
+        c.malformed = u64::MAX;
+        assert!(!c.adds_up(), "no wrapping");
     }
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 /// A writer that hashes what goes through it (or only counts it, see
 /// [`HashingWriter::counting`]).
 pub struct HashingWriter<'w> {
-    inner: &'w mut dyn Write,
+    inner: &'w mut (dyn Write + Send),
     hasher: Option<Sha256>,
     bytes: u64,
 }
@@ -23,7 +23,7 @@ pub struct Written {
 }
 
 impl<'w> HashingWriter<'w> {
-    pub fn new(inner: &'w mut dyn Write) -> Self {
+    pub fn new(inner: &'w mut (dyn Write + Send)) -> Self {
         HashingWriter {
             inner,
             hasher: Some(Sha256::new()),
@@ -33,7 +33,7 @@ impl<'w> HashingWriter<'w> {
 
     /// A writer that counts the bytes and does not hash them (no manifest asked for):
     /// [`Written::sha256`] is then empty.
-    pub fn counting(inner: &'w mut dyn Write) -> Self {
+    pub fn counting(inner: &'w mut (dyn Write + Send)) -> Self {
         HashingWriter {
             inner,
             hasher: None,

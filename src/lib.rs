@@ -18,6 +18,7 @@
 //!    enrichment), [`ip`], [`datetime`], [`funnel`], [`diag`], [`hash`], [`progress`],
 //!    [`exit`].
 
+pub mod build_info;
 pub mod cmd;
 pub mod datetime;
 pub mod diag;

@@ -15,7 +15,8 @@ fn main() -> ExitCode {
         Ok(status) => status.code(),
         Err(err) if exit::is_broken_pipe(&err) => ExitCode::from(exit::OK),
         Err(err) => {
-            eprintln!("error: {}", diag::sanitize(&format!("{err:#}")));
+            // Through `say`: a closed stderr must not turn exit 2 into a panic.
+            diag::say(&format!("error: {}", diag::sanitize(&format!("{err:#}"))));
             ExitCode::from(exit::FATAL)
         }
     }

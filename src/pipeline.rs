@@ -37,6 +37,7 @@ mod collect;
 mod dedup;
 mod kept;
 mod open;
+mod record_type;
 pub mod rows;
 mod stream;
 pub mod table;
@@ -62,13 +63,20 @@ pub struct Settings {
     /// outcome is certain (always on; off only in tests that check it changes nothing).
     pub prefilter: bool,
     /// Read CSV exports with the slow sequential reference reader
-    /// ([`csv::reference::scan`]) instead of the fast one: for tests that check the fast
-    /// path against it; off everywhere else.
+    /// ([`csv::reference::scan`]), and JSON with [`json::scan_reference`], instead of the
+    /// fast ones: for tests that check the fast paths against them; off everywhere else.
     pub reference: bool,
     /// What is kept of each row that passes the rules.
     pub keep: Keep,
     /// How much memory the kept rows may take, and where they go beyond it.
     pub memory: Memory,
+    /// Marks each kept row with the rules it matches, from the record as a JSON object
+    /// (`triage --sigma`); `None` marks nothing.
+    pub tagger: Option<std::sync::Arc<dyn Tagger>>,
+    /// `--geoip`: fills ClientIPCountry, ClientIPASN and ClientIPASOrg of kept rows.
+    pub geoip: Option<std::sync::Arc<crate::enrich::Enricher>>,
+    /// `--ip-list`: fills ClientIPFlag of kept rows whose address or ASN it lists.
+    pub ip_list: Option<std::sync::Arc<crate::enrich::IpList>>,
 }
 
 /// What is kept of each row that passes the rules.
@@ -112,6 +120,22 @@ impl Default for Memory {
             temp_dir: None,
         }
     }
+}
+
+impl Settings {
+    /// True when kept rows get the enrichment fields (`--geoip`, `--ip-list`).
+    pub fn enriches(&self) -> bool {
+        self.geoip.is_some() || self.ip_list.is_some()
+    }
+}
+
+/// Decides, while a chunk is read (in parallel), which rules a kept record matches: the
+/// pipeline knows nothing of the rules (Sigma rules, run by triage), only that a row
+/// carries the numbers of those it matched ([`crate::record::OwnedRecord::tags`]).
+pub trait Tagger: Send + Sync {
+    /// The numbers of the rules `event` (one JSON object: a record's AuditData, or a
+    /// legacy record's columns) matches, ascending; empty for none.
+    fn tags(&self, event: &[u8]) -> Vec<u32>;
 }
 
 /// Kept MailItemsAccessed records by MailAccessType: Bind (messages opened) and Sync
@@ -303,12 +327,17 @@ fn sinks(settings: &Settings) -> (rows::Store, Option<ColumnSpec>) {
         Keep::Columns(keys) => (
             FieldSet::EMPTY,
             false,
-            Some(ColumnSpec::new(keys, settings.expand_items)),
+            Some(ColumnSpec::new(
+                keys,
+                settings.expand_items,
+                settings.tagger.is_some(),
+            )),
         ),
     };
     let shape = rows::Shape {
         fields,
         with_items: settings.expand_items,
+        with_tags: settings.tagger.is_some(),
         newest_first,
     };
     let store = rows::Store::new(
@@ -414,7 +443,14 @@ fn process_file(
     progress: &Progress,
 ) -> Result<(FileOutcome, Option<FileKept>)> {
     match load(origin) {
-        Ok(bytes) => process_bytes(index, origin, &bytes, settings, sink, progress),
+        Ok(bytes) => {
+            let read = process_bytes(index, origin, &bytes, settings, sink, progress);
+            // A file cut short or rewritten while mapped: what was read is not the file.
+            if let Some(why) = bytes.changed() {
+                bail!("'{}' {why}", origin.display());
+            }
+            read
+        }
         Err(e) => Ok((
             FileOutcome::new(origin, FileStatus::Rejected(format!("{e:#}"))),
             None,
@@ -457,6 +493,7 @@ pub fn read_bytes(
     let shape = rows::Shape {
         fields,
         with_items: settings.expand_items,
+        with_tags: settings.tagger.is_some(),
         newest_first: false,
     };
     let store = rows::Store::new(u64::MAX, None, shape);
@@ -485,8 +522,26 @@ fn process_bytes(
 ) -> Result<(FileOutcome, Option<FileKept>)> {
     let mut report = FileOutcome::new(origin, FileStatus::Skipped(String::new()));
     report.size = bytes.len() as u64;
+    // A large UTF-16 JSON dump: read in pieces, each transcoded as it is read.
+    let utf16 = json::utf16_document(bytes, settings.encoding).filter(|_| !settings.reference);
+    if let Some(doc) = utf16 {
+        let ctx = FileContext::new(settings, sink, index, true);
+        let done = |n: usize| progress.advance(n as u64);
+        let (chunks, replaced) = doc.scan(|| Collector::new(&ctx), &done);
+        report.warnings = decode_warnings(&doc.name, replaced, doc.odd_byte, doc.overridden);
+        progress.advance(report.size - doc.body_len() as u64); // the byte order mark
+        let kept = settle(&ctx, chunks, &mut report)?;
+        let format = json_format(json::Layout::Document).into();
+        finish_status(&mut report, format, doc.name);
+        return Ok((report, kept));
+    }
     let decoded = decode(bytes, settings.encoding);
-    report.warnings = decode_warnings(&decoded.encoding, decoded.replaced, decoded.odd_byte);
+    report.warnings = decode_warnings(
+        &decoded.encoding,
+        decoded.replaced,
+        decoded.odd_byte,
+        decoded.overridden,
+    );
     let text = &*decoded.text;
     let scale = |n: usize| (n as u128 * bytes.len() as u128 / text.len().max(1) as u128) as u64;
 
@@ -497,9 +552,17 @@ fn process_bytes(
         }
         Opening::Json => {
             let ctx = FileContext::new(settings, sink, index, true);
-            let chunks = json::scan(text, || Collector::new(&ctx), &|n| {
-                progress.advance(scale(n))
-            });
+            let chunks = if settings.reference {
+                let mut visitor = Collector::new(&ctx);
+                json::scan_reference(text, &mut visitor);
+                progress.advance(scale(text.len()));
+                input::visit::Visitor::chunk_done(&mut visitor);
+                vec![visitor]
+            } else {
+                json::scan(text, || Collector::new(&ctx), &|n| {
+                    progress.advance(scale(n))
+                })
+            };
             let kept = settle(&ctx, chunks, &mut report)?;
             let format = json_format(json::sniff_layout(text));
             finish_status(&mut report, format.into(), decoded.encoding);
@@ -626,6 +689,14 @@ fn settle(
                  reported as malformed)",
                 m.line, m.text, d.line, d.text, counts.read
             ));
+            // Its rows were read: they are counted, as malformed (reported) or as rows of
+            // a rejected file, so that the funnel still adds up to every row read.
+            report.counts = Counts {
+                read: counts.read,
+                malformed: counts.malformed,
+                rejected: counts.read.saturating_sub(counts.malformed),
+                ..Counts::default()
+            };
             return Ok(None);
         }
         (None, Some(_), None) => Some((DateOrder::Mdy, "proved by the dates")),

@@ -56,10 +56,26 @@ pub enum Field {
     MailAccessType,
     /// MailItemsAccessed: `True` when Exchange stopped logging for this mailbox (throttled).
     IsThrottled,
+    /// The client address's country (ISO 3166-1 alpha-2), from `--geoip` databases.
+    ClientIpCountry,
+    /// The client address's autonomous system number (no `AS`), from `--geoip`.
+    ClientIpAsn,
+    /// The client address's autonomous system organisation, from `--geoip`.
+    ClientIpAsOrg,
+    /// The label of the `--ip-list` entry the client address (or its ASN) falls in.
+    ClientIpFlag,
 }
 
 /// Number of [`Field`] variants.
-pub const FIELD_COUNT: usize = Field::IsThrottled as usize + 1;
+pub const FIELD_COUNT: usize = Field::ClientIpFlag as usize + 1;
+
+/// The fields offline IP enrichment fills (`--geoip`, `--ip-list`).
+pub const ENRICHMENT: [Field; 4] = [
+    Field::ClientIpCountry,
+    Field::ClientIpAsn,
+    Field::ClientIpAsOrg,
+    Field::ClientIpFlag,
+];
 
 /// A set of [`Field`]s (which fields a quick look at a record must read).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -128,6 +144,10 @@ impl Field {
         Field::InternetMessageId,
         Field::MailAccessType,
         Field::IsThrottled,
+        Field::ClientIpCountry,
+        Field::ClientIpAsn,
+        Field::ClientIpAsOrg,
+        Field::ClientIpFlag,
     ];
 
     /// The column name used by `Search-MailboxAuditLog | Export-Csv` (and by our reports).
@@ -162,6 +182,10 @@ impl Field {
             Field::InternetMessageId => "InternetMessageId",
             Field::MailAccessType => "MailAccessType",
             Field::IsThrottled => "IsThrottled",
+            Field::ClientIpCountry => "ClientIPCountry",
+            Field::ClientIpAsn => "ClientIPASN",
+            Field::ClientIpAsOrg => "ClientIPASOrg",
+            Field::ClientIpFlag => "ClientIPFlag",
         }
     }
 
@@ -527,6 +551,7 @@ impl<'a> AuditRecord<'a> {
                 time,
                 pos,
                 items,
+                tags: Box::default(),
             },
             lossy,
         )
@@ -548,6 +573,8 @@ pub struct OwnedRecord {
     pub pos: SourcePos,
     /// The messages touched, when `--expand-items` asked for them.
     pub items: Vec<Item>,
+    /// The rules this row matched when it was read (see `pipeline::Tagger`), ascending.
+    pub tags: Box<[u32]>,
 }
 
 impl OwnedRecord {
@@ -595,6 +622,7 @@ impl OwnedRecord {
             time,
             pos,
             items,
+            tags: Box::default(),
         }
     }
 
@@ -630,6 +658,7 @@ impl OwnedRecord {
             time,
             pos,
             items,
+            tags: Box::default(),
         }
     }
 }
@@ -673,11 +702,21 @@ pub trait Fields {
             self.get(Field::CrossMailboxOperation)
         }
     }
+
+    /// The rules the row matched when it was read (see `pipeline::Tagger`), ascending;
+    /// empty when none or not kept.
+    fn tags(&self) -> &[u32] {
+        &[]
+    }
 }
 
 impl Fields for OwnedRecord {
     fn get(&self, field: Field) -> &str {
         OwnedRecord::get(self, field)
+    }
+
+    fn tags(&self) -> &[u32] {
+        &self.tags
     }
 }
 

@@ -39,8 +39,11 @@ pub enum Key {
     /// The report's Subject as written, not trimmed (for display: the report page's
     /// timeline shows it so); rules read [`Key::Subject`].
     SubjectAsWritten,
-    /// Any normalised field, as read.
+    /// Any normalised field, trimmed.
     Field(Field),
+    /// A field exactly as read, not trimmed: a row rebuilt for a writer from the columns
+    /// (see `pipeline::Table::record`).
+    AsRead(Field),
 }
 
 impl Key {
@@ -57,6 +60,7 @@ impl Key {
             Key::SubjectAsWritten => Cow::Borrowed(row.subject()),
             Key::Folder => Cow::Borrowed(row.get(Field::FolderPathName).trim()),
             Key::Field(f) => Cow::Borrowed(row.get(f).trim()),
+            Key::AsRead(f) => Cow::Borrowed(row.get(f)),
         }
     }
 
@@ -83,7 +87,7 @@ impl Key {
                 Field::ItemSubject,
             ],
             Key::Folder => &[Field::FolderPathName],
-            Key::Field(f) => field_slice(f),
+            Key::Field(f) | Key::AsRead(f) => field_slice(f),
         }
     }
 }

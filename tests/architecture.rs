@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// or of a lower one, never of a higher one.
 const LAYERS: &[&[&str]] = &[
     &["cmd"],
-    &["session"],
+    &["session", "build_info"],
     &["output"],
     &["summary", "triage"],
     &["pipeline"],

@@ -87,6 +87,12 @@ fn manifest_records_inputs_report_and_funnel() {
 
     assert_eq!(m["tool"]["name"], "mbxaudit");
     assert_eq!(m["tool"]["version"], env!("CARGO_PKG_VERSION"));
+    // The binary that made the report, hashed as run (tests/build_info.rs: the rest).
+    let exe = std::fs::read(env!("CARGO_BIN_EXE_mbxaudit")).unwrap();
+    assert_eq!(
+        m["tool"]["executable"]["sha256"],
+        mbxaudit::hash::sha256_hex(&exe)
+    );
     let cmd: Vec<&str> = m["run"]["command_line"]
         .as_array()
         .unwrap()
@@ -163,24 +169,6 @@ fn manifest_records_inputs_report_and_funnel() {
     );
     assert_eq!(t["written"], report_rows(&report).len() as u64);
     assert_eq!(m["report"]["records"], t["written"]);
-}
-
-/// Runs `mbxaudit ARGS` in `dir` like [`mbxaudit_in`], with extra environment variables.
-fn mbxaudit_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_mbxaudit"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("TZ", "UTC")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mbxaudit");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// Extra arguments and environment of one run.

@@ -152,6 +152,42 @@ fn spilled_reports_are_the_same_bytes() {
     assert_eq!(std::fs::read_dir(temp.path()).unwrap().count(), 0);
 }
 
+/// The binary formats (issue 13) are written from the same kept rows: spilled, the same
+/// bytes.
+#[test]
+fn workbooks_and_parquet_spill_alike() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let every_day = |i: usize| (i / 97 % 28 + 1) as u32;
+    std::fs::write(
+        dir.path().join("a.csv"),
+        export(0, 2_000, false, &every_day),
+    )
+    .unwrap();
+    for format in ["xlsx", "parquet"] {
+        let base = [
+            "search",
+            "--stdout",
+            "--columns",
+            "full",
+            "--format",
+            format,
+            "a.csv",
+        ];
+        let want = run(dir.path(), &base, None, &[]);
+        want.expect_code(0);
+        assert!(!want.stdout.is_empty(), "{format}");
+        assert!(!want.stderr.contains(SPILLED), "{}", want.stderr);
+        let mut spilled = base.to_vec();
+        spilled.extend(["--memory-limit", "16K"]);
+        let got = run(dir.path(), &spilled, None, &[]);
+        got.expect_code(0).expect_stderr(SPILLED);
+        assert!(
+            got.stdout == want.stdout,
+            "{format}: the file differs when spilled"
+        );
+    }
+}
+
 #[test]
 fn expanded_items_spill_alike() {
     let fixture = testdata("ual/mailitemsaccessed_throttled.csv");

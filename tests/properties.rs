@@ -28,6 +28,9 @@ fn settings() -> Settings {
         reference: false,
         keep: Keep::ALL,
         memory: Memory::default(),
+        tagger: None,
+        geoip: None,
+        ip_list: None,
     }
 }
 
@@ -477,6 +480,82 @@ fn fast_path_equals_sequential_reference() {
             duplicates > 0,
             "{pair:?}: no duplicates, so no key compared"
         );
+    }
+}
+
+/// Every JSON file under `dir`, recursively, in name order.
+fn json_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("testdata")
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            json_files(&path, out);
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("jsonl"))
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// Issue 16: the JSON fast paths (records read from their blocks, the quick look at
+/// AuditData from the parsed members, documents cut by their layout and read in parallel,
+/// UTF-16 transcoded piece by piece) give what the sequential reference gives (one pass,
+/// the byte parser, serde_json for every AuditData, the whole file transcoded first), at 1
+/// and 2 threads: every JSON fixture, and the benchmarks' UAL JSON Lines, PowerShell 7
+/// and Windows PowerShell 5.1 (UTF-16) dumps, large enough for several pieces, as
+/// generated and damaged at a few places past their head.
+#[test]
+fn json_fast_paths_equal_the_sequential_reference() {
+    let pools = [pool(1), pool(2)];
+    let mut fixtures = Vec::new();
+    json_files(&testdata(""), &mut fixtures);
+    assert!(fixtures.len() > 15, "only {} JSON fixtures", fixtures.len());
+    for path in &fixtures {
+        let bytes = std::fs::read(path).expect("fixture");
+        compare_read(&path.display().to_string(), &bytes, &pools);
+    }
+    let mut rng = Rng::new(16);
+    for (format, bytes) in [
+        (generate::Format::UalJsonl, 6_000_000),
+        (generate::Format::Ps7Json, 6_000_000),
+        (generate::Format::Ps51Json, 12_000_000),
+    ] {
+        let mut data = Vec::new();
+        generate::generate(format, bytes, 9, &mut data).expect("generate");
+        let name = format!("bench {}", format.name());
+        let funnels = compare_read(&name, &data, &pools);
+        assert!(
+            funnels.iter().any(|c| c.matched > 100),
+            "{name}: {funnels:?}"
+        );
+        let unit = if format == generate::Format::Ps51Json {
+            2
+        } else {
+            1
+        };
+        let noise: [&[u8]; 5] = [b"}", b"\"", b"\n", b"\\", b"\x01"];
+        for _ in 0..6 {
+            let at = (data.len() / 2 + rng.below(data.len() as u64 / 2) as usize) & !(unit - 1);
+            let piece = rng.pick(&noise);
+            match rng.below(2) {
+                0 => {
+                    data.drain(at..(at + unit).min(data.len()));
+                }
+                _ => {
+                    let encoded: Vec<u8> = piece
+                        .iter()
+                        .flat_map(|&b| [b, 0][..unit].to_vec())
+                        .collect();
+                    data.splice(at..at, encoded);
+                }
+            }
+        }
+        compare_read(&format!("{name}, damaged"), &data, &pools);
     }
 }
 

@@ -205,6 +205,181 @@ fn rule_permission_change() {
 }
 
 #[test]
+fn rule_audit_tampering() {
+    // CSV: the bypass (critical), the age limit lowered to 30 days and the owner's audited
+    // actions reduced (high, one finding: same actor, mailbox and operation). JSON Lines:
+    // UAL ingestion stopped and mailbox auditing disabled (critical each). Quiet: the same
+    // cmdlets turning auditing on, a longer age limit, an action added.
+    fires_and_quiet(
+        "audit-tampering",
+        "audit_tampering_fires.csv",
+        "audit_tampering_quiet.csv",
+        &[("critical", 1), ("high", 2)],
+    );
+    let got = fired(&[&fixture("audit_tampering_fires.jsonl")]);
+    assert_eq!(
+        got,
+        [
+            ("audit-tampering".to_string(), "critical".to_string(), 1),
+            ("audit-tampering".to_string(), "critical".to_string(), 1)
+        ]
+    );
+}
+
+#[test]
+fn rule_protocol_enabled() {
+    // POP and IMAP on, then SMTP AUTH re-enabled: one finding. Quiet: OWA on, POP off,
+    // SMTP AUTH kept disabled.
+    fires_and_quiet(
+        "protocol-enabled",
+        "protocol_enabled_fires.csv",
+        "protocol_enabled_quiet.csv",
+        &[("medium", 2)],
+    );
+}
+
+#[test]
+fn rule_impersonation_role() {
+    // ApplicationImpersonation assigned to an app, Eve added to Discovery Management.
+    // Quiet: an ordinary role assignment and role group member.
+    fires_and_quiet(
+        "impersonation-role",
+        "impersonation_role_fires.csv",
+        "impersonation_role_quiet.csv",
+        &[("high", 1), ("high", 1)],
+    );
+}
+
+#[test]
+fn rule_transport_rule() {
+    // A new rule blind-copying mail outside (high), a subject tag changed (medium).
+    // Quiet: a rule disabled and one removed.
+    fires_and_quiet(
+        "transport-rule",
+        "transport_rule_fires.csv",
+        "transport_rule_quiet.csv",
+        &[("high", 1), ("medium", 1)],
+    );
+}
+
+/// Every Exchange attack sample of blueteam0ps/det-eng-samples (real records, copied into
+/// testdata/) triaged alone gives at least one finding, and each audit-tampering one a
+/// high or critical finding of that rule.
+#[test]
+fn every_real_exchange_attack_sample_gives_a_finding() {
+    let samples: &[(&str, &str, &str)] = &[
+        (
+            "ual/t1098.002_ApplicationImpersonation.csv",
+            "impersonation-role",
+            "high",
+        ),
+        (
+            "ual/t1098.002_Mail Account Delegation full access permissions.csv",
+            "permission-change",
+            "high",
+        ),
+        (
+            "ual/t1098.002_Mail Account Delegation full access permissions.json",
+            "permission-change",
+            "high",
+        ),
+        (
+            "ual/t1098.002_Mail account delegation-SendAs permission.csv",
+            "permission-change",
+            "high",
+        ),
+        (
+            "ual/t1098.002_user-reset_mailbox_full_access.json",
+            "permission-change",
+            "high",
+        ),
+        (
+            "ual/t1114.002_Enable_POP_IMAP_OWA.csv",
+            "protocol-enabled",
+            "medium",
+        ),
+        (
+            "ual/t1114.002_Enable_POP_IMAP_OWA.json",
+            "protocol-enabled",
+            "medium",
+        ),
+        (
+            "json/t1114.003_Forward_Rule_Multi_Users_Same_Forward_dest.json",
+            "mailbox-forwarding",
+            "high",
+        ),
+        (
+            "json/t1114.003_rule_mail_forward_same_dest.json",
+            "inbox-rule",
+            "high",
+        ),
+        (
+            "ual/t1114_Set-Mailbox-ForwardSMTPAddress.csv",
+            "mailbox-forwarding",
+            "high",
+        ),
+        (
+            "ual/t1562-Set-MailboxAuditBypassAssociation.json",
+            "audit-tampering",
+            "critical",
+        ),
+        (
+            "ual/t1562-UnifiedAuditlogIngestion-Stopped.json",
+            "audit-tampering",
+            "critical",
+        ),
+        (
+            "ual/t1562.001_Set-Mailbox-AuditLogAgeLimitoZero.csv",
+            "audit-tampering",
+            "critical",
+        ),
+        (
+            "ual/t1562.008_Disable UAL ingestion.csv",
+            "audit-tampering",
+            "critical",
+        ),
+        (
+            "ual/t1562.008_Set-MailboxAuditBypassAssociation.csv",
+            "audit-tampering",
+            "critical",
+        ),
+        (
+            "ual/t1562_Set-Mailbox-AuditLogAgeLimitoZero.json",
+            "audit-tampering",
+            "high",
+        ),
+        (
+            "ual/t1564.008_New inbox rule to delete email.csv",
+            "inbox-rule",
+            "high",
+        ),
+        (
+            "ual/t1564.008_Update existing mailbox rule using Set-InboxRule.csv",
+            "inbox-rule",
+            "high",
+        ),
+        (
+            "ual/t1564.008_markasread_delete_all_email.json",
+            "inbox-rule",
+            "high",
+        ),
+        (
+            "json/t1564.008_rule_mark_as_read_move.json",
+            "inbox-rule",
+            "high",
+        ),
+    ];
+    for (file, rule, severity) in samples {
+        let path = testdata(file);
+        let got = fired(&[path.to_str().expect("UTF-8 path")]);
+        assert!(
+            got.iter().any(|(r, s, _)| r == rule && s == severity),
+            "{file}: want a {severity} {rule} finding, got {got:?}"
+        );
+    }
+}
+
+#[test]
 fn every_builtin_rule_has_fixtures() {
     let run = mbxaudit(&["triage", "--list-rules", "--format", "json"]);
     run.expect_code(0);

@@ -275,7 +275,10 @@ fn admin_cmdlets_with_record_types_admin() {
          -MoveToFolder 'RSS Feeds'",
         "a leading '-' is neutralised for Excel"
     );
-    assert_eq!(rule[OWNER], "test1\\Move to RSS", "ObjectId");
+    assert_eq!(
+        rule[OWNER], "test1",
+        "the mailbox of ObjectId test1\\Move to RSS"
+    );
     assert_eq!(rule[RESULT], "True");
     let forward = rows
         .iter()
@@ -443,4 +446,55 @@ fn update_inbox_rules_subject_is_the_rule() {
         assert_eq!(rows[0][1], "UpdateInboxRules");
         assert!(rows[0][0].contains("-RuleActions"), "{:?}", rows[0][0]);
     }
+}
+
+// ---- admin records: the mailbox, and records that are no audit record (issue 15 item 6) ----
+
+/// An admin cmdlet's Mailbox column names the mailbox, not its directory path with the
+/// rule or folder after it; MailboxOwnerUPN (full report) keeps the ObjectId as written.
+#[test]
+fn admin_cmdlet_mailbox_is_the_mailbox_identity() {
+    let run = mbxaudit(&[
+        "search",
+        "--record-types",
+        "admin",
+        "--columns",
+        "full",
+        "--format",
+        "jsonl",
+        "--stdout",
+        "testdata/ual/t1564.008_New inbox rule to delete email.csv",
+    ]);
+    run.expect_code(0);
+    let row: serde_json::Value =
+        serde_json::from_slice(run.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(
+        row["MailboxResolvedOwnerName"],
+        "311b45d6-1a3e-46ac-8434-721367961e19"
+    );
+    assert_eq!(
+        row["MailboxOwnerUPN"],
+        "APCPR03A010.PROD.OUTLOOK.COM/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com/311b45d6-1a3e-46ac-8434-721367961e19\\Direct"
+    );
+}
+
+/// A record with no Operation, Id or Workload (here only a RecordType) is named as
+/// malformed, not written as an empty ExchangeAdmin row.
+#[test]
+fn a_record_without_operation_id_or_workload_is_malformed() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("odd.jsonl"),
+        "{\"RecordType\":1,\"CreationTime\":\"2024-03-05T09:00:00\",\"UserId\":\"x\"}\n",
+    )
+    .unwrap();
+    let run = mbxaudit_in(
+        dir.path(),
+        &["search", "--record-types", "all", "--stdout", "odd.jsonl"],
+        None,
+    );
+    run.expect_code(1)
+        .expect_stderr("odd.jsonl:1: ")
+        .expect_stderr("no Operation, Id or Workload member: not an audit record")
+        .expect_stderr("1  - malformed");
 }

@@ -7,6 +7,10 @@ use super::{END_MS, WINDOW};
 // The Unified Audit Log writers: AuditData objects, in CSV cells or one a line.
 #[path = "ual.rs"]
 mod ual;
+// The PowerShell `ConvertTo-Json` dumps of the legacy events.
+#[path = "ps.rs"]
+mod ps;
+pub use ps::Shell;
 
 /// The 55 Exchange Online columns of `Search-MailboxAuditLog -ShowDetails`, in order.
 pub const LEGACY_HEADER: &str = "\u{FEFF}\"Operation\",\"OperationResult\",\"LogonType\",\
@@ -584,6 +588,17 @@ impl<'w> Event<'w> {
 
     /// One `Search-MailboxAuditLog -ShowDetails | Export-Csv` row, CRLF-terminated.
     pub fn write_legacy(&self, world: &World, out: &mut Vec<u8>) {
+        self.with_legacy_values(world, |fields| {
+            for (i, f) in fields.iter().enumerate() {
+                csv_field(out, f, i == 0);
+            }
+        });
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// Calls `write` with the values of the 55 columns of [`LEGACY_HEADER`], as Export-Csv
+    /// writes them (the PowerShell JSON dumps type some of them).
+    fn with_legacy_values(&self, world: &World, write: impl FnOnce(&[&str; 55])) {
         let o = self.owner;
         let group = self.kind == Kind::Group;
         let item = self.items.first().filter(|_| !group);
@@ -669,10 +684,7 @@ impl<'w> Event<'w> {
             "True",
             "New",
         ];
-        for (i, f) in fields.iter().enumerate() {
-            csv_field(out, f, i == 0);
-        }
-        out.extend_from_slice(b"\r\n");
+        write(&fields);
     }
 }
 

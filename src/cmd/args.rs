@@ -23,11 +23,14 @@ pub struct InputArgs {
     #[command(flatten)]
     pub reading: ReadArgs,
 
+    #[command(flatten)]
+    pub enrich: EnrichArgs,
+
     /// Print nothing on stderr but errors.
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
 
-    /// Worker threads [default: one per core].
+    /// Worker threads [default: one per core; at most 4 per core].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
@@ -102,8 +105,10 @@ mod tests {
 #[derive(Args, Debug)]
 pub struct FilterArgs {
     /// Keep events at or after this time: an ISO date or date-time (2017-04-10,
-    /// 2017-04-10T08:00), or a date as the exports write it (04/10/17, 10.04.2017), read in
-    /// --date-order. A two-digit year yy means 20yy.
+    /// 2017-04-10T08:00), a dotted date, day first (10.04.2017 is 10 April), or a date with
+    /// slashes (04/27/17), read as the date it can only be; when both day/month readings
+    /// are dates (04/10/17), --date-order or the other bound's order decides, else it is
+    /// refused. A two-digit year yy means 20yy.
     #[arg(long, value_name = "DATE", help_heading = "Filters")]
     pub start_date: Option<String>,
 
@@ -188,6 +193,24 @@ pub struct FilterArgs {
     pub ip: Vec<String>,
 }
 
+/// Offline IP enrichment.
+#[derive(Args, Debug)]
+pub struct EnrichArgs {
+    /// A MaxMind DB file (.mmdb) to look client addresses up in, offline: GeoLite2/GeoIP2
+    /// Country or City (country), ASN (AS number and organisation), or IPinfo Lite.
+    /// Adds ClientIPCountry, ClientIPASN and ClientIPASOrg (--columns full, JSON, the
+    /// summary, triage's new-country and new-asn rules, the HTML report). Repeat for several;
+    /// the first file given wins where two know the same address. Nothing is downloaded.
+    #[arg(long, value_name = "FILE", help_heading = "Enrichment")]
+    pub geoip: Vec<PathBuf>,
+
+    /// A list of flagged networks and ASNs (CSV: a network such as 203.0.113.0/24, an
+    /// address, or an ASN such as AS64500; then a label). Adds ClientIPFlag; triage raises
+    /// matching rows in a flagged-network finding.
+    #[arg(long, value_name = "FILE", help_heading = "Enrichment")]
+    pub ip_list: Option<PathBuf>,
+}
+
 /// How the exports are read.
 #[derive(Args, Debug)]
 pub struct ReadArgs {
@@ -202,8 +225,10 @@ pub struct ReadArgs {
     #[arg(long, value_name = "ORDER", help_heading = "Reading")]
     pub date_order: Option<DateOrder>,
 
-    /// Read inputs in this encoding instead of detecting it (BOM, UTF-16 zero bytes, else
-    /// UTF-8), e.g. windows-1252 for `Export-Csv -Encoding Default` files.
+    /// Read inputs without a byte-order mark in this encoding instead of detecting it
+    /// (UTF-16 zero bytes, else UTF-8), e.g. windows-1252 for `Export-Csv -Encoding
+    /// Default` files. A file with a BOM is read as its BOM says (with a warning if that
+    /// contradicts this).
     #[arg(long, value_name = "LABEL", help_heading = "Reading")]
     pub encoding: Option<String>,
 

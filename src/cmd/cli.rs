@@ -10,6 +10,7 @@ use super::{report, search, summary, triage};
 #[command(
     name = "mbxaudit",
     version,
+    long_version = crate::build_info::long_version(),
     about = "Search exported Exchange / Microsoft 365 mailbox audit logs offline",
     long_about = "Search exported Exchange / Microsoft 365 mailbox audit logs offline.\n\n\
         mbxaudit does the job of Microsoft's Run-MailboxAuditLogSearcher.ps1 (around \
@@ -32,8 +33,9 @@ pub enum Command {
     #[command(after_long_help = summary::args::EXAMPLES)]
     Summary(summary::args::SummaryArgs),
     /// Evaluate the triage rules (mass deletion, non-owner access, inbox rules, forwarding,
-    /// SendAs, Sync and throttling, new client IPs and apps, permission changes) and list
-    /// the findings, worst first, with their evidence rows.
+    /// SendAs, Sync and throttling, new client IPs and apps, permission changes, audit
+    /// tampering, legacy protocols, impersonation roles, transport rules) and list the
+    /// findings, worst first, with their evidence rows.
     #[command(after_long_help = triage::args::EXAMPLES)]
     Triage(triage::args::TriageArgs),
     /// Write one self-contained HTML report: inputs and funnel, findings, activity charts,

@@ -18,7 +18,9 @@ pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
 
 /// `mbxaudit man [SUBCOMMAND]`: mbxaudit(1), or mbxaudit-SUBCOMMAND(1), in roff.
 pub fn man(subcommand: Option<&str>) -> Result<Vec<u8>> {
-    let mut cmd = Cli::command();
+    // The page names the version only: the build's commit, date and this machine's
+    // instruction set belong to `--version`, not to an installed manual.
+    let mut cmd = Cli::command().long_version(None::<&str>);
     cmd.build();
     let page = match subcommand {
         None => cmd,

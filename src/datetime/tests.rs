@@ -53,7 +53,8 @@ const CASES: &str = r"
     2017-04-10T24:00:00 | err hour out of range
     2017-04-10T23:60:00 | err minute out of range
     2017-04-10T23:59:61 | err second out of range
-    2017-04-10T15:22:11+19:00; 2017-04-10T15:22:11+02:60 | err offset out of range
+    2017-04-10T15:22:11+19:00 | err offset out of range
+    2017-04-10T15:22:11+02:60 | err offset minutes out of range
     2017-04-10T15:22:11+2; 2017-04-10T15:22:11+02:0 | err malformed offset
     1677-12-31; 2262-01-01; 1/1/1600; /Date(9223372036854775807)/ | err year out of range
     /Date()/; /Date(12x)/; /Date(1); /Date(1+02)/ | err malformed /Date(ms)/ value
@@ -68,6 +69,7 @@ const ZONES: &str = "
     -0530; UTC-5; utc+18 | -05:30; -05:00; +18:00
     Europe/Berlin; europe/BERLIN | Europe/Berlin
     +19:00 | err time zone offset '+19:00' is beyond ±18:00
+    +02:60 | err time zone offset '+02:60': its minutes must be 00 to 59
     Mars/Olympus | err unknown time zone 'Mars/Olympus': expected UTC, an offset
     UTC+; +02:0 | err unknown time zone 'UTC+'; err unknown time zone '+02:0'
     UTC+02x | err unknown time zone 'UTC+02x'

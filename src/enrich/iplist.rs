@@ -38,9 +38,16 @@ pub struct IpList {
     nets: Vec<(u8, HashMap<IpNet, usize>)>,
     asns: HashMap<u32, usize>,
     labels: Vec<Box<str>>,
+    /// The file's name, as given.
+    name: String,
 }
 
 impl IpList {
+    /// The file's name, as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Reads a list file; errors name the file and line.
     pub fn load(path: &Path) -> Result<IpList> {
         let bytes = std::fs::read(path)
@@ -57,7 +64,10 @@ impl IpList {
             .comment(Some(b'#'))
             .trim(csv::Trim::All)
             .from_reader(bytes);
-        let mut list = IpList::default();
+        let mut list = IpList {
+            name: name.to_string(),
+            ..IpList::default()
+        };
         let mut nets: HashMap<u8, HashMap<IpNet, usize>> = HashMap::new();
         let mut first = true;
         let mut record = csv::ByteRecord::new();

@@ -29,7 +29,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use super::structural::{FieldSpan, RecordSpan, Tokenizer};
 use super::ual::{self, CsvColumns, UalError};
-use super::visit::{EventKey, OnDemand, Visitor};
+use super::visit::{columns_json, EventKey, OnDemand, Visitor};
 use crate::record::{AuditRecord, Escape, Field, RawField};
 use damage::{ends_mid_utf8, resync_after, undoubled_quote, Damage};
 
@@ -226,6 +226,18 @@ impl OnDemand for CsvKey<'_> {
                 .is_some_and(|r| simdutf8::basic::from_utf8(r).is_ok()),
             KeyFields::Read(_) => false,
         }
+    }
+
+    fn event_json(&self, out: &mut Vec<u8>) -> bool {
+        let mut scratch = Vec::new();
+        let cells = self.layout.columns.iter().enumerate().map(|(col, name)| {
+            let value = self
+                .column(col)
+                .map_or(&[][..], |v| v.unescaped_in(&mut scratch));
+            (name.as_str(), String::from_utf8_lossy(value).into_owned())
+        });
+        columns_json(cells, out);
+        true
     }
 
     fn full_record(&self) -> Option<AuditRecord<'_>> {
@@ -701,6 +713,9 @@ fn ual_row<V: Visitor>(
             "AuditData cannot be read as a JSON object ({e}): row reported from its CSV \
              columns and the AuditData fields before the error"
         ),
+        UalError::NotARecord => "AuditData has no Operation, Id or Workload member: row \
+                                 reported from its CSV columns"
+            .to_string(),
     };
     visitor.warn(line, message);
     let mut user = cell(cols.user);

@@ -2,8 +2,11 @@
 //!
 //! UTF-8 (with or without BOM) is used in place, without a copy. UTF-16 (Windows
 //! PowerShell's `Out-File` / `-Encoding Unicode`) is transcoded once, in pieces on all
-//! threads. Without a BOM, UTF-16 is recognised by its zero bytes. `--encoding` overrides the detection (any WHATWG label,
-//! e.g. `windows-1252` for `-Encoding Default` exports).
+//! threads. Without a BOM, UTF-16 is recognised by its zero bytes. `--encoding` overrides
+//! the detection (any WHATWG label, e.g. `windows-1252` for `-Encoding Default` exports)
+//! for inputs without a BOM; a BOM is never written by mistake, so a file that has one is
+//! read as its BOM says, with a warning when that contradicts `--encoding`
+//! ([`Decoded::overridden`]).
 
 use std::borrow::Cow;
 
@@ -21,6 +24,8 @@ pub struct Decoded<'a> {
     /// (it was cut short), and that last byte was dropped rather than read as U+FFFD, so
     /// that a row cut only in its line end is still read whole.
     pub odd_byte: bool,
+    /// The `--encoding` that the input's BOM contradicted (the BOM was followed).
+    pub overridden: Option<&'static Encoding>,
 }
 
 /// Decodes `bytes`; `forced` overrides the detection.
@@ -33,6 +38,7 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&'static Encoding>) -> Decoded
             encoding: choice.name(),
             replaced: false,
             odd_byte: false,
+            overridden: choice.overridden,
         };
     }
     let odd_byte = (encoding == UTF_16LE || encoding == UTF_16BE) && body.len() % 2 == 1;
@@ -52,6 +58,7 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&'static Encoding>) -> Decoded
         encoding: choice.name(),
         replaced,
         odd_byte,
+        overridden: choice.overridden,
     }
 }
 
@@ -110,6 +117,8 @@ pub struct Choice {
     /// Bytes of BOM to skip.
     pub skip: usize,
     how: &'static str,
+    /// The `--encoding` a BOM contradicted.
+    pub overridden: Option<&'static Encoding>,
 }
 
 impl Choice {
@@ -130,9 +139,14 @@ pub fn choose(head: &[u8], forced: Option<&'static Encoding>) -> Choice {
         Some((enc, len)) => (Some(enc), len),
         None => (None, 0),
     };
+    let mut overridden = None;
     let (encoding, skip, how) = match (forced, bom_encoding) {
         (Some(f), Some(b)) if f == b => (f, bom_len, "BOM"),
-        (Some(f), _) => (f, 0, "--encoding"),
+        (Some(f), Some(b)) => {
+            overridden = Some(f);
+            (b, bom_len, "BOM, not --encoding")
+        }
+        (Some(f), None) => (f, 0, "--encoding"),
         (None, Some(b)) => (b, bom_len, "BOM"),
         (None, None) => match sniff_utf16(head) {
             Some(enc) => (enc, 0, "no BOM, detected"),
@@ -143,6 +157,7 @@ pub fn choose(head: &[u8], forced: Option<&'static Encoding>) -> Choice {
         encoding,
         skip,
         how,
+        overridden,
     }
 }
 
@@ -281,6 +296,11 @@ impl StreamDecoder {
     /// See [`Decoded::odd_byte`] (complete after the last piece).
     pub fn odd_byte(&self) -> bool {
         self.odd_byte
+    }
+
+    /// See [`Decoded::overridden`] (once the first piece is in).
+    pub fn overridden(&self) -> Option<&'static Encoding> {
+        self.choice.and_then(|c| c.overridden)
     }
 }
 
@@ -426,6 +446,10 @@ mod tests {
                 parse_label("windows-1252").ok(),
             ),
             (b"\x82\xA0\x82".repeat(30), parse_label("shift_jis").ok()),
+            (
+                [b"\xEF\xBB\xBF", text.as_bytes()].concat(),
+                parse_label("windows-1252").ok(),
+            ),
         ];
         for (bytes, forced) in &inputs {
             let whole = decode(bytes, *forced);
@@ -441,6 +465,7 @@ mod tests {
                 assert_eq!(d.encoding(), whole.encoding, "{what}");
                 assert_eq!(d.replaced(), whole.replaced, "{what}");
                 assert_eq!(d.odd_byte(), whole.odd_byte, "{what}");
+                assert_eq!(d.overridden(), whole.overridden, "{what}");
             }
         }
     }
@@ -450,5 +475,11 @@ mod tests {
         let enc = parse_label("windows-1252").unwrap();
         let d = decode(b"R\xE9sum\xE9", Some(enc));
         assert_eq!(&*d.text, "Résumé".as_bytes());
+        assert_eq!(d.overridden, None);
+        // A BOM is followed, and the contradiction kept for a warning.
+        let d = decode("\u{FEFF}Résumé".as_bytes(), Some(enc));
+        assert_eq!(&*d.text, "Résumé".as_bytes());
+        assert_eq!(d.encoding, "UTF-8 (BOM, not --encoding)");
+        assert_eq!(d.overridden, Some(enc));
     }
 }

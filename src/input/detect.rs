@@ -1,4 +1,6 @@
-//! Recognises what an input is from its (decoded) content, never from its name.
+//! Recognises what an input is from its (decoded) content, never from its name —
+//! including mbxaudit's own JSON outputs (a run's manifest, a JSON summary), which sit
+//! beside the evidence after a run and are not exports.
 
 /// What the first bytes of an input say it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +14,8 @@ pub enum Detected {
     },
     /// Starts with `[` or `{`: a JSON document or JSON Lines.
     Json,
+    /// One of mbxaudit's own JSON outputs (what it is, for the message): not an export.
+    Ours(&'static str),
     /// No content, or only whitespace.
     Empty,
     /// NUL and other control bytes in the first kilobytes: not a text export.
@@ -39,6 +43,11 @@ pub fn detect(text: &[u8]) -> Detected {
     let Some(&first) = text.get(pos) else {
         return Detected::Empty;
     };
+    if first == b'{' {
+        if let Some(what) = ours(&text[pos + 1..]) {
+            return Detected::Ours(what);
+        }
+    }
     if first == b'[' || first == b'{' {
         return Detected::Json;
     }
@@ -57,6 +66,30 @@ pub fn detect(text: &[u8]) -> Detected {
         header_line: line,
         type_line: None,
     }
+}
+
+/// What our own output an object is, from its first member (after its `{`): a manifest
+/// starts `"manifest": "mbxaudit run manifest`, a JSON summary `"format":
+/// "mbxaudit-summary"`.
+fn ours(after_brace: &[u8]) -> Option<&'static str> {
+    const OURS: [(&[u8], &[u8], &str); 2] = [
+        (
+            b"\"manifest\"",
+            b"\"mbxaudit run manifest",
+            "an mbxaudit run manifest (this tool's record of a run), not an export",
+        ),
+        (
+            b"\"format\"",
+            b"\"mbxaudit-summary\"",
+            "an mbxaudit JSON summary (read it with summary --merge), not an export",
+        ),
+    ];
+    let rest = after_brace.trim_ascii_start();
+    OURS.iter().find_map(|&(key, value, what)| {
+        let rest = rest.strip_prefix(key)?.trim_ascii_start();
+        let rest = rest.strip_prefix(b":")?.trim_ascii_start();
+        rest.starts_with(value).then_some(what)
+    })
 }
 
 /// True when over 1 byte in 16 of `head` is a control byte that text does not hold (NUL
@@ -94,6 +127,15 @@ mod tests {
         text.splice(0..0, [0u8; 600]);
         assert_eq!(detect(&text), Detected::Binary, "zero-filled start");
         assert_eq!(detect(b" [{}]"), Detected::Json);
+        assert!(matches!(
+            detect(b"{\n  \"manifest\": \"mbxaudit run manifest, version 1\",\n"),
+            Detected::Ours(w) if w.contains("manifest")
+        ));
+        assert!(matches!(
+            detect(b"{\"format\":\"mbxaudit-summary\",\"version\":1}"),
+            Detected::Ours(w) if w.contains("summary")
+        ));
+        assert_eq!(detect(b"{\"manifest\": \"other\"}"), Detected::Json);
         assert_eq!(
             detect(b"#TYPE Microsoft.Exchange.X\r\n\"Operation\""),
             Detected::Csv {

@@ -1,14 +1,17 @@
 //! Opening the inputs: files (read-only, memory-mapped), directories (walked), stdin.
 //!
-//! Every input is opened read-only and never written. Files are memory-mapped, falling
-//! back to an ordinary read where mapping fails; standard input and pipes are read in
-//! windows, in bounded memory ([`stream`]). The bytes are then decoded ([`decode`]) and
+//! Every input is opened read-only and never written. Files are memory-mapped ([`mapped`]:
+//! a file cut short while mapped is caught and named, not a SIGBUS), falling back to an
+//! ordinary read where mapping fails; standard input and pipes are read in windows, in
+//! bounded memory ([`stream`]). The bytes are then decoded ([`decode`]) and
 //! their format recognised from the content ([`detect`]), never from the file name.
 
 pub mod csv;
 pub mod decode;
 pub mod detect;
 pub mod json;
+pub mod json_lex;
+pub mod mapped;
 pub mod stream;
 pub mod structural;
 pub mod ual;
@@ -19,7 +22,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use memmap2::Mmap;
+
+use crate::diag::path_text;
+pub use mapped::Mapped;
 
 /// Where an input came from, as named to the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,10 +45,11 @@ impl Origin {
         }
     }
 
-    /// The name shown in messages.
+    /// The name shown in messages, the report's SourceFile and the manifest: lossless
+    /// ([`path_text`]), so that two files never share a name.
     pub fn display(&self) -> String {
         match self {
-            Origin::Named(p) | Origin::Walked(p) => p.display().to_string(),
+            Origin::Named(p) | Origin::Walked(p) => path_text(p),
             Origin::Stdin => "<stdin>".to_string(),
         }
     }
@@ -51,8 +57,19 @@ impl Origin {
 
 /// An input's bytes, as mapped or read.
 pub enum Bytes {
-    Mapped(Mmap),
+    Mapped(Mapped),
     Read(Vec<u8>),
+}
+
+impl Bytes {
+    /// Why the bytes may not be the file's any more (it was cut short or changed while
+    /// mapped: [`Mapped::changed`]); `None` for bytes read into memory.
+    pub fn changed(&self) -> Option<String> {
+        match self {
+            Bytes::Mapped(m) => m.changed(),
+            Bytes::Read(_) => None,
+        }
+    }
 }
 
 impl std::ops::Deref for Bytes {
@@ -205,7 +222,8 @@ fn is_loop(e: &std::io::Error) -> bool {
     cfg!(unix) && e.raw_os_error() == Some(eloop)
 }
 
-/// Opens an input read-only and maps (or reads) all of it.
+/// Opens an input read-only and maps (or reads) all of it. The errors do not name the
+/// input: the caller does, once (`error: FILE: cannot open for reading: ...`).
 pub fn load(origin: &Origin) -> Result<Bytes> {
     match origin {
         Origin::Stdin => {
@@ -213,13 +231,12 @@ pub fn load(origin: &Origin) -> Result<Bytes> {
             std::io::stdin()
                 .lock()
                 .read_to_end(&mut buf)
-                .context("<stdin>: cannot read")?;
+                .context("cannot read standard input")?;
             Ok(Bytes::Read(buf))
         }
         Origin::Named(path) | Origin::Walked(path) => {
-            let file = File::open(path)
-                .with_context(|| format!("'{}': cannot open for reading", path.display()))?;
-            map_or_read(file).with_context(|| format!("'{}': cannot read", path.display()))
+            let file = File::open(path).context("cannot open for reading")?;
+            map_or_read(file).context("cannot read")
         }
     }
 }
@@ -233,16 +250,8 @@ fn map_or_read(mut file: File) -> std::io::Result<Bytes> {
         file.read_to_end(&mut buf)?;
         return Ok(Bytes::Read(buf));
     }
-    // SAFETY: the file is opened read-only and we never write through the map. Another
-    // process truncating or rewriting the file while we read it could change the bytes
-    // under us (or, on truncation, fault); this is the same trade-off ripgrep makes, and
-    // exported evidence files are not expected to change during analysis.
-    match unsafe { Mmap::map(&file) } {
-        Ok(map) => {
-            #[cfg(unix)]
-            let _ = map.advise(memmap2::Advice::Sequential);
-            Ok(Bytes::Mapped(map))
-        }
+    match Mapped::new(file.try_clone()?) {
+        Ok(map) => Ok(Bytes::Mapped(map)),
         Err(_) => {
             let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
             file.read_to_end(&mut buf)?;

@@ -40,10 +40,10 @@ pub fn is_stream(origin: &Origin) -> bool {
 pub fn open(origin: &Origin) -> Result<Box<dyn Read + Send>> {
     Ok(match origin {
         Origin::Stdin => Box::new(io::stdin()),
-        Origin::Named(path) | Origin::Walked(path) => Box::new(
-            File::open(path)
-                .with_context(|| format!("'{}': cannot open for reading", path.display()))?,
-        ),
+        // Not named here: the caller names the input once.
+        Origin::Named(path) | Origin::Walked(path) => {
+            Box::new(File::open(path).context("cannot open for reading")?)
+        }
     })
 }
 

@@ -703,5 +703,9 @@ impl<'t> Tokenizer<'t> {
     }
 }
 
+// JSON's classes of bytes with the same kinds (the JSON readers' structure).
+mod json;
+pub(crate) use json::{opaque, run_json, JsonJob, JsonKind};
+
 #[cfg(test)]
 mod tests;

@@ -40,6 +40,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use xxhash_rust::xxh3::Xxh3;
 
+use super::json_lex::{self as lex, skip_ascii_ws, Quoting};
 use super::visit::{EventKey, OnDemand, Visitor};
 use crate::record::Family;
 use crate::record::{AuditRecord, Escape, Field, ItemView, RawField};
@@ -214,6 +215,8 @@ pub(crate) enum UalError {
     Cut,
     /// Not JSON, or JSON but not an object.
     Invalid(String),
+    /// A JSON object with none of an audit record's `Operation`, `Id` and `Workload`.
+    NotARecord,
 }
 
 impl std::fmt::Display for UalError {
@@ -221,6 +224,9 @@ impl std::fmt::Display for UalError {
         match self {
             UalError::Cut => f.write_str("AuditData ends before its JSON object does (cut?)"),
             UalError::Invalid(why) => write!(f, "AuditData is not a JSON object: {why}"),
+            UalError::NotARecord => f.write_str(
+                "AuditData has no Operation, Id or Workload member: not an audit record",
+            ),
         }
     }
 }
@@ -285,15 +291,30 @@ fn visit_object<V: Visitor + ?Sized>(
     // members found. Anything that pass is unsure of goes to serde_json, as before.
     let done = canon::scan(json, |text, hash, top| {
         let d = AuditData::from_members(text, &top)?;
+        if !is_record(&d) {
+            return Some(false);
+        }
         map_and_visit(&d, json, line, visitor, None, Some(hash));
-        Some(())
+        Some(true)
     });
-    if done.is_some() {
-        return Ok(());
+    match done {
+        Some(true) => return Ok(()),
+        Some(false) => return Err(UalError::NotARecord),
+        None => {}
     }
     let d: AuditData<'_> = serde_json::from_slice(json).map_err(|e| json_error(&e))?;
+    if !is_record(&d) {
+        return Err(UalError::NotARecord);
+    }
     map_and_visit(&d, json, line, visitor, None, None);
     Ok(())
+}
+
+/// Whether an object is an audit record: it has one of `Operation`, `Id` and `Workload`.
+fn is_record(d: &AuditData<'_>) -> bool {
+    [d.operation, d.id, d.workload]
+        .iter()
+        .any(|m| !text(*m).bytes.is_empty())
 }
 
 /// The columns of a UAL CSV row that a row with an unreadable AuditData is reported from.
@@ -334,14 +355,10 @@ pub(crate) fn visit_unreadable<V: Visitor + ?Sized>(
 
 /// The end of the last complete top-level member of a JSON object that is cut or broken
 /// further on, so that `json[..end]` followed by `}` is an object; `None` when `json` does
-/// not start an object. Members are checked lexically only (the caller parses the result).
+/// not start an object. Members are checked lexically only (the caller parses the result),
+/// under the lexer's lenient rules.
 fn complete_prefix(json: &[u8]) -> Option<usize> {
-    let ws = |mut i: usize| {
-        while json.get(i).is_some_and(u8::is_ascii_whitespace) {
-            i += 1;
-        }
-        i
-    };
+    let ws = |i: usize| skip_ascii_ws(json, i);
     let mut i = ws(0);
     if json.get(i) != Some(&b'{') {
         return None;
@@ -353,7 +370,7 @@ fn complete_prefix(json: &[u8]) -> Option<usize> {
         if json.get(i) != Some(&b'"') {
             return Some(end);
         }
-        let Some(after_key) = skip_string(json, i) else {
+        let Some((_, after_key)) = PLAIN.string_at(json, i) else {
             return Some(end);
         };
         i = ws(after_key);
@@ -372,44 +389,15 @@ fn complete_prefix(json: &[u8]) -> Option<usize> {
     }
 }
 
-/// The position after the JSON string starting at `i` (a `"`), if it ends.
-fn skip_string(json: &[u8], i: usize) -> Option<usize> {
-    let mut k = i + 1;
-    loop {
-        match *json.get(k)? {
-            b'"' => return Some(k + 1),
-            b'\\' => k += 2,
-            _ => k += 1,
-        }
-    }
-}
+/// How [`complete_prefix`] reads strings and nesting.
+const PLAIN: lex::Rules = lex::lenient(Quoting::Plain);
 
 /// The position after the JSON value starting at `i`, if it is complete. A number or
 /// literal that runs to the end of the text may be cut (`12` of `1234`): not complete.
 fn skip_value(json: &[u8], i: usize) -> Option<usize> {
     match *json.get(i)? {
-        b'"' => skip_string(json, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut k = i;
-            loop {
-                match *json.get(k)? {
-                    b'"' => {
-                        k = skip_string(json, k)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(k + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                k += 1;
-            }
-        }
+        b'"' => PLAIN.string_at(json, i).map(|(_, after)| after),
+        b'{' | b'[' => PLAIN.skip_nested(json, i),
         _ => {
             let len = json[i..]
                 .iter()
@@ -448,6 +436,7 @@ fn map_and_visit<V: Visitor + ?Sized>(
     let needs = visitor.record_fields().union(visitor.kept_fields());
     let whole = fallback.is_some();
     let nested = whole || visitor.kept_items() || NESTED.iter().any(|&f| needs.contains(f));
+    let mut object_name: Vec<u8> = Vec::new();
     let mailbox = match family {
         Family::Mailbox if nested => mailbox_parts(d, &mut items, &mut subjects),
         Family::Mailbox => operation_properties(d),
@@ -521,7 +510,11 @@ fn map_and_visit<V: Visitor + ?Sized>(
         Family::Admin => {
             let object = text(d.object_id);
             rec.set(Field::MailboxOwnerUpn, object);
-            rec.set(Field::MailboxResolvedOwnerName, object);
+            let mailbox = mailbox_of_object(object.unescaped_in(&mut object_name));
+            rec.set(
+                Field::MailboxResolvedOwnerName,
+                RawField::new(mailbox, Escape::None),
+            );
             rec.set(Field::ItemSubject, RawField::new(&parameters, Escape::None));
         }
         Family::Other => {}
@@ -555,6 +548,27 @@ fn map_and_visit<V: Visitor + ?Sized>(
         hash,
     };
     visitor.record(&rec, &key, line);
+}
+
+/// The mailbox an admin cmdlet's `ObjectId` names: its directory path's last segment, without
+/// the inbox rule or folder after `\` (`…/contoso.onmicrosoft.com/311b45d6-…\Direct` →
+/// `311b45d6-…`, `test1:\Inbox` → `test1`); anything else as it is.
+fn mailbox_of_object(object: &[u8]) -> &[u8] {
+    let name = match object.iter().rposition(|&b| b == b'/') {
+        Some(i) => &object[i + 1..],
+        None => object,
+    };
+    let name = match name.iter().position(|&b| b == b'\\') {
+        Some(0) | None => name,
+        Some(i) => &name[..i],
+    };
+    let name = name.trim_ascii();
+    let name = name.strip_suffix(b":").unwrap_or(name);
+    if name.is_empty() {
+        object.trim_ascii()
+    } else {
+        name
+    }
 }
 
 /// Where a record's subject is rendered from instead of read from a `Subject` member.
@@ -796,6 +810,11 @@ struct UalKey<'a> {
 }
 
 impl OnDemand for UalKey<'_> {
+    fn event_json(&self, out: &mut Vec<u8>) -> bool {
+        out.extend_from_slice(self.json);
+        true
+    }
+
     fn event_key(&self) -> EventKey {
         let mut h = Xxh3::new();
         h.update(b"ual\0");

@@ -120,6 +120,13 @@ pub trait OnDemand {
     fn utf8_checked(&self) -> bool {
         false
     }
+
+    /// The record as one JSON object, for rules that may read any member (Sigma): a
+    /// Unified Audit Log record's AuditData as it stands, a legacy record's columns (CSV)
+    /// or members (JSON). Appended to `out`; false when the reader has none.
+    fn event_json(&self, _out: &mut Vec<u8>) -> bool {
+        false
+    }
 }
 
 /// Columns (lower case) left out of a legacy record's dedup key, in CSV and JSON alike:
@@ -136,3 +143,15 @@ pub(crate) const KEY_IGNORED: &[&[u8]] = &[
     b"sourceitems",
     b"sourcefolders",
 ];
+
+/// Appends a flat JSON object of `(column name, value)` pairs (a legacy record's columns,
+/// as [`OnDemand::event_json`] gives them). A repeated name keeps its first value.
+pub fn columns_json<'n>(cells: impl Iterator<Item = (&'n str, String)>, out: &mut Vec<u8>) {
+    let mut map = serde_json::Map::new();
+    for (name, value) in cells {
+        map.entry(name.trim().to_string())
+            .or_insert(serde_json::Value::String(value));
+    }
+    // Writing a map of strings into a Vec cannot fail.
+    let _ = serde_json::to_writer(out, &map);
+}

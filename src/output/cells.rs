@@ -50,7 +50,10 @@ impl Line {
         }
     }
 
-    /// Appends a cell that is ours (a column name, a count): never neutralised.
+    /// Appends a cell that is ours alone (a fixed column name, a count, a time we
+    /// formatted): never neutralised. Anything that comes from the data or from a file
+    /// the user gave — column names made of operation names, rule ids — goes through
+    /// [`Line::cell`].
     pub fn plain(&mut self, value: &str) {
         self.field(b"", value.as_bytes());
     }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::diag::sanitize;
 use crate::output::cells::Line;
 use crate::pipeline::Table;
-use crate::triage::rules::{Eval, Rule, Severity};
+use crate::triage::rules::{Eval, Rule, Severity, SigmaSource};
 use crate::triage::{Evaluation, Finding};
 
 /// The `format` member of a JSON triage document.
@@ -28,6 +28,14 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The Sigma origin of the rule `id`, if it is a Sigma rule.
+    pub fn sigma_of(&self, id: &str) -> Option<&SigmaSource> {
+        self.rules
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.sigma.as_ref())
+    }
+
     /// `file:line` of a row of evidence.
     pub fn place(&self, row: u32) -> String {
         let row = row as usize;
@@ -103,6 +111,9 @@ pub fn text(ev: &Evaluation, ctx: &Context<'_>, evidence: usize) -> String {
             sanitize(&f.title)
         ));
         out.push_str(&format!("  why:      {}\n", sanitize(&f.why)));
+        if let Some(s) = ctx.sigma_of(&f.rule) {
+            out.push_str(&format!("  sigma:    {}\n", sanitize(&sigma_credit(s))));
+        }
         out.push_str(&format!("  when:     {}\n", span(f)));
         out.push_str(&format!("  actor:    {}\n", sanitize(&f.actor)));
         out.push_str(&format!("  mailbox:  {}\n", sanitize(&f.mailbox)));
@@ -149,6 +160,37 @@ struct JsonRule<'a> {
     id: &'a str,
     title: &'a str,
     severity: Severity,
+    /// Sigma rules: where the rule came from, and its author and references (the
+    /// Detection Rule License asks that the author be kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sigma: Option<JsonSigma<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSigma<'a> {
+    path: &'a str,
+    author: Option<&'a str>,
+    level: Option<&'a str>,
+    references: &'a [String],
+}
+
+impl<'a> JsonSigma<'a> {
+    fn of(s: &'a SigmaSource) -> JsonSigma<'a> {
+        JsonSigma {
+            path: &s.path,
+            author: s.author.as_deref(),
+            level: s.level.as_deref(),
+            references: &s.references,
+        }
+    }
+}
+
+/// "rule file, by author": who to credit for a Sigma finding.
+pub fn sigma_credit(s: &SigmaSource) -> String {
+    match &s.author {
+        Some(a) => format!("{}, by {a}", s.path),
+        None => s.path.clone(),
+    }
 }
 
 #[derive(Serialize)]
@@ -163,6 +205,8 @@ struct JsonFinding<'a> {
     mailbox: &'a str,
     records: usize,
     evidence: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sigma: Option<JsonSigma<'a>>,
 }
 
 /// The findings as one pretty JSON document, with a final newline.
@@ -180,6 +224,7 @@ pub fn json(ev: &Evaluation, ctx: &Context<'_>) -> serde_json::Result<Vec<u8>> {
                 id: &r.id,
                 title: &r.title,
                 severity: r.severity,
+                sigma: r.sigma.as_ref().map(JsonSigma::of),
             })
             .collect(),
         notes: &ev.notes,
@@ -197,6 +242,7 @@ pub fn json(ev: &Evaluation, ctx: &Context<'_>) -> serde_json::Result<Vec<u8>> {
                 mailbox: &f.mailbox,
                 records: f.rows.len(),
                 evidence: f.rows.iter().map(|&r| ctx.place(r)).collect(),
+                sigma: ctx.sigma_of(&f.rule).map(JsonSigma::of),
             })
             .collect(),
     };
@@ -231,7 +277,7 @@ pub fn csv(
     line.finish(out)?;
     for f in &ev.findings {
         line.plain(f.severity.name());
-        line.plain(&f.rule);
+        line.cell(&f.rule);
         line.cell(&f.title);
         line.cell(&f.why);
         line.plain(&f.first.to_iso());
@@ -239,22 +285,28 @@ pub fn csv(
         line.cell(&f.actor);
         line.cell(&f.mailbox);
         line.plain(&f.rows.len().to_string());
-        let mut cell = String::new();
-        for (i, &r) in f.rows.iter().enumerate() {
-            let place = ctx.place(r);
-            if cell.len() + place.len() + 1 > CELL_MAX {
-                cell.push_str(&format!(" (+{} more)", f.rows.len() - i));
-                break;
-            }
-            if !cell.is_empty() {
-                cell.push(' ');
-            }
-            cell.push_str(&place);
-        }
-        line.cell(&cell);
+        line.cell(&evidence_cell(f, ctx));
         line.finish(out)?;
     }
     Ok(line.neutralised)
+}
+
+/// A finding's evidence in one cell: the places, space-separated, up to Excel's limit
+/// for a cell, then `(+N more)`.
+pub fn evidence_cell(f: &Finding, ctx: &Context<'_>) -> String {
+    let mut cell = String::new();
+    for (i, &r) in f.rows.iter().enumerate() {
+        let place = ctx.place(r);
+        if cell.len() + place.len() + 1 > CELL_MAX {
+            cell.push_str(&format!(" (+{} more)", f.rows.len() - i));
+            break;
+        }
+        if !cell.is_empty() {
+            cell.push(' ');
+        }
+        cell.push_str(&place);
+    }
+    cell
 }
 
 /// What a rule measures, in a few words (`>= 50 items in 1h`).
@@ -321,6 +373,9 @@ pub fn rule_list(rules: &[Rule]) -> String {
         }
         if !r.description.is_empty() {
             out.push_str(&wrap(&sanitize(&r.description), 88, "  "));
+        }
+        for reference in r.sigma.iter().flat_map(|s| &s.references) {
+            out.push_str(&format!("  see {}\n", sanitize(reference)));
         }
         out.push('\n');
     }

@@ -3,7 +3,7 @@
 //! [`absorb`] merges the collectors of an input in order.
 
 use super::kept::{Kept, TimeCell};
-use super::{FileContext, MailAccess};
+use super::{record_type, FileContext, MailAccess};
 use crate::datetime::{parse_time, DateOrder, ParsedTime, Timestamp, Zone};
 use crate::diag::{excerpt, DiagList};
 use crate::filter::{Rule, RULE_COUNT};
@@ -119,10 +119,17 @@ impl<'c> Collector<'c> {
                     None => fields,
                 }
             },
-            kept_fields: ctx
-                .sink
-                .fields()
-                .with_all(&[Field::Operation, Field::MailAccessType]),
+            kept_fields: {
+                let fields = ctx
+                    .sink
+                    .fields()
+                    .with_all(&[Field::Operation, Field::MailAccessType]);
+                // The client address the enrichment looks up.
+                match ctx.settings.enriches() {
+                    true => fields.with_all(&[Field::ClientIpAddress, Field::ClientIp]),
+                    false => fields,
+                }
+            },
             empty_subject_matches: ctx
                 .settings
                 .filter
@@ -179,20 +186,19 @@ impl<'c> Collector<'c> {
     }
 
     /// Adds the skipped records counted by [`Collector::skip_family`] to the counts, by
-    /// name. Exchange's own skipped records (admin cmdlets...) are named by record type, so
-    /// the funnel does not read as if mailbox records were skipped.
+    /// name: a record type by its name ([`record_type::label`]), one way whatever its
+    /// workload and whether it was written as a number or a name (so Exchange's own
+    /// skipped records, admin cmdlets..., do not read as if mailbox records were
+    /// skipped); a record with no record type by its workload.
     pub(super) fn name_skipped(&mut self) {
         for skipped in self.skipped.drain(..) {
             let n = skipped.records;
             let (workload, record_type) = (skipped.workload.text(), skipped.record_type.text());
-            let name = match (workload.as_str(), record_type.as_str()) {
-                ("", "") => "unknown".to_string(),
-                ("", t) => format!("RecordType {}", record_type_name(t)),
-                (w, t) if w.eq_ignore_ascii_case("Exchange") && !t.is_empty() => {
-                    format!("Exchange {}", record_type_name(t))
-                }
-                (w, _) => w.to_string(),
-            };
+            let name =
+                record_type::label(&record_type).unwrap_or_else(|| match workload.as_str() {
+                    "" => "unknown".to_string(),
+                    w => w.to_string(),
+                });
             *self.counts.skipped_workloads.entry(name).or_default() += n;
         }
     }
@@ -208,12 +214,7 @@ impl<'c> Collector<'c> {
             ParsedTime::Local(wall) => self
                 .wall_to_utc(wall, zone, line)
                 .map(TimeCell::Known)
-                .ok_or_else(|| {
-                    format!(
-                        "LastAccessed '{}': time does not exist in {zone} (DST gap)",
-                        shown()
-                    )
-                }),
+                .ok_or_else(|| dst_gap(&shown(), zone)),
             ParsedTime::Culture { .. } => {
                 match parsed.evidence() {
                     Some(order) => {
@@ -235,16 +236,26 @@ impl<'c> Collector<'c> {
                 };
                 if let Some(order) = self.ctx.settings.date_order {
                     return read(self, order).map(TimeCell::Known).ok_or_else(|| {
+                        if parsed.wall_clock(order).is_some() {
+                            return dst_gap(&shown(), zone);
+                        }
                         format!(
                             "LastAccessed '{}': not a valid date when read as {} (--date-order)",
                             shown(),
-                            order_name(order)
+                            order.label()
                         )
                     });
                 }
                 match (read(self, DateOrder::Mdy), read(self, DateOrder::Dmy)) {
                     (Some(mdy), Some(dmy)) if mdy != dmy => Ok(TimeCell::Undecided { mdy, dmy }),
                     (Some(t), _) | (None, Some(t)) => Ok(TimeCell::Known(t)),
+                    // A date in either order, but a wall-clock time the zone skips.
+                    (None, None)
+                        if parsed.wall_clock(DateOrder::Mdy).is_some()
+                            || parsed.wall_clock(DateOrder::Dmy).is_some() =>
+                    {
+                        Err(dst_gap(&shown(), zone))
+                    }
                     (None, None) => Err(format!(
                         "LastAccessed '{}': not a valid date as month/day or day/month",
                         shown()
@@ -255,25 +266,12 @@ impl<'c> Collector<'c> {
     }
 }
 
-/// Names the record types that Exchange exports most often skip (numbers in Purview).
-fn record_type_name(t: &str) -> &str {
-    match t {
-        "1" => "ExchangeAdmin",
-        "4" => "SharePoint",
-        "6" => "SharePointFileOperation",
-        "8" => "AzureActiveDirectory",
-        "15" => "AzureActiveDirectoryStsLogon",
-        "18" => "SecurityComplianceCenterEOPCmdlet",
-        "28" => "ThreatIntelligence",
-        other => other,
-    }
-}
-
-fn order_name(order: DateOrder) -> &'static str {
-    match order {
-        DateOrder::Mdy => "month/day/year",
-        DateOrder::Dmy => "day/month/year",
-    }
+/// The message of a time that a time zone skips.
+fn dst_gap(shown: &str, zone: Zone) -> String {
+    format!(
+        "LastAccessed '{shown}': does not exist in {zone} (the clocks skip that hour when \
+         daylight saving time starts); check --tz"
+    )
 }
 
 impl Visitor for Collector<'_> {
@@ -338,6 +336,52 @@ impl Visitor for Collector<'_> {
         let checked = key.utf8_checked();
         let whole = if checked { None } else { key.full_record() };
         let rec = whole.as_ref().unwrap_or(rec);
+        // Offline enrichment of the client address (`--geoip`, `--ip-list`): the values
+        // live in `info` and `asn` while the record is copied out.
+        let (info, asn, flag);
+        let enriched;
+        let rec = if settings.enriches() {
+            let client = if rec.get(Field::ClientIpAddress).is_empty() {
+                rec.get(Field::ClientIp)
+            } else {
+                rec.get(Field::ClientIpAddress)
+            };
+            let ip = std::str::from_utf8(&client.unescaped())
+                .ok()
+                .and_then(crate::ip::parse_client_ip);
+            info = match (&settings.geoip, ip) {
+                (Some(db), Some(ip)) => db.lookup_shared(ip),
+                _ => std::sync::Arc::default(),
+            };
+            asn = info.asn.map(|n| n.to_string()).unwrap_or_default();
+            flag = settings
+                .ip_list
+                .as_ref()
+                .and_then(|list| list.flag(ip, info.asn))
+                .unwrap_or_default();
+            let mut r = rec.clone();
+            for (field, value) in [
+                (
+                    Field::ClientIpCountry,
+                    info.country.as_deref().unwrap_or_default(),
+                ),
+                (Field::ClientIpAsn, asn.as_str()),
+                (
+                    Field::ClientIpAsOrg,
+                    info.as_org.as_deref().unwrap_or_default(),
+                ),
+                (Field::ClientIpFlag, flag),
+            ] {
+                // A value already in the export (a full report read back) is kept.
+                if r.get(field).is_empty() {
+                    r.set(field, RawField::new(value.as_bytes(), Escape::None));
+                }
+            }
+            enriched = r;
+            &enriched
+        } else {
+            rec
+        };
         if rec
             .get(Field::Operation)
             .eq_ignore_ascii_case(b"MailItemsAccessed")
@@ -349,7 +393,21 @@ impl Visitor for Collector<'_> {
                 self.mail_access.sync += 1;
             }
         }
-        if self.kept.push(rec, time, key.event_key(), line, checked) {
+        let tags = match &settings.tagger {
+            Some(tagger) => {
+                self.scratch.clear();
+                if key.event_json(&mut self.scratch) {
+                    tagger.tags(&self.scratch)
+                } else {
+                    Vec::new()
+                }
+            }
+            None => Vec::new(),
+        };
+        if self
+            .kept
+            .push(rec, time, key.event_key(), line, checked, &tags)
+        {
             self.warnings.push(line, || {
                 "invalid UTF-8 replaced with U+FFFD (row kept)".into()
             });

@@ -115,8 +115,9 @@ impl<'s> Kept<'s> {
         self.keys.len() as u64
     }
 
-    /// Keeps `rec`; returns whether invalid UTF-8 was replaced in one of its fields
-    /// (`utf8_checked`: the reader vouched that none holds any).
+    /// Keeps `rec`, tagged with `tags` (the rules it matched); returns whether invalid
+    /// UTF-8 was replaced in one of its fields (`utf8_checked`: the reader vouched that
+    /// none holds any).
     pub fn push(
         &mut self,
         rec: &AuditRecord<'_>,
@@ -124,6 +125,7 @@ impl<'s> Kept<'s> {
         key: EventKey,
         line: u64,
         utf8_checked: bool,
+        tags: &[u32],
     ) -> bool {
         let ordinal = self.rows();
         let provisional = match time {
@@ -148,13 +150,13 @@ impl<'s> Kept<'s> {
         }
         match (&mut self.data, self.sink) {
             (Data::Rows(part), Sink::Rows(store)) => {
-                let lossy = part.push(store, rec, provisional, line);
+                let lossy = part.push(store, rec, provisional, line, tags);
                 lossy
                     || (!utf8_checked
                         && has_invalid_utf8(rec, store.shape.fields, &mut self.scratch))
             }
             (Data::Columns(part), Sink::Columns(spec)) => {
-                part.push(spec, rec, provisional, line, utf8_checked)
+                part.push(spec, rec, provisional, line, utf8_checked, tags)
             }
             _ => false,
         }
@@ -314,8 +316,7 @@ pub(crate) fn in_input_order(store: &Store, kept: &FileKept) -> io::Result<Vec<O
             }
             out.push(block::materialize(
                 block.text(k),
-                shape.fields,
-                shape.with_items,
+                shape,
                 Timestamp(block.heads[k].time),
                 Rows::pos(kept.file, block.line(k)),
             ));

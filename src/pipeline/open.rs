@@ -1,15 +1,31 @@
 //! The start of an input: decoding warnings, what the content says it is, and the CSV
 //! header; shared by files (read whole) and streams (read in windows).
 
+use std::collections::HashMap;
+
 use super::{FileOutcome, FileStatus, Settings};
 use crate::input::csv::{HeaderError, Kind, Layout};
 use crate::input::detect::{detect, Detected};
 use crate::input::{json, Origin};
 use crate::record::Field;
 
-/// The file-level warnings of the decoding, which come first.
-pub(super) fn decode_warnings(encoding: &str, replaced: bool, odd_byte: bool) -> Vec<String> {
+/// The file-level warnings of the decoding, which come first. `overridden` is the
+/// `--encoding` that the input's byte-order mark contradicted.
+pub(super) fn decode_warnings(
+    encoding: &str,
+    replaced: bool,
+    odd_byte: bool,
+    overridden: Option<&'static encoding_rs::Encoding>,
+) -> Vec<String> {
     let mut warnings = Vec::new();
+    if let Some(forced) = overridden {
+        let mark = encoding.split(" (").next().unwrap_or(encoding);
+        warnings.push(format!(
+            "starts with a {mark} byte-order mark, which contradicts --encoding {}: read as \
+             {mark}, as the mark says (--encoding applies to inputs without one)",
+            forced.name()
+        ));
+    }
     if replaced {
         warnings.push(format!("invalid {encoding} sequences replaced with U+FFFD"));
     }
@@ -70,6 +86,10 @@ pub(super) fn open(
             );
             return Opening::Done;
         }
+        Detected::Ours(what) => {
+            not_an_export(report, what.to_string());
+            return Opening::Done;
+        }
         Detected::Json => return Opening::Json,
         Detected::Csv {
             header_start,
@@ -88,6 +108,9 @@ pub(super) fn open(
             return Opening::Done;
         }
     };
+    for warning in duplicate_columns(&layout.columns) {
+        report.warnings.push(warning);
+    }
     let check_logon = layout.kind == Kind::UnifiedAuditLog || layout.has(Field::LogonType);
     if !check_logon && settings.filter.logon_types.is_some() {
         report
@@ -98,6 +121,53 @@ pub(super) fn open(
         layout: Box::new(layout),
         check_logon,
     }
+}
+
+/// A warning for each column name the header holds more than once (compared as columns
+/// are found: trimmed, any case): only the first of them is read.
+fn duplicate_columns(columns: &[String]) -> Vec<String> {
+    let mut first: HashMap<String, usize> = HashMap::with_capacity(columns.len());
+    let mut repeated: Vec<Vec<usize>> = Vec::new();
+    let mut slot_of: HashMap<usize, usize> = HashMap::new();
+    for (i, name) in columns.iter().enumerate() {
+        let key = name.trim().to_lowercase();
+        if key.is_empty() {
+            continue;
+        }
+        match first.get(&key) {
+            Some(&at) => {
+                let slot = *slot_of.entry(at).or_insert_with(|| {
+                    repeated.push(vec![at + 1]);
+                    repeated.len() - 1
+                });
+                repeated[slot].push(i + 1);
+            }
+            None => {
+                first.insert(key, i);
+            }
+        }
+    }
+    const SHOWN: usize = 5;
+    let more = repeated.len().saturating_sub(SHOWN);
+    let mut warnings: Vec<String> = repeated
+        .iter()
+        .take(SHOWN)
+        .map(|at| {
+            let numbers: Vec<String> = at.iter().map(usize::to_string).collect();
+            format!(
+                "column '{}' appears {} times in the header (columns {}); only the first is read",
+                columns[at[0] - 1].trim(),
+                at.len(),
+                numbers.join(", ")
+            )
+        })
+        .collect();
+    if more > 0 {
+        warnings.push(format!(
+            "... and {more} more column names appear more than once"
+        ));
+    }
+    warnings
 }
 
 /// The name of a CSV export's format, as the run reports it.

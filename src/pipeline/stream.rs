@@ -22,7 +22,7 @@ use crate::input::decode::StreamDecoder;
 use crate::input::detect::{detect, Detected, HEAD_BYTES};
 use crate::input::stream::{self, Windows};
 use crate::input::visit::Visitor;
-use crate::input::{json, Bytes, Origin};
+use crate::input::{json, Bytes, Mapped, Origin};
 use crate::progress::Progress;
 
 /// The (hidden) environment variable that sets [`DEFAULT_MAX_RECORD`], for tests.
@@ -79,6 +79,7 @@ pub(super) fn process_stream(
                 &text.decoder.encoding(),
                 text.decoder.replaced(),
                 text.decoder.odd_byte(),
+                text.decoder.overridden(),
             );
             warnings.append(&mut report.warnings);
             report.warnings = warnings;
@@ -86,11 +87,8 @@ pub(super) fn process_stream(
             (kept, text.error)
         });
     if let Some(e) = read_error {
-        let name = match origin {
-            Origin::Stdin => origin.display(),
-            _ => format!("'{}'", origin.display()),
-        };
-        report.status = FileStatus::Rejected(format!("{name}: cannot read: {e}"));
+        // The input is named where the status is shown.
+        report.status = FileStatus::Rejected(format!("cannot read: {e}"));
         return Ok((report, None));
     }
     report.sha256 = hasher.map(|h| hex(&h.finalize()));
@@ -178,7 +176,9 @@ fn spool(text: &mut Text<'_>, report: &mut FileOutcome) -> Bytes {
             return Ok(Bytes::Read(Vec::new()));
         }
         // SAFETY: the file is ours alone (unnamed, never written again once mapped).
-        Ok(Bytes::Mapped(unsafe { memmap2::Mmap::map(&file)? }))
+        Ok(Bytes::Mapped(Mapped::private(unsafe {
+            memmap2::Mmap::map(&file)?
+        })))
     };
     let start = text.base;
     match to_file(text) {
@@ -214,7 +214,7 @@ fn ready(text: &[u8], max_record: usize) -> bool {
     }
     match detect(text) {
         Detected::Empty => false,
-        Detected::Binary => true,
+        Detected::Binary | Detected::Ours(_) => true,
         Detected::Json => text.len() > json::SNIFF_BYTES,
         Detected::Csv { header_start, .. } => {
             // The header ends at the first line feed outside quotes.

@@ -27,10 +27,12 @@ pub(crate) struct ColumnSpec {
     pub fields: FieldSet,
     /// Count the messages each row touched (`--expand-items`).
     pub with_items: bool,
+    /// Keep the rules each row matched when it was read (`pipeline::Tagger`).
+    pub tags: bool,
 }
 
 impl ColumnSpec {
-    pub fn new(keys: &[Key], with_items: bool) -> ColumnSpec {
+    pub fn new(keys: &[Key], with_items: bool, tags: bool) -> ColumnSpec {
         let mut fields = FieldSet::EMPTY;
         for k in keys {
             fields = fields.with_all(k.fields());
@@ -39,6 +41,7 @@ impl ColumnSpec {
             keys: keys.to_vec(),
             fields,
             with_items,
+            tags,
         }
     }
 }
@@ -103,6 +106,25 @@ pub(crate) struct ColumnChunk {
     ids: Vec<Vec<u32>>,
     times: Vec<i64>,
     lines: Vec<u64>,
+    /// Each row's tags, as a value of `tag_pool` (see [`tag_text`]), when kept.
+    tag_pool: Pool,
+    tag_ids: Vec<u32>,
+}
+
+/// A row's tags as one pooled value: the numbers in decimal, comma-separated.
+fn tag_text(tags: &[u32], out: &mut String) {
+    out.clear();
+    for (i, t) in tags.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = std::fmt::Write::write_fmt(out, format_args!("{t}"));
+    }
+}
+
+/// The tags written by [`tag_text`].
+fn parse_tags(text: &str) -> Box<[u32]> {
+    text.split(',').filter_map(|t| t.parse().ok()).collect()
 }
 
 impl ColumnChunk {
@@ -118,6 +140,7 @@ pub(crate) struct ColumnPart {
     pub rows: u64,
     decoded: Decoded,
     scratch: Vec<u8>,
+    tag_scratch: String,
 }
 
 impl ColumnPart {
@@ -129,6 +152,7 @@ impl ColumnPart {
         time: Timestamp,
         line: u64,
         utf8_checked: bool,
+        tags: &[u32],
     ) -> bool {
         if self.chunks.is_empty() {
             self.chunks.push(ColumnChunk {
@@ -151,6 +175,11 @@ impl ColumnPart {
         }
         chunk.times.push(time.0);
         chunk.lines.push(line);
+        if spec.tags {
+            tag_text(tags, &mut self.tag_scratch);
+            let id = chunk.tag_pool.intern(&self.tag_scratch);
+            chunk.tag_ids.push(id);
+        }
         lossy
     }
 
@@ -200,6 +229,9 @@ pub struct Table {
     pos: Vec<SourcePos>,
     /// Messages each row touched (`--expand-items`), else empty.
     items: Vec<u32>,
+    /// Each row's tags, by number into `tag_sets` (empty when tags are not kept).
+    tag_ids: Vec<u32>,
+    tag_sets: Vec<Box<[u32]>>,
 }
 
 /// Whether the row at a position of its file's kept rows is written.
@@ -267,6 +299,11 @@ impl Table {
         } else {
             Vec::new()
         };
+        let (tag_ids, tag_sets) = if spec.tags {
+            merge_tags(&chunks, &order)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         // Column by column, in parallel: one pool, each chunk's numbers mapped into it.
         let mut per_column: Vec<Vec<(Pool, Vec<u32>)>> =
             (0..spec.keys.len()).map(|_| Vec::new()).collect();
@@ -309,6 +346,8 @@ impl Table {
             times,
             pos,
             items,
+            tag_ids,
+            tag_sets,
         }
     }
 
@@ -333,12 +372,26 @@ impl Table {
                 columns[c].ids.push(id);
             }
         }
+        let mut tag_pool = Pool::default();
+        let mut text = String::new();
+        let tag_ids: Vec<u32> = rows
+            .iter()
+            .map(|r| {
+                tag_text(r.tags(), &mut text);
+                tag_pool.intern(&text)
+            })
+            .collect();
+        let tag_sets = (0..tag_pool.len() as u32)
+            .map(|id| parse_tags(tag_pool.get(id)))
+            .collect();
         Table {
             keys: keys.to_vec(),
             columns,
             times: rows.iter().map(&time).collect(),
             pos: rows.iter().map(&pos).collect(),
             items: rows.iter().map(&items).collect(),
+            tag_ids,
+            tag_sets,
         }
     }
 
@@ -350,6 +403,8 @@ impl Table {
             times: Vec::new(),
             pos: Vec::new(),
             items: Vec::new(),
+            tag_ids: Vec::new(),
+            tag_sets: Vec::new(),
         }
     }
 
@@ -376,6 +431,43 @@ impl Table {
     /// The messages row `row` touched (0 when not counted).
     pub fn items(&self, row: usize) -> u32 {
         self.items.get(row).copied().unwrap_or(0)
+    }
+
+    /// The rules row `row` matched when it was read, ascending (empty when tags were not
+    /// kept).
+    pub fn tags(&self, row: usize) -> &[u32] {
+        self.tag_ids
+            .get(row)
+            .and_then(|&id| self.tag_sets.get(id as usize))
+            .map_or(&[], |t| &t[..])
+    }
+
+    /// Row `row` rebuilt as a record of the fields kept as read ([`Key::AsRead`]), its
+    /// time, place and tags: what the writers of rows read (see
+    /// `output::workbook::row_keys`).
+    pub fn record(&self, row: usize) -> Option<crate::record::OwnedRecord> {
+        if row >= self.len() {
+            return None;
+        }
+        let mut fields: Vec<(crate::record::Field, &str)> = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter_map(|(c, k)| match k {
+                Key::AsRead(f) => Some((*f, self.text(c, self.id(c, row)))),
+                _ => None,
+            })
+            .collect();
+        fields.sort_by_key(|&(f, _)| f as usize);
+        fields.dedup_by_key(|&mut (f, _)| f as usize);
+        let mut rec = crate::record::OwnedRecord::from_parts(
+            &fields,
+            self.time(row),
+            self.pos(row),
+            Vec::new(),
+        );
+        rec.tags = self.tags(row).into();
+        Some(rec)
     }
 
     /// The column holding `key`.
@@ -424,6 +516,37 @@ impl Table {
     }
 }
 
+/// Every chunk's tags mapped into one numbering, for the rows of `order`.
+fn merge_tags(
+    chunks: &[(u32, ColumnChunk)],
+    order: &[(i64, u32, u32)],
+) -> (Vec<u32>, Vec<Box<[u32]>>) {
+    let mut pool = Pool::default();
+    let maps: Vec<Vec<u32>> = chunks
+        .iter()
+        .map(|(_, c)| {
+            (0..c.tag_pool.len() as u32)
+                .map(|id| pool.intern(c.tag_pool.get(id)))
+                .collect()
+        })
+        .collect();
+    let ids = order
+        .iter()
+        .map(|&(_, g, r)| {
+            let (_, c) = &chunks[g as usize];
+            c.tag_ids
+                .get(r as usize)
+                .and_then(|&id| maps[g as usize].get(id as usize))
+                .copied()
+                .unwrap_or(u32::MAX)
+        })
+        .collect();
+    let sets = (0..pool.len() as u32)
+        .map(|id| parse_tags(pool.get(id)))
+        .collect();
+    (ids, sets)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,7 +569,7 @@ mod tests {
 
     #[test]
     fn tables_merge_chunks_and_sort() {
-        let spec = ColumnSpec::new(&[Key::Operation, Key::ClientIp], false);
+        let spec = ColumnSpec::new(&[Key::Operation, Key::ClientIp], false, true);
         let row = |op: &'static [u8], ip: &'static [u8]| {
             let mut r = AuditRecord::default();
             r.set(Field::Operation, RawField::new(op, Escape::None));
@@ -454,11 +577,32 @@ mod tests {
             r
         };
         let mut a = ColumnPart::default();
-        a.push(&spec, &row(b"Move", b"1.2.3.4:5"), Timestamp(30), 2, false);
-        a.push(&spec, &row(b"Copy", b"1.2.3.4"), Timestamp(10), 3, false);
+        a.push(
+            &spec,
+            &row(b"Move", b"1.2.3.4:5"),
+            Timestamp(30),
+            2,
+            false,
+            &[],
+        );
+        a.push(
+            &spec,
+            &row(b"Copy", b"1.2.3.4"),
+            Timestamp(10),
+            3,
+            false,
+            &[2],
+        );
         let mut b = ColumnPart::default();
-        b.push(&spec, &row(b"Move", b"9.9.9.9"), Timestamp(10), 4, false);
-        b.push(&spec, &row(b"Send", b""), Timestamp(5), 5, false);
+        b.push(
+            &spec,
+            &row(b"Move", b"9.9.9.9"),
+            Timestamp(10),
+            4,
+            false,
+            &[1, 7],
+        );
+        b.push(&spec, &row(b"Send", b""), Timestamp(5), 5, false, &[]);
         a.absorb(b);
         a.set_time(3, Timestamp(1));
         a.shift_lines(10);
@@ -487,5 +631,7 @@ mod tests {
             "values of rows not written stay in the pool"
         );
         assert_eq!(t.value(Key::Actor, 0), "");
+        let tags: Vec<&[u32]> = (0..3).map(|i| t.tags(i)).collect();
+        assert_eq!(tags, [&[][..], &[1, 7][..], &[][..]]);
     }
 }

@@ -5,12 +5,22 @@
 use super::{AuditRecord, Escape, Field, FieldSet, Fields, RawField, FIELD_COUNT};
 
 /// Some fields of one record as text; the others read as empty.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Decoded {
     text: String,
     /// `(start, end)` of each field in `text`.
     spans: [(u32, u32); FIELD_COUNT],
     scratch: Vec<u8>,
+}
+
+impl Default for Decoded {
+    fn default() -> Decoded {
+        Decoded {
+            text: String::new(),
+            spans: [(0, 0); FIELD_COUNT],
+            scratch: Vec::new(),
+        }
+    }
 }
 
 impl Decoded {

@@ -1,8 +1,10 @@
 //! `search --manifest`: a JSON record of one run, so that a report can be checked later
 //! (in a case file, by the other side's expert) against the evidence it came from.
 //!
-//! It holds what the report must not: the tool's version, the command line, when the run
-//! started and ended and on how many threads (all under `run`), and for each input its
+//! It holds what the report must not: the tool's version and build (commit, dirty flag,
+//! build date, target, the executable's SHA-256: [`crate::build_info`]), the command line,
+//! when the run started and ended, on how many threads and with which CSV scanner (all
+//! under `run`), and for each input its
 //! path, size and SHA-256, how it was read (format, encoding, day/month order and how it
 //! was chosen, time zone), its rows and its funnel; then the totals and the report's own
 //! size and SHA-256. The report holds no timestamp, so two runs of the same command on the
@@ -10,7 +12,12 @@
 //! `run`.
 //!
 //! The inputs are hashed from their memory maps, on rayon workers, while the scan reads
-//! the same files ([`hash_inputs`] runs beside it): the pages come from disk once. The
+//! the same files ([`hash_inputs`] runs beside it): the pages come from disk once. A file
+//! that changes while it is hashed stops the run, as it does when the scan sees it.
+//!
+//! Paths are written losslessly ([`crate::diag::path_text`]: on Unix, bytes that are not
+//! UTF-8 as `\xHH`, a backslash doubled), so that each hash belongs to exactly one file;
+//! an input whose path is not valid UTF-8 also has its exact bytes as hex (`path_bytes`). The
 //! report is hashed as it is written ([`HashingWriter`]), so its digest is that of the
 //! bytes renamed into place. SHA-256 is RustCrypto's `sha2` (SHA-NI where the CPU has it):
 //! no hand-rolled cryptography.
@@ -24,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 pub use crate::hash::{sha256_hex, HashingWriter, Written};
 
-use crate::diag::Diag;
+use crate::diag::{path_text, Diag};
 use crate::hash::hex;
 use crate::input::{self, Origin};
 use crate::output::Target;
@@ -88,23 +95,34 @@ pub struct InputHash {
 
 /// Hashes the inputs' bytes as mapped (files in parallel). Streams (standard input,
 /// pipes) are read once, by the scan, which hashes them as it reads them
-/// ([`crate::pipeline::FileOutcome::sha256`]).
-pub fn hash_inputs(origins: &[Origin]) -> Vec<InputHash> {
+/// ([`crate::pipeline::FileOutcome::sha256`]). An error when a file changed while it was
+/// hashed: its hash would belong to no version of it.
+pub fn hash_inputs(origins: &[Origin]) -> Result<Vec<InputHash>> {
     origins
         .par_iter()
-        .map(|origin| InputHash {
-            origin: origin.clone(),
-            hashed: match origin {
+        .map(|origin| {
+            let hashed = match origin {
                 _ if input::stream::is_stream(origin) => Err("a stream is read once, by the \
                                                              scan, which could not hash it"
                     .into()),
-                _ => input::load(origin)
-                    .map(|bytes| Written {
-                        bytes: bytes.len() as u64,
-                        sha256: hex(&Sha256::digest(&*bytes)),
-                    })
-                    .map_err(|e| format!("{e:#}")),
-            },
+                _ => match input::load(origin) {
+                    Ok(bytes) => {
+                        let sha256 = hex(&Sha256::digest(&*bytes));
+                        if let Some(why) = bytes.changed() {
+                            bail!("'{}' {why}", origin.display());
+                        }
+                        Ok(Written {
+                            bytes: bytes.len() as u64,
+                            sha256,
+                        })
+                    }
+                    Err(e) => Err(format!("{e:#}")),
+                },
+            };
+            Ok(InputHash {
+                origin: origin.clone(),
+                hashed,
+            })
         })
         .collect()
 }
@@ -135,6 +153,37 @@ pub struct SettingsInfo {
     pub newest_first: bool,
     pub expand_items: bool,
     pub raw_cells: bool,
+    /// `--geoip` databases: what each is and when it was built (answers depend on it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub geoip: Vec<GeoDb>,
+    /// `--ip-list`: the file, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_list: Option<String>,
+}
+
+/// One `--geoip` database, for the manifest.
+#[derive(Serialize)]
+pub struct GeoDb {
+    pub path: String,
+    pub database_type: String,
+    /// When the database was built (UTC).
+    pub built: String,
+    /// Lookups that met a damaged record (they gave nothing).
+    pub lookup_errors: u64,
+}
+
+impl GeoDb {
+    pub fn of(db: &crate::enrich::DbInfo) -> GeoDb {
+        GeoDb {
+            path: db.path.display().to_string(),
+            database_type: db.database_type.clone(),
+            built: i64::try_from(db.build_epoch)
+                .ok()
+                .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                .map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+            lookup_errors: db.lookup_errors,
+        }
+    }
 }
 
 /// The report as written.
@@ -161,6 +210,11 @@ struct Document<'a> {
 struct Tool {
     name: &'static str,
     version: &'static str,
+    /// Commit, dirty flag, build date, target, profile, compiler.
+    #[serde(flatten)]
+    build: crate::build_info::Build,
+    /// The running binary's path and SHA-256.
+    executable: crate::build_info::Executable,
 }
 
 #[derive(Serialize)]
@@ -170,11 +224,16 @@ struct Run {
     started: String,
     finished: String,
     threads: usize,
+    /// The CSV scanner's instruction set on this machine.
+    csv_scanner: String,
 }
 
 #[derive(Serialize)]
 struct Input {
+    /// Lossless ([`path_text`]).
     path: String,
+    /// The path's bytes in hex, when they are not valid UTF-8 (else null).
+    path_bytes: Option<String>,
     absolute_path: Option<String>,
     /// named (on the command line), walked (found in a named directory), stdin.
     origin: &'static str,
@@ -249,16 +308,31 @@ fn diags(list: &crate::diag::DiagList) -> Diags {
     }
 }
 
+/// The absolute path of `path`, links resolved; for a file not yet in place (the report,
+/// renamed there when the run's outputs are committed), that of its directory and its name.
 fn absolute(path: &Path) -> Option<String> {
-    std::fs::canonicalize(path)
-        .ok()
-        .map(|p| p.display().to_string())
+    let resolved = std::fs::canonicalize(path).ok().or_else(|| {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(path.file_name()?))
+    })?;
+    Some(path_text(&resolved))
 }
 
-fn order_name(o: crate::datetime::DateOrder) -> &'static str {
-    match o {
-        crate::datetime::DateOrder::Mdy => "month/day/year",
-        crate::datetime::DateOrder::Dmy => "day/month/year",
+/// The bytes of `path` in hex when they are not valid UTF-8.
+fn path_bytes(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        std::str::from_utf8(bytes).is_err().then(|| hex(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
     }
 }
 
@@ -306,7 +380,7 @@ fn input(f: &FileOutcome, hashes: &[InputHash], settings: &SettingsInfo) -> Inpu
             (
                 Some(format.clone()),
                 Some(encoding.clone()),
-                date_order.map(|(o, _)| order_name(o)),
+                date_order.map(|(o, _)| o.label()),
                 date_order.map(|(_, how)| how),
                 Some(zone),
             )
@@ -316,6 +390,7 @@ fn input(f: &FileOutcome, hashes: &[InputHash], settings: &SettingsInfo) -> Inpu
     let path = f.origin.path();
     Input {
         path: f.origin.display(),
+        path_bytes: path.and_then(path_bytes),
         absolute_path: path.and_then(absolute),
         origin: match f.origin {
             Origin::Named(_) => "named",
@@ -353,17 +428,22 @@ pub fn render(
         tool: Tool {
             name: env!("CARGO_PKG_NAME"),
             version: env!("CARGO_PKG_VERSION"),
+            build: crate::build_info::build(),
+            executable: crate::build_info::executable(),
         },
         run: Run {
+            // Each argument as typed; one that is not valid UTF-8 in the lossless form.
             command_line: std::env::args_os()
-                .map(|a| a.to_string_lossy().into_owned())
+                .map(|a| match a.to_str() {
+                    Some(text) => text.to_string(),
+                    None => path_text(Path::new(&a)),
+                })
                 .collect(),
-            working_directory: std::env::current_dir()
-                .ok()
-                .map(|d| d.display().to_string()),
+            working_directory: std::env::current_dir().ok().map(|d| path_text(&d)),
             started: run.started.clone(),
             finished: run.finished.clone(),
             threads: run.threads,
+            csv_scanner: crate::build_info::csv_scanner(),
         },
         settings,
         inputs: outcome
@@ -373,9 +453,7 @@ pub fn render(
             .collect(),
         totals: totals(&outcome.totals),
         report: Report {
-            path: report
-                .path
-                .map_or("<stdout>".into(), |p| p.display().to_string()),
+            path: report.path.map_or("<stdout>".into(), path_text),
             absolute_path: report.path.and_then(absolute),
             bytes: report.written.bytes,
             sha256: report.written.sha256.clone(),

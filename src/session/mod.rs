@@ -4,20 +4,25 @@
 //! differ only in what they make of the kept rows ([`crate::cmd`]).
 //!
 //! A session tells the user what it does on stderr ([`Messages`]): notes (silenced by
-//! `--quiet`) and errors (never silenced). [`manifest`] is the run's record for the case
-//! file.
+//! `--quiet`) and errors (never silenced), all through [`crate::diag::say`], which
+//! ignores a closed stderr. [`manifest`] is the run's record for the case file.
+//!
+//! The outputs a command will write are checked against the inputs and **staged**
+//! ([`stage_outputs`]: a temporary file beside each) before a byte of input is read, so
+//! that a refused or unwritable output fails the run first; the command writes into the
+//! staged files and commits them together at the end ([`crate::output::Outputs`]).
 
 pub mod manifest;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
-use crate::diag::{sanitize, PRINT_LIMIT};
+use crate::diag::{sanitize, say, PRINT_LIMIT};
 use crate::funnel::Counts;
 use crate::input::{self, Origin};
-use crate::output::{self, Target};
+use crate::output::{self, OutputFile, Outputs, Target};
 use crate::pipeline::rows::spill::size_name;
 use crate::pipeline::{self, FileOutcome, FileStatus, Outcome, Settings};
 use crate::progress::Progress;
@@ -31,6 +36,9 @@ pub struct ScanConfig {
     pub threads: Option<usize>,
     /// Warnings about the options themselves (e.g. a subject that is not a regex).
     pub warnings: Vec<String>,
+    /// Notes about how the options were read (e.g. a date whose order the other bound
+    /// proved).
+    pub notes: Vec<String>,
     /// `--subject` as typed, for the messages.
     pub subject: Option<String>,
     /// True when --operation, --exclude-operation, --user or --ip is given.
@@ -38,8 +46,9 @@ pub struct ScanConfig {
     /// The rules in force, one line each (`logon types: Owner, Admin, Delegate`), for
     /// summaries to record what they summarise.
     pub scope: Vec<String>,
-    /// Hash streams (standard input, pipes) as they are read: `search --manifest`.
-    pub hash_streams: bool,
+    /// Hash every input for the manifest (`search --manifest`): files beside the scan,
+    /// from their own maps; streams (standard input, pipes) as the scan reads them.
+    pub hash_inputs: bool,
 }
 
 /// Messages for the user on stderr; `note` is silenced by --quiet, `error` never.
@@ -50,33 +59,59 @@ pub struct Messages {
 impl Messages {
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{text}");
+            say(text);
         }
     }
     pub fn error(&self, text: &str) {
-        eprintln!("{text}");
+        say(text);
     }
 }
 
-/// The inputs read and filtered, and whether any of them could not be read whole.
+/// The inputs read and filtered, whether any of them could not be read whole, and the
+/// outputs staged for the command to write.
 pub struct Scanned {
     pub outcome: Outcome,
     pub incomplete: bool,
+    /// The command's output files, staged before the scan; commit them when written.
+    pub outputs: Outputs,
+    /// Each input's SHA-256, with [`ScanConfig::hash_inputs`] (else empty).
+    pub hashes: Vec<manifest::InputHash>,
+}
+
+/// Checks every output against the inputs ([`output::check_target`]: an input, standard
+/// input, not a regular file, existing without `--force`), then stages each (creating
+/// the directory of those that ask for it). Nothing is written but the staged temporary
+/// files, which go when the returned [`Outputs`] is dropped uncommitted.
+pub fn stage_outputs(outputs: &[OutputFile], origins: &[Origin]) -> Result<Outputs> {
+    for out in outputs {
+        output::check_target(out, origins)?;
+    }
+    let mut staged = Outputs::new();
+    for out in outputs {
+        if out.create_dir {
+            if let Some(dir) = out.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                staged.create_dir(dir)?;
+            }
+        }
+        staged.stage(&out.path, out.force)?;
+    }
+    Ok(staged)
 }
 
 /// Reads the inputs through the rules, telling on stderr what it does (the `verb`:
-/// "Searching", "Summarising", "Triaging", "Reporting on"). `outputs` are the
-/// files the command will write: each is refused if it exists (without `force`) or is
-/// one of the inputs, before anything is read.
+/// "Searching", "Summarising", "Triaging", "Reporting on"). `outputs` are the files the
+/// command will write: checked and staged ([`stage_outputs`]) before anything is read.
 pub fn scan(
     cfg: &ScanConfig,
     verb: &str,
-    outputs: &[&Path],
-    force: bool,
+    outputs: &[OutputFile],
     msg: &Messages,
 ) -> Result<Scanned> {
     for w in &cfg.warnings {
         msg.note(&format!("warning: {w}"));
+    }
+    for n in &cfg.notes {
+        msg.note(n);
     }
     let input::Expanded {
         origins,
@@ -97,10 +132,7 @@ pub fn scan(
             }
         );
     }
-    let inputs: Vec<&Path> = origins.iter().filter_map(Origin::path).collect();
-    for path in outputs {
-        output::check_target(path, force, &inputs)?;
-    }
+    let staged = stage_outputs(outputs, &origins)?;
 
     let settings = &cfg.settings;
     msg.note(&format!(
@@ -127,9 +159,19 @@ pub fn scan(
         .map(|m| m.len())
         .sum();
     let progress = Progress::new(total, !cfg.quiet);
-    let outcome = pipeline::run_hashing(&origins, settings, &progress, cfg.hash_streams);
+    // With a manifest, the files are hashed while the scan reads them: the same pages,
+    // read from disk once.
+    let (outcome, hashes) = if cfg.hash_inputs {
+        rayon::join(
+            || pipeline::run_hashing(&origins, settings, &progress, true),
+            || manifest::hash_inputs(&origins),
+        )
+    } else {
+        (pipeline::run(&origins, settings, &progress), Ok(Vec::new()))
+    };
     progress.finish();
     let mut outcome = outcome?;
+    let hashes = hashes?;
     // What the walk passed over is named with the inputs, and in the manifest.
     for (path, why) in passed_over {
         outcome
@@ -163,6 +205,8 @@ pub fn scan(
     Ok(Scanned {
         outcome,
         incomplete,
+        outputs: staged,
+        hashes,
     })
 }
 
@@ -196,7 +240,7 @@ pub fn tell_inputs(outcome: &Outcome, msg: &Messages) -> bool {
                 date_order,
             } => {
                 let dates = match date_order {
-                    Some((o, how)) => format!(", dates {} ({how})", order_label(*o)),
+                    Some((o, how)) => format!(", dates {} ({how})", o.label()),
                     None => String::new(),
                 };
                 msg.note(&format!(
@@ -249,13 +293,6 @@ pub fn tell_inputs(outcome: &Outcome, msg: &Messages) -> bool {
     incomplete
 }
 
-pub fn order_label(o: crate::datetime::DateOrder) -> &'static str {
-    match o {
-        crate::datetime::DateOrder::Mdy => "month/day/year",
-        crate::datetime::DateOrder::Dmy => "day/month/year",
-    }
-}
-
 impl Messages {
     /// Says how many cells were prefixed for Excel, if any.
     pub fn neutralised(&self, n: u64) {
@@ -276,14 +313,17 @@ pub struct Announce<'a> {
     pub stdout: Option<&'a str>,
 }
 
-/// Writes one output to `target`: a file, atomically, or standard output, after telling
-/// the user where. `write` is told whether it writes a file (files get a byte-order mark
-/// where the format has one; standard output does not).
+/// Writes one output to `target`: a file, into its staged temporary file in `outputs`
+/// (renamed into place when they are committed), or standard output, after telling the
+/// user where. `write` is told whether it writes a file (files get a byte-order mark
+/// where the format has one; standard output does not). The writer is `Send`, so
+/// that it can be handed to libraries that write from several threads (XLSX, Parquet).
 pub fn write_output(
+    outputs: &mut Outputs,
     target: &Target,
     announce: Announce<'_>,
     msg: &Messages,
-    write: impl FnOnce(&mut dyn Write, bool) -> std::io::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send), bool) -> std::io::Result<()>,
 ) -> Result<()> {
     match target {
         Target::Stdout => {
@@ -292,24 +332,27 @@ pub fn write_output(
             }
             output::write_stdout(|out| write(out, false))
         }
-        Target::File { path, force } => {
+        Target::File { path, .. } => {
             msg.note(&format!(
                 "{}{}",
                 announce.file,
                 sanitize(&path.display().to_string())
             ));
-            output::write_atomic(path, *force, |out| write(out, true))
+            outputs.staged(path)?.write_with(|out| write(out, true))
         }
     }
 }
 
-/// The file paths of `target`, for [`scan`]'s check of the outputs.
-pub fn target_paths(targets: &[&Target]) -> Vec<PathBuf> {
-    targets
-        .iter()
-        .filter_map(|t| match t {
-            Target::File { path, .. } => Some(path.clone()),
-            Target::Stdout => None,
-        })
-        .collect()
+/// The output file `target` names, if it is a file; `option` is the option that named
+/// it (`-o`), for messages.
+pub fn output_file(target: &Target, option: &'static str) -> Option<OutputFile> {
+    match target {
+        Target::File { path, force } => Some(OutputFile {
+            path: path.clone(),
+            force: *force,
+            option,
+            create_dir: false,
+        }),
+        Target::Stdout => None,
+    }
 }

@@ -23,11 +23,14 @@
 //!
 //! Empty values (a Transport record has no client IP) are counted in the top tables, as
 //! `""` (shown `(none)`), but are not distinct users, mailboxes or addresses.
+//!
+//! Counts read from JSON may be anything up to 2^64 - 1: merging adds them with checked
+//! arithmetic, and a sum that does not fit is refused with a message, never wrapped.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::datetime::{parse_time, ParsedTime, Timestamp};
@@ -143,11 +146,36 @@ pub struct Group {
 pub struct Funnel {
     pub read: u64,
     pub malformed: u64,
+    /// Rows of files rejected as a whole once read; left out of the JSON when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rejected: u64,
     /// Records dropped per rule, by rule name (every rule listed, even at 0).
     pub dropped: BTreeMap<String, u64>,
     pub matched: u64,
     pub duplicates: u64,
     pub skipped_workloads: BTreeMap<String, u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// `a + b`, or an error naming `what` when the sum does not fit in 64 bits.
+fn add(a: u64, b: u64, what: &str) -> Result<u64> {
+    a.checked_add(b).ok_or_else(|| {
+        anyhow!(
+            "{what}: {a} + {b} is too large to count (over {}); the summaries cannot be \
+             merged (were they edited?)",
+            u64::MAX
+        )
+    })
+}
+
+/// The sum of `values`, `None` when it does not fit in 64 bits.
+fn total(values: impl IntoIterator<Item = u64>) -> Option<u64> {
+    values
+        .into_iter()
+        .try_fold(0u64, |sum, n| sum.checked_add(n))
 }
 
 /// A rule's name in JSON (stable: not `Debug`).
@@ -170,6 +198,7 @@ impl Funnel {
         Funnel {
             read: c.read,
             malformed: c.malformed,
+            rejected: c.rejected,
             dropped: Rule::ALL
                 .iter()
                 .map(|&r| (rule_key(r).to_string(), c.dropped_by(r)))
@@ -192,6 +221,7 @@ impl Funnel {
         let c = Counts {
             read: self.read,
             malformed: self.malformed,
+            rejected: self.rejected,
             dropped,
             matched: self.matched,
             duplicates: self.duplicates,
@@ -204,47 +234,61 @@ impl Funnel {
         Ok(c)
     }
 
-    fn add(&mut self, other: &Funnel) {
-        self.read += other.read;
-        self.malformed += other.malformed;
-        add_counts(&mut self.dropped, &other.dropped);
-        self.matched += other.matched;
-        self.duplicates += other.duplicates;
-        add_counts(&mut self.skipped_workloads, &other.skipped_workloads);
+    fn add(&mut self, other: &Funnel) -> Result<()> {
+        self.read = add(self.read, other.read, "rows read")?;
+        self.malformed = add(self.malformed, other.malformed, "malformed rows")?;
+        self.rejected = add(self.rejected, other.rejected, "rows of rejected files")?;
+        add_counts(&mut self.dropped, &other.dropped, "rows dropped by")?;
+        self.matched = add(self.matched, other.matched, "rows matched")?;
+        self.duplicates = add(self.duplicates, other.duplicates, "duplicates")?;
+        add_counts(
+            &mut self.skipped_workloads,
+            &other.skipped_workloads,
+            "skipped records of",
+        )
     }
 }
 
-fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+/// Adds the counts of `from` to those of `into`, key by key (`what` names them in an
+/// error).
+fn add_counts(
+    into: &mut BTreeMap<String, u64>,
+    from: &BTreeMap<String, u64>,
+    what: &str,
+) -> Result<()> {
     for (k, v) in from {
         match into.get_mut(k) {
-            Some(n) => *n += v,
+            Some(n) => *n = add(*n, *v, &format!("{what} '{k}'"))?,
             None => {
                 into.insert(k.clone(), *v);
             }
         }
     }
+    Ok(())
 }
 
 impl Group {
-    fn merge(&mut self, other: Group) {
-        self.count += other.count;
+    fn merge(&mut self, other: Group, name: &str) -> Result<()> {
+        self.count = add(self.count, other.count, &format!("records of '{name}'"))?;
         self.first = self.first.min(other.first);
         self.last = self.last.max(other.last);
         self.users.extend(other.users);
         self.mailboxes.extend(other.mailboxes);
         self.client_ips.extend(other.client_ips);
+        Ok(())
     }
 }
 
-fn merge_groups(into: &mut BTreeMap<String, Group>, from: BTreeMap<String, Group>) {
+fn merge_groups(into: &mut BTreeMap<String, Group>, from: BTreeMap<String, Group>) -> Result<()> {
     for (k, g) in from {
         match into.get_mut(&k) {
-            Some(mine) => mine.merge(g),
+            Some(mine) => mine.merge(g, &k)?,
             None => {
                 into.insert(k, g);
             }
         }
     }
+    Ok(())
 }
 
 /// A group while rows are counted: borrowed keys, no allocation per row.
@@ -412,8 +456,9 @@ impl Summary {
     }
 
     /// Adds `other` (the summary of other, disjoint inputs) to this one. Returns warnings
-    /// (e.g. the parts were made with different rules).
-    pub fn merge(&mut self, other: Summary) -> Vec<String> {
+    /// (e.g. the parts were made with different rules); an error when a count would not
+    /// fit in 64 bits (`self` is then partly merged: drop it).
+    pub fn merge(&mut self, other: Summary) -> Result<Vec<String>> {
         let mut warnings = Vec::new();
         if self.filters != other.filters {
             warnings.push(format!(
@@ -442,18 +487,19 @@ impl Summary {
             ));
         }
         self.inputs.extend(other.inputs);
-        self.funnel.add(&other.funnel);
-        self.records += other.records;
-        merge_groups(&mut self.operations, other.operations);
-        merge_groups(&mut self.logon_types, other.logon_types);
-        add_counts(&mut self.users, &other.users);
-        add_counts(&mut self.mailboxes, &other.mailboxes);
-        add_counts(&mut self.client_ips, &other.client_ips);
-        add_counts(&mut self.client_apps, &other.client_apps);
+        self.funnel.add(&other.funnel)?;
+        self.records = add(self.records, other.records, "records")?;
+        merge_groups(&mut self.operations, other.operations)?;
+        merge_groups(&mut self.logon_types, other.logon_types)?;
+        add_counts(&mut self.users, &other.users, "records of user")?;
+        add_counts(&mut self.mailboxes, &other.mailboxes, "records of mailbox")?;
+        add_counts(&mut self.client_ips, &other.client_ips, "records from")?;
+        add_counts(&mut self.client_apps, &other.client_apps, "records of app")?;
         for (op, hours) in other.activity {
-            add_counts(self.activity.entry(op).or_default(), &hours);
+            let what = format!("records of '{op}' in hour");
+            add_counts(self.activity.entry(op).or_default(), &hours, &what)?;
         }
-        warnings
+        Ok(warnings)
     }
 
     /// The first and last event of all.
@@ -498,16 +544,19 @@ impl Summary {
             counts.written(),
             self.records
         );
-        let total = |m: &BTreeMap<String, u64>| m.values().sum::<u64>();
-        let groups = |m: &BTreeMap<String, Group>| m.values().map(|g| g.count).sum::<u64>();
+        let counts = |m: &BTreeMap<String, u64>| total(m.values().copied());
+        let groups = |m: &BTreeMap<String, Group>| total(m.values().map(|g| g.count));
         for (name, n) in [
             ("operations", groups(&self.operations)),
             ("logon_types", groups(&self.logon_types)),
-            ("users", total(&self.users)),
-            ("mailboxes", total(&self.mailboxes)),
-            ("client_ips", total(&self.client_ips)),
-            ("client_apps", total(&self.client_apps)),
+            ("users", counts(&self.users)),
+            ("mailboxes", counts(&self.mailboxes)),
+            ("client_ips", counts(&self.client_ips)),
+            ("client_apps", counts(&self.client_apps)),
         ] {
+            let Some(n) = n else {
+                bail!("{name} count more records than 64 bits hold");
+            };
             ensure!(
                 n == self.records,
                 "{name} count {n} records, not {}",
@@ -528,10 +577,11 @@ impl Summary {
             let Some(g) = self.operations.get(op) else {
                 bail!("activity of '{op}', which is not among the operations");
             };
+            let n = counts(hours);
             ensure!(
-                total(hours) == g.count,
+                n == Some(g.count),
                 "activity of '{op}' counts {} records, not {}",
-                total(hours),
+                n.map_or("more".to_string(), |n| n.to_string()),
                 g.count
             );
             if let Some(bad) = hours.keys().find(|k| hour_index(k).is_none()) {

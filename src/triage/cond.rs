@@ -51,7 +51,7 @@ impl Key {
         match DERIVED.iter().find(|(_, k)| *k == self) {
             Some((n, _)) => n,
             None => match self {
-                Key::Field(f) => f.name(),
+                Key::Field(f) | Key::AsRead(f) => f.name(),
                 _ => "?",
             },
         }
@@ -91,6 +91,9 @@ pub enum Cond {
     Empty(Key, bool),
     DiffersFrom(Key, Key),
     Any(Vec<Cond>),
+    /// The row was tagged with this rule number when it was read (a Sigma rule matched
+    /// it; see `pipeline::Tagger`). Not written in rules files.
+    Tagged(u32),
 }
 
 fn regex(pattern: &str) -> Result<Regex> {
@@ -160,6 +163,7 @@ impl Cond {
         match self {
             Cond::DiffersFrom(a, b) => differ(&a.value(row), &b.value(row)),
             Cond::Any(list) => list.iter().any(|c| c.holds(row)),
+            Cond::Tagged(n) => row.tags().binary_search(n).is_ok(),
             _ => self.key().is_some_and(|k| self.test(&k.value(row))),
         }
     }
@@ -172,12 +176,13 @@ impl Cond {
             | Cond::Matches(k, _)
             | Cond::NotMatches(k, _)
             | Cond::Empty(k, _) => Some(*k),
-            Cond::DiffersFrom(..) | Cond::Any(_) => None,
+            Cond::DiffersFrom(..) | Cond::Any(_) | Cond::Tagged(_) => None,
         }
     }
 
     /// A test on one value (`in`, `not_in`, `matches`, `not_matches`, `empty`) applied to
-    /// `value`; false for the others.
+    /// `value`; false for the others (`differs_from`, `any`, and `Tagged`, which reads the
+    /// row's tags: see [`Cond::holds`]).
     pub fn test(&self, value: &str) -> bool {
         match self {
             Cond::In(_, values) => one_of(value, values),
@@ -185,7 +190,7 @@ impl Cond {
             Cond::Matches(_, re) => re.is_match(value),
             Cond::NotMatches(_, re) => !re.is_match(value),
             Cond::Empty(_, want) => value.is_empty() == *want,
-            Cond::DiffersFrom(..) | Cond::Any(_) => false,
+            Cond::DiffersFrom(..) | Cond::Any(_) | Cond::Tagged(_) => false,
         }
     }
 

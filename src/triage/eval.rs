@@ -166,6 +166,8 @@ enum Test {
     Leaf(usize),
     Differs(Key, Key),
     Any(Vec<Test>),
+    /// The row was tagged with this rule when it was read.
+    Tagged(u32),
 }
 
 struct Tests<'r> {
@@ -187,6 +189,7 @@ impl<'r> Tests<'r> {
         match cond {
             Cond::DiffersFrom(a, b) => Test::Differs(*a, *b),
             Cond::Any(list) => Test::Any(list.iter().map(|c| self.compile(c, t)).collect()),
+            Cond::Tagged(n) => Test::Tagged(*n),
             _ => {
                 let col = cond.key().and_then(|k| t.column(k));
                 self.leaves.push((cond, col));
@@ -224,6 +227,7 @@ impl<'r> Tests<'r> {
             }
             Test::Differs(a, b) => differ(v.value(*a, row), v.value(*b, row)),
             Test::Any(list) => list.iter().any(|t| self.holds(t, v, row)),
+            Test::Tagged(n) => v.t.tags(row as usize).binary_search(n).is_ok(),
         }
     }
 

@@ -11,7 +11,9 @@
 
 pub mod cond;
 pub mod eval;
+pub mod from_sigma;
 pub mod rules;
+pub mod sigma;
 
 pub use eval::{evaluate, evaluate_rows, keys, Evaluation, Finding};
 pub use rules::{Rule, RuleSources, Severity};

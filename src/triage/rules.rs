@@ -25,6 +25,9 @@ use super::cond::{Cond, CondSpec, Key};
 
 /// The built-in rules, in the rules file format.
 pub const BUILTIN: &str = include_str!("rules.json");
+/// Built-in rules on the enrichment fields: `new-country` and `new-asn` (with `--geoip`),
+/// `flagged-network` (with `--ip-list`).
+pub const BUILTIN_ENRICHED: &str = include_str!("rules_enriched.json");
 
 /// The `format` member of a rules file.
 pub const FORMAT_NAME: &str = "mbxaudit-rules";
@@ -279,7 +282,7 @@ pub enum Part {
 }
 
 /// Splits `{name}` placeholders out of `why`; every name must be one `kind` fills.
-fn template(why: &str, kind: Kind) -> Result<Vec<Part>> {
+pub(crate) fn template(why: &str, kind: Kind) -> Result<Vec<Part>> {
     let mut parts = Vec::new();
     let mut rest = why;
     while let Some(open) = rest.find('{') {
@@ -362,6 +365,20 @@ pub struct Rule {
     pub why: Vec<Part>,
     /// The spec it was compiled from (for `--list-rules`).
     pub spec: RuleSpec,
+    /// A Sigma rule's origin and attribution (`--sigma`); `None` for rules of ours.
+    pub sigma: Option<SigmaSource>,
+}
+
+/// Where a Sigma rule came from, and who wrote it (the Detection Rule License asks that
+/// the author be kept with what the rule finds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigmaSource {
+    /// The rule file, as given.
+    pub path: String,
+    pub author: Option<String>,
+    pub references: Vec<String>,
+    /// The rule's `level` as written (informational maps to low).
+    pub level: Option<String>,
 }
 
 fn need<T: Clone>(value: &Option<T>, name: &str, kind: Kind) -> Result<T> {
@@ -478,6 +495,7 @@ impl Rule {
                 eval,
                 why: template(&spec.why, kind).context("why")?,
                 spec: spec.clone(),
+                sigma: None,
             })
         };
         compile().with_context(|| format!("rule '{id}'"))
@@ -492,9 +510,32 @@ pub struct RuleSources {
     /// `--rules FILE`, in order: a rule replaces an earlier one of the same id.
     pub files: Vec<std::path::PathBuf>,
     /// `--set ID.KEY=VALUE`, and the named options turned into the same form.
-    pub sets: Vec<String>,
+    pub sets: Vec<Setting>,
     /// `--disable ID`.
     pub disable: Vec<String>,
+    /// `--geoip` is given: the built-in `new-country` and `new-asn` rules run.
+    pub geoip: bool,
+    /// `--ip-list` is given: the built-in `flagged-network` rule runs.
+    pub ip_list: bool,
+}
+
+/// One `ID.KEY=VALUE` change to a rule, and the option the user typed for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting {
+    /// `ID.KEY=VALUE`.
+    pub set: String,
+    /// The option as typed (`--bind-window 0s`), for messages; `None` for `--set` itself.
+    pub typed: Option<String>,
+}
+
+impl From<&str> for Setting {
+    /// A `--set ID.KEY=VALUE`.
+    fn from(set: &str) -> Setting {
+        Setting {
+            set: set.to_string(),
+            typed: None,
+        }
+    }
 }
 
 /// The rule specs in force, before compilation: built-ins, then each file's rules
@@ -505,6 +546,11 @@ pub fn specs(src: &RuleSources) -> Result<Vec<RuleSpec>> {
         specs = RulesFile::parse(BUILTIN)
             .context("the built-in rules")?
             .rules;
+        let enriched = RulesFile::parse(BUILTIN_ENRICHED).context("the built-in rules")?;
+        specs.extend(enriched.rules.into_iter().filter(|r| match r.id.as_str() {
+            "flagged-network" => src.ip_list,
+            _ => src.geoip,
+        }));
     }
     for path in &src.files {
         let text = read_text(path)?;
@@ -517,8 +563,11 @@ pub fn specs(src: &RuleSources) -> Result<Vec<RuleSpec>> {
             }
         }
     }
-    for set in &src.sets {
-        apply_set(&mut specs, set).with_context(|| format!("--set {set}"))?;
+    for s in &src.sets {
+        apply_set(&mut specs, &s.set).with_context(|| match &s.typed {
+            Some(typed) => typed.clone(),
+            None => format!("--set {}", s.set),
+        })?;
     }
     for id in &src.disable {
         let id = id.trim();

@@ -396,6 +396,93 @@ def permissions() -> None:
 
 
 # --------------------------------------------------------------------------
+# audit-tampering, protocol-enabled, impersonation-role, transport-rule: admin cmdlets
+# --------------------------------------------------------------------------
+
+ADMIN = "admin@contoso.com"
+ADMIN_IP = "198.51.100.20"
+
+
+def audit_tampering() -> None:
+    sua_csv("audit_tampering_fires.csv", [
+        admin_record(700, t(14, 8, 0, 0), "Set-MailboxAuditBypassAssociation", "test1", [
+            ("AuditBypassEnabled", "True"), ("Identity", "test1@contoso.com")]),
+        admin_record(701, t(14, 8, 1, 0), "Set-Mailbox", "test1", [
+            ("Identity", "test1@contoso.com"), ("AuditLogAgeLimit", "30.00:00:00")]),
+        admin_record(702, t(14, 8, 2, 0), "Set-Mailbox", "test1", [
+            ("Identity", "test1@contoso.com"), ("AuditOwner", "@{Remove=MailItemsAccessed}")]),
+    ])
+    jsonl("audit_tampering_fires.jsonl", [
+        admin_record(703, t(14, 8, 3, 0), "Set-AdminAuditLogConfig", "Admin Audit Log Settings", [
+            ("UnifiedAuditLogIngestionEnabled", "False")]),
+        admin_record(704, t(14, 8, 4, 0), "Set-Mailbox", "test1", [
+            ("Identity", "test1@contoso.com"), ("AuditEnabled", "False")]),
+    ])
+    sua_csv("audit_tampering_quiet.csv", [
+        admin_record(710, t(14, 8, 0, 0), "Set-MailboxAuditBypassAssociation", "test1", [
+            ("AuditBypassEnabled", "False"), ("Identity", "test1@contoso.com")],
+            actor=ADMIN, ip=ADMIN_IP),
+        admin_record(711, t(14, 8, 1, 0), "Set-Mailbox", "test1", [
+            ("Identity", "test1@contoso.com"), ("AuditLogAgeLimit", "180.00:00:00")],
+            actor=ADMIN, ip=ADMIN_IP),
+        admin_record(712, t(14, 8, 2, 0), "Set-Mailbox", "test1", [
+            ("Identity", "test1@contoso.com"), ("AuditEnabled", "True"),
+            ("AuditOwner", "@{Add=MailItemsAccessed}")], actor=ADMIN, ip=ADMIN_IP),
+        admin_record(713, t(14, 8, 3, 0), "Set-AdminAuditLogConfig", "Admin Audit Log Settings", [
+            ("UnifiedAuditLogIngestionEnabled", "True")], actor=ADMIN, ip=ADMIN_IP),
+    ])
+
+
+def protocol_enabled() -> None:
+    sua_csv("protocol_enabled_fires.csv", [
+        admin_record(720, t(14, 8, 10, 0), "Set-CASMailbox", "test1", [
+            ("Identity", "test1@contoso.com"), ("ImapEnabled", "True"), ("PopEnabled", "True")]),
+        admin_record(721, t(14, 8, 11, 0), "Set-CASMailbox", "test1", [
+            ("Identity", "test1@contoso.com"), ("SmtpClientAuthenticationDisabled", "False")]),
+    ])
+    sua_csv("protocol_enabled_quiet.csv", [
+        admin_record(730, t(14, 8, 10, 0), "Set-CASMailbox", "test1", [
+            ("Identity", "test1@contoso.com"), ("OWAEnabled", "True"), ("PopEnabled", "False")],
+            actor=ADMIN, ip=ADMIN_IP),
+        admin_record(731, t(14, 8, 11, 0), "Set-CASMailbox", "test1", [
+            ("Identity", "test1@contoso.com"), ("SmtpClientAuthenticationDisabled", "True")],
+            actor=ADMIN, ip=ADMIN_IP),
+    ])
+
+
+def impersonation_role() -> None:
+    sua_csv("impersonation_role_fires.csv", [
+        admin_record(740, t(14, 8, 20, 0), "New-ManagementRoleAssignment", "EvilApp-Impersonation", [
+            ("Role", "ApplicationImpersonation"), ("User", "0a1b7ab4-e3c2-4e75-93ad-6ea6d16cffbf")]),
+        admin_record(741, t(14, 8, 21, 0), "Add-RoleGroupMember", "Discovery Management", [
+            ("Identity", "Discovery Management"), ("Member", "eve@contoso.com")]),
+    ])
+    sua_csv("impersonation_role_quiet.csv", [
+        admin_record(750, t(14, 8, 20, 0), "New-ManagementRoleAssignment", "Helpdesk-Recipients", [
+            ("Role", "Mail Recipients"), ("SecurityGroup", "Helpdesk")], actor=ADMIN, ip=ADMIN_IP),
+        admin_record(751, t(14, 8, 21, 0), "Add-RoleGroupMember", "Help Desk", [
+            ("Identity", "Help Desk"), ("Member", "bob@contoso.com")], actor=ADMIN, ip=ADMIN_IP),
+    ])
+
+
+def transport_rule() -> None:
+    sua_csv("transport_rule_fires.csv", [
+        admin_record(760, t(14, 8, 30, 0), "New-TransportRule", "Archive copy", [
+            ("Name", "Archive copy"), ("SentToScope", "InOrganization"),
+            ("BlindCopyTo", "eve@evil.example")]),
+        admin_record(761, t(14, 8, 31, 0), "Set-TransportRule", "External tag", [
+            ("Identity", "External tag"), ("PrependSubject", "[EXTERNAL] ")],
+            actor=ADMIN, ip=ADMIN_IP),
+    ])
+    sua_csv("transport_rule_quiet.csv", [
+        admin_record(770, t(14, 8, 30, 0), "Disable-TransportRule", "Archive copy", [
+            ("Identity", "Archive copy")], actor=ADMIN, ip=ADMIN_IP),
+        admin_record(771, t(14, 8, 31, 0), "Remove-TransportRule", "Old rule", [
+            ("Identity", "Old rule")], actor=ADMIN, ip=ADMIN_IP),
+    ])
+
+
+# --------------------------------------------------------------------------
 # html_escape.csv: hostile values for the HTML report and the CSV output
 # --------------------------------------------------------------------------
 
@@ -422,6 +509,10 @@ def main() -> None:
     first_seen()
     many_ips()
     permissions()
+    audit_tampering()
+    protocol_enabled()
+    impersonation_role()
+    transport_rule()
     html_escape()
 
 

@@ -1,5 +1,6 @@
 //! The command line of `mbxaudit report`: raw flags and their help. Inputs, filters and
-//! rules are those of `triage` (admin records read by default).
+//! rules are those of `triage` (admin records read by default); the outputs are an HTML
+//! page (`--html`), an Excel workbook (`--xlsx`), or both (at least one).
 
 use std::path::PathBuf;
 
@@ -14,6 +15,8 @@ Examples:
   mbxaudit report --html report.html exports/
   mbxaudit report --html eve.html --mailbox test1@contoso.com --start-date 2024-03-01 exports/
   mbxaudit report --html report.html --by hour --mass-delete 20 exports/
+  mbxaudit report --xlsx report.xlsx exports/                  # the same as a workbook
+  mbxaudit report --html report.html --xlsx report.xlsx exports/
 
 The page is one self-contained file: inline CSS, inline SVG charts and a small inline script
 (the timeline's text filter); no fonts, styles, scripts or images are loaded from anywhere,
@@ -25,6 +28,11 @@ per operation, operations, logon types, client IPs, users, mailboxes and client 
 the timeline of every row kept (filter it by any text; rows that are evidence of a finding
 are marked).
 
+The workbook (--xlsx) has the sheets Overview, Findings, Evidence, the summary tables,
+Inputs and Timeline: headers frozen, autofilters set, times as date-times (UTC), counts as
+numbers, text never run as a formula. The same inputs give the same bytes (its creation
+time is fixed to 1980-01-01).
+
 Exit status: 0 success (with or without findings); 1 finished, but some rows or files could
 not be read (all reported); 2 fatal error (nothing written).";
 
@@ -32,6 +40,7 @@ not be read (all reported); 2 fatal error (nothing written).";
 #[command(
     mut_arg("record_types", |a| a.default_value("admin")),
     mut_arg("include_folder_bind", |a| a.hide(true)),
+    group(clap::ArgGroup::new("outputs").args(["html", "xlsx"]).required(true).multiple(true)),
 )]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -41,10 +50,15 @@ pub struct ReportArgs {
     pub rules: RuleArgs,
 
     /// Write the HTML report to FILE (atomically).
-    #[arg(long, value_name = "FILE", required = true, help_heading = "Output")]
-    pub html: PathBuf,
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub html: Option<PathBuf>,
 
-    /// Replace FILE if it exists.
+    /// Write the report as an Excel workbook to FILE (atomically): Overview, Findings,
+    /// Evidence, the summary tables, Inputs and Timeline.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub xlsx: Option<PathBuf>,
+
+    /// Replace the output files if they exist.
     #[arg(long, help_heading = "Output")]
     pub force: bool,
 

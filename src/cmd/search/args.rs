@@ -26,6 +26,8 @@ Beyond the script:
   mbxaudit search --format table --stdout --newest-first exports/
   mbxaudit search --format jsonl --columns full -o events.jsonl exports/
   mbxaudit search --format timesketch --raw-cells -o timeline.csv exports/
+  mbxaudit search --format xlsx exports/       # AuditLogResults<time>.xlsx, for Excel
+  mbxaudit search --format parquet --columns full -o shard01.parquet exports/   # for SQL
   mbxaudit search --manifest auto exports/    # + AuditLogResults<time>.csv.manifest.json
 
 Exit status: 0 success; 1 finished, but some rows or files could not be read (all reported);
@@ -51,7 +53,12 @@ pub struct SearchArgs {
     pub stdout: bool,
 
     /// Report format: csv (the script's), jsonl or json (one object per row, keys = column
-    /// names), table (aligned for a terminal), timesketch (Timesketch's CSV import).
+    /// names), table (aligned for a terminal), timesketch (Timesketch's CSV import), xlsx
+    /// (an Excel workbook: header frozen, autofilter, LastAccessed a date-time in UTC,
+    /// every other cell text, never a formula; past 1,048,575 rows the report continues
+    /// on sheet 'Report (2)'...; a cell over 32,767 characters is cut and its row says so
+    /// in column CellsCut) or parquet (for SQL engines: LastAccessed a UTC timestamp in
+    /// microseconds, SourceLine an integer, the rest UTF-8 strings).
     #[arg(
         long,
         value_enum,
@@ -83,8 +90,9 @@ pub struct SearchArgs {
 
     /// Write cells that start with = + - @ tab or CR untouched (csv, timesketch). By
     /// default they are prefixed with ' so that Excel shows them as text instead of
-    /// running them as formulas (subjects are written by whoever sent the mail). JSON and
-    /// table output are never changed.
+    /// running them as formulas (subjects are written by whoever sent the mail). JSON,
+    /// table, xlsx (typed cells: text is never a formula) and parquet output are never
+    /// changed.
     #[arg(long, help_heading = "Output")]
     pub raw_cells: bool,
 
@@ -101,7 +109,7 @@ pub struct SearchArgs {
     pub manifest: Option<PathBuf>,
 
     /// How LastAccessed is written: iso (UTC, 2017-04-10T15:22:11Z) or original (the
-    /// export's own text).
+    /// export's own text). xlsx and parquet always write a date-time (UTC).
     #[arg(
         long,
         value_enum,

@@ -4,20 +4,22 @@
 
 pub mod args;
 
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use super::scan::scan_config;
 use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::filter::Rule;
-use crate::input::{self, Origin};
 use crate::output::rows::{self, Format, Layout, Options, Profile, TimeFormat};
-use crate::output::{self, Target};
+use crate::output::{OutputFile, Target};
 use crate::pipeline::{Keep, KeptRows, MailAccess, Outcome};
 use crate::session::manifest::{self, HashingWriter};
-use crate::session::{self, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned};
+use crate::session::{
+    self, output_file, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned,
+};
 use args::SearchArgs;
 
 /// A search, ready to run.
@@ -38,11 +40,13 @@ pub struct SearchConfig {
 
 impl SearchConfig {
     pub fn from_args(args: SearchArgs) -> Result<SearchConfig> {
-        let keep = Keep::Rows {
-            fields: args.format.fields(args.columns.columns(), args.time_format),
+        let mut scan = scan_config(args.input, args.expand_items, Keep::ALL)?;
+        // What the output reads of each row (the enrichment columns only when enriched).
+        let columns = args.columns.columns(scan.settings.enriches());
+        scan.settings.keep = Keep::Rows {
+            fields: args.format.fields(columns, args.time_format),
             newest_first: args.newest_first,
         };
-        let mut scan = scan_config(args.input, args.expand_items, keep)?;
         let target = if args.stdout || (args.output.is_none() && args.format == Format::Table) {
             Target::Stdout
         } else {
@@ -58,11 +62,24 @@ impl SearchConfig {
                 force: args.force,
             }
         };
+        if target == Target::Stdout && args.format.is_binary() && std::io::stdout().is_terminal() {
+            bail!(
+                "--format {} is binary: give a file with -o FILE, or redirect standard output",
+                value_name(args.format)
+            );
+        }
+        if args.format.is_binary() && args.time_format == TimeFormat::Original {
+            scan.warnings.push(format!(
+                "--time-format original does not apply to --format {}: LastAccessed is \
+                 written as a date-time (UTC)",
+                value_name(args.format)
+            ));
+        }
         let manifest = args
             .manifest
             .map(|m| manifest::resolve_path(m, &target))
             .transpose()?;
-        scan.hash_streams = manifest.is_some();
+        scan.hash_inputs = manifest.is_some();
         Ok(SearchConfig {
             scan,
             manifest,
@@ -82,42 +99,25 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
     let msg = Messages {
         quiet: cfg.scan.quiet,
     };
-    let mut outputs: Vec<&Path> = match &cfg.target {
-        Target::File { path, .. } => vec![path.as_path()],
-        Target::Stdout => Vec::new(),
-    };
-    outputs.extend(cfg.manifest.as_deref());
-    let force = cfg.force;
-    let (scanned, hashes) = match &cfg.manifest {
-        None => (
-            session::scan(&cfg.scan, "Searching", &outputs, force, &msg)?,
-            Vec::new(),
-        ),
-        Some(_) => {
-            // The inputs are hashed while the scan reads them: the same pages, read from
-            // disk once. The outputs are checked first, so that a refused output fails
-            // before any hashing.
-            let origins = input::expand(&cfg.scan.inputs)?.origins;
-            let inputs: Vec<&Path> = origins.iter().filter_map(Origin::path).collect();
-            for path in &outputs {
-                output::check_target(path, force, &inputs)?;
-            }
-            let (scanned, hashes) = rayon::join(
-                || session::scan(&cfg.scan, "Searching", &outputs, force, &msg),
-                || manifest::hash_inputs(&origins),
-            );
-            (scanned?, hashes)
-        }
-    };
+    // The report and the manifest are staged before the scan, and committed together.
+    let mut outputs: Vec<OutputFile> = output_file(&cfg.target, "-o").into_iter().collect();
+    outputs.extend(cfg.manifest.as_ref().map(|path| OutputFile {
+        path: path.clone(),
+        force: cfg.force,
+        option: "--manifest",
+        create_dir: false,
+    }));
     let Scanned {
         outcome,
         incomplete,
-    } = scanned;
+        outputs: mut staged,
+        hashes,
+    } = session::scan(&cfg.scan, "Searching", &outputs, &msg)?;
     tell_steps(&cfg.scan, &outcome, &msg);
 
     let sources: Vec<String> = outcome.files.iter().map(|f| f.origin.display()).collect();
     let layout = Layout {
-        columns: cfg.profile.columns(),
+        columns: cfg.profile.columns(cfg.scan.settings.enriches()),
         time: cfg.time_format,
         sources: &sources,
     };
@@ -128,7 +128,8 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
         file: "Posting results to file: ",
         stdout: Some("Writing results to standard output."),
     };
-    write_output(&cfg.target, announce, &msg, |out, file| {
+    let mut notes = Vec::new();
+    write_output(&mut staged, &cfg.target, announce, &msg, |out, file| {
         let mut out = match cfg.manifest {
             Some(_) => HashingWriter::new(out),
             None => HashingWriter::counting(out),
@@ -137,33 +138,46 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
             layout,
             bom: file,
             excel_safe: !cfg.raw_cells,
+            temp_dir: crate::output::temp_dir(&cfg.target),
         };
-        let writer = &mut *cfg.format.writer(opts);
+        let mut writer = cfg.format.writer(opts);
         neutralised = match &outcome.rows {
-            KeptRows::Rows(kept) => rows::write_rows(writer, &mut out, kept)?,
-            KeptRows::Table(_) => rows::write_all(writer, &mut out, &[])?,
+            KeptRows::Rows(kept) => rows::write_rows(&mut *writer, &mut out, kept)?,
+            KeptRows::Table(_) => rows::write_all(&mut *writer, &mut out, &[])?,
         };
+        notes = writer.notes();
         written = Some(out.finish());
         Ok(())
     })?;
     msg.neutralised(neutralised);
+    for note in notes {
+        msg.error(&format!("warning: {note}"));
+    }
     print_funnel(&outcome.totals, "rows written", &msg);
     if let (Some(path), Some(written)) = (&cfg.manifest, written) {
-        write_manifest(&cfg, path, started, &outcome, &hashes, written, &msg)?;
+        let bytes = manifest_bytes(&cfg, started, &outcome, &hashes, written, &msg)?;
+        msg.note(&format!(
+            "Manifest (inputs and report with SHA-256): {}",
+            sanitize(&path.display().to_string())
+        ));
+        staged
+            .staged(path)?
+            .write_with(|out| out.write_all(&bytes))?;
     }
+    staged.commit()?;
     Ok(Status::from_incomplete(incomplete))
 }
 
-/// Writes the run's manifest (atomically, like the report) once the report is in place.
-fn write_manifest(
+/// The run's manifest, once the report is written (its SHA-256 is that of the bytes
+/// written).
+fn manifest_bytes(
     cfg: &SearchConfig,
-    path: &Path,
     started: String,
     outcome: &Outcome,
     hashes: &[manifest::InputHash],
     written: manifest::Written,
     msg: &Messages,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     for name in manifest::changed_inputs(outcome, hashes) {
         msg.error(&format!(
             "warning: {}: changed while it was read (its size differs between the hash and \
@@ -174,7 +188,7 @@ fn write_manifest(
     let settings = &cfg.scan.settings;
     let info = manifest::SettingsInfo {
         time_zone: settings.zone.to_string(),
-        date_order: settings.date_order.map(session::order_label),
+        date_order: settings.date_order.map(crate::datetime::DateOrder::label),
         encoding: settings.encoding.map(|e| e.name().to_string()),
         strict: cfg.scan.strict,
         rules: cfg.scan.scope.clone(),
@@ -184,6 +198,10 @@ fn write_manifest(
         newest_first: cfg.newest_first,
         expand_items: settings.expand_items,
         raw_cells: cfg.raw_cells,
+        geoip: settings.geoip.as_ref().map_or_else(Vec::new, |db| {
+            db.describe().iter().map(manifest::GeoDb::of).collect()
+        }),
+        ip_list: settings.ip_list.as_ref().map(|l| l.name().to_string()),
     };
     let report_path = match &cfg.target {
         Target::File { path, .. } => Some(path.as_path()),
@@ -199,12 +217,7 @@ fn write_manifest(
         finished: manifest::now(),
         threads: rayon::current_num_threads(),
     };
-    let bytes = manifest::render(&run, &info, outcome, hashes, &report)?;
-    msg.note(&format!(
-        "Manifest (inputs and report with SHA-256): {}",
-        sanitize(&path.display().to_string())
-    ));
-    output::write_atomic(path, cfg.force, |out| out.write_all(&bytes))
+    manifest::render(&run, &info, outcome, hashes, &report)
 }
 
 /// A clap value's name as typed on the command line (`csv`, `full`, `iso`...).

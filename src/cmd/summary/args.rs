@@ -12,6 +12,7 @@ Examples:
   mbxaudit summary exports/
   mbxaudit summary --mailbox test1@contoso.com --by hour --top 5 exports/
   mbxaudit summary --format csv -o summary/ exports/      # one CSV per table
+  mbxaudit summary --format xlsx -o summary.xlsx exports/ # one sheet per table
   mbxaudit summary --format json -o part1.json exports/2023/
 
 Summaries of disjoint inputs (e.g. an archive summarised piecewise, on several machines)
@@ -36,6 +37,9 @@ pub enum SummaryFormat {
     Csv,
     /// One JSON document holding everything (mergeable with --merge).
     Json,
+    /// An Excel workbook, one sheet per table (counts as numbers, times as date-times),
+    /// in the file given with -o.
+    Xlsx,
 }
 
 #[derive(Args, Debug)]
@@ -54,13 +58,15 @@ pub struct SummaryArgs {
             "start_date", "end_date", "subject", "subject_exact", "record_types",
             "include_folder_bind", "logon_types", "mailbox", "operation",
             "exclude_operation", "user", "ip", "tz", "date_order", "encoding", "strict",
+            "geoip", "ip_list",
         ]
     )]
     pub merge: bool,
 
     /// Output: text (aligned tables and a bar chart, for a terminal), csv (one file per
-    /// table, in the directory given with -o) or json (one document with everything,
-    /// mergeable with --merge).
+    /// table, in the directory given with -o), json (one document with everything,
+    /// mergeable with --merge) or xlsx (an Excel workbook, one sheet per table, in the
+    /// file given with -o).
     #[arg(
         long,
         value_enum,
@@ -70,8 +76,8 @@ pub struct SummaryArgs {
     )]
     pub format: SummaryFormat,
 
-    /// Where to write: a file (text, json) or a directory (csv, created if missing)
-    /// [default: standard output; csv needs a directory].
+    /// Where to write: a file (text, json, xlsx) or a directory (csv, created if
+    /// missing) [default: standard output; csv needs a directory, xlsx a file].
     #[arg(short, long, value_name = "PATH", help_heading = "Summary")]
     pub output: Option<PathBuf>,
 

@@ -9,7 +9,7 @@
 
 pub mod args;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
@@ -18,7 +18,7 @@ use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::input::{self, Origin};
 use crate::output::summary::{csv, tables, text};
-use crate::output::{self, Target};
+use crate::output::{self, workbook, OutputFile, Outputs, Target};
 use crate::pipeline::Keep;
 use crate::session::{self, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned};
 use crate::summary::{Bucket, Summary};
@@ -49,6 +49,9 @@ impl SummaryConfig {
     pub fn from_args(args: SummaryArgs) -> Result<SummaryConfig> {
         if args.format == SummaryFormat::Csv && args.output.is_none() {
             bail!("--format csv writes one file per table: give a directory with -o DIR");
+        }
+        if args.format == SummaryFormat::Xlsx && args.output.is_none() {
+            bail!("--format xlsx writes a workbook: give a file with -o FILE");
         }
         let source = if args.merge {
             SummarySource::Merge {
@@ -85,43 +88,54 @@ pub fn run(cfg: SummaryConfig) -> Result<Status> {
     };
     let msg = Messages { quiet };
     let outputs = output_files(&cfg);
-    let outputs: Vec<&Path> = outputs.iter().map(PathBuf::as_path).collect();
-    let (summary, status) = match &cfg.source {
+    let (summary, status, mut staged) = match &cfg.source {
         SummarySource::Scan(scan) => {
             let Scanned {
                 outcome,
                 incomplete,
-            } = session::scan(scan, "Summarising", &outputs, cfg.force, &msg)?;
+                outputs: staged,
+                ..
+            } = session::scan(scan, "Summarising", &outputs, &msg)?;
             let summary = Summary::build(&outcome, &scan.scope);
             msg.note(&format!("{} entries summarised.", summary.records));
             print_funnel(&outcome.totals, "rows summarised", &msg);
-            (summary, Status::from_incomplete(incomplete))
+            (summary, Status::from_incomplete(incomplete), staged)
         }
         SummarySource::Merge { inputs, .. } => {
-            (merge(inputs, &outputs, cfg.force, &msg)?, Status::Clean)
+            let (summary, staged) = merge(inputs, &outputs, &msg)?;
+            (summary, Status::Clean, staged)
         }
     };
-    write(&cfg, &summary, &msg)?;
+    write(&cfg, &summary, &mut staged, &msg)?;
+    staged.commit()?;
     Ok(status)
 }
 
-/// The files this run will write (checked before anything is read).
-fn output_files(cfg: &SummaryConfig) -> Vec<PathBuf> {
+/// The files this run will write (checked and staged before anything is read).
+fn output_files(cfg: &SummaryConfig) -> Vec<OutputFile> {
     let Some(out) = &cfg.output else {
         return Vec::new();
     };
+    let file = |path: PathBuf, create_dir: bool| OutputFile {
+        path,
+        force: cfg.force,
+        option: "-o",
+        create_dir,
+    };
     match cfg.format {
-        SummaryFormat::Text | SummaryFormat::Json => vec![out.clone()],
+        SummaryFormat::Text | SummaryFormat::Json | SummaryFormat::Xlsx => {
+            vec![file(out.clone(), false)]
+        }
         SummaryFormat::Csv => tables::file_names(cfg.by)
             .into_iter()
-            .map(|n| csv::path(out, n))
+            .map(|n| file(csv::path(out, n), true))
             .collect(),
     }
 }
 
 /// `--merge`: reads JSON summaries (files, `-`, or the `.json` files of a directory)
-/// and adds them up.
-fn merge(inputs: &[PathBuf], outputs: &[&Path], force: bool, msg: &Messages) -> Result<Summary> {
+/// and adds them up; the outputs are staged first.
+fn merge(inputs: &[PathBuf], outputs: &[OutputFile], msg: &Messages) -> Result<(Summary, Outputs)> {
     let origins: Vec<Origin> = input::expand(inputs)?
         .origins
         .into_iter()
@@ -135,14 +149,11 @@ fn merge(inputs: &[PathBuf], outputs: &[&Path], force: bool, msg: &Messages) -> 
     if origins.is_empty() {
         bail!("--merge: no JSON summaries found");
     }
-    let paths: Vec<&Path> = origins.iter().filter_map(Origin::path).collect();
-    for out in outputs {
-        output::check_target(out, force, &paths)?;
-    }
+    let staged = session::stage_outputs(outputs, &origins)?;
     let mut merged: Option<Summary> = None;
     for origin in &origins {
         let name = origin.display();
-        let bytes = input::load(origin)?;
+        let bytes = input::load(origin).with_context(|| format!("'{}'", sanitize(&name)))?;
         let part = Summary::from_json(&bytes).with_context(|| format!("'{name}'"))?;
         msg.note(&format!(
             "read {}: summary of {} record{} from {} input{}",
@@ -155,7 +166,10 @@ fn merge(inputs: &[PathBuf], outputs: &[&Path], force: bool, msg: &Messages) -> 
         match &mut merged {
             None => merged = Some(part),
             Some(all) => {
-                for w in all.merge(part) {
+                let warnings = all
+                    .merge(part)
+                    .with_context(|| format!("--merge '{}'", sanitize(&name)))?;
+                for w in warnings {
                     msg.note(&format!("warning: {}", sanitize(&w)));
                 }
             }
@@ -170,10 +184,26 @@ fn merge(inputs: &[PathBuf], outputs: &[&Path], force: bool, msg: &Messages) -> 
         plural(merged.inputs.len() as u64, "input", "inputs"),
     ));
     print_funnel(&merged.funnel.to_counts()?, "rows summarised", msg);
-    Ok(merged)
+    Ok((merged, staged))
 }
 
-fn write(cfg: &SummaryConfig, summary: &Summary, msg: &Messages) -> Result<()> {
+fn write(
+    cfg: &SummaryConfig,
+    summary: &Summary,
+    staged: &mut Outputs,
+    msg: &Messages,
+) -> Result<()> {
+    let target = match &cfg.output {
+        None => Target::Stdout,
+        Some(path) => Target::File {
+            path: path.clone(),
+            force: cfg.force,
+        },
+    };
+    let announce = Announce {
+        file: "Writing the summary to ",
+        stdout: None,
+    };
     let bytes = match cfg.format {
         SummaryFormat::Text => text::render(summary, cfg.top, cfg.by).into_bytes(),
         SummaryFormat::Json => summary.to_json()?,
@@ -188,21 +218,24 @@ fn write(cfg: &SummaryConfig, summary: &Summary, msg: &Messages) -> Result<()> {
                 all.len(),
                 sanitize(&dir.display().to_string())
             ));
-            let n = csv::write_all(dir, &all, cfg.force, !cfg.raw_cells)?;
+            let n = csv::write_all(staged, dir, &all, !cfg.raw_cells)?;
             msg.neutralised(n);
             return Ok(());
         }
+        SummaryFormat::Xlsx => {
+            let mut notes = Vec::new();
+            let temp_dir = output::temp_dir(&target);
+            write_output(staged, &target, announce, msg, |out, _| {
+                notes = workbook::summary(out, summary, cfg.top, cfg.by, temp_dir)?;
+                Ok(())
+            })?;
+            for note in notes {
+                msg.error(&format!("warning: {note}"));
+            }
+            return Ok(());
+        }
     };
-    let target = match &cfg.output {
-        None => Target::Stdout,
-        Some(path) => Target::File {
-            path: path.clone(),
-            force: cfg.force,
-        },
-    };
-    let announce = Announce {
-        file: "Writing the summary to ",
-        stdout: None,
-    };
-    write_output(&target, announce, msg, |out, _| out.write_all(&bytes))
+    write_output(staged, &target, announce, msg, |out, _| {
+        out.write_all(&bytes)
+    })
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use crate::cmd::args::InputArgs;
+use crate::triage::rules::Setting;
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -16,9 +17,12 @@ Examples:
   mbxaudit triage --mailbox test1@contoso.com --start-date 2024-03-01 exports/
   mbxaudit triage --format json -o findings.json exports/
   mbxaudit triage --format csv -o findings.csv exports/        # Excel-safe cells
+  mbxaudit triage --format xlsx -o findings.xlsx exports/      # Findings + Evidence sheets
   mbxaudit triage --mass-delete 20 --mass-delete-window 10m exports/
   mbxaudit triage --set new-client-ip.baseline=2d --disable new-client-app exports/
   mbxaudit triage --rules my-rules.json exports/
+  mbxaudit triage --sigma sigma/rules/cloud/m365/ exports/     # Sigma rules too
+  mbxaudit triage --sigma rules/ --no-builtin-rules --record-types all exports/
   mbxaudit triage --list-rules                               # the rules in force
   mbxaudit triage --list-rules --format json > my-rules.json # a rules file to edit
 
@@ -39,6 +43,9 @@ pub enum TriageFormat {
     Json,
     /// One row per finding (UTF-8 with BOM, Excel-safe cells).
     Csv,
+    /// An Excel workbook: a Findings sheet (severity coloured) and an Evidence sheet (one
+    /// row per evidence record), in the file given with -o.
+    Xlsx,
 }
 
 /// Which rules run, and their thresholds: shared by `triage` and `report`.
@@ -49,8 +56,15 @@ pub struct RuleArgs {
     #[arg(long = "rules", value_name = "FILE", help_heading = "Rules")]
     pub rules_files: Vec<PathBuf>,
 
-    /// Run only the rules of the --rules files.
-    #[arg(long, requires = "rules_files", help_heading = "Rules")]
+    /// Sigma rules to run too: a rule file (.yml, .yaml) or a directory of them (walked).
+    /// Rules for Microsoft 365 (`product: m365`, or `azure` with `service: m365`) apply;
+    /// others are counted and left out; a rule that cannot be read or uses something
+    /// unsupported is named with its reason. Repeat for several.
+    #[arg(long = "sigma", value_name = "PATH", help_heading = "Rules")]
+    pub sigma: Vec<PathBuf>,
+
+    /// Run only the rules of the --rules files and --sigma paths.
+    #[arg(long, help_heading = "Rules")]
     pub no_builtin_rules: bool,
 
     /// Do not run these rules (ids, comma-separated).
@@ -101,35 +115,68 @@ pub struct RuleArgs {
 }
 
 impl RuleArgs {
-    /// The named threshold options as `--set` strings, then the `--set`s themselves.
-    pub fn sets(&self) -> Vec<String> {
+    /// The named threshold options as settings (each remembering the option as typed,
+    /// for messages), then the `--set`s themselves.
+    pub fn sets(&self) -> Vec<Setting> {
         let mut out = Vec::new();
-        let mut add = |id: &str, key: &str, value: Option<String>| {
+        let mut add = |option: &str, id: &str, key: &str, value: Option<String>| {
             if let Some(v) = value {
-                out.push(format!("{id}.{key}={v}"));
+                out.push(Setting {
+                    set: format!("{id}.{key}={v}"),
+                    typed: Some(format!("{option} {v}")),
+                });
             }
         };
+        let number = |n: Option<u64>| n.map(|n| n.to_string());
         add(
+            "--mass-delete",
             "mass-deletion",
             "threshold",
-            self.mass_delete.map(|n| n.to_string()),
+            number(self.mass_delete),
         );
-        add("mass-deletion", "window", self.mass_delete_window.clone());
         add(
+            "--mass-delete-window",
+            "mass-deletion",
+            "window",
+            self.mass_delete_window.clone(),
+        );
+        add(
+            "--bind-count",
             "non-owner-access",
             "threshold",
-            self.bind_count.map(|n| n.to_string()),
+            number(self.bind_count),
         );
-        add("non-owner-access", "window", self.bind_window.clone());
         add(
+            "--bind-window",
+            "non-owner-access",
+            "window",
+            self.bind_window.clone(),
+        );
+        add(
+            "--ip-count",
             "many-client-ips",
             "threshold",
-            self.ip_count.map(|n| n.to_string()),
+            number(self.ip_count),
         );
-        add("many-client-ips", "window", self.ip_window.clone());
-        add("new-client-ip", "baseline", self.baseline.clone());
-        add("new-client-app", "baseline", self.baseline.clone());
-        out.extend(self.sets.iter().cloned());
+        add(
+            "--ip-window",
+            "many-client-ips",
+            "window",
+            self.ip_window.clone(),
+        );
+        add(
+            "--baseline",
+            "new-client-ip",
+            "baseline",
+            self.baseline.clone(),
+        );
+        add(
+            "--baseline",
+            "new-client-app",
+            "baseline",
+            self.baseline.clone(),
+        );
+        out.extend(self.sets.iter().map(|s| Setting::from(s.as_str())));
         out
     }
 }
@@ -147,7 +194,8 @@ pub struct TriageArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
 
-    /// Output: text (worst first, for a terminal), json, or csv (one row per finding).
+    /// Output: text (worst first, for a terminal), json, csv (one row per finding), or
+    /// xlsx (Findings and Evidence sheets; needs -o FILE).
     #[arg(
         long,
         value_enum,

@@ -20,7 +20,7 @@ use ::csv::{ByteRecord, ReaderBuilder};
 use super::damage::Damage;
 use super::{ual_row, Kind, Layout, RowKey, Span};
 use crate::input::structural::RecordSpan;
-use crate::input::visit::{EventKey, OnDemand, Visitor};
+use crate::input::visit::{columns_json, EventKey, OnDemand, Visitor};
 use crate::record::{AuditRecord, Escape, Field, RawField};
 
 /// Reads every record of `layout`'s body in `text`, in order, into `visitor`.
@@ -138,6 +138,15 @@ struct RefKey<'r> {
 }
 
 impl OnDemand for RefKey<'_> {
+    fn event_json(&self, out: &mut Vec<u8>) -> bool {
+        let cells = self.layout.columns.iter().enumerate().map(|(col, name)| {
+            let value = self.record.get(col).unwrap_or_default();
+            (name.as_str(), String::from_utf8_lossy(value).into_owned())
+        });
+        columns_json(cells, out);
+        true
+    }
+
     fn event_key(&self) -> EventKey {
         let identity = self.layout.identity_column.and_then(|c| self.record.get(c));
         if let Some(key) = identity.and_then(RowKey::identity) {

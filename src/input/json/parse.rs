@@ -11,7 +11,7 @@
 //! guessed at. Nesting is limited to [`MAX_DEPTH`] levels so that hostile input cannot
 //! exhaust the stack.
 
-use super::split::{find, skip_ws, InStringStrict};
+use crate::input::json_lex::{skip_ws, strict_string};
 
 /// Deepest nesting accepted inside a record.
 pub(super) const MAX_DEPTH: u32 = 128;
@@ -74,41 +74,14 @@ impl<'a> Parser<'a> {
     /// A string starting at the opening quote; returns its inside.
     fn string(&mut self) -> Res<&'a [u8]> {
         let start = self.pos + 1;
-        let mut p = start;
-        loop {
-            p = find::<InStringStrict>(self.s, p);
-            match self.s.get(p) {
-                None => {
-                    self.pos = p;
-                    return self.err("unterminated string");
-                }
-                Some(b'"') => {
-                    self.pos = p + 1;
-                    return Ok(&self.s[start..p]);
-                }
-                Some(b'\\') => match self.s.get(p + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => p += 2,
-                    Some(b'u') => {
-                        let hex = self.s.get(p + 2..p + 6).unwrap_or_default();
-                        if hex.len() != 4 || !hex.iter().all(u8::is_ascii_hexdigit) {
-                            self.pos = p;
-                            return self.err("invalid \\u escape in a string");
-                        }
-                        p += 6;
-                    }
-                    _ => {
-                        self.pos = p;
-                        return self.err("invalid escape in a string");
-                    }
-                },
-                Some(_) => {
-                    self.pos = p;
-                    return self.err(if self.s[p] == b'\n' {
-                        "line break inside a string (unterminated string?)"
-                    } else {
-                        "control character inside a string"
-                    });
-                }
+        match strict_string(self.s, start) {
+            Ok(quote) => {
+                self.pos = quote + 1;
+                Ok(&self.s[start..quote])
+            }
+            Err(e) => {
+                self.pos = e.at;
+                self.err(e.what)
             }
         }
     }
@@ -242,9 +215,23 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Parses the object starting at `s[start]` (a `{`) into `out` (cleared first); returns
-/// the offset just past its closing brace. Bytes after it are not looked at.
-pub(super) fn record<'a>(s: &'a [u8], start: usize, out: &mut Vec<Member<'a>>) -> Res<usize> {
+/// What [`super::blocks::parse_record`] tells besides the members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Parsed {
+    /// The offset just past the closing brace.
+    pub end: usize,
+    /// Whether a string escapes a UTF-16 surrogate (`\uD83D`), when known.
+    pub surrogates: Option<bool>,
+    /// The line feeds inside the record, when known.
+    pub line_feeds: Option<u64>,
+}
+
+/// [`record`], one byte at a time: the reference the block reader is held to.
+pub(super) fn record_by_bytes<'a>(
+    s: &'a [u8],
+    start: usize,
+    out: &mut Vec<Member<'a>>,
+) -> Res<usize> {
     out.clear();
     let mut p = Parser { s, pos: start };
     p.object(1, &mut |m| out.push(m))?;
@@ -330,7 +317,7 @@ mod tests {
 
     fn parse(s: &str) -> Result<Vec<Member<'_>>, Error> {
         let mut out = Vec::new();
-        let end = record(s.as_bytes(), 0, &mut out)?;
+        let end = record_by_bytes(s.as_bytes(), 0, &mut out)?;
         assert_eq!(end, s.len());
         Ok(out)
     }

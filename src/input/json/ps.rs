@@ -16,6 +16,7 @@
 
 use xxhash_rust::xxh3::Xxh3;
 
+use super::names::Names;
 use super::parse::{self, canonical, for_each_element, for_each_member, Member, Val};
 use crate::input::ual;
 use crate::input::visit::{EventKey, OnDemand, Visitor};
@@ -43,9 +44,15 @@ enum Role {
 struct KeyInfo {
     field: Option<Field>,
     role: Role,
+    /// The member's index among those the quick look at AuditData reads (by its name as
+    /// written, as that look matches it).
+    glance: Option<u8>,
+    /// Named `OperationProperties` exactly, as serde_json reads AuditData's.
+    operation_properties: bool,
 }
 
-fn key_info(name: &[u8]) -> KeyInfo {
+/// The meaning of a member named `raw` (as written), whose unescaped name is `name`.
+fn key_info(raw: &[u8], name: &[u8]) -> KeyInfo {
     let roles: [(&[u8], Role); 11] = [
         (b"Operation", Role::Operation),
         (b"LastAccessed", Role::LastAccessed),
@@ -66,6 +73,8 @@ fn key_info(name: &[u8]) -> KeyInfo {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(trimmed))
             .map_or(Role::Other, |r| r.1),
+        glance: ual::fast::member_index(raw).and_then(|i| u8::try_from(i).ok()),
+        operation_properties: name == b"OperationProperties",
     }
 }
 
@@ -104,6 +113,14 @@ fn scalar(v: Val<'_>) -> RawField<'_> {
     }
 }
 
+/// A member's value as written (a string's inside; nothing for `true`, `false`, `null`).
+fn raw(v: Val<'_>) -> &[u8] {
+    match v {
+        Val::Str(b) | Val::Num(b) | Val::Obj(b) | Val::Arr(b) => b,
+        Val::Bool(_) | Val::Null => b"",
+    }
+}
+
 /// A date member: a string (`\/Date(ms)\/` raw, or ISO), or Windows PowerShell's
 /// `{"value": "\/Date(ms)\/", "DisplayHint": 2, "DateTime": "..."}`, whose `value` is used.
 fn date(v: Val<'_>) -> RawField<'_> {
@@ -124,24 +141,26 @@ fn trim_spaces(f: RawField<'_>) -> RawField<'_> {
     RawField::new(&f.bytes[n..], f.escape)
 }
 
-/// Member names a [`Reader`] remembers at most (exports use a few hundred).
-const MAX_KNOWN_NAMES: usize = 4096;
-
 /// Reads the record objects of one chunk; its buffers are reused from record to record.
 #[derive(Default)]
 pub(super) struct Reader<'t> {
     members: Vec<Member<'t>>,
+    /// Read records with the byte parser only, and AuditData with serde_json only (the
+    /// reference of the fast paths).
+    reference: bool,
+    /// Scratch space of the parser.
+    tokens: super::blocks::Scratch,
+    /// Whether the record last parsed escapes a UTF-16 surrogate, and how many line feeds
+    /// it holds, when the parser knows.
+    surrogates: Option<bool>,
+    line_feeds: Option<u64>,
     /// The meaning of each member of the record being read.
     infos: Vec<KeyInfo>,
-    /// Every member name met (as written) and its meaning, found by name.
-    known: Vec<(Vec<u8>, KeyInfo)>,
-    by_name: std::collections::HashMap<Vec<u8>, usize>,
-    /// For each member position, the `known` entry met there last (records of one kind
-    /// list their members in the same order: usually a hit without hashing).
-    at_position: Vec<usize>,
-    /// The `known` entry of each member of the record being read (`usize::MAX`: not
+    /// Every member name met (as written) and its meaning.
+    names: Names<KeyInfo>,
+    /// The [`Names`] entry of each member of the record being read (`None`: not
     /// remembered), and a stamp per entry to find a repeated member.
-    member_names: Vec<usize>,
+    member_names: Vec<Option<u32>>,
     seen_in: Vec<u64>,
     records: u64,
     subjects: Vec<RawField<'t>>,
@@ -160,6 +179,14 @@ pub(super) enum Kind {
 }
 
 impl<'t> Reader<'t> {
+    /// A reader that reads every record the slow, obvious way (see `json::scan_reference`).
+    pub fn reference() -> Self {
+        Reader {
+            reference: true,
+            ..Reader::default()
+        }
+    }
+
     /// Parses the record at `text[start..]` (not past `limit`); returns its end, or the
     /// parse error (offset into `text`).
     pub fn parse(
@@ -168,43 +195,54 @@ impl<'t> Reader<'t> {
         start: usize,
         limit: usize,
     ) -> Result<usize, parse::Error> {
-        let end = parse::record(&text[..limit.min(text.len())], start, &mut self.members)?;
+        let text = &text[..limit.min(text.len())];
+        let parsed = if self.reference {
+            let end = parse::record_by_bytes(text, start, &mut self.members)?;
+            parse::Parsed {
+                end,
+                surrogates: None,
+                line_feeds: None,
+            }
+        } else {
+            super::blocks::parse_record(text, start, &mut self.members, &mut self.tokens)?
+        };
+        self.learn(parsed);
+        Ok(parsed.end)
+    }
+
+    /// Parses the record at `text[start..]` when it is plainly valid and holds no line
+    /// feed, without knowing where its line ends (JSON Lines); `None`: not so (the caller
+    /// reads the line the usual way).
+    pub fn parse_one_line(&mut self, text: &'t [u8], start: usize) -> Option<usize> {
+        if self.reference {
+            return None;
+        }
+        let parsed =
+            super::blocks::one_line_record(text, start, &mut self.members, &mut self.tokens)?;
+        self.learn(parsed);
+        Some(parsed.end)
+    }
+
+    /// The line feeds in the record last parsed, when the parser counted them.
+    pub fn line_feeds(&self) -> Option<u64> {
+        self.line_feeds
+    }
+
+    /// Learns the meaning of the members of the record just parsed.
+    fn learn(&mut self, parsed: parse::Parsed) {
+        self.surrogates = parsed.surrogates;
+        self.line_feeds = parsed.line_feeds;
         self.infos.clear();
         self.member_names.clear();
         for (i, m) in self.members.iter().enumerate() {
-            let here = self.at_position.get(i).copied();
-            let known = here.filter(|&k| self.known[k].0.as_slice() == m.key);
-            let k = match known {
-                Some(k) => k,
-                None => {
-                    let k = match self.by_name.get(m.key) {
-                        Some(&k) => k,
-                        None => {
-                            self.name_scratch.clear();
-                            unescape_json_into(m.key, &mut self.name_scratch);
-                            let info = key_info(&self.name_scratch);
-                            if self.known.len() >= MAX_KNOWN_NAMES {
-                                // A file of ever new names: no more remembered.
-                                self.infos.push(info);
-                                self.member_names.push(usize::MAX);
-                                continue;
-                            }
-                            self.known.push((m.key.to_vec(), info));
-                            self.by_name.insert(m.key.to_vec(), self.known.len() - 1);
-                            self.known.len() - 1
-                        }
-                    };
-                    match self.at_position.get_mut(i) {
-                        Some(slot) => *slot = k,
-                        None => self.at_position.push(k),
-                    }
-                    k
-                }
-            };
-            self.infos.push(self.known[k].1);
+            let (k, info) = self.names.find(i, m.key, || {
+                self.name_scratch.clear();
+                unescape_json_into(m.key, &mut self.name_scratch);
+                key_info(m.key, &self.name_scratch)
+            });
+            self.infos.push(info);
             self.member_names.push(k);
         }
-        Ok(end)
     }
 
     /// The kind of the record last parsed.
@@ -239,13 +277,22 @@ impl<'t> Reader<'t> {
                 // Most records are dropped by a rule: a quick look first, as for CSV cells,
                 // unless serde_json would refuse what this reader's parser accepted (the
                 // record must then be reported, not dropped).
-                if self.serde_reads_alike(json) {
+                if !self.reference && self.serde_reads_alike(json) {
                     let wanted = visitor.glance_fields();
-                    let quoting = ual::fast::Quoting::Plain;
-                    if let Some(glance) = ual::fast::glance(json, quoting, wanted) {
-                        if visitor.prefilter(&glance, line) {
-                            return;
-                        }
+                    let members = || self.members.iter().zip(&self.infos);
+                    let operation_properties = members()
+                        .find(|(_, i)| i.operation_properties)
+                        .map_or(&b""[..], |(m, _)| raw(m.val));
+                    let fields = members().map(|(m, i)| (i.glance, scalar(m.val)));
+                    let dropped = ual::fast::glance_parsed(
+                        json,
+                        fields,
+                        operation_properties,
+                        wanted,
+                        |glance| visitor.prefilter(glance, line),
+                    );
+                    if dropped {
+                        return;
                     }
                 }
                 if let Err(reason) = ual::visit_audit_data(json, line, visitor) {
@@ -264,20 +311,16 @@ impl<'t> Reader<'t> {
     /// a surrogate (serde_json refuses a lone one; this parser does not check pairs).
     fn serde_reads_alike(&mut self, json: &[u8]) -> bool {
         self.records += 1;
-        self.seen_in.resize(self.known.len(), 0);
+        self.seen_in.resize(self.names.len(), 0);
         for &k in &self.member_names {
-            match self.seen_in.get_mut(k) {
+            match k.and_then(|k| self.seen_in.get_mut(k as usize)) {
                 Some(stamp) if *stamp != self.records => *stamp = self.records,
                 _ => return false, // repeated, or a name not remembered
             }
         }
-        !memchr::memmem::find_iter(json, b"\\u").any(|i| {
-            matches!(json.get(i + 2), Some(b'd' | b'D'))
-                && matches!(
-                    json.get(i + 3),
-                    Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
-                )
-        })
+        !self
+            .surrogates
+            .unwrap_or_else(|| crate::input::json_lex::may_hold_surrogate_escape(json))
     }
 
     fn member(&self, role: Role) -> Option<Val<'t>> {
@@ -418,6 +461,31 @@ impl MemberKey<'_> {
 }
 
 impl OnDemand for MemberKey<'_> {
+    fn event_json(&self, out: &mut Vec<u8>) -> bool {
+        out.push(b'{');
+        for (i, m) in self.members.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'"');
+            out.extend_from_slice(m.key);
+            out.extend_from_slice(b"\":");
+            match m.val {
+                Val::Str(s) => {
+                    out.push(b'"');
+                    out.extend_from_slice(s);
+                    out.push(b'"');
+                }
+                Val::Num(n) => out.extend_from_slice(n),
+                Val::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+                Val::Null => out.extend_from_slice(b"null"),
+                Val::Obj(raw) | Val::Arr(raw) => out.extend_from_slice(raw),
+            }
+        }
+        out.push(b'}');
+        true
+    }
+
     fn event_key(&self) -> EventKey {
         let mut h = Xxh3::new();
         let mut value = Vec::new();

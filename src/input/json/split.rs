@@ -17,153 +17,12 @@
 //! - text between top-level values, and array elements that are not objects, are
 //!   reported once per run and skipped.
 //!
-//! Bytes are searched eight at a time (SWAR): most of a JSON export is string content and
-//! indentation, which no rule cares about.
+//! Strings, escapes and nesting are read by the one JSON [`lex`]er, under its
+//! [`SPLITTER`] rules; bytes are searched several at a time there (most of a JSON export is
+//! string content and indentation, which no rule cares about).
 
 use crate::diag::excerpt;
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// High bit of each byte that is zero. Exact for the lowest such byte, which is all
-/// the callers look at (borrows only run upwards, from a zero byte).
-#[inline(always)]
-fn zero_bytes(x: u64) -> u64 {
-    x.wrapping_sub(LO) & !x & HI
-}
-
-#[inline(always)]
-fn eq_bytes(w: u64, b: u8) -> u64 {
-    zero_bytes(w ^ (LO * u64::from(b)))
-}
-
-/// High bit of each byte below `n` (`n` ≤ 0x80); exact for the lowest such byte.
-#[inline(always)]
-fn less_bytes(w: u64, n: u8) -> u64 {
-    w.wrapping_sub(LO * u64::from(n)) & !w & HI
-}
-
-/// A set of bytes to search for, as a SWAR test and a byte test.
-pub(super) trait Special {
-    fn word(w: u64) -> u64;
-    fn byte(b: u8) -> bool;
-}
-
-/// Inside a string, for the splitter: the closing quote, an escape, a line break.
-pub(super) struct InString;
-impl Special for InString {
-    #[inline(always)]
-    fn word(w: u64) -> u64 {
-        eq_bytes(w, b'"') | eq_bytes(w, b'\\') | eq_bytes(w, b'\n')
-    }
-    #[inline(always)]
-    fn byte(b: u8) -> bool {
-        matches!(b, b'"' | b'\\' | b'\n')
-    }
-}
-
-/// Inside a string, for the parser: the closing quote, an escape, any control character.
-pub(super) struct InStringStrict;
-impl Special for InStringStrict {
-    #[inline(always)]
-    fn word(w: u64) -> u64 {
-        eq_bytes(w, b'"') | eq_bytes(w, b'\\') | less_bytes(w, 0x20)
-    }
-    #[inline(always)]
-    fn byte(b: u8) -> bool {
-        b == b'"' || b == b'\\' || b < 0x20
-    }
-}
-
-/// Outside strings: quotes, escapes and brackets.
-pub(super) struct Structural;
-impl Special for Structural {
-    #[inline(always)]
-    fn word(w: u64) -> u64 {
-        // `[` and `{`, `]` and `}` differ only in bit 0x20.
-        let folded = w | (LO * 0x20);
-        eq_bytes(folded, b'{') | eq_bytes(folded, b'}') | eq_bytes(w, b'"') | eq_bytes(w, b'\\')
-    }
-    #[inline(always)]
-    fn byte(b: u8) -> bool {
-        matches!(b, b'"' | b'\\' | b'{' | b'}' | b'[' | b']')
-    }
-}
-
-/// The offset of the first byte of the set at or after `p`, or `s.len()`.
-#[inline(always)]
-pub(super) fn find<S: Special>(s: &[u8], mut p: usize) -> usize {
-    while let Some(word) = s.get(p..).and_then(|r| r.first_chunk::<8>()) {
-        let hits = S::word(u64::from_le_bytes(*word));
-        if hits != 0 {
-            return p + (hits.trailing_zeros() / 8) as usize;
-        }
-        p += 8;
-    }
-    while let Some(&b) = s.get(p) {
-        if S::byte(b) {
-            return p;
-        }
-        p += 1;
-    }
-    s.len().max(p)
-}
-
-/// Number of line feeds in `s`, counted eight bytes at a time.
-pub(super) fn count_lines(s: &[u8]) -> u64 {
-    const LANES16: u64 = 0x00FF_00FF_00FF_00FF;
-    let mut n = 0u64;
-    // Up to 255 words per block, so that no byte lane of `acc` overflows.
-    let mut blocks = s.chunks_exact(8 * 255);
-    for block in &mut blocks {
-        let mut acc = 0u64;
-        for word in block.chunks_exact(8) {
-            let Some(word) = word.first_chunk::<8>() else {
-                continue;
-            };
-            let x = u64::from_le_bytes(*word) ^ (LO * u64::from(b'\n'));
-            // Exact for every byte (no borrow between lanes): high bit set iff non-zero.
-            let nonzero = ((x & !HI) + !HI) | x;
-            acc += (!nonzero & HI) >> 7;
-        }
-        // Sum the eight byte lanes: pairs into 16-bit lanes, then those (≤ 2,040).
-        let pairs = (acc & LANES16) + ((acc >> 8) & LANES16);
-        n += pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48;
-    }
-    n + blocks.remainder().iter().filter(|&&b| b == b'\n').count() as u64
-}
-
-/// Skips the ASCII whitespace at `p` (runs of spaces eight at a time: indentation).
-#[inline(always)]
-pub(super) fn skip_ws(s: &[u8], mut p: usize) -> usize {
-    loop {
-        while let Some(word) = s.get(p..).and_then(|r| r.first_chunk::<8>()) {
-            if u64::from_le_bytes(*word) != LO * u64::from(b' ') {
-                break;
-            }
-            p += 8;
-        }
-        match s.get(p) {
-            Some(b' ' | b'\t' | b'\n' | b'\r') => p += 1,
-            _ => return p,
-        }
-    }
-}
-
-/// Skips a string whose opening quote is just before `p`; returns the offset after its
-/// closing quote, or of the line break (or `limit`) that ends it unterminated.
-fn skip_string(s: &[u8], mut p: usize, limit: usize) -> usize {
-    let s = &s[..limit];
-    loop {
-        p = find::<InString>(s, p);
-        match s.get(p) {
-            None => return limit,
-            Some(b'"') => return p + 1,
-            Some(b'\\') => p += if s.get(p + 1) == Some(&b'\n') { 1 } else { 2 },
-            Some(_) => return p, // the line break: left to the caller as whitespace
-        }
-    }
-}
+use crate::input::json_lex::{self as lex, count_lines, skip_ws, SPLITTER};
 
 /// Where a splitter stops: the end of the file, or (JSON Lines) of a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -326,8 +185,12 @@ impl Splitter {
         }
     }
 
-    /// After [`Step::Record`]: the caller read the record up to `end`.
-    pub fn record_parsed(&mut self, end: usize) {
+    /// After [`Step::Record`]: the caller read the record up to `end`, and may know how
+    /// many line feeds it holds (then they are not counted again).
+    pub fn record_parsed(&mut self, end: usize, line_feeds: Option<u64>) {
+        if let Some(n) = line_feeds.filter(|_| self.lines.pos == self.pos) {
+            self.lines = LineCounter::new(end, self.lines.line + n);
+        }
         self.pos = end;
     }
 
@@ -335,7 +198,7 @@ impl Splitter {
     /// it. `None` when it is not closed before `limit` (the splitter is then at `limit`).
     pub fn skip_record(&mut self, s: &[u8], limit: usize) -> Option<usize> {
         let limit = limit.min(s.len());
-        let end = skip_value(s, self.pos, limit);
+        let end = SPLITTER.skip_nested(&s[..limit], self.pos);
         if end.is_none() {
             // The open record is the news: the array around it is not reported again.
             self.array = None;
@@ -349,41 +212,27 @@ impl Splitter {
     }
 }
 
-/// Skips the object or array starting at `p`; the offset after its close, or `None`.
-fn skip_value(s: &[u8], mut p: usize, limit: usize) -> Option<usize> {
-    let s = &s[..limit];
-    let mut depth = 0u64;
-    loop {
-        p = find::<Structural>(s, p);
-        match s.get(p)? {
-            b'"' => p = skip_string(s, p + 1, limit),
-            b'\\' => p += if s.get(p + 1) == Some(&b'\n') { 1 } else { 2 },
-            b'{' | b'[' => {
-                depth += 1;
-                p += 1;
-            }
-            _ => {
-                depth = depth.saturating_sub(1);
-                p += 1;
-                if depth == 0 {
-                    return Some(p);
-                }
-            }
-        }
-    }
-}
-
 /// Skips text between top-level values, up to the next `{` or `[` (or `limit`).
 fn skip_garbage(s: &[u8], mut p: usize, limit: usize) -> usize {
     while p < limit {
         match s[p] {
             b'{' | b'[' => return p,
             b'"' => p = skip_string(s, p + 1, limit),
-            b'\\' => p += if s.get(p + 1) == Some(&b'\n') { 1 } else { 2 },
+            b'\\' => p = SPLITTER.after_stray_backslash(s, p),
             _ => p += 1,
         }
     }
     limit
+}
+
+/// Skips a string whose opening quote is just before `p`; returns the offset after its
+/// closing quote, or of the line break (or `limit`) that ends it unterminated.
+fn skip_string(s: &[u8], p: usize, limit: usize) -> usize {
+    match SPLITTER.string_end(&s[..limit], p) {
+        lex::StringEnd::Closed { after, .. } => after,
+        lex::StringEnd::LineBreak(at) => at,
+        lex::StringEnd::Open => limit,
+    }
 }
 
 /// Skips an array element that is not an object, up to the next `,`, `]` or `{` at its
@@ -398,7 +247,7 @@ fn skip_element(s: &[u8], mut p: usize, limit: usize) -> usize {
                 continue;
             }
             b'\\' => {
-                p += if s.get(p + 1) == Some(&b'\n') { 1 } else { 2 };
+                p = SPLITTER.after_stray_backslash(s, p);
                 continue;
             }
             b'[' | b'{' => depth += 1,
@@ -413,50 +262,6 @@ fn skip_element(s: &[u8], mut p: usize, limit: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn swar_finds_the_first_special_byte() {
-        let text = b"abcdefgh\xc3\xa9ijklmno\"pq\\r";
-        assert_eq!(find::<InString>(text, 0), 17);
-        assert_eq!(find::<InString>(text, 18), 20);
-        assert_eq!(find::<InString>(text, 21), text.len());
-        assert_eq!(find::<InStringStrict>(b"0123456789\x1fab", 0), 10);
-        assert_eq!(find::<InStringStrict>(b"0123456789\x7f\x80\xffab", 0), 15);
-        for (i, s) in [b"aaaaaaaa[", b"aaaaaaaa]", b"aaaaaaaa{", b"aaaaaaaa}"]
-            .iter()
-            .enumerate()
-        {
-            assert_eq!(find::<Structural>(*s, 0), 8, "{i}");
-        }
-        assert_eq!(find::<Structural>(b"a;:;, \x7b", 0), 6);
-        assert_eq!(find::<Structural>(b"\x1b\x1d\x3b\x3d\x5a\x5c", 0), 5);
-        // every position, every byte
-        for b in 0..=255u8 {
-            for at in 0..20 {
-                let mut v = vec![b'a'; 20];
-                v[at] = b;
-                let want = if Structural::byte(b) { at } else { 20 };
-                assert_eq!(find::<Structural>(&v, 0), want, "byte {b:#x} at {at}");
-                let want = if InStringStrict::byte(b) { at } else { 20 };
-                assert_eq!(find::<InStringStrict>(&v, 0), want, "byte {b:#x} at {at}");
-            }
-        }
-    }
-
-    #[test]
-    fn counts_line_feeds_in_any_density() {
-        for (text, want) in [
-            (vec![b'\n'; 5000], 5000),
-            (b"a\nb\n\n".repeat(1000), 3000),
-            (vec![b'x'; 3000], 0),
-            (b"\n\x8a\x0a\xff".repeat(777), 1554),
-        ] {
-            assert_eq!(count_lines(&text), want);
-            assert_eq!(count_lines(&text[1..]), want - u64::from(text[0] == b'\n'));
-        }
-        assert_eq!(skip_ws(b"        \r\n           \tx", 0), 22);
-        assert_eq!(skip_ws(b"   ", 1), 3);
-    }
 
     fn steps(text: &str, bound: Bound) -> Vec<String> {
         let s = text.as_bytes();

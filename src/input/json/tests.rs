@@ -8,7 +8,7 @@ use crate::record::{AuditRecord, Field};
 
 /// What a visitor saw of one record.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Row {
+pub(super) struct Row {
     line: u64,
     fields: Vec<(Field, String)>,
     subject: String,
@@ -18,10 +18,10 @@ struct Row {
 }
 
 #[derive(Default, Debug)]
-struct Collect {
-    rows: Vec<Row>,
-    bad: Vec<(u64, String)>,
-    warnings: Vec<(u64, String)>,
+pub(super) struct Collect {
+    pub rows: Vec<Row>,
+    pub bad: Vec<(u64, String)>,
+    pub warnings: Vec<(u64, String)>,
 }
 
 fn text_of(f: crate::record::RawField<'_>) -> String {
@@ -53,6 +53,14 @@ impl Visitor for Collect {
     fn warn(&mut self, line: u64, message: String) {
         self.warnings.push((line, message));
     }
+    fn shift_lines(&mut self, by: u64) {
+        for row in &mut self.rows {
+            row.line += by;
+        }
+        for (line, _) in self.bad.iter_mut().chain(&mut self.warnings) {
+            *line += by;
+        }
+    }
 }
 
 impl Row {
@@ -69,7 +77,7 @@ fn read_all(text: &[u8], target: usize) -> Collect {
 }
 
 /// Reads `text` in chunks of about `target` bytes as with `threads` threads.
-fn read_with(text: &[u8], target: usize, threads: usize) -> Collect {
+pub(super) fn read_with(text: &[u8], target: usize, threads: usize) -> Collect {
     let total = std::sync::atomic::AtomicUsize::new(0);
     let parts = scan_with_chunk_size(
         text,
@@ -431,6 +439,9 @@ impl Visitor for Count {
     fn warn(&mut self, _line: u64, _message: String) {}
 }
 
+/// Reads `bytes` in chunks of `target` bytes on two threads (chunks cut by lines, by the
+/// layout's guess or by the planner), and in one sequential pass: the same records, lines
+/// and messages.
 fn check(bytes: &[u8], target: usize) {
     let parts = scan_with_chunk_size(bytes, || Count(0), &|_| {}, target, 2);
     let small: usize = parts.iter().map(|c| c.0).sum();
@@ -439,6 +450,44 @@ fn check(bytes: &[u8], target: usize) {
         .map(|c| c.0)
         .sum();
     assert_eq!(small, whole);
+    let (pieces, one) = (read_with(bytes, target, 2), read_with(bytes, target, 1));
+    assert_eq!(pieces.rows, one.rows);
+    assert_eq!(pieces.bad, one.bad);
+    assert_eq!(pieces.warnings, one.warnings);
+}
+
+/// Pretty-printed dumps are cut where their layout says records end, the cuts proven
+/// afterwards; a wrong guess (a damaged record, another layout) falls back to the
+/// planner. Either way, the records, lines and messages of one sequential pass.
+#[test]
+fn documents_cut_by_their_layout_read_as_one_pass() {
+    let mut guessed = 0;
+    for text in fixtures() {
+        if sniff_layout(text) != Layout::Document {
+            continue;
+        }
+        guessed += usize::from(guess::scan(text, 4096, &Collect::default, &|_| {}).is_some());
+        for target in [64, 700, 4096, 30_000] {
+            check(text, target);
+        }
+        // Damaged near the cuts: a lost brace, a line break in a string, a cut file.
+        for at in [text.len() / 3, text.len() / 2, text.len() * 2 / 3] {
+            let mut damaged = text.clone();
+            let brace = damaged[at..]
+                .iter()
+                .position(|&b| b == b'}')
+                .map(|i| at + i);
+            if let Some(i) = brace {
+                damaged.remove(i);
+            }
+            check(&damaged, 700);
+            let mut broken = text.clone();
+            broken.insert(at, b'\n');
+            check(&broken, 700);
+            check(&text[..at], 700);
+        }
+    }
+    assert!(guessed >= 5, "{guessed} fixtures cut by their layout");
 }
 
 fn json_noise() -> impl Strategy<Value = Vec<u8>> {

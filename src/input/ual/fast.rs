@@ -16,11 +16,15 @@
 //! the cell: a row whose AuditData is damaged inside (not cut: a cut cell does not end in
 //! `}`) and that a rule drops anyway is counted under that rule without the "cannot be
 //! read" warning the full parser would add. Rows it keeps are always fully parsed.
+//!
+//! Strings, escapes and nesting are read by the JSON lexer (`input/json_lex.rs`), under its
+//! lenient rules for plain or doubled quoting.
 
 use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
 
+use crate::input::json_lex::{self as lex, escape_at, skip_ascii_ws as skip_ws, EscapeSeq};
 use crate::record::{AuditRecord, Escape, Field, FieldSet, RawField};
 
 /// Searchers built once (building one costs more than a search through a cell).
@@ -32,26 +36,16 @@ static SUBJECT_KEY: LazyLock<[Finder<'static>; 2]> = LazyLock::new(|| {
     ]
 });
 
-/// How the AuditData text is quoted: a JSON Lines record as it is, or a CSV cell whose
-/// every `"` is doubled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Quoting {
-    Plain,
-    Doubled,
+pub use crate::input::json_lex::Quoting;
+
+/// The index of a quoting in tables of plain and doubled forms.
+fn index(q: Quoting) -> usize {
+    q.width() - 1
 }
 
-impl Quoting {
-    /// Quote bytes standing for one `"` of the JSON.
-    fn width(self) -> usize {
-        match self {
-            Quoting::Plain => 1,
-            Quoting::Doubled => 2,
-        }
-    }
-
-    fn index(self) -> usize {
-        self.width() - 1
-    }
+/// How the glance reads strings and nesting in text quoted `q` (the lexer's lenient rules).
+fn rules(q: Quoting) -> lex::Rules {
+    lex::lenient(q)
 }
 
 /// The top-level members read, and the field each goes to (mirrors `ual::map`).
@@ -108,7 +102,7 @@ static MEMBER_KEYS: LazyLock<[Vec<Finder<'static>>; 2]> = LazyLock::new(|| {
 /// string cannot hold `,""Name"":`). `None` sends the caller on walking member by member.
 fn flat_jump(cell: &[u8], q: Quoting, pos: usize, i: usize) -> Option<usize> {
     let rest = cell.get(pos..)?;
-    let at = MEMBER_KEYS[q.index()][i].find(rest)?;
+    let at = MEMBER_KEYS[index(q)][i].find(rest)?;
     let between = &rest[..at];
     if memchr::memchr3(b'{', b'[', b'}', between).is_some() {
         return None;
@@ -119,7 +113,7 @@ fn flat_jump(cell: &[u8], q: Quoting, pos: usize, i: usize) -> Option<usize> {
 /// The index in [`MEMBERS`] of the member named `key` (a match on the bytes: faster
 /// than comparing with each name, for the ~25 members before the nested ones).
 #[inline]
-fn member_index(key: &[u8]) -> Option<usize> {
+pub(crate) fn member_index(key: &[u8]) -> Option<usize> {
     let i = match key {
         b"CreationTime" => 0,
         b"Operation" => 1,
@@ -190,7 +184,7 @@ pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
                 pos = at;
             }
         }
-        let (key, after) = string_at(cell, q, pos)?;
+        let (key, after) = rules(q).string_at(cell, pos)?;
         pos = skip_ws(cell, after);
         if cell.get(pos) != Some(&b':') {
             return None;
@@ -202,7 +196,7 @@ pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
             if found & (1 << i) == 0 {
                 // An escaped quote reads `\""` in a CSV cell: RawField::json would not
                 // undo both.
-                if q == Quoting::Doubled && find_quote(value.bytes).is_some() {
+                if q == Quoting::Doubled && value.bytes.contains(&b'"') {
                     return None;
                 }
                 found |= 1 << i;
@@ -213,6 +207,53 @@ pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
             }
         }
     }
+    Some(finish(rec, cell, q))
+}
+
+/// The glance of a plain JSON record that the JSON reader has parsed (and so found
+/// valid), from its top-level members in order: for each, its index in the members the
+/// glance reads ([`member_index`] of its name as written) and its value as a field
+/// (strings escaped, objects and arrays empty). The same look as [`glance`]'s on its
+/// text, without walking the text again; `operation_properties` is the raw value of its
+/// `OperationProperties` member, the only place the full parser reads throttling from.
+/// Hands the glance to `decide` (built in place: a record is a kilobyte) and returns its
+/// answer; false when the quick look cannot be trusted.
+#[inline(always)]
+pub fn glance_parsed<'a>(
+    json: &'a [u8],
+    members: impl IntoIterator<Item = (Option<u8>, RawField<'a>)>,
+    operation_properties: &[u8],
+    wanted: FieldSet,
+    decide: impl FnOnce(&Glance<'a>) -> bool,
+) -> bool {
+    let cell = json.trim_ascii();
+    if cell.first() != Some(&b'{') || cell.last() != Some(&b'}') {
+        return false;
+    }
+    if throttled(operation_properties) || simdutf8::basic::from_utf8(cell).is_err() {
+        return false;
+    }
+    let mut rec = AuditRecord::default();
+    let mut found = 0u16;
+    let all = members_for(wanted);
+    for (index, value) in members {
+        let Some(i) = index.map(usize::from) else {
+            continue;
+        };
+        if found & (1 << i) == 0 {
+            found |= 1 << i;
+            rec.set(MEMBERS[i].1, value);
+        }
+        if found & all == all {
+            break;
+        }
+    }
+    decide(&finish(rec, cell, Quoting::Plain))
+}
+
+/// Fills the fields the full parser derives from others, as it does.
+#[inline(always)]
+fn finish<'a>(mut rec: AuditRecord<'a>, cell: &'a [u8], quoting: Quoting) -> Glance<'a> {
     if rec.get(Field::LogonUserDisplayName).is_empty() {
         let user = rec.get(Field::UserId);
         rec.set(Field::LogonUserDisplayName, user);
@@ -224,11 +265,11 @@ pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
         rec.set(Field::ClientIpAddress, ip);
     }
     rec.time_is_utc = true;
-    Some(Glance {
+    Glance {
         record: rec,
         cell,
-        quoting: q,
-    })
+        quoting,
+    }
 }
 
 /// True when an `IsThrottled` property may be true (the pipeline warns about those).
@@ -239,78 +280,15 @@ fn throttled(cell: &[u8]) -> bool {
     })
 }
 
-fn skip_ws(cell: &[u8], mut pos: usize) -> usize {
-    while cell.get(pos).is_some_and(u8::is_ascii_whitespace) {
-        pos += 1;
-    }
-    pos
-}
-
-/// A string at `pos` (`"text"`, or `""text""` doubled): its inside (escapes as written)
-/// and the offset after it. An escaped quote reads `\"` (`\""` doubled): a quote after an
-/// odd number of backslashes does not close the string.
-fn string_at(cell: &[u8], q: Quoting, pos: usize) -> Option<(&[u8], usize)> {
-    let w = q.width();
-    if cell.get(pos..pos + w)?.iter().any(|&b| b != b'"') {
-        return None;
-    }
-    let start = pos + w;
-    let mut from = start;
-    loop {
-        let quote = from + find_quote(cell.get(from..)?)?;
-        if w == 2 && cell.get(quote + 1) != Some(&b'"') {
-            return None;
-        }
-        let backslashes = cell[start..quote]
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b'\\')
-            .count();
-        if backslashes % 2 == 0 {
-            return Some((&cell[start..quote], quote + w));
-        }
-        from = quote + w;
-    }
-}
-
-/// The first `"` in `hay`: memchr without its call and dispatch, for the short strings
-/// of an AuditData cell (16 bytes at a time with SSE2, the x86-64 baseline).
-#[inline(always)]
-fn find_quote(hay: &[u8]) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-        };
-        let mut i = 0;
-        // SAFETY: SSE2 is part of the x86-64 baseline; each load reads 16 bytes that lie
-        // inside `hay` (`i + 16 <= hay.len()`).
-        unsafe {
-            let quote = _mm_set1_epi8(b'"' as i8);
-            while i + 16 <= hay.len() {
-                let v = _mm_loadu_si128(hay.as_ptr().add(i).cast::<__m128i>());
-                let bits = _mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) as u32;
-                if bits != 0 {
-                    return Some(i + bits.trailing_zeros() as usize);
-                }
-                i += 16;
-            }
-        }
-        hay[i..].iter().position(|&b| b == b'"').map(|p| i + p)
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    memchr::memchr(b'"', hay)
-}
-
 /// A member's value at `pos`: strings and scalars as fields; objects and arrays skipped
 /// (as an empty field). Returns the offset after the value.
 fn value_at(cell: &[u8], q: Quoting, pos: usize) -> Option<(RawField<'_>, usize)> {
     match cell.get(pos)? {
         b'"' => {
-            let (inside, after) = string_at(cell, q, pos)?;
+            let (inside, after) = rules(q).string_at(cell, pos)?;
             Some((RawField::json(inside), after))
         }
-        b'{' | b'[' => Some((RawField::EMPTY, skip_nested(cell, q, pos)?)),
+        b'{' | b'[' => Some((RawField::EMPTY, rules(q).skip_nested(cell, pos)?)),
         _ => {
             let end = cell[pos..]
                 .iter()
@@ -328,30 +306,6 @@ fn value_at(cell: &[u8], q: Quoting, pos: usize) -> Option<(RawField<'_>, usize)
     }
 }
 
-/// Skips an object or array starting at `pos`; strings inside may hold brackets.
-fn skip_nested(cell: &[u8], q: Quoting, mut pos: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    while let Some(&b) = cell.get(pos) {
-        match b {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(pos + 1);
-                }
-            }
-            b'"' => {
-                let (_, after) = string_at(cell, q, pos)?;
-                pos = after;
-                continue;
-            }
-            _ => {}
-        }
-        pos += 1;
-    }
-    None
-}
-
 impl Glance<'_> {
     /// Calls `test` on the value of every `Subject` member of the cell, at any depth,
     /// unescaped, until one passes; returns whether one did. The full parser takes each
@@ -366,7 +320,7 @@ impl Glance<'_> {
         mut test: impl FnMut(&[u8]) -> bool,
     ) -> Option<bool> {
         let (cell, q) = (self.cell, self.quoting);
-        let finder = &SUBJECT_KEY[q.index()];
+        let finder = &SUBJECT_KEY[index(q)];
         let key = finder.needle();
         let mut from = 0;
         while let Some(i) = finder.find(&cell[from..]) {
@@ -379,7 +333,7 @@ impl Glance<'_> {
             if cell[pos..].starts_with(b"null") {
                 continue;
             }
-            let (inside, _) = string_at(cell, q, pos)?;
+            let (inside, _) = rules(q).string_at(cell, pos)?;
             let value = if memchr::memchr(b'\\', inside).is_none() {
                 inside // no escapes (so no quotes either)
             } else {
@@ -406,26 +360,11 @@ impl Glance<'_> {
 fn escapes_are_valid(inside: &[u8], q: Quoting) -> bool {
     let mut rest = inside;
     while let Some(i) = memchr::memchr(b'\\', rest) {
-        let n = match rest.get(i + 1) {
-            Some(b'"') if q == Quoting::Plain => 2,
-            Some(b'"') if rest.get(i + 2) == Some(&b'"') => 3,
-            Some(b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 2,
-            Some(b'u') => {
-                let Some(hex) = rest.get(i + 2..i + 6) else {
-                    return false;
-                };
-                if !hex.iter().all(u8::is_ascii_hexdigit) {
-                    return false;
-                }
-                let unit = hex.iter().fold(0u32, |n, &h| {
-                    n * 16 + (h as char).to_digit(16).unwrap_or_default()
-                });
-                if (0xD800..0xE000).contains(&unit) {
-                    return false;
-                }
-                6
-            }
-            _ => return false,
+        let n = match escape_at(rest, i, q) {
+            EscapeSeq::Unit(unit) if (0xD800..0xE000).contains(&unit) => return false,
+            EscapeSeq::Char(n) => n,
+            EscapeSeq::Unit(_) => 6,
+            EscapeSeq::BadUnit | EscapeSeq::Bad => return false,
         };
         rest = &rest[i + n..];
     }

@@ -208,10 +208,9 @@ fn maps_mail_items_accessed() {
         r.items[2],
         ["\\Sent Items".to_string(), String::new(), "Three".into()]
     );
-    let r = one(
-        r#"{"RecordType":50,"OperationProperties":[{"Name":"IsThrottled","Value":true}],
-        "Folders":"System.Object[]"}"#,
-    );
+    let r = one(r#"{"RecordType":50,"Operation":"MailItemsAccessed",
+        "OperationProperties":[{"Name":"IsThrottled","Value":true}],
+        "Folders":"System.Object[]"}"#);
     assert_eq!(r.get(Field::IsThrottled), "True");
     assert!(r.items.is_empty());
 }
@@ -233,7 +232,8 @@ fn maps_an_admin_cmdlet() {
          -MoveToFolder 'RSS Feeds' -DomainController '' -Name 'it''s' -Count 3"
     );
     assert_eq!(r.get(Field::MailboxOwnerUpn), "test1\\Move to RSS");
-    assert_eq!(r.get(Field::MailboxResolvedOwnerName), "test1\\Move to RSS");
+    // The mailbox ObjectId names, without the rule after the backslash.
+    assert_eq!(r.get(Field::MailboxResolvedOwnerName), "test1");
     assert_eq!(r.get(Field::LogonUserDisplayName), "eve@contoso.com");
     assert_eq!(r.get(Field::OperationResult), "True");
     assert_eq!(r.get(Field::ClientIpAddress), "[2001:db8::1]:443");
@@ -714,6 +714,9 @@ proptest! {
                 reference: false,
                 keep: crate::pipeline::Keep::ALL,
                 memory: crate::pipeline::Memory::default(),
+                tagger: None,
+                geoip: None,
+                ip_list: None,
             };
             settings.filter.subject = Some(subject);
             settings.filter.logon_types = Some(vec!["Owner".into(), "Delegate".into()]);

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::chart::{self, Axis};
 use super::escape::{esc, push};
-use crate::output::findings::{headline, measure, span, Context};
+use crate::output::findings::{headline, measure, sigma_credit, span, Context};
 use crate::output::summary::tables::{self, Table};
 use crate::output::text_table::Align;
 use crate::pipeline::{FileStatus, Outcome};
@@ -94,11 +94,7 @@ pub fn inputs(outcome: &Outcome, scope: &[String]) -> String {
             } => {
                 push(&mut out, &format!("{format}, {encoding}"));
                 if let Some((o, how)) = date_order {
-                    let o = match o {
-                        crate::datetime::DateOrder::Mdy => "month/day/year",
-                        crate::datetime::DateOrder::Dmy => "day/month/year",
-                    };
-                    notes.push(format!("dates {o} ({how})"));
+                    notes.push(format!("dates {} ({how})", o.label()));
                 }
             }
             FileStatus::Skipped(why) => push(&mut out, &format!("skipped: {why}")),
@@ -168,6 +164,10 @@ pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> String {
         push(&mut out, &f.rule);
         out.push_str("</span><div class=\"why\">");
         push(&mut out, &f.why);
+        if let Some(s) = ctx.sigma_of(&f.rule) {
+            out.push_str("</div><div class=\"muted\">Sigma rule ");
+            push(&mut out, &sigma_credit(s));
+        }
         out.push_str("</div></td><td class=\"when\">");
         out.push_str(&esc(&span(f)).replacen(" to ", "<br>to ", 1));
         out.push_str("</td><td>");

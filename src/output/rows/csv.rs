@@ -34,10 +34,7 @@ impl LineFormat for Csv<'_> {
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
         let (line, cell) = buffers;
-        let layout = self.opts.layout;
-        for &c in layout.columns {
-            line.cell(layout.cell(c, row, item, cell));
-        }
+        self.opts.layout.csv_cells(row, item, line, cell);
         line.finish_into(out)
     }
 

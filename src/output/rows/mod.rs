@@ -11,16 +11,20 @@
 //! (CSV, JSON, JSON Lines, Timesketch) implement the simpler [`LineFormat`] and are
 //! driven by [`Lines`], which formats a batch's lines on every thread and writes them in
 //! order: same bytes at any thread count. One module per format: [`csv`], [`json`],
-//! [`table`] (aligned for a terminal) and [`timesketch`]. To add a format: a module with
+//! [`table`] (aligned for a terminal), [`timesketch`], [`xlsx`] (an Excel workbook) and
+//! [`parquet`] (for SQL engines). To add a format: a module with
 //! a [`LineFormat`] or [`RowWriter`], a [`Format`] variant, and its arm in
 //! [`Format::writer`].
 
 pub mod csv;
 pub mod json;
+pub mod parquet;
 pub mod table;
 pub mod timesketch;
+pub mod xlsx;
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use rayon::prelude::*;
 
@@ -74,25 +78,44 @@ macro_rules! script_columns_then {
 /// The seed script's report, column for column.
 pub const SCRIPT: &[Column] = script_columns_then!();
 
+/// The script's 15 columns, then every other normalised field in [`Field::ALL`] order but
+/// the enrichment ones, then `extra`: one list for [`FULL`] and [`FULL_ENRICHED`].
+macro_rules! full_columns_then {
+    ($($extra:expr),* $(,)?) => {
+        script_columns_then!(
+            Column::Field(Field::LogonUserSid),
+            Column::Field(Field::ClientIp),
+            Column::Field(Field::MailboxOwnerUpn),
+            Column::Field(Field::MailboxGuid),
+            Column::Field(Field::CrossMailboxOperation),
+            Column::Field(Field::ItemSubject),
+            Column::Field(Field::SourceItemSubjectsList),
+            Column::Field(Field::Identity),
+            Column::Field(Field::RecordType),
+            Column::Field(Field::Workload),
+            Column::Field(Field::UserId),
+            Column::Field(Field::InternetMessageId),
+            Column::Field(Field::MailAccessType),
+            Column::Field(Field::IsThrottled),
+            $($extra),*
+        )
+    };
+}
+
 /// `--columns full`: the script's 15 columns first (so a full report reads like the
-/// script's, widened), then every other normalised field in [`Field::ALL`] order, then
-/// where the row came from. The fields `Subject` and `CrossMailboxOp` are the derived
-/// columns of the same names, which fall back to the field when a report is read back.
-pub const FULL: &[Column] = script_columns_then!(
-    Column::Field(Field::LogonUserSid),
-    Column::Field(Field::ClientIp),
-    Column::Field(Field::MailboxOwnerUpn),
-    Column::Field(Field::MailboxGuid),
-    Column::Field(Field::CrossMailboxOperation),
-    Column::Field(Field::ItemSubject),
-    Column::Field(Field::SourceItemSubjectsList),
-    Column::Field(Field::Identity),
-    Column::Field(Field::RecordType),
-    Column::Field(Field::Workload),
-    Column::Field(Field::UserId),
-    Column::Field(Field::InternetMessageId),
-    Column::Field(Field::MailAccessType),
-    Column::Field(Field::IsThrottled),
+/// script's, widened), then every other normalised field in [`Field::ALL`] order but the
+/// enrichment ones, then where the row came from. The fields `Subject` and
+/// `CrossMailboxOp` are the derived columns of the same names, which fall back to the
+/// field when a report is read back.
+pub const FULL: &[Column] = full_columns_then!(Column::SourceFile, Column::SourceLine);
+
+/// `--columns full` with `--geoip` or `--ip-list`: [`FULL`] with the enrichment columns
+/// (ClientIPCountry, ClientIPASN, ClientIPASOrg, ClientIPFlag) before the provenance.
+pub const FULL_ENRICHED: &[Column] = full_columns_then!(
+    Column::Field(Field::ClientIpCountry),
+    Column::Field(Field::ClientIpAsn),
+    Column::Field(Field::ClientIpAsOrg),
+    Column::Field(Field::ClientIpFlag),
     Column::SourceFile,
     Column::SourceLine,
 );
@@ -108,10 +131,12 @@ pub enum Profile {
 }
 
 impl Profile {
-    pub fn columns(self) -> &'static [Column] {
-        match self {
-            Profile::Script => SCRIPT,
-            Profile::Full => FULL,
+    /// The columns; `enriched` when the run enriches client addresses.
+    pub fn columns(self, enriched: bool) -> &'static [Column] {
+        match (self, enriched) {
+            (Profile::Script, _) => SCRIPT,
+            (Profile::Full, false) => FULL,
+            (Profile::Full, true) => FULL_ENRICHED,
         }
     }
 }
@@ -119,11 +144,17 @@ impl Profile {
 /// A format's writer: the rows arrive in batches, in order.
 pub trait RowWriter {
     /// Writes what comes before the rows (a header, a BOM, `[`).
-    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()>;
+    fn begin(&mut self, out: &mut (dyn Write + Send)) -> io::Result<()>;
     /// Writes one batch of rows (one or more lines each, see [`lines`]).
-    fn rows(&mut self, out: &mut dyn Write, rows: &[OwnedRecord]) -> io::Result<()>;
+    fn rows(&mut self, out: &mut (dyn Write + Send), rows: &[OwnedRecord]) -> io::Result<()>;
     /// Writes what comes after the rows; returns how many cells were neutralised.
-    fn finish(&mut self, out: &mut dyn Write) -> io::Result<u64>;
+    fn finish(&mut self, out: &mut (dyn Write + Send)) -> io::Result<u64>;
+    /// After [`RowWriter::finish`]: what the user must be told about the rows written
+    /// (a limit of the format met: rows moved to another sheet, cells cut), one warning
+    /// each.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A format whose lines stand alone: each is formatted from its row alone, so lines are
@@ -174,13 +205,13 @@ impl<F: LineFormat> Lines<F> {
 }
 
 impl<F: LineFormat> RowWriter for Lines<F> {
-    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+    fn begin(&mut self, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let mut buf = Vec::new();
         self.format.header(&mut buf)?;
         out.write_all(&buf)
     }
 
-    fn rows(&mut self, out: &mut dyn Write, rows: &[OwnedRecord]) -> io::Result<()> {
+    fn rows(&mut self, out: &mut (dyn Write + Send), rows: &[OwnedRecord]) -> io::Result<()> {
         // At most a few pieces per thread are held formatted at once.
         let window = PIECE * 4 * rayon::current_num_threads().max(1);
         for group in rows.chunks(window) {
@@ -215,7 +246,7 @@ impl<F: LineFormat> RowWriter for Lines<F> {
         Ok(())
     }
 
-    fn finish(&mut self, out: &mut dyn Write) -> io::Result<u64> {
+    fn finish(&mut self, out: &mut (dyn Write + Send)) -> io::Result<u64> {
         let mut buf = Vec::new();
         self.format.footer(self.lines, &mut buf)?;
         out.write_all(&buf)?;
@@ -231,13 +262,16 @@ pub struct Options<'a> {
     pub bom: bool,
     /// Neutralise cells that Excel would run as formulas (CSV, Timesketch).
     pub excel_safe: bool,
+    /// Where a writer may keep unnamed temporary files (XLSX sheets): the report's
+    /// directory; `None`: the system's temporary directory.
+    pub temp_dir: Option<&'a Path>,
 }
 
 /// Writes the kept rows with `writer`, batch by batch, in order (merging what went to
 /// disk); returns how many cells were neutralised.
 pub fn write_rows(
     writer: &mut dyn RowWriter,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     rows: &crate::pipeline::Rows,
 ) -> io::Result<u64> {
     writer.begin(out)?;
@@ -248,7 +282,7 @@ pub fn write_rows(
 /// Writes all of `rows` with `writer`; returns how many cells were neutralised.
 pub fn write_all(
     writer: &mut dyn RowWriter,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     rows: &[OwnedRecord],
 ) -> io::Result<u64> {
     writer.begin(out)?;
@@ -270,6 +304,10 @@ pub enum Format {
     Table,
     /// Timesketch's CSV: message, datetime, timestamp_desc, timestamp, then the columns.
     Timesketch,
+    /// An Excel workbook: header frozen, autofilter, LastAccessed as a date-time (UTC).
+    Xlsx,
+    /// Parquet for SQL engines: LastAccessed a UTC timestamp, SourceLine an integer.
+    Parquet,
 }
 
 impl Format {
@@ -281,6 +319,8 @@ impl Format {
             Format::Json => "json",
             Format::Table => "txt",
             Format::Timesketch => "timesketch.csv",
+            Format::Xlsx => "xlsx",
+            Format::Parquet => "parquet",
         }
     }
 
@@ -301,7 +341,12 @@ impl Format {
                     Field::Operation,
                     Field::CrossMailboxOperation,
                 ]),
-                Column::Field(Field::LastAccessed) if time == TimeFormat::Iso => set,
+                // Written from the row's time (binary formats: always, typed).
+                Column::Field(Field::LastAccessed)
+                    if time == TimeFormat::Iso || self.is_binary() =>
+                {
+                    set
+                }
                 Column::Field(f) => set.with(f),
                 Column::SourceFile | Column::SourceLine => set,
             };
@@ -321,8 +366,19 @@ impl Format {
                 }
                 set
             }
-            Format::Csv | Format::Jsonl | Format::Json | Format::Table => set,
+            Format::Csv
+            | Format::Jsonl
+            | Format::Json
+            | Format::Table
+            | Format::Xlsx
+            | Format::Parquet => set,
         }
+    }
+
+    /// Whether the format is binary (not for a terminal; no byte-order mark, no
+    /// Excel-safe prefixes: its cells are typed).
+    pub fn is_binary(self) -> bool {
+        matches!(self, Format::Xlsx | Format::Parquet)
     }
 
     /// This format's writer.
@@ -339,6 +395,8 @@ impl Format {
             })),
             Format::Table => Box::new(table::Table::new(opts.layout)),
             Format::Timesketch => Box::new(Lines::new(timesketch::Timesketch { opts })),
+            Format::Xlsx => Box::new(xlsx::Xlsx::new(opts.layout, opts.temp_dir)),
+            Format::Parquet => Box::new(parquet::Parquet::new(opts.layout)),
         }
     }
 }
@@ -381,6 +439,20 @@ impl Layout<'_> {
             columns,
             time: TimeFormat::Iso,
             sources: &[],
+        }
+    }
+
+    /// Appends every column's value for `row` (and `item`) to `line` as CSV cells, the
+    /// Excel-safe rule applied; `cell` is scratch space.
+    pub fn csv_cells(
+        &self,
+        row: &OwnedRecord,
+        item: Option<&Item>,
+        line: &mut Line,
+        cell: &mut String,
+    ) {
+        for &c in self.columns {
+            line.cell(self.cell(c, row, item, cell));
         }
     }
 
@@ -481,17 +553,24 @@ mod tests {
     #[test]
     fn full_profile_has_every_field_once() {
         let mut seen = std::collections::HashSet::new();
-        for c in FULL {
+        for c in FULL_ENRICHED {
             assert!(seen.insert(c.name()), "{} twice", c.name());
         }
         for f in Field::ALL {
             assert!(seen.contains(f.name()), "{} missing", f.name());
         }
-        assert_eq!(FULL.len(), Field::ALL.len() + 2);
-        assert_eq!(&FULL[..SCRIPT.len()], SCRIPT, "script columns first");
+        assert_eq!(FULL_ENRICHED.len(), Field::ALL.len() + 2);
         assert_eq!(
-            FULL[FULL.len() - 2..],
-            [Column::SourceFile, Column::SourceLine]
+            FULL.len(),
+            Field::ALL.len() + 2 - crate::record::ENRICHMENT.len()
         );
+        for profile in [FULL, FULL_ENRICHED] {
+            assert_eq!(&profile[..SCRIPT.len()], SCRIPT, "script columns first");
+            assert_eq!(
+                profile[profile.len() - 2..],
+                [Column::SourceFile, Column::SourceLine]
+            );
+        }
+        assert!(FULL_ENRICHED.starts_with(&FULL[..FULL.len() - 2]));
     }
 }

@@ -40,13 +40,13 @@ impl<'a> Table<'a> {
 }
 
 impl RowWriter for Table<'_> {
-    fn begin(&mut self, _out: &mut dyn Write) -> io::Result<()> {
+    fn begin(&mut self, _out: &mut (dyn Write + Send)) -> io::Result<()> {
         let header: Vec<&str> = self.layout.columns.iter().map(|c| c.name()).collect();
         self.aligner.measure(&header);
         Ok(())
     }
 
-    fn rows(&mut self, _out: &mut dyn Write, rows: &[OwnedRecord]) -> io::Result<()> {
+    fn rows(&mut self, _out: &mut (dyn Write + Send), rows: &[OwnedRecord]) -> io::Result<()> {
         let mut raw = String::new();
         for (row, item) in lines(rows) {
             let cells: Vec<String> = self
@@ -65,7 +65,7 @@ impl RowWriter for Table<'_> {
         Ok(())
     }
 
-    fn finish(&mut self, out: &mut dyn Write) -> io::Result<u64> {
+    fn finish(&mut self, out: &mut (dyn Write + Send)) -> io::Result<u64> {
         let header: Vec<&str> = self.layout.columns.iter().map(|c| c.name()).collect();
         let mut text = String::with_capacity(4096);
         self.aligner.line(&header, "", &mut text);

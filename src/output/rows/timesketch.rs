@@ -91,12 +91,7 @@ impl LineFormat for Timesketch<'_> {
         line.plain(cell);
         line.plain(timestamp_desc(row));
         line.plain(&row.time.0.div_euclid(1000).to_string());
-        let layout = self.opts.layout;
-        for &c in layout.columns {
-            cell.clear();
-            layout.write_cell(c, row, item, cell);
-            line.cell(cell);
-        }
+        self.opts.layout.csv_cells(row, item, line, cell);
         line.finish_into(out)
     }
 

@@ -10,6 +10,23 @@ use crate::summary::{hour_index, Bucket, Group, Summary};
 /// How an empty value (no client IP, no user) is shown.
 pub const NONE: &str = "(none)";
 
+/// What a column holds, for writers whose cells are typed (XLSX); the cells themselves
+/// are text, as shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    /// A whole number.
+    Count,
+    /// A percentage, `12.5%`.
+    Share,
+    /// An ISO 8601 UTC instant.
+    Time,
+    /// A day, `2017-04-10`.
+    Day,
+    /// An hour, `2017-04-10 15:00`.
+    Hour,
+}
+
 /// One table of the summary.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
@@ -19,6 +36,8 @@ pub struct Table {
     pub title: String,
     pub headers: Vec<String>,
     pub align: Vec<Align>,
+    /// What each column holds.
+    pub kinds: Vec<Kind>,
     pub rows: Vec<Vec<String>>,
     /// A totals line, shown on the terminal only (a CSV keeps to data rows).
     pub total: Option<Vec<String>>,
@@ -84,6 +103,8 @@ fn group_table(
         Align::Left,
     ];
     align.extend([Align::Right; 3]);
+    let mut kinds = vec![Kind::Text, Kind::Count, Kind::Share, Kind::Time, Kind::Time];
+    kinds.extend([Kind::Count; 3]);
     let rows = ranked(groups, |g| g.count)
         .into_iter()
         .map(|(k, g)| {
@@ -120,6 +141,7 @@ fn group_table(
         title: title.into(),
         headers,
         align,
+        kinds,
         rows,
         total,
         more: 0,
@@ -146,6 +168,7 @@ fn top_table(
         title: format!("Top {what} ({distinct} distinct)"),
         headers: vec![key.into(), "Count".into(), "Share".into()],
         align: vec![Align::Left, Align::Right, Align::Right],
+        kinds: vec![Kind::Text, Kind::Count, Kind::Share],
         more: all.len() - rows.len(),
         rows,
         total: None,
@@ -246,14 +269,26 @@ pub fn activity(s: &Summary, by: Bucket) -> Activity {
 
 /// Activity as a table (one column per operation), for CSV.
 pub fn activity_table(a: &Activity) -> Table {
-    let (name, key, title) = match a.by {
-        Bucket::Day => ("activity_by_day", "Day", "Activity per day (UTC)"),
-        Bucket::Hour => ("activity_by_hour", "Hour", "Activity per hour (UTC)"),
+    let (name, key, title, kind) = match a.by {
+        Bucket::Day => (
+            "activity_by_day",
+            "Day",
+            "Activity per day (UTC)",
+            Kind::Day,
+        ),
+        Bucket::Hour => (
+            "activity_by_hour",
+            "Hour",
+            "Activity per hour (UTC)",
+            Kind::Hour,
+        ),
     };
     let mut headers = vec![key.to_string(), "Total".to_string()];
     headers.extend(a.ops.iter().map(|o| label(o)));
     let mut align = vec![Align::Left];
     align.extend(std::iter::repeat_n(Align::Right, a.ops.len() + 1));
+    let mut kinds = vec![kind];
+    kinds.extend(std::iter::repeat_n(Kind::Count, a.ops.len() + 1));
     let rows = a
         .rows
         .iter()
@@ -268,6 +303,7 @@ pub fn activity_table(a: &Activity) -> Table {
         title: title.into(),
         headers,
         align,
+        kinds,
         rows,
         total: None,
         more: 0,

@@ -4,14 +4,17 @@
 //! when memory runs short ([`super::spill`]), and read back in the same encoding.
 //!
 //! A row's text: a header of LEB128 numbers — the length of each field of the block's
-//! [`FieldSet`] (in [`Field`] order), then, when the rows carry the messages they
-//! touched (`--expand-items`), their count and the lengths of each message's folder,
-//! Internet Message-ID and subject — followed by all those values' UTF-8 bytes back to
-//! back. The fields' bytes are then exactly the text of the row rebuilt for the writers
-//! ([`materialize`]: one check, one copy).
+//! [`FieldSet`](crate::record::FieldSet) (in [`Field`](crate::record::Field) order),
+//! then, when the rows carry the messages they touched (`--expand-items`), their count
+//! and the lengths of each message's folder, Internet Message-ID and subject, then, when
+//! the rows carry the rules they matched (`triage --sigma`), their count and numbers —
+//! followed by all those values' UTF-8 bytes back to back. The fields' bytes are then
+//! exactly the text of the row rebuilt for the writers ([`materialize`]: one check, one
+//! copy).
 
+use super::Shape;
 use crate::datetime::Timestamp;
-use crate::record::{AuditRecord, FieldSet, Item, OwnedRecord, RawField, SourcePos};
+use crate::record::{AuditRecord, Item, OwnedRecord, RawField, SourcePos};
 
 /// A row's fixed part.
 #[derive(Clone, Copy, Debug)]
@@ -73,16 +76,19 @@ impl Block {
                     .is_some_and(|d| d < u64::from(u32::MAX)))
     }
 
-    /// Appends a row: `fields` of `rec` (and its messages, `with_items`). Returns whether
-    /// invalid UTF-8 was replaced. The caller checked [`Block::has_room`].
+    /// Appends a row: the shape's fields of `rec` (and its messages, and `tags`, when the
+    /// shape keeps them). Returns whether invalid UTF-8 was replaced. The caller checked
+    /// [`Block::has_room`].
     pub fn push(
         &mut self,
         rec: &AuditRecord<'_>,
-        fields: FieldSet,
-        with_items: bool,
+        shape: Shape,
         time: Timestamp,
         line: u64,
+        tags: &[u32],
     ) -> bool {
+        let (fields, with_items) = (shape.fields, shape.with_items);
+        let tags = if shape.with_tags { tags } else { &[] };
         if self.heads.is_empty() {
             self.base_line = line;
         }
@@ -100,11 +106,12 @@ impl Block {
         // One byte a number is reserved for the header (lengths under 128, the usual),
         // written in place once the values are; a longer one moves the values.
         let n = fields.fields().count();
-        let numbers = n + if with_items {
-            1 + 3 * rec.items.len()
-        } else {
-            0
-        };
+        let numbers =
+            n + if with_items {
+                1 + 3 * rec.items.len()
+            } else {
+                0
+            } + if shape.with_tags { 1 + tags.len() } else { 0 };
         text.resize(start + numbers, 0);
         let mut value = |field: RawField<'_>, lens: &mut Vec<usize>| {
             let (len, l) = put_text(text, field);
@@ -122,8 +129,12 @@ impl Block {
                 value(item.subject, lens);
             }
         }
-        // `lens` holds the numbers in write order: fields, then (count, items...); the
-        // count was pushed before the items' lengths.
+        if shape.with_tags {
+            lens.push(tags.len());
+            lens.extend(tags.iter().map(|&t| t as usize));
+        }
+        // `lens` holds the numbers in write order: fields, then (count, items...), then
+        // (count, tags...); each count was pushed before what it counts.
         if lens.iter().all(|&l| l < 0x80) {
             for (slot, &len) in self.text[start..start + numbers]
                 .iter_mut()
@@ -269,11 +280,11 @@ impl<'a> RunRow<'a> {
 /// Rebuilds a row from its text (see the module documentation).
 pub(crate) fn materialize(
     row: &[u8],
-    fields: FieldSet,
-    with_items: bool,
+    shape: Shape,
     time: Timestamp,
     pos: SourcePos,
 ) -> OwnedRecord {
+    let (fields, with_items) = (shape.fields, shape.with_items);
     let mut rest = row;
     let mut next = || {
         let (n, r) = get_len(rest).unwrap_or((0, &[]));
@@ -295,6 +306,13 @@ pub(crate) fn materialize(
             item_lens.push(next());
         }
     }
+    let mut tags = Vec::new();
+    if shape.with_tags {
+        let count = next().min(row.len());
+        for _ in 0..count {
+            tags.push(u32::try_from(next()).unwrap_or(u32::MAX));
+        }
+    }
     let text = rest.get(..total).unwrap_or_default();
     let text = match simdutf8::basic::from_utf8(text) {
         Ok(s) => s.to_owned(),
@@ -314,7 +332,9 @@ pub(crate) fn materialize(
             subject: take(l[2]),
         })
         .collect();
-    OwnedRecord::from_text(text, fields, &lens, time, pos, items)
+    let mut rec = OwnedRecord::from_text(text, fields, &lens, time, pos, items);
+    rec.tags = tags.into_boxed_slice();
+    rec
 }
 
 fn put_len(out: &mut Vec<u8>, n: usize) {
@@ -387,9 +407,15 @@ mod tests {
 
     #[test]
     fn rows_round_trip_through_a_run() {
-        let fields = FieldSet::EMPTY
+        let fields = crate::record::FieldSet::EMPTY
             .with(Field::Operation)
             .with(Field::ItemSubject);
+        let shape = Shape {
+            fields,
+            with_items: true,
+            with_tags: true,
+            newest_first: false,
+        };
         let items = [ItemView {
             folder: RawField::new(b"\\Inbox", Escape::None),
             internet_message_id: RawField::new(b"<m@x>", Escape::None),
@@ -399,25 +425,19 @@ mod tests {
         let long = vec![b'x'; 300];
         assert!(!b.push(
             &record(b"Move", br#"a ""q"""#, &[]),
-            fields,
-            true,
+            shape,
             Timestamp(30),
-            5
+            5,
+            &[]
         ));
         assert!(b.push(
             &record(b"Copy", b"\xff", &items),
-            fields,
-            true,
+            shape,
             Timestamp(10),
-            9
+            9,
+            &[3, 200]
         ));
-        assert!(!b.push(
-            &record(b"Send", &long, &[]),
-            fields,
-            true,
-            Timestamp(30),
-            12
-        ));
+        assert!(!b.push(&record(b"Send", &long, &[]), shape, Timestamp(30), 12, &[1]));
         let order = b.sorted(false);
         assert_eq!(order, vec![1, 0, 2]);
         assert_eq!(b.sorted(true), vec![2, 0, 1]);
@@ -428,31 +448,25 @@ mod tests {
         let pos = |line| SourcePos { file: 0, line };
         for (k, &p) in positions.iter().enumerate() {
             let p = p as usize;
-            let want = materialize(
-                b.text(p),
-                fields,
-                true,
-                Timestamp(b.heads[p].time),
-                pos(b.line(p)),
-            );
+            let want = materialize(b.text(p), shape, Timestamp(b.heads[p].time), pos(b.line(p)));
             let got = materialize(
                 back.text(k),
-                fields,
-                true,
+                shape,
                 Timestamp(back.heads[k].time),
                 pos(back.line(k)),
             );
             assert_eq!(got, want);
         }
-        let copy = materialize(b.text(1), fields, true, Timestamp(10), pos(9));
+        let copy = materialize(b.text(1), shape, Timestamp(10), pos(9));
         assert_eq!(copy.get(Field::Operation), "Copy");
         assert_eq!(copy.get(Field::ItemSubject), "\u{FFFD}");
         assert_eq!(copy.items.len(), 1);
         assert_eq!(&*copy.items[0].internet_message_id, "<m@x>");
-        let first = materialize(b.text(0), fields, true, Timestamp(30), pos(5));
+        assert_eq!(&*copy.tags, &[3, 200], "tags survive a run");
+        let first = materialize(b.text(0), shape, Timestamp(30), pos(5));
         assert_eq!(first.get(Field::ItemSubject), "a \"q\"");
         assert_eq!(
-            materialize(b.text(2), fields, true, Timestamp(30), pos(12))
+            materialize(b.text(2), shape, Timestamp(30), pos(12))
                 .get(Field::ItemSubject)
                 .len(),
             300

@@ -199,8 +199,7 @@ impl<'r> Batches<'r> {
                 };
                 picks.push(Pick::Built(materialize(
                     row.text,
-                    shape.fields,
-                    shape.with_items,
+                    shape,
                     Timestamp(row.time),
                     pos,
                 )));
@@ -238,8 +237,7 @@ fn row_of(rows: &Rows, file: u32, block: &Block, pos: usize) -> OwnedRecord {
     let shape = rows.store.shape;
     materialize(
         block.text(pos),
-        shape.fields,
-        shape.with_items,
+        shape,
         Timestamp(block.heads[pos].time),
         Rows::pos(file, block.line(pos)),
     )

@@ -31,6 +31,8 @@ pub use merge::Batches;
 pub(crate) struct Shape {
     pub fields: FieldSet,
     pub with_items: bool,
+    /// The rows carry the rules they matched when read (`pipeline::Tagger`).
+    pub with_tags: bool,
     pub newest_first: bool,
 }
 
@@ -163,21 +165,21 @@ pub(crate) struct RowPart {
 }
 
 impl RowPart {
-    /// Keeps a row; returns whether invalid UTF-8 was replaced.
+    /// Keeps a row (and `tags`, when the shape keeps them); returns whether invalid UTF-8
+    /// was replaced.
     pub fn push(
         &mut self,
         store: &Store,
         rec: &AuditRecord<'_>,
         time: Timestamp,
         line: u64,
+        tags: &[u32],
     ) -> bool {
         if !self.open.has_room(line) {
             self.seal(store);
         }
         self.rows += 1;
-        let shape = store.shape;
-        self.open
-            .push(rec, shape.fields, shape.with_items, time, line)
+        self.open.push(rec, store.shape, time, line, tags)
     }
 
     /// The open block's first row.

@@ -228,7 +228,13 @@ mod tests {
         for (i, t) in texts.iter().enumerate() {
             let mut r = AuditRecord::default();
             r.set(Field::ItemSubject, RawField::new(t, Escape::None));
-            block.push(&r, fields, false, Timestamp(i as i64 % 7), i as u64 + 2);
+            let shape = super::super::Shape {
+                fields,
+                with_items: false,
+                with_tags: false,
+                newest_first: false,
+            };
+            block.push(&r, shape, Timestamp(i as i64 % 7), i as u64 + 2, &[]);
         }
         let order = block.sorted(false);
         let mut bytes = Vec::new();

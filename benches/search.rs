@@ -26,11 +26,16 @@
 //! Settings (environment): `MBXAUDIT_BENCH_MB` size of each input in MB (10^6 bytes, default
 //! 1000), `MBXAUDIT_BENCH_RUNS` paired runs (default 5), `MBXAUDIT_BENCH_SEED` (default 1),
 //! `MBXAUDIT_BENCH_FORMATS` (default all: `legacy,ual-csv,ual-jsonl,ps51-json,ps7-json`),
+//! `MBXAUDIT_BENCH_JOBS` (default `seed,dump,summary,triage,report`: the seed job, then
+//! issue 11's whole-export jobs, [`jobs`]), `MBXAUDIT_BENCH_MEMORY` (default 1: the piped
+//! dump's peak RSS and heap with and without `--memory-limit 64M`),
 //! `MBXAUDIT_BENCH_LINEARITY=1` (or `-- --linearity`): the legacy job on 1×, 2× and 4× the size
 //! (default base 250 MB), time per MB and peak heap at each size. Run without `--bench`
 //! (`cargo test --benches`), it makes a 2 MB smoke run: every check, one pair.
 
 mod generate;
+#[path = "search/jobs.rs"]
+mod jobs;
 #[path = "search/sys.rs"]
 mod sys;
 
@@ -54,6 +59,11 @@ struct Settings {
     runs: usize,
     seed: u64,
     formats: Vec<Format>,
+    /// `MBXAUDIT_BENCH_JOBS`: the jobs timed (default all).
+    jobs: Vec<Job>,
+    /// `MBXAUDIT_BENCH_MEMORY` (default 1): the piped dump's memory with and without
+    /// `--memory-limit`.
+    memory: bool,
     linearity: bool,
     bin: PathBuf,
     data: PathBuf,
@@ -82,7 +92,12 @@ impl Settings {
 
     /// Removes this process's scratch files.
     fn clean_scratch(&self) {
-        for name in ["stdout.csv", "stderr.txt", "inprocess-report.csv"] {
+        for name in [
+            "stdout.csv",
+            "stderr.txt",
+            "inprocess-report.csv",
+            "report.html",
+        ] {
             let _ = std::fs::remove_file(self.scratch(name));
         }
     }
@@ -110,7 +125,14 @@ impl Settings {
             .parent()
             .and_then(Path::parent)
             .map_or_else(|| PathBuf::from("target"), Path::to_path_buf);
+        let jobs = std::env::var("MBXAUDIT_BENCH_JOBS")
+            .unwrap_or_else(|_| "seed,dump,summary,triage,report".into())
+            .split(',')
+            .map(|j| Job::parse(j).unwrap_or_else(|| panic!("unknown job {j:?}")))
+            .collect();
         Settings {
+            jobs,
+            memory: env_or("MBXAUDIT_BENCH_MEMORY", 1u8) != 0,
             mb: env_or("MBXAUDIT_BENCH_MB", default_mb),
             runs: env_or("MBXAUDIT_BENCH_RUNS", if smoke { 1 } else { 5 }).max(1),
             seed: env_or("MBXAUDIT_BENCH_SEED", 1u64),
@@ -224,19 +246,69 @@ impl Report {
     }
 }
 
-fn job_args(file: &Path, threads: Option<usize>) -> Vec<OsString> {
-    let mut args: Vec<OsString> = [
-        "search",
-        "--start-date",
-        "2017-01-01",
-        "--end-date",
-        "2017-12-31",
-        "--subject",
-        SEED_SUBJECT,
-        "-q",
-    ]
-    .map(OsString::from)
-    .to_vec();
+/// A job the bench times: the seed job, or one of the whole-export jobs of issue 11.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    /// `search --start-date ... --subject ...`: the seed script's job.
+    Seed,
+    /// `search --include-folder-bind --logon-types all`: every row kept and written.
+    Dump,
+    Summary,
+    Triage,
+    /// `report --html`: the page (to a scratch file).
+    Report,
+}
+
+impl Job {
+    pub fn parse(name: &str) -> Option<Job> {
+        Some(match name.trim() {
+            "seed" => Job::Seed,
+            "dump" => Job::Dump,
+            "summary" => Job::Summary,
+            "triage" => Job::Triage,
+            "report" => Job::Report,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Seed => "seed",
+            Job::Dump => "dump",
+            Job::Summary => "summary",
+            Job::Triage => "triage",
+            Job::Report => "report --html",
+        }
+    }
+
+    /// The command line, up to the options every run adds (threads, output, input).
+    fn words(self) -> Vec<&'static str> {
+        match self {
+            Job::Seed => vec![
+                "search",
+                "--start-date",
+                "2017-01-01",
+                "--end-date",
+                "2017-12-31",
+                "--subject",
+                SEED_SUBJECT,
+            ],
+            Job::Dump => vec!["search", "--include-folder-bind", "--logon-types", "all"],
+            Job::Summary => vec!["summary"],
+            Job::Triage => vec!["triage"],
+            Job::Report => vec!["report", "--force"],
+        }
+    }
+
+    /// Whether the job writes a file (`--html`) rather than standard output.
+    fn writes_file(self) -> bool {
+        self == Job::Report
+    }
+}
+
+fn job_args(job: Job, file: &Path, threads: Option<usize>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = job.words().into_iter().map(OsString::from).collect();
+    args.push("-q".into());
     if let Some(n) = threads {
         args.extend(["-j".into(), n.to_string().into()]);
     }
@@ -250,15 +322,21 @@ enum Outcome {
     Failed { code: Option<i32>, message: String },
 }
 
-/// Runs the job through the release binary, stdout to a file (read back after the clock
-/// stops, to check it), stderr to another.
-fn run_binary(s: &Settings, input: &Input, threads: Option<usize>) -> Outcome {
+/// Runs the job through the release binary, stdout (or the page) to a file (read back
+/// after the clock stops, to check it), stderr to another.
+fn run_binary(s: &Settings, job: Job, input: &Input, threads: Option<usize>) -> Outcome {
     let out_path = s.scratch("stdout.csv");
     let err_path = s.scratch("stderr.txt");
+    let page_path = s.scratch("report.html");
     let stdout = File::create(&out_path).expect("cannot create the run's stdout file");
     let stderr = File::create(&err_path).expect("cannot create the run's stderr file");
-    let mut args = job_args(&input.path, threads);
-    args.insert(args.len() - 1, "--stdout".into());
+    let mut args = job_args(job, &input.path, threads);
+    if job.writes_file() {
+        args.insert(args.len() - 1, "--html".into());
+        args.insert(args.len() - 1, page_path.clone().into());
+    } else if matches!(job, Job::Seed | Job::Dump) {
+        args.insert(args.len() - 1, "--stdout".into());
+    }
     let cpu0 = sys::children_cpu();
     let t = Instant::now();
     let status = Command::new(&s.bin)
@@ -286,7 +364,20 @@ fn run_binary(s: &Settings, input: &Input, threads: Option<usize>) -> Outcome {
             message,
         };
     }
-    let bytes = std::fs::read(&out_path).expect("cannot read the run's stdout file");
+    let bytes = if job.writes_file() {
+        // The page, without the one line that says when it was generated.
+        let page = std::fs::read(&page_path).expect("cannot read the page");
+        let size = page.len();
+        let mut kept: Vec<u8> = page
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.starts_with(b"<p class=\"gen\">Generated "))
+            .flat_map(|l| l.iter().copied().chain([b'\n']))
+            .collect();
+        kept.extend_from_slice(format!("\n{size}").as_bytes());
+        kept
+    } else {
+        std::fs::read(&out_path).expect("cannot read the run's stdout file")
+    };
     Outcome::Done {
         secs,
         cpu,
@@ -319,7 +410,7 @@ fn run_wc(input: &Input) -> (f64, u64) {
 fn run_in_process(s: &Settings, input: &Input, threads: Option<usize>) -> (f64, usize, Report) {
     let out_path = s.scratch("inprocess-report.csv");
     let mut args = vec![OsString::from("mbxaudit")];
-    args.extend(job_args(&input.path, threads));
+    args.extend(job_args(Job::Seed, &input.path, threads));
     args.insert(args.len() - 1, "--force".into());
     args.insert(args.len() - 1, "-o".into());
     args.insert(args.len() - 1, out_path.clone().into());
@@ -392,8 +483,8 @@ fn min_max(v: &[f64]) -> (f64, f64) {
 
 /// The first (untimed) run: establishes the report every later run must reproduce.
 /// `Err` carries why mbxaudit cannot read this input (yet).
-fn reference(s: &Settings, input: &Input) -> Result<Report, String> {
-    let report = match run_binary(s, input, None) {
+fn reference(s: &Settings, job: Job, input: &Input) -> Result<Report, String> {
+    let report = match run_binary(s, job, input, None) {
         Outcome::Done { report, .. } => report,
         Outcome::Failed { code, message } => {
             let why = format!(
@@ -406,6 +497,9 @@ fn reference(s: &Settings, input: &Input) -> Result<Report, String> {
             return Err(why);
         }
     };
+    if job != Job::Seed {
+        return Ok(report);
+    }
     let expected = input.summary.expected_rows;
     if input.format.legacy_events() {
         assert_eq!(
@@ -426,7 +520,7 @@ fn reference(s: &Settings, input: &Input) -> Result<Report, String> {
     Ok(report)
 }
 
-fn measure(s: &Settings, input: &Input, reference: Report) -> Measured {
+fn measure(s: &Settings, job: Job, input: &Input, reference: Report) -> Measured {
     let check = |what: &str, got: Outcome| -> (f64, f64) {
         match got {
             Outcome::Done { secs, cpu, report } => {
@@ -443,7 +537,7 @@ fn measure(s: &Settings, input: &Input, reference: Report) -> Measured {
     };
     // Untimed warm-up of each command.
     let (_, wc_lines) = run_wc(input);
-    check("-j 1 warm-up", run_binary(s, input, Some(1)));
+    check("-j 1 warm-up", run_binary(s, job, input, Some(1)));
 
     let mut wc = Vec::new();
     let (mut one, mut all) = (Vec::new(), Vec::new());
@@ -461,8 +555,8 @@ fn measure(s: &Settings, input: &Input, reference: Report) -> Measured {
                     assert_eq!(lines, wc_lines, "wc -l changed its mind");
                     (secs, 0.0)
                 }
-                Run::One => check("-j 1", run_binary(s, input, Some(1))),
-                Run::All => check("default threads", run_binary(s, input, None)),
+                Run::One => check("-j 1", run_binary(s, job, input, Some(1))),
+                Run::All => check("default threads", run_binary(s, job, input, None)),
             };
         }
         let (others, share) = cpu.others(s.cores);
@@ -510,10 +604,15 @@ fn measure(s: &Settings, input: &Input, reference: Report) -> Measured {
     };
     let mut speedups: Vec<f64> = one.iter().zip(&all).map(|(a, b)| a.0 / b.0).collect();
 
-    let (_, peak_one, rep_one) = run_in_process(s, input, Some(1));
-    assert_eq!(rep_one, reference, "in-process -j 1: report differs");
-    let (_, peak_all, rep_all) = run_in_process(s, input, None);
-    assert_eq!(rep_all, reference, "in-process: report differs");
+    let (mut peak_one, mut peak_all) = (0, 0);
+    if job == Job::Seed {
+        let (_, peak, rep_one) = run_in_process(s, input, Some(1));
+        assert_eq!(rep_one, reference, "in-process -j 1: report differs");
+        peak_one = peak;
+        let (_, peak, rep_all) = run_in_process(s, input, None);
+        assert_eq!(rep_all, reference, "in-process: report differs");
+        peak_all = peak;
+    }
 
     let (one, all) = (timing(&one, peak_one), timing(&all, peak_all));
     Measured {
@@ -573,7 +672,7 @@ fn main_table(s: &Settings) {
             describe(format),
             input.path.file_name().unwrap_or_default().to_string_lossy()
         );
-        let reference = match reference(s, &input) {
+        let reference = match reference(s, Job::Seed, &input) {
             Ok(r) => r,
             Err(why) => {
                 eprintln!("  mbxaudit cannot read it yet: {why}");
@@ -584,7 +683,7 @@ fn main_table(s: &Settings) {
                 continue;
             }
         };
-        let m = measure(s, &input, reference);
+        let m = measure(s, Job::Seed, &input, reference);
         let mbps = |secs: f64| m.input_mb / secs;
         lines.push(format!(
             "| {name} | {:.0} | `wc -l` | {:.3} | | {:.0} | 1.00 | | | |",
@@ -653,8 +752,8 @@ fn linearity(s: &Settings) {
     for k in [1.0, 2.0, 4.0] {
         let input = input(s, Format::Legacy, s.mb * k);
         print_summary(&input);
-        let reference = reference(s, &input).unwrap_or_else(|why| panic!("{why}"));
-        let m = measure(s, &input, reference);
+        let reference = reference(s, Job::Seed, &input).unwrap_or_else(|why| panic!("{why}"));
+        let m = measure(s, Job::Seed, &input, reference);
         let per_mb = |secs: f64| 1000.0 * secs / m.input_mb;
         let (one, all) = (per_mb(m.one.secs), per_mb(m.all.secs));
         let (one1, all1) = *first.get_or_insert((one, all));
@@ -704,7 +803,13 @@ fn main() {
     if s.linearity {
         linearity(&s);
     } else {
-        main_table(&s);
+        if s.jobs.contains(&Job::Seed) {
+            main_table(&s);
+        }
+        jobs::whole_export_table(&s);
+        if s.memory {
+            jobs::memory_table(&s);
+        }
     }
     s.clean_scratch();
 }

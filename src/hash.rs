@@ -7,10 +7,11 @@ use std::io::Write;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// A writer that hashes what goes through it.
+/// A writer that hashes what goes through it (or only counts it, see
+/// [`HashingWriter::counting`]).
 pub struct HashingWriter<'w> {
     inner: &'w mut (dyn Write + Send),
-    hasher: Sha256,
+    hasher: Option<Sha256>,
     bytes: u64,
 }
 
@@ -25,7 +26,17 @@ impl<'w> HashingWriter<'w> {
     pub fn new(inner: &'w mut (dyn Write + Send)) -> Self {
         HashingWriter {
             inner,
-            hasher: Sha256::new(),
+            hasher: Some(Sha256::new()),
+            bytes: 0,
+        }
+    }
+
+    /// A writer that counts the bytes and does not hash them (no manifest asked for):
+    /// [`Written::sha256`] is then empty.
+    pub fn counting(inner: &'w mut (dyn Write + Send)) -> Self {
+        HashingWriter {
+            inner,
+            hasher: None,
             bytes: 0,
         }
     }
@@ -33,7 +44,7 @@ impl<'w> HashingWriter<'w> {
     pub fn finish(self) -> Written {
         Written {
             bytes: self.bytes,
-            sha256: hex(&self.hasher.finalize()),
+            sha256: self.hasher.map_or_else(String::new, |h| hex(&h.finalize())),
         }
     }
 }
@@ -41,7 +52,9 @@ impl<'w> HashingWriter<'w> {
 impl Write for HashingWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
         self.bytes += n as u64;
         Ok(n)
     }

@@ -5,11 +5,17 @@
 //! rows it keeps. When a file is done, its day/month order is settled from the evidence
 //! all its chunks saw, the rows whose culture dates were ambiguous get their final time,
 //! and the date window is applied to them. Finally all files' rows are de-duplicated in
-//! input order and sorted by time (ties keep input order), so the report is the same
-//! bytes whatever the thread count. Streams (standard input, pipes) are read window by
-//! window in bounded memory (`stream`), with the same result as their bytes in a file.
+//! input order ([`dedup`]) and sorted by time (ties keep input order), so the report is
+//! the same bytes whatever the thread count. Streams (standard input, pipes) are read
+//! window by window in bounded memory (`stream`), with the same result as their bytes in
+//! a file.
+//!
+//! What is kept of a row depends on the command ([`Keep`]): the fields `search` writes,
+//! in compact blocks that go to temporary files beyond `--memory-limit` ([`rows`]), or
+//! columns of values for summaries and triage ([`table`]).
 
-use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Result};
 use encoding_rs::Encoding;
@@ -24,15 +30,24 @@ use crate::input::decode::decode;
 use crate::input::json;
 use crate::input::{self, load, Origin};
 use crate::progress::Progress;
-use crate::record::OwnedRecord;
+use crate::record::{FieldSet, OwnedRecord};
+use crate::who::Key;
 
 mod collect;
+mod dedup;
+mod kept;
 mod open;
 mod record_type;
+pub mod rows;
 mod stream;
+pub mod table;
 
-use collect::{absorb, Collector, TimeCell};
+use collect::{absorb, Collector};
+use kept::{FileData, FileKept, Sink};
 use open::{csv_format, decode_warnings, json_format, open, Opening};
+pub use rows::{Rows, Spilled};
+pub use table::Table;
+use table::{ColumnSpec, FileColumns};
 
 /// What the pipeline needs to know, built once from the command line.
 pub struct Settings {
@@ -51,6 +66,10 @@ pub struct Settings {
     /// ([`csv::reference::scan`]), and JSON with [`json::scan_reference`], instead of the
     /// fast ones: for tests that check the fast paths against them; off everywhere else.
     pub reference: bool,
+    /// What is kept of each row that passes the rules.
+    pub keep: Keep,
+    /// How much memory the kept rows may take, and where they go beyond it.
+    pub memory: Memory,
     /// Marks each kept row with the rules it matches, from the record as a JSON object
     /// (`triage --sigma`); `None` marks nothing.
     pub tagger: Option<std::sync::Arc<dyn Tagger>>,
@@ -58,6 +77,49 @@ pub struct Settings {
     pub geoip: Option<std::sync::Arc<crate::enrich::Enricher>>,
     /// `--ip-list`: fills ClientIPFlag of kept rows whose address or ASN it lists.
     pub ip_list: Option<std::sync::Arc<crate::enrich::IpList>>,
+}
+
+/// What is kept of each row that passes the rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Rows to write (`search`): these fields (what the output reads), oldest first or
+    /// newest first.
+    Rows {
+        fields: FieldSet,
+        newest_first: bool,
+    },
+    /// Columns of these values (`summary`, `triage`, `report`): a few bytes a row.
+    Columns(Vec<Key>),
+}
+
+impl Keep {
+    /// Every field, oldest first: the rows as they were read.
+    pub const ALL: Keep = Keep::Rows {
+        fields: FieldSet::ALL,
+        newest_first: false,
+    };
+}
+
+/// How much memory the kept rows may take, and where they go beyond it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Memory {
+    /// Bytes (`--memory-limit`).
+    pub limit: u64,
+    /// `--temp-dir`; `None`: the system's.
+    pub temp_dir: Option<PathBuf>,
+}
+
+/// `--memory-limit` unless given: room for about three million rows of the script's
+/// columns on a laptop.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 1 << 30;
+
+impl Default for Memory {
+    fn default() -> Memory {
+        Memory {
+            limit: DEFAULT_MEMORY_LIMIT,
+            temp_dir: None,
+        }
+    }
 }
 
 impl Settings {
@@ -125,18 +187,60 @@ pub struct FileOutcome {
     pub sha256: Option<String>,
 }
 
-/// A kept row and its de-duplication key.
-struct KeptRow {
-    record: OwnedRecord,
-    key: u128,
+/// The rows written, de-duplicated, in order: as [`Keep`] asked.
+pub enum KeptRows {
+    Rows(Rows),
+    Table(Table),
 }
 
 /// The outcome of a whole search, before writing.
 pub struct Outcome {
     pub files: Vec<FileOutcome>,
     /// Kept rows, de-duplicated, sorted by time.
-    pub rows: Vec<OwnedRecord>,
+    pub rows: KeptRows,
     pub totals: Counts,
+}
+
+impl Outcome {
+    /// Rows written (records; see [`Outcome::lines`]).
+    pub fn written(&self) -> u64 {
+        match &self.rows {
+            KeptRows::Rows(r) => r.count,
+            KeptRows::Table(t) => t.len() as u64,
+        }
+    }
+
+    /// Report lines: one per record, or per message with `--expand-items`.
+    pub fn lines(&self) -> u64 {
+        match &self.rows {
+            KeptRows::Rows(r) => r.lines,
+            KeptRows::Table(t) => (0..t.len()).map(|i| u64::from(t.items(i).max(1))).sum(),
+        }
+    }
+
+    /// Every row written, materialised in order (rows kept as [`Keep::Rows`]).
+    pub fn rows(&self) -> std::io::Result<Vec<OwnedRecord>> {
+        match &self.rows {
+            KeptRows::Rows(r) => r.collect(),
+            KeptRows::Table(_) => Ok(Vec::new()),
+        }
+    }
+
+    /// The rows as columns (rows kept as [`Keep::Columns`]).
+    pub fn table(&self) -> Option<&Table> {
+        match &self.rows {
+            KeptRows::Table(t) => Some(t),
+            KeptRows::Rows(_) => None,
+        }
+    }
+
+    /// What was written to temporary files, if anything.
+    pub fn spilled(&self) -> Option<Spilled> {
+        match &self.rows {
+            KeptRows::Rows(r) => r.spilled(),
+            KeptRows::Table(_) => None,
+        }
+    }
 }
 
 /// Runs the search over `origins`. Streams (standard input, pipes) are read in bounded
@@ -153,52 +257,58 @@ pub fn run_hashing(
     progress: &Progress,
     hash_streams: bool,
 ) -> Result<Outcome> {
-    let results: Vec<Result<(FileOutcome, Vec<KeptRow>)>> = origins
+    let (store, spec) = sinks(settings);
+    let sink = match &spec {
+        Some(spec) => Sink::Columns(spec),
+        None => Sink::Rows(&store),
+    };
+    let results: Vec<Result<(FileOutcome, Option<FileKept>)>> = origins
         .par_iter()
         .enumerate()
         .map(|(i, origin)| {
             if input::stream::is_stream(origin) && !settings.reference {
-                stream::process_stream(i, origin, settings, progress, hash_streams)
+                stream::process_stream(i, origin, settings, sink, progress, hash_streams)
             } else {
-                process_file(i, origin, settings, progress)
+                process_file(i, origin, settings, sink, progress)
             }
         })
         .collect();
     let mut files = Vec::with_capacity(results.len());
-    let mut kept_per_file = Vec::with_capacity(results.len());
+    let mut kept = Vec::with_capacity(results.len());
     let mut fatal = Vec::new();
     for r in results {
         match r {
-            Ok((report, kept)) => {
+            Ok((report, k)) => {
                 files.push(report);
-                kept_per_file.push(kept);
+                kept.extend(k);
             }
             Err(e) => fatal.push(format!("{e:#}")),
         }
     }
+    if let Some(e) = store.take_error() {
+        fatal.push(spill_error(&store, &e));
+    }
     if !fatal.is_empty() {
         bail!("{}", fatal.join("\nerror: "));
     }
+    if !dedup::fits(&kept) {
+        bail!("more than 4 billion rows kept in one run: split the inputs");
+    }
 
     // De-duplicate in input order: the first export that holds an event keeps it.
-    let mut seen = HashSet::new();
-    let mut rows = Vec::new();
-    for (report, kept) in files.iter_mut().zip(kept_per_file) {
-        for row in kept {
-            if seen.insert(row.key) {
-                rows.push(row.record);
-            } else {
-                report.counts.duplicates += 1;
-            }
-        }
+    let duplicates = dedup::mark(&mut kept);
+    for (k, dups) in kept.iter().zip(duplicates) {
+        files[k.file as usize].counts.duplicates = dups;
     }
-    rows.sort_by_key(|r| r.time); // stable: ties stay in input order
-
     let mut totals = Counts::default();
     for f in &files {
         totals.add(&f.counts);
     }
     debug_assert!(totals.adds_up());
+    let rows = match spec {
+        Some(spec) => KeptRows::Table(table_of(&spec, kept, origins.len())),
+        None => KeptRows::Rows(rows_of(store, kept, origins.len(), totals.written())),
+    };
     Ok(Outcome {
         files,
         rows,
@@ -206,15 +316,135 @@ pub fn run_hashing(
     })
 }
 
+/// The store for rows (used when they are kept as rows) and the columns' spec (when they
+/// are kept as columns).
+fn sinks(settings: &Settings) -> (rows::Store, Option<ColumnSpec>) {
+    let (fields, newest_first, spec) = match &settings.keep {
+        Keep::Rows {
+            fields,
+            newest_first,
+        } => (*fields, *newest_first, None),
+        Keep::Columns(keys) => (
+            FieldSet::EMPTY,
+            false,
+            Some(ColumnSpec::new(
+                keys,
+                settings.expand_items,
+                settings.tagger.is_some(),
+            )),
+        ),
+    };
+    let shape = rows::Shape {
+        fields,
+        with_items: settings.expand_items,
+        with_tags: settings.tagger.is_some(),
+        newest_first,
+    };
+    let store = rows::Store::new(
+        settings.memory.limit,
+        settings.memory.temp_dir.clone(),
+        shape,
+    );
+    (store, spec)
+}
+
+fn spill_error(store: &rows::Store, e: &std::io::Error) -> String {
+    format!(
+        "cannot write the rows that exceed --memory-limit ({}) to a temporary file in '{}': \
+         {e}. Give a directory with free space with --temp-dir, or a larger --memory-limit",
+        rows::spill::size_name(store.spilled().limit),
+        store.spill.dir().display()
+    )
+}
+
+/// Per file (by input index), which of its rows are excluded, as bits.
+fn excluded_bits(kept: &[FileKept], files: usize) -> Vec<Vec<u64>> {
+    let mut bits = vec![Vec::new(); files];
+    for k in kept {
+        bits[k.file as usize] = dedup::bits(&k.excluded, k.rows);
+    }
+    bits
+}
+
+/// Report lines: one per row written, or one per message of each (items kept).
+fn lines_of(kept: &[FileKept], with_items: bool, written: u64) -> u64 {
+    if !with_items {
+        return written;
+    }
+    kept.iter()
+        .map(|k| {
+            let mut excluded = k.excluded.iter().copied().peekable();
+            k.items
+                .iter()
+                .enumerate()
+                .filter(|(o, _)| excluded.next_if_eq(&(*o as u64)).is_none())
+                .map(|(_, &n)| u64::from(n.max(1)))
+                .sum::<u64>()
+        })
+        .sum()
+}
+
+fn rows_of(store: rows::Store, kept: Vec<FileKept>, files: usize, written: u64) -> Rows {
+    let excluded = excluded_bits(&kept, files);
+    let lines = lines_of(&kept, store.shape.with_items, written);
+    let mut blocks = Vec::new();
+    for k in kept {
+        if let FileData::Rows(slots) = k.data {
+            blocks.extend(slots.into_iter().map(|s| (k.file, s)));
+        }
+    }
+    Rows {
+        store,
+        blocks,
+        excluded,
+        count: written,
+        lines,
+    }
+}
+
+fn table_of(spec: &ColumnSpec, kept: Vec<FileKept>, files: usize) -> Table {
+    let excluded = excluded_bits(&kept, files);
+    let tests: Vec<Box<dyn Fn(u64) -> bool + Sync + '_>> = kept
+        .iter()
+        .map(|k| {
+            let bits = &excluded[k.file as usize];
+            Box::new(move |o: u64| {
+                bits.get((o / 64) as usize)
+                    .is_none_or(|w| w & (1 << (o % 64)) == 0)
+            }) as Box<dyn Fn(u64) -> bool + Sync>
+        })
+        .collect();
+    let mut parts = Vec::with_capacity(kept.len());
+    let mut items = Vec::with_capacity(kept.len());
+    let mut chunks = Vec::with_capacity(kept.len());
+    for k in kept {
+        items.push((k.file, k.items));
+        chunks.push(match k.data {
+            FileData::Columns(c) => c,
+            FileData::Rows(_) => Vec::new(),
+        });
+    }
+    for (i, c) in chunks.into_iter().enumerate() {
+        parts.push(FileColumns {
+            file: items[i].0,
+            chunks: c,
+            written: &*tests[i],
+            items: &items[i].1,
+        });
+    }
+    Table::build(spec, parts)
+}
+
 fn process_file(
     index: usize,
     origin: &Origin,
     settings: &Settings,
+    sink: Sink<'_>,
     progress: &Progress,
-) -> Result<(FileOutcome, Vec<KeptRow>)> {
+) -> Result<(FileOutcome, Option<FileKept>)> {
     match load(origin) {
         Ok(bytes) => {
-            let read = process_bytes(index, origin, &bytes, settings, progress);
+            let read = process_bytes(index, origin, &bytes, settings, sink, progress);
             // A file cut short or rewritten while mapped: what was read is not the file.
             if let Some(why) = bytes.changed() {
                 bail!("'{}' {why}", origin.display());
@@ -223,7 +453,7 @@ fn process_file(
         }
         Err(e) => Ok((
             FileOutcome::new(origin, FileStatus::Rejected(format!("{e:#}"))),
-            Vec::new(),
+            None,
         )),
     }
 }
@@ -249,14 +479,37 @@ impl FileOutcome {
     }
 }
 
-/// Reads one input's bytes. Public so that property tests can feed it arbitrary bytes.
+/// Reads one input's bytes; its kept rows in input order (every field, nothing written
+/// to disk). Public so that property tests can feed it arbitrary bytes.
 pub fn read_bytes(
     origin: &Origin,
     bytes: &[u8],
     settings: &Settings,
 ) -> Result<(FileOutcome, Vec<OwnedRecord>)> {
-    let (report, kept) = process_bytes(0, origin, bytes, settings, &Progress::hidden())?;
-    Ok((report, kept.into_iter().map(|k| k.record).collect()))
+    let fields = match settings.keep {
+        Keep::Rows { fields, .. } => fields,
+        Keep::Columns(_) => FieldSet::ALL,
+    };
+    let shape = rows::Shape {
+        fields,
+        with_items: settings.expand_items,
+        with_tags: settings.tagger.is_some(),
+        newest_first: false,
+    };
+    let store = rows::Store::new(u64::MAX, None, shape);
+    let (report, kept) = process_bytes(
+        0,
+        origin,
+        bytes,
+        settings,
+        Sink::Rows(&store),
+        &Progress::hidden(),
+    )?;
+    let rows = match kept {
+        Some(k) => kept::in_input_order(&store, &k)?,
+        None => Vec::new(),
+    };
+    Ok((report, rows))
 }
 
 fn process_bytes(
@@ -264,14 +517,15 @@ fn process_bytes(
     origin: &Origin,
     bytes: &[u8],
     settings: &Settings,
+    sink: Sink<'_>,
     progress: &Progress,
-) -> Result<(FileOutcome, Vec<KeptRow>)> {
+) -> Result<(FileOutcome, Option<FileKept>)> {
     let mut report = FileOutcome::new(origin, FileStatus::Skipped(String::new()));
     report.size = bytes.len() as u64;
     // A large UTF-16 JSON dump: read in pieces, each transcoded as it is read.
     let utf16 = json::utf16_document(bytes, settings.encoding).filter(|_| !settings.reference);
     if let Some(doc) = utf16 {
-        let ctx = FileContext::new(settings, index, true);
+        let ctx = FileContext::new(settings, sink, index, true);
         let done = |n: usize| progress.advance(n as u64);
         let (chunks, replaced) = doc.scan(|| Collector::new(&ctx), &done);
         report.warnings = decode_warnings(&doc.name, replaced, doc.odd_byte, doc.overridden);
@@ -294,14 +548,15 @@ fn process_bytes(
     match open(&mut report, text, &decoded.encoding, settings) {
         Opening::Done => {
             progress.advance(report.size);
-            Ok((report, Vec::new()))
+            Ok((report, None))
         }
         Opening::Json => {
-            let ctx = FileContext::new(settings, index, true);
+            let ctx = FileContext::new(settings, sink, index, true);
             let chunks = if settings.reference {
                 let mut visitor = Collector::new(&ctx);
                 json::scan_reference(text, &mut visitor);
                 progress.advance(scale(text.len()));
+                input::visit::Visitor::chunk_done(&mut visitor);
                 vec![visitor]
             } else {
                 json::scan(text, || Collector::new(&ctx), &|n| {
@@ -317,10 +572,11 @@ fn process_bytes(
             layout,
             check_logon,
         } => {
-            let ctx = FileContext::new(settings, index, check_logon);
+            let ctx = FileContext::new(settings, sink, index, check_logon);
             let chunks = if settings.reference {
                 let mut visitor = Collector::new(&ctx);
                 csv::reference::scan(text, &layout, &mut visitor);
+                input::visit::Visitor::chunk_done(&mut visitor);
                 progress.advance(scale(text.len().saturating_sub(layout.body_start)));
                 vec![visitor]
             } else {
@@ -358,16 +614,40 @@ fn finish_status(report: &mut FileOutcome, format_name: String, encoding_name: S
 
 struct FileContext<'s> {
     settings: &'s Settings,
+    sink: Sink<'s>,
     file: u32,
     check_logon: bool,
+    /// Whether a chunk of the file has seen a date proving month-first, day-first.
+    proofs: [AtomicBool; 2],
 }
 
 impl<'s> FileContext<'s> {
-    fn new(settings: &'s Settings, index: usize, check_logon: bool) -> Self {
+    fn new(settings: &'s Settings, sink: Sink<'s>, index: usize, check_logon: bool) -> Self {
         FileContext {
             settings,
+            sink,
             file: u32::try_from(index).unwrap_or(u32::MAX),
             check_logon,
+            proofs: [AtomicBool::new(false), AtomicBool::new(false)],
+        }
+    }
+
+    /// A date of the file proves `order`.
+    fn saw(&self, order: DateOrder) {
+        self.proofs[order as usize].store(true, Ordering::Relaxed);
+    }
+
+    /// The file's day/month order if it can no longer change: given, or proved by its
+    /// dates so far and not contradicted (a contradiction rejects the whole file).
+    fn known_order(&self) -> Option<DateOrder> {
+        if let Some(o) = self.settings.date_order {
+            return Some(o);
+        }
+        let seen = |o: DateOrder| self.proofs[o as usize].load(Ordering::Relaxed);
+        match (seen(DateOrder::Mdy), seen(DateOrder::Dmy)) {
+            (true, false) => Some(DateOrder::Mdy),
+            (false, true) => Some(DateOrder::Dmy),
+            _ => None,
         }
     }
 }
@@ -377,7 +657,7 @@ fn settle(
     ctx: &FileContext<'_>,
     chunks: Vec<Collector<'_>>,
     report: &mut FileOutcome,
-) -> Result<Vec<KeptRow>> {
+) -> Result<Option<FileKept>> {
     let mut chunks = chunks.into_iter();
     let mut all = chunks.next().unwrap_or_else(|| Collector::new(ctx));
     for c in chunks {
@@ -392,7 +672,7 @@ fn settle(
         malformed,
         warnings,
         mail_access,
-        kept: pending,
+        mut kept,
         ..
     } = all;
     report.mail_access.add(mail_access);
@@ -417,7 +697,7 @@ fn settle(
                 rejected: counts.read.saturating_sub(counts.malformed),
                 ..Counts::default()
             };
-            return Ok(Vec::new());
+            return Ok(None);
         }
         (None, Some(_), None) => Some((DateOrder::Mdy, "proved by the dates")),
         (None, None, Some(_)) => Some((DateOrder::Dmy, "proved by the dates")),
@@ -440,33 +720,16 @@ fn settle(
         counts.dropped[rule] += in_window;
         counts.dropped[Rule::DateWindow as usize] += outside;
     }
-    let window = ctx.settings.filter.window;
-    let mut kept = Vec::with_capacity(pending.len());
-    for mut row in pending {
-        let time = match row.time {
-            TimeCell::Known(t) => t,
-            TimeCell::Undecided { mdy, dmy } => match chosen {
-                DateOrder::Mdy => mdy,
-                DateOrder::Dmy => dmy,
-            },
-        };
-        if !window.contains(time) {
-            counts.dropped[Rule::DateWindow as usize] += 1;
-            continue;
-        }
-        row.record.time = time;
-        let key = row.key.with_time(time);
-        kept.push(KeptRow {
-            record: row.record,
-            key,
-        });
-    }
-    counts.matched = kept.len() as u64;
+    // Rows still waiting for the order (those kept before any chunk proved it).
+    let outside = kept.decide(chosen, ctx.settings.filter.window)?;
+    counts.dropped[Rule::DateWindow as usize] += outside;
+    let kept = kept.finish(ctx.file);
+    counts.matched = kept.rows - kept.excluded.len() as u64;
     report.counts = counts;
     report.status = FileStatus::Read {
         format: String::new(),
         encoding: String::new(),
         date_order: order,
     };
-    Ok(kept)
+    Ok(Some(kept))
 }

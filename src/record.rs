@@ -9,6 +9,10 @@ use std::borrow::Cow;
 
 use crate::datetime::Timestamp;
 
+mod decoded;
+
+pub use decoded::{has_invalid_utf8, Decoded};
+
 /// The normalised fields mbxaudit knows, whatever the export they come from.
 ///
 /// The names are those of `Search-MailboxAuditLog` objects; other formats map onto them.
@@ -95,6 +99,16 @@ impl FieldSet {
 
     pub const fn contains(self, field: Field) -> bool {
         self.0 & (1 << field as u64) != 0
+    }
+
+    #[must_use]
+    pub const fn union(self, other: FieldSet) -> FieldSet {
+        FieldSet(self.0 | other.0)
+    }
+
+    /// The fields of the set, in [`Field`] order.
+    pub fn fields(self) -> impl Iterator<Item = Field> {
+        Field::ALL.into_iter().filter(move |&f| self.contains(f))
     }
 }
 
@@ -287,6 +301,15 @@ impl<'a> RawField<'a> {
                 unescape_json_into(self.bytes, &mut out);
                 Cow::Owned(out)
             }
+        }
+    }
+
+    /// Appends the unescaped bytes to `out`.
+    pub fn unescape_into(&self, out: &mut Vec<u8>) {
+        match self.escape {
+            Escape::None => out.extend_from_slice(self.bytes),
+            Escape::CsvQuotes => unescape_csv_into(self.bytes, out),
+            Escape::Json => unescape_json_into(self.bytes, out),
         }
     }
 
@@ -564,6 +587,91 @@ impl OwnedRecord {
 
     /// See [`AuditRecord::subject`].
     pub fn subject(&self) -> &str {
+        Fields::subject(self)
+    }
+
+    /// The seed script's `CrossMailboxOp`: `N/A` for SendAs, Create and Update, else
+    /// `CrossMailboxOperation` (or the column of a report read back).
+    pub fn cross_mailbox_op(&self) -> &str {
+        Fields::cross_mailbox_op(self)
+    }
+
+    /// A record of `fields` whose values are `text` back to back, `lens[k]` bytes for the
+    /// k-th field of the set (the others empty): a row rebuilt from compact storage.
+    pub fn from_text(
+        text: String,
+        fields: FieldSet,
+        lens: &[usize],
+        time: Timestamp,
+        pos: SourcePos,
+        items: Vec<Item>,
+    ) -> OwnedRecord {
+        let mut ends = [0u32; FIELD_COUNT];
+        let mut end = 0usize;
+        let mut k = 0;
+        for (i, field) in Field::ALL.into_iter().enumerate() {
+            if fields.contains(field) {
+                end = end.saturating_add(lens.get(k).copied().unwrap_or(0));
+                k += 1;
+            }
+            ends[i] = u32::try_from(end.min(text.len())).unwrap_or(u32::MAX);
+        }
+        OwnedRecord {
+            text: text.into_boxed_str(),
+            ends,
+            time,
+            pos,
+            items,
+            tags: Box::default(),
+        }
+    }
+
+    /// A record of `fields` (`(field, text)` in [`Field`] order; the others empty), for
+    /// rows rebuilt from compact storage.
+    pub fn from_parts(
+        fields: &[(Field, &str)],
+        time: Timestamp,
+        pos: SourcePos,
+        items: Vec<Item>,
+    ) -> OwnedRecord {
+        let total: usize = fields.iter().map(|(_, t)| t.len()).sum();
+        let mut text = String::with_capacity(total);
+        let mut ends = [0u32; FIELD_COUNT];
+        let mut next = 0usize;
+        for &(field, value) in fields {
+            let i = field as usize;
+            let filled = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            for end in ends.iter_mut().take(i).skip(next) {
+                *end = filled;
+            }
+            text.push_str(value);
+            ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            next = i + 1;
+        }
+        let filled = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        for end in ends.iter_mut().skip(next) {
+            *end = filled;
+        }
+        OwnedRecord {
+            text: text.into_boxed_str(),
+            ends,
+            time,
+            pos,
+            items,
+            tags: Box::default(),
+        }
+    }
+}
+
+/// Named access to a row's normalised fields, whatever holds them (an [`OwnedRecord`],
+/// a [`Decoded`] record, a row rebuilt from compact storage), and the two values the
+/// seed script derives from them.
+pub trait Fields {
+    /// The field's text (empty when absent).
+    fn get(&self, field: Field) -> &str;
+
+    /// See [`AuditRecord::subject`].
+    fn subject(&self) -> &str {
         let own = self.get(Field::Subject);
         if !own.is_empty() {
             return own;
@@ -579,7 +687,7 @@ impl OwnedRecord {
 
     /// The seed script's `CrossMailboxOp`: `N/A` for SendAs, Create and Update, else
     /// `CrossMailboxOperation` (or the column of a report read back).
-    pub fn cross_mailbox_op(&self) -> &str {
+    fn cross_mailbox_op(&self) -> &str {
         let own = self.get(Field::CrossMailboxOp);
         if !own.is_empty() {
             return own;
@@ -593,6 +701,22 @@ impl OwnedRecord {
         } else {
             self.get(Field::CrossMailboxOperation)
         }
+    }
+
+    /// The rules the row matched when it was read (see `pipeline::Tagger`), ascending;
+    /// empty when none or not kept.
+    fn tags(&self) -> &[u32] {
+        &[]
+    }
+}
+
+impl Fields for OwnedRecord {
+    fn get(&self, field: Field) -> &str {
+        OwnedRecord::get(self, field)
+    }
+
+    fn tags(&self) -> &[u32] {
+        &self.tags
     }
 }
 

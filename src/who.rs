@@ -7,14 +7,98 @@
 //! does), else the owner's UPN, else its GUID. Client addresses lose their port and
 //! IPv4-mapped IPv6 addresses are shown as IPv4, host names their port and case, so one
 //! client is one value.
+//!
+//! [`Key`] names these values (and any field) for what is computed from them: triage
+//! rules, and the columns the pipeline keeps for summaries, triage and the report.
 
 use std::borrow::Cow;
 
 use crate::ip::client_key;
 use crate::record::logon_type_name;
-use crate::record::{Field, OwnedRecord};
+use crate::record::{Field, Fields};
 
-fn first_non_empty<'r>(row: &'r OwnedRecord, fields: &[Field]) -> &'r str {
+/// A value of a record, by name: one of the values above, or any field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Key {
+    /// The acting user (LogonUserDisplayName, else UserId, else LogonUserSid).
+    Actor,
+    /// The mailbox (MailboxResolvedOwnerName, else MailboxOwnerUPN, else MailboxGuid).
+    Mailbox,
+    /// The operation, trimmed.
+    Operation,
+    /// The logon type by name (Owner, Delegate...), empty for admin cmdlets.
+    LogonType,
+    /// The client address without its port.
+    ClientIp,
+    /// ClientInfoString up to its first `;`.
+    ClientApp,
+    /// The report's Subject (admin cmdlets: their parameters).
+    Subject,
+    /// FolderPathName.
+    Folder,
+    /// The report's Subject as written, not trimmed (for display: the report page's
+    /// timeline shows it so); rules read [`Key::Subject`].
+    SubjectAsWritten,
+    /// Any normalised field, trimmed.
+    Field(Field),
+    /// A field exactly as read, not trimmed: a row rebuilt for a writer from the columns
+    /// (see `pipeline::Table::record`).
+    AsRead(Field),
+}
+
+impl Key {
+    /// The value of this key in `row` (trimmed).
+    pub fn value<R: Fields + ?Sized>(self, row: &R) -> Cow<'_, str> {
+        match self {
+            Key::Actor => Cow::Borrowed(user(row)),
+            Key::Mailbox => Cow::Borrowed(mailbox(row)),
+            Key::Operation => Cow::Borrowed(operation(row)),
+            Key::LogonType => Cow::Borrowed(logon_type(row)),
+            Key::ClientIp => client_ip(row),
+            Key::ClientApp => Cow::Borrowed(client_app(row)),
+            Key::Subject => Cow::Borrowed(row.subject().trim()),
+            Key::SubjectAsWritten => Cow::Borrowed(row.subject()),
+            Key::Folder => Cow::Borrowed(row.get(Field::FolderPathName).trim()),
+            Key::Field(f) => Cow::Borrowed(row.get(f).trim()),
+            Key::AsRead(f) => Cow::Borrowed(row.get(f)),
+        }
+    }
+
+    /// The fields [`Key::value`] reads.
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            Key::Actor => &[
+                Field::LogonUserDisplayName,
+                Field::UserId,
+                Field::LogonUserSid,
+            ],
+            Key::Mailbox => &[
+                Field::MailboxResolvedOwnerName,
+                Field::MailboxOwnerUpn,
+                Field::MailboxGuid,
+            ],
+            Key::Operation => &[Field::Operation],
+            Key::LogonType => &[Field::LogonType],
+            Key::ClientIp => &[Field::ClientIpAddress, Field::ClientIp],
+            Key::ClientApp => &[Field::ClientInfoString],
+            Key::Subject | Key::SubjectAsWritten => &[
+                Field::Subject,
+                Field::SourceItemSubjectsList,
+                Field::ItemSubject,
+            ],
+            Key::Folder => &[Field::FolderPathName],
+            Key::Field(f) | Key::AsRead(f) => field_slice(f),
+        }
+    }
+}
+
+/// `&[f]` for a field, as a static slice.
+fn field_slice(f: Field) -> &'static [Field] {
+    let i = f as usize;
+    &Field::ALL[i..=i]
+}
+
+fn first_non_empty<'r, R: Fields + ?Sized>(row: &'r R, fields: &[Field]) -> &'r str {
     fields
         .iter()
         .map(|&f| row.get(f).trim())
@@ -23,7 +107,7 @@ fn first_non_empty<'r>(row: &'r OwnedRecord, fields: &[Field]) -> &'r str {
 }
 
 /// The acting user: LogonUserDisplayName, else UserId, else LogonUserSid.
-pub fn user(row: &OwnedRecord) -> &str {
+pub fn user<R: Fields + ?Sized>(row: &R) -> &str {
     first_non_empty(
         row,
         &[
@@ -35,7 +119,7 @@ pub fn user(row: &OwnedRecord) -> &str {
 }
 
 /// The mailbox acted on: MailboxResolvedOwnerName, else MailboxOwnerUPN, else MailboxGuid.
-pub fn mailbox(row: &OwnedRecord) -> &str {
+pub fn mailbox<R: Fields + ?Sized>(row: &R) -> &str {
     first_non_empty(
         row,
         &[
@@ -47,12 +131,12 @@ pub fn mailbox(row: &OwnedRecord) -> &str {
 }
 
 /// The operation, trimmed.
-pub fn operation(row: &OwnedRecord) -> &str {
+pub fn operation<R: Fields + ?Sized>(row: &R) -> &str {
     row.get(Field::Operation).trim()
 }
 
 /// The logon type by name (`Owner`, `Delegate`...), whether exported as text or number.
-pub fn logon_type(row: &OwnedRecord) -> &str {
+pub fn logon_type<R: Fields + ?Sized>(row: &R) -> &str {
     let raw = row.get(Field::LogonType);
     std::str::from_utf8(logon_type_name(raw.as_bytes()))
         .unwrap_or(raw)
@@ -62,7 +146,7 @@ pub fn logon_type(row: &OwnedRecord) -> &str {
 /// The client address (ClientIPAddress, else ClientIP) without its port, IPv4-mapped
 /// addresses as IPv4; a host name lower-cased without its port; other text kept as
 /// written (trimmed). See [`crate::ip::client_key`].
-pub fn client_ip(row: &OwnedRecord) -> Cow<'_, str> {
+pub fn client_ip<R: Fields + ?Sized>(row: &R) -> Cow<'_, str> {
     client_key(first_non_empty(
         row,
         &[Field::ClientIpAddress, Field::ClientIp],
@@ -71,7 +155,7 @@ pub fn client_ip(row: &OwnedRecord) -> Cow<'_, str> {
 
 /// The client application family: ClientInfoString up to its first `;`
 /// (`Client=OWA;Mozilla/5.0 ...` is `Client=OWA`), trimmed.
-pub fn client_app(row: &OwnedRecord) -> &str {
+pub fn client_app<R: Fields + ?Sized>(row: &R) -> &str {
     let info = row.get(Field::ClientInfoString);
     info.split(';').next().unwrap_or(info).trim()
 }
@@ -80,7 +164,7 @@ pub fn client_app(row: &OwnedRecord) -> &str {
 mod tests {
     use super::*;
     use crate::datetime::Timestamp;
-    use crate::record::{AuditRecord, Escape, RawField, SourcePos};
+    use crate::record::{AuditRecord, Escape, OwnedRecord, RawField, SourcePos};
 
     fn row(fields: &[(Field, &'static str)]) -> OwnedRecord {
         let mut r = AuditRecord::default();

@@ -138,6 +138,20 @@ fn geolite2_databases_fill_the_three_columns_exactly() {
         &["--geoip", &country, "--geoip", &asn, "forms.jsonl"],
     );
     assert_eq!(got, want(&EXPECTED));
+    // The enrichment columns survive rows kept on disk (issue 11's spilled runs).
+    let spilled = enriched(
+        dir.path(),
+        &[
+            "--geoip",
+            &country,
+            "--geoip",
+            &asn,
+            "--memory-limit",
+            "1",
+            "forms.jsonl",
+        ],
+    );
+    assert_eq!(spilled, want(&EXPECTED));
     // Country only: the AS columns stay empty.
     let got = enriched(dir.path(), &["--geoip", &country, "forms.jsonl"]);
     let only: Vec<[&str; 4]> = EXPECTED.iter().map(|r| [r[0], r[1], "", ""]).collect();

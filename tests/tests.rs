@@ -9,6 +9,7 @@ mod hardening;
 mod html_report;
 mod ip;
 mod json_formats;
+mod memory;
 mod mmdb_writer;
 mod offline_bundle;
 mod output_formats;

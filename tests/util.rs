@@ -39,11 +39,21 @@ impl Run {
 
 /// Runs `mbxaudit ARGS` in `dir` with a clean environment (TZ pinned to UTC).
 pub fn mbxaudit_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    run_with(dir, args, stdin, &[])
+}
+
+/// [`mbxaudit_in`] with `env` added to the clean environment.
+pub fn mbxaudit_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    run_with(dir, args, None, env)
+}
+
+fn run_with(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mbxaudit"));
     cmd.args(args)
         .current_dir(dir)
         .env_clear()
         .env("TZ", "UTC")
+        .envs(env.iter().copied())
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -231,22 +241,4 @@ pub fn line_start(bytes: &[u8], line: usize) -> usize {
         .nth(line - 2)
         .map(|(i, _)| i + 1)
         .expect("line exists")
-}
-
-/// Runs `mbxaudit ARGS` in `dir` like [`mbxaudit_in`], with extra environment variables.
-pub fn mbxaudit_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_mbxaudit"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("TZ", "UTC")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mbxaudit");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }

@@ -201,3 +201,80 @@ pub fn machine(cores: usize) -> String {
         mbxaudit::input::structural::Isa::detect()
     )
 }
+
+/// Waits for `child` (an `mbxaudit` process); returns whether it succeeded and its peak
+/// resident set in bytes (Linux: `VmHWM` of `/proc/PID/status`, read every 2 ms while it
+/// runs, once it is `mbxaudit` — before its exec the spawned process still shows this
+/// one's memory, which is also why `wait4`'s `ru_maxrss` would overstate it; 0 where
+/// there is no `/proc`).
+pub fn wait_rss(mut child: std::process::Child) -> (bool, u64) {
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status) {
+            let ours = text
+                .lines()
+                .any(|l| l.starts_with("Name:") && l.contains("mbxaudit"));
+            let hwm = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok());
+            if let (true, Some(kib)) = (ours, hwm) {
+                peak = peak.max(kib * 1024);
+            }
+        }
+        match child.try_wait() {
+            Ok(Some(done)) => return (done.success(), peak),
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(2)),
+            Err(_) => return (false, peak),
+        }
+    }
+}
+
+/// Standard input of this process replaced by a pipe while it lives (for an in-process
+/// run that reads `-`), restored when dropped.
+#[cfg(unix)]
+pub struct StdinPipe {
+    saved: libc::c_int,
+    write: libc::c_int,
+}
+
+#[cfg(unix)]
+impl StdinPipe {
+    pub fn new() -> StdinPipe {
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: `fds` is a valid array of two descriptors for pipe to fill.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+        // SAFETY: duplicating descriptor 0 (standard input), which is open.
+        let saved = unsafe { libc::dup(0) };
+        assert!(saved >= 0, "dup");
+        // SAFETY: `fds[0]` is the pipe's open read end; 0 is replaced atomically.
+        assert!(unsafe { libc::dup2(fds[0], 0) } == 0, "dup2");
+        // SAFETY: the read end is now also descriptor 0; this copy is ours to close.
+        unsafe { libc::close(fds[0]) };
+        StdinPipe {
+            saved,
+            write: fds[1],
+        }
+    }
+
+    /// The pipe's write end (closed when the writer is dropped: end of input).
+    pub fn writer(&self) -> std::fs::File {
+        use std::os::unix::io::FromRawFd;
+        // SAFETY: `self.write` is an open descriptor this process owns; the File takes it
+        // over (it is not closed elsewhere).
+        unsafe { std::fs::File::from_raw_fd(self.write) }
+    }
+}
+
+#[cfg(unix)]
+impl Drop for StdinPipe {
+    fn drop(&mut self) {
+        // SAFETY: `saved` is the descriptor standard input was; put it back and close the copy.
+        unsafe {
+            libc::dup2(self.saved, 0);
+            libc::close(self.saved);
+        }
+    }
+}

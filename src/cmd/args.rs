@@ -33,6 +33,72 @@ pub struct InputArgs {
     /// Worker threads [default: one per core; at most 4 per core].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
+
+    #[command(flatten)]
+    pub memory: MemoryArgs,
+}
+
+/// How much memory the kept rows may take.
+#[derive(Args, Debug)]
+pub struct MemoryArgs {
+    /// Memory the rows kept for the report may take (64M, 512MiB, 2G...): beyond it,
+    /// `search` sorts them into runs in a temporary file and merges them (same report,
+    /// bytes for bytes) [default: 1G].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "Memory")]
+    pub memory_limit: Option<u64>,
+
+    /// Directory for those temporary files [default: the system's temporary directory].
+    /// They are unnamed, or removed as soon as created: nothing is left behind.
+    #[arg(long, value_name = "DIR", help_heading = "Memory")]
+    pub temp_dir: Option<PathBuf>,
+}
+
+/// A size in bytes: a number with an optional unit K, M, G, T (powers of 1024; `KiB`,
+/// `MB`... and `B` accepted alike), e.g. `64M`, `1.5G`, `800000`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let unit = unit.trim().to_ascii_lowercase();
+    let scale: u64 = match unit.trim_end_matches('b').trim_end_matches('i') {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "'{text}' is not a size: use a number with K, M, G or T (64M, 1.5G)"
+            ))
+        }
+    };
+    let value: f64 = number.parse().map_err(|_| {
+        format!("'{text}' is not a size: use a number with K, M, G or T (64M, 1.5G)")
+    })?;
+    let bytes = value * scale as f64;
+    if !(1.0..1.8e19).contains(&bytes) {
+        return Err(format!("'{text}': the size must be at least 1 byte"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1.5g"), Ok(3 << 29));
+        assert_eq!(parse_size("800000"), Ok(800_000));
+        assert_eq!(parse_size(" 2 GB "), Ok(2 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("5X").is_err());
+    }
 }
 
 /// The rules (the seed script's first).

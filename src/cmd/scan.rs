@@ -20,14 +20,14 @@ use crate::diag::sanitize;
 use crate::enrich::{Enricher, IpList};
 use crate::filter::{DateWindow, Filter, IpMatcher, RecordTypes, SubjectMatcher};
 use crate::input::decode::parse_label;
-use crate::pipeline::Settings;
+use crate::pipeline::{Keep, Memory, Settings, DEFAULT_MEMORY_LIMIT};
 use crate::record::LOGON_TYPE_NAMES;
 use crate::session::ScanConfig;
 
 /// Checks and compiles the shared options: the inputs, the rules, how to read.
 /// `expand_items` keeps the messages each record touched (`--expand-items`; triage and
-/// report count them).
-pub fn scan_config(args: InputArgs, expand_items: bool) -> Result<ScanConfig> {
+/// report count them); `keep` is what the command needs of each kept row.
+pub fn scan_config(args: InputArgs, expand_items: bool, keep: Keep) -> Result<ScanConfig> {
     let mut warnings = Vec::new();
     let (f, r) = (args.filters, args.reading);
     let zone = r.tz;
@@ -115,6 +115,19 @@ pub fn scan_config(args: InputArgs, expand_items: bool) -> Result<ScanConfig> {
         }
     });
     let scope = scope(&filter, &f.ip, f.subject.as_deref(), f.subject_exact);
+    if let Some(dir) = &args.memory.temp_dir {
+        crate::pipeline::rows::spill::check_dir(dir).with_context(|| {
+            format!(
+                "--temp-dir '{}': cannot create a temporary file there; give a writable \
+                 directory",
+                dir.display()
+            )
+        })?;
+    }
+    let memory = Memory {
+        limit: args.memory.memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT),
+        temp_dir: args.memory.temp_dir,
+    };
 
     Ok(ScanConfig {
         notes: date_notes,
@@ -127,6 +140,8 @@ pub fn scan_config(args: InputArgs, expand_items: bool) -> Result<ScanConfig> {
             expand_items,
             prefilter: true,
             reference: false,
+            keep,
+            memory,
             tagger: None,
             geoip,
             ip_list,

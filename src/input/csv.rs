@@ -165,6 +165,8 @@ struct CsvKey<'r> {
     layout: &'r Layout,
     /// The record passed with this key holds only the visitor's decisive fields.
     partial: bool,
+    /// The record's Identity, when located already.
+    identity: Option<RawField<'r>>,
 }
 
 /// The raw spans of a record's fields: found already, or found when first asked for.
@@ -199,7 +201,9 @@ impl CsvKey<'_> {
 impl OnDemand for CsvKey<'_> {
     fn event_key(&self) -> EventKey {
         let mut scratch = Vec::new();
-        let identity = self.layout.identity_column.and_then(|c| self.column(c));
+        let identity = self
+            .identity
+            .or_else(|| self.layout.identity_column.and_then(|c| self.column(c)));
         if let Some(key) = identity.and_then(|v| RowKey::identity(v.unescaped_in(&mut scratch))) {
             return key;
         }
@@ -210,6 +214,18 @@ impl OnDemand for CsvKey<'_> {
             }
         }
         key.finish()
+    }
+
+    fn utf8_checked(&self) -> bool {
+        // A record passed with its fields located (not read whole): valid UTF-8 if its
+        // bytes are, checked at once rather than field by field.
+        match &self.raw {
+            KeyFields::Later { span, .. } => self
+                .text
+                .get(span.start..span.end)
+                .is_some_and(|r| simdutf8::basic::from_utf8(r).is_ok()),
+            KeyFields::Read(_) => false,
+        }
     }
 
     fn event_json(&self, out: &mut Vec<u8>) -> bool {
@@ -313,6 +329,7 @@ where
         .map(|chunk| {
             let mut visitor = make_visitor();
             let end = scan_chunk(text, *chunk, layout, &mut visitor);
+            visitor.chunk_done();
             done(chunk.end - chunk.start);
             (visitor, end)
         })
@@ -363,6 +380,9 @@ where
         .map(|chunk| {
             let mut visitor = make_visitor();
             let rest = scan_chunk(text, *chunk, layout, &mut visitor).resume;
+            if rest.is_none() {
+                visitor.chunk_done();
+            }
             done(chunk.end - chunk.start);
             (visitor, rest)
         })
@@ -374,12 +394,14 @@ where
             continue;
         };
         if !to_end {
+            visitor.chunk_done();
             visitors.push(visitor);
             return (visitors, Some(rest));
         }
         while let Some(next) = scan_chunk(text, rest, layout, &mut visitor).resume {
             rest = next;
         }
+        visitor.chunk_done();
         visitors.push(visitor);
         break;
     }
@@ -468,6 +490,10 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
                     rec.set(field, raw_field(text, *f));
                 }
             }
+            let identity = layout
+                .identity_column
+                .filter(|_| wanted.contains(Field::Identity))
+                .map(|_| rec.get(Field::Identity));
             let key = CsvKey {
                 text,
                 raw: KeyFields::Later {
@@ -477,6 +503,7 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
                 },
                 layout,
                 partial: true,
+                identity,
             };
             visitor.record(&rec, &key, span.line);
             continue;
@@ -614,6 +641,7 @@ fn read_whole<V: Visitor>(
         raw: KeyFields::Read(raw),
         layout,
         partial: true,
+        identity: None,
     };
     visitor.record(&rec, &key, record_line);
     None
@@ -720,6 +748,7 @@ fn ual_row<V: Visitor>(
         raw: KeyFields::Read(&raw),
         layout,
         partial: false,
+        identity: None,
     };
     ual::visit_unreadable(json, line, visitor, &columns, &key);
 }

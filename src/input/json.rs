@@ -174,6 +174,7 @@ where
             let mut progress = Progress::new(done, chunk.start.pos, usize::MAX);
             let mut reader = Reader::default();
             let lines = read_lines(text, chunk, &mut reader, &mut visitor, &mut progress);
+            visitor.chunk_done();
             progress.finish(chunk.end);
             (visitor, lines)
         })
@@ -263,6 +264,7 @@ where
         };
         let mut progress = Progress::new(done, 0, target);
         read_chunk(text, layout, &all, true, &mut visitor, &mut progress);
+        visitor.chunk_done();
         progress.finish(text.len());
         return vec![visitor];
     }
@@ -298,6 +300,7 @@ where
         let mut progress = Progress::new(done, chunk.start.pos, usize::MAX);
         let bounds = (chunk.start, chunk.end, text.len());
         read_document(text, bounds, last, &mut visitor, &mut progress);
+        visitor.chunk_done();
         progress.finish(chunk.end);
         visitor
     };

@@ -45,8 +45,25 @@ use super::visit::{EventKey, OnDemand, Visitor};
 use crate::record::Family;
 use crate::record::{AuditRecord, Escape, Field, ItemView, RawField};
 
+/// A JSON value as it lies in the input: its text (read by serde as a [`RawValue`], or
+/// found by the one-pass scan of [`canon::scan`]).
+#[derive(Clone, Copy, Debug)]
+struct Json<'a>(&'a str);
+
+impl<'a> Json<'a> {
+    fn get(self) -> &'a str {
+        self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Json<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'de RawValue>::deserialize(d).map(|r| Json(r.get()))
+    }
+}
+
 /// An optional JSON value, as it lies in the input.
-type Raw<'a> = Option<&'a RawValue>;
+type Raw<'a> = Option<Json<'a>>;
 
 /// The AuditData fields mbxaudit reads; everything else is skipped (but still checked to be
 /// valid JSON).
@@ -109,6 +126,53 @@ struct AuditData<'a> {
     operation_properties: Raw<'a>,
     #[serde(rename = "Parameters", borrow)]
     parameters: Raw<'a>,
+}
+
+impl<'a> AuditData<'a> {
+    /// The object from its top-level members (`(key, value)`, keys unescaped), as serde
+    /// reads it; `None` when a member it reads appears twice (serde refuses that object:
+    /// the caller lets serde say so).
+    fn from_members(text: &'a str, top: &canon::Top<'_>) -> Option<AuditData<'a>> {
+        let mut d = AuditData::default();
+        for m in top.members {
+            let slot = match top.key(m) {
+                b"Id" => &mut d.id,
+                b"RecordType" => &mut d.record_type,
+                b"CreationTime" => &mut d.creation_time,
+                b"Operation" => &mut d.operation,
+                b"Workload" => &mut d.workload,
+                b"UserId" => &mut d.user_id,
+                b"ResultStatus" => &mut d.result_status,
+                b"ObjectId" => &mut d.object_id,
+                b"ClientIP" => &mut d.client_ip,
+                b"ClientIPAddress" => &mut d.client_ip_address,
+                b"LogonType" => &mut d.logon_type,
+                b"LogonUserDisplayName" => &mut d.logon_user_display_name,
+                b"LogonUserSid" => &mut d.logon_user_sid,
+                b"MailboxOwnerUPN" => &mut d.mailbox_owner_upn,
+                b"MailboxGuid" => &mut d.mailbox_guid,
+                b"ClientInfoString" => &mut d.client_info_string,
+                b"ClientMachineName" => &mut d.client_machine_name,
+                b"ClientProcessName" => &mut d.client_process_name,
+                b"ClientVersion" => &mut d.client_version,
+                b"CrossMailboxOperation" => &mut d.cross_mailbox_operation,
+                b"CrossMailboxOperations" => &mut d.cross_mailbox_operations,
+                b"Item" => &mut d.item,
+                b"Folder" => &mut d.folder,
+                b"DestFolder" => &mut d.dest_folder,
+                b"Folders" => &mut d.folders,
+                b"AffectedItems" => &mut d.affected_items,
+                b"OperationProperties" => &mut d.operation_properties,
+                b"Parameters" => &mut d.parameters,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return None;
+            }
+            *slot = Some(Json(text.get(m.value.clone())?));
+        }
+        Some(d)
+    }
 }
 
 /// `Item`, an `AffectedItems[]` entry or a `FolderItems[]` entry.
@@ -223,15 +287,34 @@ fn visit_object<V: Visitor + ?Sized>(
     line: u64,
     visitor: &mut V,
 ) -> Result<(), UalError> {
+    // One pass: checked as serde_json would read it, hashed for the key, its top-level
+    // members found. Anything that pass is unsure of goes to serde_json, as before.
+    let done = canon::scan(json, |text, hash, top| {
+        let d = AuditData::from_members(text, &top)?;
+        if !is_record(&d) {
+            return Some(false);
+        }
+        map_and_visit(&d, json, line, visitor, None, Some(hash));
+        Some(true)
+    });
+    match done {
+        Some(true) => return Ok(()),
+        Some(false) => return Err(UalError::NotARecord),
+        None => {}
+    }
     let d: AuditData<'_> = serde_json::from_slice(json).map_err(|e| json_error(&e))?;
-    if [d.operation, d.id, d.workload]
-        .iter()
-        .all(|m| text(*m).bytes.is_empty())
-    {
+    if !is_record(&d) {
         return Err(UalError::NotARecord);
     }
-    map_and_visit(&d, json, line, visitor, None);
+    map_and_visit(&d, json, line, visitor, None, None);
     Ok(())
+}
+
+/// Whether an object is an audit record: it has one of `Operation`, `Id` and `Workload`.
+fn is_record(d: &AuditData<'_>) -> bool {
+    [d.operation, d.id, d.workload]
+        .iter()
+        .any(|m| !text(*m).bytes.is_empty())
 }
 
 /// The columns of a UAL CSV row that a row with an unreadable AuditData is reported from.
@@ -267,7 +350,7 @@ pub(crate) fn visit_unreadable<V: Visitor + ?Sized>(
         repaired.push(b'}');
     }
     let d: AuditData<'_> = serde_json::from_slice(&repaired).unwrap_or_default();
-    map_and_visit(&d, &repaired, line, visitor, Some((columns, key)));
+    map_and_visit(&d, &repaired, line, visitor, Some((columns, key)), None);
 }
 
 /// The end of the last complete top-level member of a JSON object that is cut or broken
@@ -326,13 +409,15 @@ fn skip_value(json: &[u8], i: usize) -> Option<usize> {
 
 /// Maps a parsed AuditData object onto a record and hands it to `visitor`. With
 /// `fallback`, the object is what could be saved of a cut AuditData cell: the CSV
-/// columns fill the fields it lacks, and the CSV row's key is used.
+/// columns fill the fields it lacks, and the CSV row's key is used. `hash` is the
+/// object's content hash when already known.
 fn map_and_visit<V: Visitor + ?Sized>(
     d: &AuditData<'_>,
     json: &[u8],
     line: u64,
     visitor: &mut V,
     fallback: Option<(&CsvColumns<'_>, &dyn OnDemand)>,
+    hash: Option<u128>,
 ) {
     // A cut AuditData may have lost its RecordType: the CSV column tells the family then.
     let record_type = or(
@@ -345,12 +430,21 @@ fn map_and_visit<V: Visitor + ?Sized>(
     let mut items: Vec<ItemView<'_>> = Vec::new();
     let mut subjects: Vec<RawField<'_>> = Vec::new();
     let mut parameters: Vec<u8> = Vec::new();
+    // What the visitor reads decides which nested objects are read (a record kept for a
+    // summary needs none of its messages); a record read to rescue a cut cell is read
+    // whole.
+    let needs = visitor.record_fields().union(visitor.kept_fields());
+    let whole = fallback.is_some();
+    let nested = whole || visitor.kept_items() || NESTED.iter().any(|&f| needs.contains(f));
     let mut object_name: Vec<u8> = Vec::new();
     let mailbox = match family {
-        Family::Mailbox => mailbox_parts(d, &mut items, &mut subjects),
+        Family::Mailbox if nested => mailbox_parts(d, &mut items, &mut subjects),
+        Family::Mailbox => operation_properties(d),
         _ => MailboxParts::default(),
     };
+    let rendered = whole || SUBJECTS.iter().any(|&f| needs.contains(f));
     match rendered_subject(family, text(d.operation)) {
+        _ if !rendered => {}
         Some(Rendered::Parameters) => render_parameters(d.parameters, &mut parameters),
         Some(Rendered::OperationProperties) => {
             render_parameters(d.operation_properties, &mut parameters);
@@ -451,6 +545,7 @@ fn map_and_visit<V: Visitor + ?Sized>(
     let key = UalKey {
         id: text(d.id),
         json,
+        hash,
     };
     visitor.record(&rec, &key, line);
 }
@@ -498,6 +593,24 @@ pub(crate) fn rendered_subject(family: Family, operation: RawField<'_>) -> Optio
         _ => None,
     }
 }
+
+/// Fields read from a mailbox record's nested objects (`Item`, `Folder`, `DestFolder`,
+/// `AffectedItems`, `Folders`).
+const NESTED: [Field; 6] = [
+    Field::ItemSubject,
+    Field::SourceItemSubjectsList,
+    Field::Subject,
+    Field::InternetMessageId,
+    Field::FolderPathName,
+    Field::DestFolderPathName,
+];
+
+/// Fields a rendered subject (admin parameters, an inbox rule's properties) goes to.
+const SUBJECTS: [Field; 3] = [
+    Field::ItemSubject,
+    Field::SourceItemSubjectsList,
+    Field::Subject,
+];
 
 /// The mailbox-record fields that come from nested objects.
 #[derive(Default)]
@@ -560,14 +673,28 @@ fn mailbox_parts<'a>(
         .copied()
         .unwrap_or_default();
 
-    let mut parts = MailboxParts {
+    MailboxParts {
         item_subject: text(item.subject),
         lead_subject: lead.subject,
         internet_message_id: or(text(item.internet_message_id), lead.internet_message_id),
         folder: or(or(folder_path, text(parent.path)), first_folder),
         dest_folder: text(object::<FolderData<'a>>(d.dest_folder).path),
-        ..MailboxParts::default()
-    };
+        ..operation_properties(d)
+    }
+}
+
+/// `MailAccessType` and `IsThrottled` from `OperationProperties` (the other parts empty;
+/// the array is read only when it names one of them).
+fn operation_properties<'a>(d: &AuditData<'a>) -> MailboxParts<'a> {
+    let mut parts = MailboxParts::default();
+    let named = d.operation_properties.is_some_and(|raw| {
+        let text = raw.get().as_bytes();
+        memchr::memmem::find(text, b"MailAccessType").is_some()
+            || memchr::memmem::find(text, b"IsThrottled").is_some()
+    });
+    if !named {
+        return parts;
+    }
     for raw in array(d.operation_properties) {
         let p: NameValue<'a> = object(Some(raw));
         let name = text(p.name);
@@ -662,7 +789,7 @@ fn object<'a, T: Deserialize<'a> + Default>(raw: Raw<'a>) -> T {
 }
 
 /// A nested array's elements, or none when absent or not an array.
-fn array(raw: Raw<'_>) -> Vec<&RawValue> {
+fn array(raw: Raw<'_>) -> Vec<Json<'_>> {
     match raw {
         Some(r) if r.get().trim_start().starts_with('[') => {
             serde_json::from_str(r.get()).unwrap_or_default()
@@ -678,6 +805,8 @@ struct UalKey<'a> {
     id: RawField<'a>,
     /// The AuditData object's bytes.
     json: &'a [u8],
+    /// Their content hash, when already computed.
+    hash: Option<u128>,
 }
 
 impl OnDemand for UalKey<'_> {
@@ -691,57 +820,10 @@ impl OnDemand for UalKey<'_> {
         h.update(b"ual\0");
         h.update(&self.id.unescaped());
         h.update(b"\0");
-        h.update(&content_hash(self.json).to_le_bytes());
+        let content = self.hash.unwrap_or_else(|| content_hash(self.json));
+        h.update(&content.to_le_bytes());
         // The time is part of the content: the key is complete.
         EventKey::Whole(h.digest128())
-    }
-}
-
-/// A hash of the object's content, independent of whitespace, key order and string
-/// escaping (`\/` or `/`, `\u00e9` or `é`). Only called for kept records, so building a
-/// `Value` here is fine.
-fn content_hash(json: &[u8]) -> u128 {
-    let mut h = Xxh3::new();
-    match serde_json::from_slice::<serde_json::Value>(json) {
-        Ok(v) => hash_value(&v, &mut h),
-        Err(_) => {
-            h.update(b"raw\0");
-            h.update(json);
-        }
-    }
-    h.digest128()
-}
-
-/// Feeds a canonical form of `v` to `h`: type tags and lengths make it unambiguous, and
-/// object keys are sorted here (not left to the map type's order).
-fn hash_value(v: &serde_json::Value, h: &mut Xxh3) {
-    use serde_json::Value;
-    let mut bytes = |tag: u8, b: &[u8]| {
-        h.update(&[tag]);
-        h.update(&(b.len() as u64).to_le_bytes());
-        h.update(b);
-    };
-    match v {
-        Value::Null => bytes(b'z', b""),
-        Value::Bool(b) => bytes(b'b', &[u8::from(*b)]),
-        Value::Number(n) => bytes(b'n', n.to_string().as_bytes()),
-        Value::String(s) => bytes(b's', s.as_bytes()),
-        Value::Array(a) => {
-            bytes(b'a', &(a.len() as u64).to_le_bytes());
-            for e in a {
-                hash_value(e, h);
-            }
-        }
-        Value::Object(m) => {
-            bytes(b'o', &(m.len() as u64).to_le_bytes());
-            let mut entries: Vec<_> = m.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            for (k, e) in entries {
-                h.update(&(k.len() as u64).to_le_bytes());
-                h.update(k.as_bytes());
-                hash_value(e, h);
-            }
-        }
     }
 }
 
@@ -750,7 +832,10 @@ pub(crate) fn char_count(bytes: &[u8]) -> usize {
     std::str::from_utf8(bytes).map_or(bytes.len(), |s| s.chars().count())
 }
 
+mod canon;
 pub(crate) mod fast;
+
+use canon::content_hash;
 
 #[cfg(test)]
 mod tests;

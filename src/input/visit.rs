@@ -76,6 +76,9 @@ pub trait Visitor {
     fn glance_fields(&self) -> FieldSet {
         FieldSet::ALL
     }
+    /// The reader is done with the visitor's chunk (it may still shift its lines, see
+    /// [`Visitor::shift_lines`]): a visitor that keeps rows may put them away now.
+    fn chunk_done(&mut self) {}
     /// Adds `by` to every line number the visitor has kept so far. The reader numbers a
     /// chunk's lines from 1 when it cut the text without counting its lines first, and
     /// shifts them once the lines before the chunk are known. A visitor that keeps line
@@ -86,6 +89,17 @@ pub trait Visitor {
     /// through [`OnDemand::full_record`].
     fn record_fields(&self) -> FieldSet {
         FieldSet::ALL
+    }
+    /// The fields [`Visitor::record`] reads of a record it keeps, besides
+    /// [`Visitor::record_fields`]: a reader may leave the others empty (the Unified Audit
+    /// Log reader then skips nested objects no field needs).
+    fn kept_fields(&self) -> FieldSet {
+        FieldSet::ALL
+    }
+    /// Whether [`Visitor::record`] reads the messages a kept record touched
+    /// ([`AuditRecord::items`]).
+    fn kept_items(&self) -> bool {
+        true
     }
 }
 
@@ -99,6 +113,14 @@ pub trait OnDemand {
     fn full_record(&self) -> Option<AuditRecord<'_>> {
         None
     }
+    /// True when the record passed to [`Visitor::record`] holds every field of
+    /// [`Visitor::record_fields`] it has, and the whole record is known to be valid
+    /// UTF-8 (no field of it, passed or not, can hold invalid UTF-8): a visitor that
+    /// needs no other field need not ask for [`OnDemand::full_record`].
+    fn utf8_checked(&self) -> bool {
+        false
+    }
+
     /// The record as one JSON object, for rules that may read any member (Sigma): a
     /// Unified Audit Log record's AuditData as it stands, a legacy record's columns (CSV)
     /// or members (JSON). Appended to `out`; false when the reader has none.

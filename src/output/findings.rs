@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::diag::sanitize;
 use crate::output::cells::Line;
-use crate::record::OwnedRecord;
+use crate::pipeline::Table;
 use crate::triage::rules::{Eval, Rule, Severity, SigmaSource};
 use crate::triage::{Evaluation, Finding};
 
@@ -19,7 +19,7 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// What every writer needs besides the findings.
 pub struct Context<'a> {
-    pub rows: &'a [OwnedRecord],
+    pub rows: &'a Table,
     /// The inputs' display names, indexed by `SourcePos::file`.
     pub sources: &'a [String],
     /// The rules in force (filters), one line each.
@@ -38,14 +38,16 @@ impl Context<'_> {
 
     /// `file:line` of a row of evidence.
     pub fn place(&self, row: u32) -> String {
-        let Some(r) = self.rows.get(row as usize) else {
+        let row = row as usize;
+        if row >= self.rows.len() {
             return String::new();
-        };
-        let file = usize::try_from(r.pos.file)
+        }
+        let pos = self.rows.pos(row);
+        let file = usize::try_from(pos.file)
             .ok()
             .and_then(|i| self.sources.get(i))
             .map_or("?", String::as_str);
-        format!("{file}:{}", r.pos.line)
+        format!("{file}:{}", pos.line)
     }
 }
 

@@ -22,13 +22,14 @@ use std::path::Path;
 use super::findings::{evidence_cell, headline, Context};
 use super::html::page::bucket;
 use super::rows::xlsx::line_cells;
-use super::rows::{Column, Layout, SCRIPT};
+use super::rows::{Column, Format, Layout, TimeFormat, SCRIPT};
 use super::sheet::{self, Book, Cell, Colour, SheetStats, Sheets};
 use super::summary::tables::{self, Kind, Table};
 use crate::datetime::{parse_time, DateOrder, ParsedTime, Timestamp};
 use crate::pipeline::{FileStatus, Outcome};
 use crate::summary::{Bucket, Summary};
 use crate::triage::{Evaluation, Severity};
+use crate::who::Key;
 
 const NANOS_PER_HOUR: i64 = 3_600 * 1_000_000_000;
 
@@ -44,6 +45,17 @@ const ROW_COLUMNS: &[Column] = &{
     all[SCRIPT.len() + 1] = Column::SourceLine;
     all
 };
+
+/// What the pipeline must keep of each row (as columns) for the Evidence and Timeline
+/// sheets: every field their columns read, as read (rebuilt by
+/// [`crate::pipeline::Table::record`]).
+pub fn row_keys() -> Vec<Key> {
+    Format::Xlsx
+        .fields(ROW_COLUMNS, TimeFormat::Iso)
+        .fields()
+        .map(Key::AsRead)
+        .collect()
+}
 
 /// The fill of a finding's severity cell.
 pub fn severity_colour(s: Severity) -> Colour {
@@ -210,7 +222,7 @@ fn findings_sheets(
     let mut texts = Vec::new();
     for (i, f) in ev.findings.iter().enumerate() {
         for &r in &f.rows {
-            let Some(row) = ctx.rows.get(r as usize) else {
+            let Some(row) = ctx.rows.record(r as usize) else {
                 continue;
             };
             let place = ctx.place(r);
@@ -220,7 +232,7 @@ fn findings_sheets(
                 Cell::Text(&f.rule),
                 Cell::Text(&place),
             ];
-            cells.extend(line_cells(&layout, row, None, &mut texts));
+            cells.extend(line_cells(&layout, &row, None, &mut texts));
             sheets.row(book, &cells)?;
         }
     }
@@ -361,13 +373,16 @@ fn timeline(book: &mut Book, r: &Report<'_>) -> io::Result<SheetStats> {
     headers.extend(ROW_COLUMNS.iter().map(|c| c.name()));
     let mut sheets = Sheets::new(book, "Timeline", &headers, true)?;
     let mut texts = Vec::new();
-    for (i, row) in r.outcome.rows.iter().enumerate() {
+    for i in 0..r.ctx.rows.len() {
+        let Some(row) = r.ctx.rows.record(i) else {
+            continue;
+        };
         let findings = u32::try_from(i)
             .ok()
             .and_then(|i| of_row.get(&i))
             .map_or("", String::as_str);
         let mut cells = vec![Cell::Text(findings)];
-        cells.extend(line_cells(&layout, row, None, &mut texts));
+        cells.extend(line_cells(&layout, &row, None, &mut texts));
         sheets.row(book, &cells)?;
     }
     sheets.finish(book)

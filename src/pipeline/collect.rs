@@ -2,29 +2,15 @@
 //! applies the rules, counts every drop in the funnel, and copies out the rows it keeps;
 //! [`absorb`] merges the collectors of an input in order.
 
+use super::kept::{Kept, TimeCell};
 use super::{record_type, FileContext, MailAccess};
 use crate::datetime::{parse_time, DateOrder, ParsedTime, Timestamp, Zone};
 use crate::diag::{excerpt, DiagList};
 use crate::filter::{Rule, RULE_COUNT};
 use crate::funnel::Counts;
 use crate::input::ual;
-use crate::input::visit::{EventKey, OnDemand, QuickLook, Visitor};
-use crate::record::{
-    AuditRecord, Escape, Family, Field, FieldSet, OwnedRecord, RawField, SourcePos,
-};
-
-/// A row's time: known, or one of two readings until the file's day/month order is known.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum TimeCell {
-    Known(Timestamp),
-    Undecided { mdy: Timestamp, dmy: Timestamp },
-}
-
-pub(super) struct PendingRow {
-    pub(super) record: OwnedRecord,
-    pub(super) key: EventKey,
-    pub(super) time: TimeCell,
-}
+use crate::input::visit::{OnDemand, QuickLook, Visitor};
+use crate::record::{AuditRecord, Escape, Family, Field, FieldSet, RawField};
 
 /// The first value proving an order, for the message if the file contradicts itself.
 #[derive(Clone, Debug)]
@@ -72,7 +58,7 @@ pub(super) struct Collector<'c> {
     /// Rows dropped by a later rule whose date is in the window under one order only:
     /// `[rule][0]` in the window only as month-first, `[rule][1]` only as day-first.
     pub(super) undecided_drops: [[u64; 2]; RULE_COUNT],
-    pub(super) kept: Vec<PendingRow>,
+    pub(super) kept: Kept<'c>,
     pub(super) proof: [Option<Proof>; 2],
     /// Culture dates that prove neither order.
     pub(super) unproven: u64,
@@ -87,6 +73,8 @@ pub(super) struct Collector<'c> {
     glance_fields: FieldSet,
     /// What [`Visitor::record`] reads before it keeps a record.
     record_fields: FieldSet,
+    /// What it reads of a record it keeps.
+    kept_fields: FieldSet,
     /// `--subject` matches an empty subject (then no glance can rule a record out by it).
     empty_subject_matches: bool,
     subject_scratch: (Vec<u8>, Vec<u8>),
@@ -98,7 +86,7 @@ impl<'c> Collector<'c> {
             ctx,
             counts: Counts::default(),
             undecided_drops: [[0; 2]; RULE_COUNT],
-            kept: Vec::new(),
+            kept: Kept::new(ctx.sink),
             proof: [None, None],
             unproven: 0,
             malformed: DiagList::default(),
@@ -111,22 +99,37 @@ impl<'c> Collector<'c> {
                 .filter
                 .fields_before_subject(ctx.check_logon)
                 .with_all(&[Field::LastAccessed, Field::RecordType, Field::Workload]),
-            record_fields: ctx
-                .settings
-                .filter
-                .fields_before_subject(ctx.check_logon)
-                .with_all(&[
+            record_fields: {
+                let filter = &ctx.settings.filter;
+                let fields = filter.fields_before_subject(ctx.check_logon).with_all(&[
                     // the family, the throttling warning, the time
                     Field::RecordType,
                     Field::Workload,
                     Field::IsThrottled,
                     Field::MailboxOwnerUpn,
                     Field::LastAccessed,
+                ]);
+                match filter.subject {
                     // the subject rule (`AuditRecord::subject`)
-                    Field::Subject,
-                    Field::SourceItemSubjectsList,
-                    Field::ItemSubject,
-                ]),
+                    Some(_) => fields.with_all(&[
+                        Field::Subject,
+                        Field::SourceItemSubjectsList,
+                        Field::ItemSubject,
+                    ]),
+                    None => fields,
+                }
+            },
+            kept_fields: {
+                let fields = ctx
+                    .sink
+                    .fields()
+                    .with_all(&[Field::Operation, Field::MailAccessType]);
+                // The client address the enrichment looks up.
+                match ctx.settings.enriches() {
+                    true => fields.with_all(&[Field::ClientIpAddress, Field::ClientIp]),
+                    false => fields,
+                }
+            },
             empty_subject_matches: ctx
                 .settings
                 .filter
@@ -215,6 +218,7 @@ impl<'c> Collector<'c> {
             ParsedTime::Culture { .. } => {
                 match parsed.evidence() {
                     Some(order) => {
+                        self.ctx.saw(order);
                         let slot = &mut self.proof[order as usize];
                         if slot.is_none() {
                             *slot = Some(Proof {
@@ -327,8 +331,10 @@ impl Visitor for Collector<'_> {
             }
             return;
         }
-        // Kept: from here on the whole record is read.
-        let whole = key.full_record();
+        // Kept: from here on the whole record is read — unless the reader located every
+        // field kept (they are among `record_fields`) and vouches for its UTF-8.
+        let checked = key.utf8_checked();
+        let whole = if checked { None } else { key.full_record() };
         let rec = whole.as_ref().unwrap_or(rec);
         // Offline enrichment of the client address (`--geoip`, `--ip-list`): the values
         // live in `info` and `asn` while the record is copied out.
@@ -387,32 +393,25 @@ impl Visitor for Collector<'_> {
                 self.mail_access.sync += 1;
             }
         }
-        let provisional = match time {
-            TimeCell::Known(t) => t,
-            TimeCell::Undecided { mdy, .. } => mdy,
-        };
-        let pos = SourcePos {
-            file: self.ctx.file,
-            line,
-        };
-        let (mut record, lossy) =
-            rec.to_owned_record(provisional, pos, self.ctx.settings.expand_items);
-        if let Some(tagger) = &self.ctx.settings.tagger {
-            self.scratch.clear();
-            if key.event_json(&mut self.scratch) {
-                record.tags = tagger.tags(&self.scratch).into_boxed_slice();
+        let tags = match &settings.tagger {
+            Some(tagger) => {
+                self.scratch.clear();
+                if key.event_json(&mut self.scratch) {
+                    tagger.tags(&self.scratch)
+                } else {
+                    Vec::new()
+                }
             }
-        }
-        if lossy {
+            None => Vec::new(),
+        };
+        if self
+            .kept
+            .push(rec, time, key.event_key(), line, checked, &tags)
+        {
             self.warnings.push(line, || {
                 "invalid UTF-8 replaced with U+FFFD (row kept)".into()
             });
         }
-        self.kept.push(PendingRow {
-            record,
-            key: key.event_key(),
-            time,
-        });
     }
 
     fn malformed(&mut self, line: u64, reason: String) {
@@ -428,10 +427,14 @@ impl Visitor for Collector<'_> {
         self.glance_fields
     }
 
+    fn chunk_done(&mut self) {
+        let window = self.ctx.settings.filter.window;
+        let outside = self.kept.chunk_done(self.ctx.known_order(), window);
+        self.counts.dropped[Rule::DateWindow as usize] += outside;
+    }
+
     fn shift_lines(&mut self, by: u64) {
-        for row in &mut self.kept {
-            row.record.pos.line += by;
-        }
+        self.kept.shift_lines(by);
         for diag in self
             .malformed
             .first
@@ -446,7 +449,19 @@ impl Visitor for Collector<'_> {
     }
 
     fn record_fields(&self) -> FieldSet {
+        // The kept fields and the key's Identity too: a reader that locates fields
+        // (CSV) then hands over every field a kept row needs at once.
         self.record_fields
+            .union(self.kept_fields)
+            .with(Field::Identity)
+    }
+
+    fn kept_fields(&self) -> FieldSet {
+        self.kept_fields
+    }
+
+    fn kept_items(&self) -> bool {
+        self.ctx.sink.with_items()
     }
 
     fn prefilter(&mut self, glance: &dyn QuickLook, _line: u64) -> bool {
@@ -504,7 +519,7 @@ impl Visitor for Collector<'_> {
 
 /// Adds to `into` the rows, counts and messages of `later`, a collector of the records
 /// that follow its own in the same input.
-pub(super) fn absorb(into: &mut Collector<'_>, mut later: Collector<'_>) {
+pub(super) fn absorb<'c>(into: &mut Collector<'c>, mut later: Collector<'c>) {
     into.name_skipped();
     later.name_skipped();
     into.counts.add(&later.counts);
@@ -521,5 +536,5 @@ pub(super) fn absorb(into: &mut Collector<'_>, mut later: Collector<'_>) {
     into.mail_access.add(later.mail_access);
     into.malformed.extend(later.malformed);
     into.warnings.extend(later.warnings);
-    into.kept.extend(later.kept);
+    into.kept.absorb(later.kept);
 }

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     absorb, csv_format, decode_warnings, finish_status, json_format, open, settle, Collector,
-    FileContext, FileOutcome, FileStatus, KeptRow, Opening, Settings,
+    FileContext, FileKept, FileOutcome, FileStatus, Opening, Settings, Sink,
 };
 use crate::hash::hex;
 use crate::input::csv::stream::{size_name, CsvStream};
@@ -45,15 +45,16 @@ pub(super) fn process_stream(
     index: usize,
     origin: &Origin,
     settings: &Settings,
+    sink: Sink<'_>,
     progress: &Progress,
     hash: bool,
-) -> anyhow::Result<(FileOutcome, Vec<KeptRow>)> {
+) -> anyhow::Result<(FileOutcome, Option<FileKept>)> {
     let mut report = FileOutcome::new(origin, FileStatus::Skipped(String::new()));
     let reader = match stream::open(origin) {
         Ok(r) => r,
         Err(e) => {
             report.status = FileStatus::Rejected(format!("{e:#}"));
-            return Ok((report, Vec::new()));
+            return Ok((report, None));
         }
     };
     let mut hasher = hash.then(Sha256::new);
@@ -73,7 +74,7 @@ pub(super) fn process_stream(
                 error: None,
                 progress,
             };
-            let kept = read(index, &mut report, &mut text, settings);
+            let kept = read(index, &mut report, &mut text, settings, sink);
             let mut warnings = decode_warnings(
                 &text.decoder.encoding(),
                 text.decoder.replaced(),
@@ -88,7 +89,7 @@ pub(super) fn process_stream(
     if let Some(e) = read_error {
         // The input is named where the status is shown.
         report.status = FileStatus::Rejected(format!("cannot read: {e}"));
-        return Ok((report, Vec::new()));
+        return Ok((report, None));
     }
     report.sha256 = hasher.map(|h| hex(&h.finalize()));
     Ok((report, kept?))
@@ -100,7 +101,8 @@ fn read(
     report: &mut FileOutcome,
     text: &mut Text<'_>,
     settings: &Settings,
-) -> anyhow::Result<Vec<KeptRow>> {
+    sink: Sink<'_>,
+) -> anyhow::Result<Option<FileKept>> {
     let max_record = max_record();
     while !text.eof && !ready(&text.buf, max_record) {
         text.fill();
@@ -114,10 +116,10 @@ fn read(
                 text.buf.clear();
                 text.fill();
             }
-            Ok(Vec::new())
+            Ok(None)
         }
         Opening::Json => {
-            let ctx = FileContext::new(settings, index, true);
+            let ctx = FileContext::new(settings, sink, index, true);
             let layout = json::sniff_layout(&text.buf);
             let chunks = match layout {
                 json::Layout::Lines => json_lines(&ctx, text, max_record),
@@ -134,7 +136,7 @@ fn read(
             layout,
             check_logon,
         } => {
-            let ctx = FileContext::new(settings, index, check_logon);
+            let ctx = FileContext::new(settings, sink, index, check_logon);
             let make = || Collector::new(&ctx);
             let mut body = CsvStream::new(&layout, max_record, absorb);
             let mut chunks = Chunks::default();

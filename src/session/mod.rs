@@ -23,6 +23,7 @@ use crate::diag::{sanitize, say, PRINT_LIMIT};
 use crate::funnel::Counts;
 use crate::input::{self, Origin};
 use crate::output::{self, OutputFile, Outputs, Target};
+use crate::pipeline::rows::spill::size_name;
 use crate::pipeline::{self, FileOutcome, FileStatus, Outcome, Settings};
 use crate::progress::Progress;
 
@@ -179,6 +180,17 @@ pub fn scan(
     }
 
     let incomplete = tell_inputs(&outcome, msg);
+    if let Some(s) = outcome.spilled() {
+        msg.note(&format!(
+            "The rows kept outgrew --memory-limit ({}): {} of them went, sorted, to {} run{} \
+             in a temporary file in {} (removed when the run ends), merged as they are written.",
+            size_name(s.limit),
+            size_name(s.bytes),
+            s.runs,
+            if s.runs == 1 { "" } else { "s" },
+            sanitize(&s.dir.display().to_string())
+        ));
+    }
     if cfg.strict && outcome.totals.malformed > 0 {
         bail!(
             "--strict: {} malformed row{} (see above); no report written",

@@ -38,7 +38,19 @@ use crate::filter::{Rule, RULE_COUNT};
 use crate::funnel::Counts;
 use crate::pipeline::Outcome;
 use crate::record::OwnedRecord;
-use crate::who;
+use crate::who::{self, Key};
+
+mod columns;
+
+/// The values a summary counts: what `summary` keeps of each row.
+pub const KEYS: [Key; 6] = [
+    Key::Operation,
+    Key::LogonType,
+    Key::Actor,
+    Key::Mailbox,
+    Key::ClientIp,
+    Key::ClientApp,
+];
 
 /// The `format` member of a JSON summary.
 pub const FORMAT_NAME: &str = "mbxaudit-summary";
@@ -377,9 +389,13 @@ impl Summary {
         }
     }
 
-    /// The summary of a search's outcome; `filters` are the rules in force.
+    /// The summary of a search's outcome (kept as columns holding [`KEYS`]); `filters`
+    /// are the rules in force.
     pub fn build(outcome: &Outcome, filters: &[String]) -> Summary {
-        let mut s = Summary::of_rows(&outcome.rows);
+        let mut s = match outcome.table() {
+            Some(t) => Summary::of_table(t),
+            None => Summary::of_rows(&outcome.rows().unwrap_or_default()),
+        };
         s.inputs = outcome.files.iter().map(|f| f.origin.display()).collect();
         s.filters = filters.to_vec();
         s.funnel = Funnel::from_counts(&outcome.totals);

@@ -8,37 +8,13 @@
 //! field: true when both are non-empty and differ, ignoring case). `{"any": [...]}` holds
 //! when one of its conditions does. A `when` list holds when all its conditions do.
 
-use std::borrow::Cow;
-
 use anyhow::{bail, Context, Result};
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::record::{Field, OwnedRecord};
-use crate::who;
+use crate::record::{Field, Fields};
 
-/// A value of a record, by name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Key {
-    /// The acting user (LogonUserDisplayName, else UserId, else LogonUserSid).
-    Actor,
-    /// The mailbox (MailboxResolvedOwnerName, else MailboxOwnerUPN, else MailboxGuid).
-    Mailbox,
-    /// The operation, trimmed.
-    Operation,
-    /// The logon type by name (Owner, Delegate...), empty for admin cmdlets.
-    LogonType,
-    /// The client address without its port.
-    ClientIp,
-    /// ClientInfoString up to its first `;`.
-    ClientApp,
-    /// The report's Subject (admin cmdlets: their parameters).
-    Subject,
-    /// FolderPathName.
-    Folder,
-    /// Any normalised field, as read.
-    Field(Field),
-}
+pub use crate::who::Key;
 
 /// The derived keys, by the name rules use.
 const DERIVED: [(&str, Key); 8] = [
@@ -75,24 +51,9 @@ impl Key {
         match DERIVED.iter().find(|(_, k)| *k == self) {
             Some((n, _)) => n,
             None => match self {
-                Key::Field(f) => f.name(),
+                Key::Field(f) | Key::AsRead(f) => f.name(),
                 _ => "?",
             },
-        }
-    }
-
-    /// The value of this key in `row` (trimmed).
-    pub fn value(self, row: &OwnedRecord) -> Cow<'_, str> {
-        match self {
-            Key::Actor => Cow::Borrowed(who::user(row)),
-            Key::Mailbox => Cow::Borrowed(who::mailbox(row)),
-            Key::Operation => Cow::Borrowed(who::operation(row)),
-            Key::LogonType => Cow::Borrowed(who::logon_type(row)),
-            Key::ClientIp => who::client_ip(row),
-            Key::ClientApp => Cow::Borrowed(who::client_app(row)),
-            Key::Subject => Cow::Borrowed(row.subject().trim()),
-            Key::Folder => Cow::Borrowed(row.get(Field::FolderPathName).trim()),
-            Key::Field(f) => Cow::Borrowed(row.get(f).trim()),
         }
     }
 }
@@ -198,25 +159,58 @@ impl Cond {
         Ok(tests.remove(0))
     }
 
-    pub fn holds(&self, row: &OwnedRecord) -> bool {
+    pub fn holds<R: Fields + ?Sized>(&self, row: &R) -> bool {
         match self {
-            Cond::In(k, values) => one_of(&k.value(row), values),
-            Cond::NotIn(k, values) => !one_of(&k.value(row), values),
-            Cond::Matches(k, re) => re.is_match(&k.value(row)),
-            Cond::NotMatches(k, re) => !re.is_match(&k.value(row)),
-            Cond::Empty(k, want) => k.value(row).is_empty() == *want,
-            Cond::DiffersFrom(a, b) => {
-                let (a, b) = (a.value(row), b.value(row));
-                !a.is_empty() && !b.is_empty() && !eq_ignore_case(&a, &b)
-            }
+            Cond::DiffersFrom(a, b) => differ(&a.value(row), &b.value(row)),
             Cond::Any(list) => list.iter().any(|c| c.holds(row)),
-            Cond::Tagged(n) => row.tags.binary_search(n).is_ok(),
+            Cond::Tagged(n) => row.tags().binary_search(n).is_ok(),
+            _ => self.key().is_some_and(|k| self.test(&k.value(row))),
+        }
+    }
+
+    /// The key a test on one value reads (`None` for `differs_from` and `any`).
+    pub fn key(&self) -> Option<Key> {
+        match self {
+            Cond::In(k, _)
+            | Cond::NotIn(k, _)
+            | Cond::Matches(k, _)
+            | Cond::NotMatches(k, _)
+            | Cond::Empty(k, _) => Some(*k),
+            Cond::DiffersFrom(..) | Cond::Any(_) | Cond::Tagged(_) => None,
+        }
+    }
+
+    /// A test on one value (`in`, `not_in`, `matches`, `not_matches`, `empty`) applied to
+    /// `value`; false for the others (`differs_from`, `any`, and `Tagged`, which reads the
+    /// row's tags: see [`Cond::holds`]).
+    pub fn test(&self, value: &str) -> bool {
+        match self {
+            Cond::In(_, values) => one_of(value, values),
+            Cond::NotIn(_, values) => !one_of(value, values),
+            Cond::Matches(_, re) => re.is_match(value),
+            Cond::NotMatches(_, re) => !re.is_match(value),
+            Cond::Empty(_, want) => value.is_empty() == *want,
+            Cond::DiffersFrom(..) | Cond::Any(_) | Cond::Tagged(_) => false,
+        }
+    }
+
+    /// Adds every key the condition reads to `out`.
+    pub fn keys(&self, out: &mut Vec<Key>) {
+        match self {
+            Cond::DiffersFrom(a, b) => out.extend([*a, *b]),
+            Cond::Any(list) => list.iter().for_each(|c| c.keys(out)),
+            _ => out.extend(self.key()),
         }
     }
 }
 
+/// `differs_from`: both values non-empty and different, ignoring case.
+pub fn differ(a: &str, b: &str) -> bool {
+    !a.is_empty() && !b.is_empty() && !eq_ignore_case(a, b)
+}
+
 /// True when every condition holds.
-pub fn all_hold(conds: &[Cond], row: &OwnedRecord) -> bool {
+pub fn all_hold<R: Fields + ?Sized>(conds: &[Cond], row: &R) -> bool {
     conds.iter().all(|c| c.holds(row))
 }
 
@@ -239,7 +233,7 @@ fn one_of(value: &str, values: &[String]) -> bool {
 mod tests {
     use super::*;
     use crate::datetime::Timestamp;
-    use crate::record::{AuditRecord, Escape, RawField, SourcePos};
+    use crate::record::{AuditRecord, Escape, OwnedRecord, RawField, SourcePos};
 
     fn row(fields: &[(Field, &'static str)]) -> OwnedRecord {
         let mut r = AuditRecord::default();

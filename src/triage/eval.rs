@@ -1,10 +1,12 @@
 //! The three generic evaluators every rule runs on, and the [`Finding`]s they make.
 //!
-//! Rows come from the pipeline sorted by time, so each group's rows (indices into them,
-//! ascending) are in time order too. An evaluator only decides which rows are evidence
-//! of what; [`finish`] turns a set of evidence rows into a finding the same way for all
-//! of them: severity (escalated by the rule's `escalate` entries), the `why` sentence
-//! with its placeholders filled, the time span, the actor and the mailbox.
+//! Rows come from the pipeline as columns ([`Table`]), sorted by time, so each group's
+//! rows (indices into them, ascending) are in time order too. A condition on one value
+//! is tested once per distinct value of its column, not once per row, and groups are
+//! keyed by value numbers; rules run in parallel. An evaluator only decides which rows
+//! are evidence of what; [`finish`] turns a set of evidence rows into a finding the same
+//! way for all of them: severity (escalated by the rule's `escalate` entries), the `why`
+//! sentence with its placeholders filled, the time span, the actor and the mailbox.
 //!
 //! - `match`: the rows that meet `when`, grouped by `group_by` and by the severity their
 //!   escalations give them (a rule that forwards and one that does not are two findings).
@@ -18,12 +20,14 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use super::cond::{all_hold, Key};
+use super::cond::{differ, Cond, Key};
 use super::rules::{CountBy, Eval, Part, Rule, Severity};
 use crate::datetime::Timestamp;
+use crate::pipeline::Table;
 use crate::record::OwnedRecord;
 
 /// Something a responder should look at.
@@ -49,10 +53,44 @@ pub struct Evaluation {
     pub notes: Vec<String>,
 }
 
+/// The values every finding names (its `why` placeholders), besides its rule's own.
+const NAMED: [Key; 8] = [
+    Key::Actor,
+    Key::Mailbox,
+    Key::Operation,
+    Key::LogonType,
+    Key::ClientIp,
+    Key::ClientApp,
+    Key::Folder,
+    Key::Subject,
+];
+
+/// The values `rules` read: what the pipeline keeps of each row for triage.
+pub fn keys(rules: &[Rule]) -> Vec<Key> {
+    let mut keys = NAMED.to_vec();
+    for rule in rules {
+        let mut conds: Vec<&Cond> = rule.when.iter().collect();
+        conds.extend(rule.escalate.iter().flat_map(|e| e.when.iter()));
+        for c in conds {
+            c.keys(&mut keys);
+        }
+        keys.extend(rule.group_by.iter().copied());
+        match &rule.eval {
+            Eval::Match => {}
+            Eval::Threshold { distinct, .. } => keys.extend(*distinct),
+            Eval::FirstSeen { field, .. } => keys.push(*field),
+        }
+    }
+    let mut seen = HashSet::new();
+    keys.retain(|k| seen.insert(*k));
+    keys
+}
+
 /// Runs every rule over `rows` (sorted by time).
-pub fn evaluate(rules: &[Rule], rows: &[OwnedRecord]) -> Evaluation {
+pub fn evaluate(rules: &[Rule], rows: &Table) -> Evaluation {
+    let view = View::new(rows);
     let per_rule: Vec<(Vec<Finding>, Option<String>)> =
-        rules.par_iter().map(|r| run_rule(r, rows)).collect();
+        rules.par_iter().map(|r| run_rule(r, &view)).collect();
     let mut out = Evaluation::default();
     for (findings, note) in per_rule {
         out.findings.extend(findings);
@@ -70,24 +108,197 @@ pub fn evaluate(rules: &[Rule], rows: &[OwnedRecord]) -> Evaluation {
     out
 }
 
-/// Rows of one group, in time order, and its key as first seen.
+/// [`evaluate`] over rows in memory (sorted by time).
+pub fn evaluate_rows(rules: &[Rule], rows: &[OwnedRecord]) -> Evaluation {
+    let table = Table::from_records(
+        &keys(rules),
+        rows,
+        |r| r.time,
+        |r| r.pos,
+        |r| u32::try_from(r.items.len()).unwrap_or(u32::MAX),
+    );
+    evaluate(rules, &table)
+}
+
+/// The table, with each column's values numbered by their lower-cased form on demand.
+struct View<'t> {
+    t: &'t Table,
+    lower: Vec<OnceLock<Vec<u32>>>,
+}
+
+impl<'t> View<'t> {
+    fn new(t: &'t Table) -> View<'t> {
+        View {
+            t,
+            lower: t.keys().iter().map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    fn time(&self, row: u32) -> i64 {
+        self.t.time(row as usize).0
+    }
+
+    fn value(&self, key: Key, row: u32) -> &'t str {
+        match self.t.column(key) {
+            Some(c) => self.t.text(c, self.t.id(c, row as usize)),
+            None => "",
+        }
+    }
+
+    /// The number of `key`'s value in `row`, lower-cased (the same for values that
+    /// differ in case only).
+    fn lower(&self, key: Key, row: u32) -> u32 {
+        let Some(c) = self.t.column(key) else {
+            return u32::MAX;
+        };
+        let lower = self.lower[c].get_or_init(|| self.t.lower_ids(c));
+        lower[self.t.id(c, row as usize) as usize]
+    }
+
+    fn weight(&self, row: u32) -> u64 {
+        u64::from(self.t.items(row as usize).max(1))
+    }
+}
+
+/// A rule's conditions, compiled against the table: each test on one value remembers
+/// its answer per value number.
+enum Test {
+    Leaf(usize),
+    Differs(Key, Key),
+    Any(Vec<Test>),
+    /// The row was tagged with this rule when it was read.
+    Tagged(u32),
+}
+
+struct Tests<'r> {
+    /// Each leaf's condition and column.
+    leaves: Vec<(&'r Cond, Option<usize>)>,
+    /// Per leaf, per value number: 0 not yet tested, 1 false, 2 true.
+    memo: Vec<Vec<u8>>,
+}
+
+impl<'r> Tests<'r> {
+    fn new() -> Tests<'r> {
+        Tests {
+            leaves: Vec::new(),
+            memo: Vec::new(),
+        }
+    }
+
+    fn compile(&mut self, cond: &'r Cond, t: &Table) -> Test {
+        match cond {
+            Cond::DiffersFrom(a, b) => Test::Differs(*a, *b),
+            Cond::Any(list) => Test::Any(list.iter().map(|c| self.compile(c, t)).collect()),
+            Cond::Tagged(n) => Test::Tagged(*n),
+            _ => {
+                let col = cond.key().and_then(|k| t.column(k));
+                self.leaves.push((cond, col));
+                self.memo.push(Vec::new());
+                Test::Leaf(self.leaves.len() - 1)
+            }
+        }
+    }
+
+    fn all(&mut self, conds: &'r [Cond], t: &Table) -> Vec<Test> {
+        conds.iter().map(|c| self.compile(c, t)).collect()
+    }
+
+    fn holds(&mut self, test: &Test, v: &View<'_>, row: u32) -> bool {
+        match test {
+            Test::Leaf(i) => {
+                let (cond, col) = self.leaves[*i];
+                let Some(col) = col else {
+                    return cond.test("");
+                };
+                let id = v.t.id(col, row as usize) as usize;
+                let memo = &mut self.memo[*i];
+                if memo.is_empty() {
+                    memo.resize(v.t.distinct(col), 0);
+                }
+                match memo[id] {
+                    1 => false,
+                    2 => true,
+                    _ => {
+                        let yes = cond.test(v.t.text(col, id as u32));
+                        memo[id] = 1 + u8::from(yes);
+                        yes
+                    }
+                }
+            }
+            Test::Differs(a, b) => differ(v.value(*a, row), v.value(*b, row)),
+            Test::Any(list) => list.iter().any(|t| self.holds(t, v, row)),
+            Test::Tagged(n) => v.t.tags(row as usize).binary_search(n).is_ok(),
+        }
+    }
+
+    fn all_hold(&mut self, tests: &[Test], v: &View<'_>, row: u32) -> bool {
+        tests.iter().all(|t| self.holds(t, v, row))
+    }
+}
+
+/// A rule's compiled `when` and escalations.
+struct Compiled<'r> {
+    tests: Tests<'r>,
+    when: Vec<Test>,
+    escalate: Vec<Vec<Test>>,
+}
+
+impl<'r> Compiled<'r> {
+    fn new(rule: &'r Rule, t: &Table) -> Compiled<'r> {
+        let mut tests = Tests::new();
+        let when = tests.all(&rule.when, t);
+        let escalate = rule
+            .escalate
+            .iter()
+            .map(|e| tests.all(&e.when, t))
+            .collect();
+        Compiled {
+            tests,
+            when,
+            escalate,
+        }
+    }
+
+    /// The severity a row's escalations give it, and which escalations hold.
+    fn level(&mut self, rule: &Rule, v: &View<'_>, row: u32) -> (Severity, Vec<usize>) {
+        let mut sev = rule.severity;
+        let mut which = Vec::new();
+        for (i, e) in self.escalate.iter().enumerate() {
+            if self.tests.all_hold(e, v, row) {
+                sev = sev.max(rule.escalate[i].severity);
+                which.push(i);
+            }
+        }
+        (sev, which)
+    }
+}
+
+/// A group's key: the lower-cased value numbers of its `group_by` keys.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum GroupKey {
+    Small([u32; 4], u8),
+    Big(Vec<u32>),
+}
+
+/// Rows of one group, in time order.
 type Groups = Vec<Vec<u32>>;
 
 /// Groups `selected` rows by the rule's `group_by` keys (case-insensitive), in order of
 /// each group's first row.
-fn group(rule: &Rule, rows: &[OwnedRecord], selected: &[u32], extra: Option<Key>) -> Groups {
-    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
+fn group(rule: &Rule, v: &View<'_>, selected: &[u32]) -> Groups {
+    let mut index: HashMap<GroupKey, usize> = HashMap::new();
     let mut groups: Groups = Vec::new();
+    let keys = &rule.group_by;
     for &i in selected {
-        let row = &rows[i as usize];
-        let mut key: Vec<String> = rule
-            .group_by
-            .iter()
-            .map(|k| k.value(row).to_lowercase())
-            .collect();
-        if let Some(k) = extra {
-            key.push(k.value(row).to_lowercase());
-        }
+        let key = if keys.len() <= 4 {
+            let mut k = [0u32; 4];
+            for (slot, key) in k.iter_mut().zip(keys) {
+                *slot = v.lower(*key, i);
+            }
+            GroupKey::Small(k, keys.len() as u8)
+        } else {
+            GroupKey::Big(keys.iter().map(|k| v.lower(*k, i)).collect())
+        };
         let at = *index.entry(key).or_insert_with(|| {
             groups.push(Vec::new());
             groups.len() - 1
@@ -97,15 +308,13 @@ fn group(rule: &Rule, rows: &[OwnedRecord], selected: &[u32], extra: Option<Key>
     groups
 }
 
-fn run_rule(rule: &Rule, rows: &[OwnedRecord]) -> (Vec<Finding>, Option<String>) {
-    let selected: Vec<u32> = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| all_hold(&rule.when, r))
-        .filter_map(|(i, _)| u32::try_from(i).ok())
+fn run_rule(rule: &Rule, v: &View<'_>) -> (Vec<Finding>, Option<String>) {
+    let mut c = Compiled::new(rule, v.t);
+    let selected: Vec<u32> = (0..v.t.len() as u32)
+        .filter(|&i| c.tests.all_hold(&c.when, v, i))
         .collect();
     match &rule.eval {
-        Eval::Match => (run_match(rule, rows, &selected), None),
+        Eval::Match => (run_match(rule, &mut c, v, &selected), None),
         Eval::Threshold {
             threshold,
             window,
@@ -115,19 +324,19 @@ fn run_rule(rule: &Rule, rows: &[OwnedRecord]) -> (Vec<Finding>, Option<String>)
             let selected: Vec<u32> = match distinct {
                 Some(k) => selected
                     .into_iter()
-                    .filter(|&i| !k.value(&rows[i as usize]).is_empty())
+                    .filter(|&i| !v.value(*k, i).is_empty())
                     .collect(),
                 None => selected,
             };
             let mut out = Vec::new();
-            for g in group(rule, rows, &selected, None) {
+            for g in group(rule, v, &selected) {
                 let spec = Window {
                     threshold: *threshold,
                     nanos: window.nanos,
                     count: *count,
                     distinct: *distinct,
                 };
-                for (s, e, peak) in bursts(&g, rows, &spec) {
+                for (s, e, peak) in bursts(&g, v, &spec) {
                     let evidence = g[s..=e].to_vec();
                     let mut extra = vec![
                         ("threshold", threshold.to_string()),
@@ -135,10 +344,10 @@ fn run_rule(rule: &Rule, rows: &[OwnedRecord]) -> (Vec<Finding>, Option<String>)
                         ("peak", peak.to_string()),
                     ];
                     if let Some(k) = distinct {
-                        let values = distinct_values(&evidence, rows, *k);
+                        let values = distinct_values(&evidence, v, *k);
                         extra.push(("distinct_values", list(&values, 8)));
                     }
-                    out.push(finish(rule, rows, evidence, &extra));
+                    out.push(finish(rule, &mut c, v, evidence, &extra));
                 }
             }
             (out, None)
@@ -150,14 +359,14 @@ fn run_rule(rule: &Rule, rows: &[OwnedRecord]) -> (Vec<Finding>, Option<String>)
         } => {
             let selected: Vec<u32> = selected
                 .into_iter()
-                .filter(|&i| !field.value(&rows[i as usize]).is_empty())
+                .filter(|&i| !v.value(*field, i).is_empty())
                 .collect();
-            let groups = group(rule, rows, &selected, None);
+            let groups = group(rule, v, &selected);
             let total = groups.len();
             let mut unjudged = 0;
             let mut out = Vec::new();
             for g in groups {
-                match first_seen(&g, rows, *field, baseline.nanos, *min_baseline) {
+                match first_seen(&g, v, *field, baseline.nanos, *min_baseline) {
                     None => unjudged += 1,
                     Some(news) => {
                         for (value, evidence, base_records, base_values) in news {
@@ -168,7 +377,7 @@ fn run_rule(rule: &Rule, rows: &[OwnedRecord]) -> (Vec<Finding>, Option<String>)
                                 ("baseline_records", base_records.to_string()),
                                 ("baseline_values", base_values.to_string()),
                             ];
-                            out.push(finish(rule, rows, evidence, &extra));
+                            out.push(finish(rule, &mut c, v, evidence, &extra));
                         }
                     }
                 }
@@ -200,37 +409,24 @@ fn group_names(rule: &Rule) -> String {
     }
 }
 
-/// The severity a row's escalations give it, and which escalations hold.
-fn level(rule: &Rule, row: &OwnedRecord) -> (Severity, Vec<usize>) {
-    let mut sev = rule.severity;
-    let mut which = Vec::new();
-    for (i, e) in rule.escalate.iter().enumerate() {
-        if all_hold(&e.when, row) {
-            sev = sev.max(e.severity);
-            which.push(i);
-        }
-    }
-    (sev, which)
-}
-
-fn run_match(rule: &Rule, rows: &[OwnedRecord], selected: &[u32]) -> Vec<Finding> {
+fn run_match(rule: &Rule, c: &mut Compiled<'_>, v: &View<'_>, selected: &[u32]) -> Vec<Finding> {
     if rule.escalate.is_empty() {
-        return group(rule, rows, selected, None)
+        return group(rule, v, selected)
             .into_iter()
-            .map(|g| finish(rule, rows, g, &[]))
+            .map(|g| finish(rule, c, v, g, &[]))
             .collect();
     }
     // Split each group by the severity its rows reach.
     let mut by_level: Vec<(Severity, u32)> = selected
         .iter()
-        .map(|&i| (level(rule, &rows[i as usize]).0, i))
+        .map(|&i| (c.level(rule, v, i).0, i))
         .collect();
     by_level.sort_by_key(|&(s, i)| (s, i));
     let mut out = Vec::new();
     for chunk in by_level.chunk_by(|a, b| a.0 == b.0) {
         let ids: Vec<u32> = chunk.iter().map(|&(_, i)| i).collect();
-        for g in group(rule, rows, &ids, None) {
-            out.push(finish(rule, rows, g, &[]));
+        for g in group(rule, v, &ids) {
+            out.push(finish(rule, c, v, g, &[]));
         }
     }
     out
@@ -244,39 +440,31 @@ struct Window {
     distinct: Option<Key>,
 }
 
-fn weight(row: &OwnedRecord) -> u64 {
-    row.items.len().max(1) as u64
-}
-
 /// The bursts of group `g`: `(first, last, peak)` positions in `g` where a window of
 /// `spec.nanos` holds at least `spec.threshold`; overlapping windows are merged.
-fn bursts(g: &[u32], rows: &[OwnedRecord], spec: &Window) -> Vec<(usize, usize, u64)> {
-    let time = |k: usize| rows[g[k] as usize].time.0;
+fn bursts(g: &[u32], v: &View<'_>, spec: &Window) -> Vec<(usize, usize, u64)> {
+    let time = |k: usize| v.time(g[k]);
     let mut out: Vec<(usize, usize, u64)> = Vec::new();
     let mut start = 0usize;
     let mut sum = 0u64;
-    let mut values: HashMap<String, u64> = HashMap::new();
-    let value = |k: usize| -> String {
-        spec.distinct
-            .map(|key| key.value(&rows[g[k] as usize]).to_lowercase())
-            .unwrap_or_default()
-    };
+    let mut values: HashMap<u32, u64> = HashMap::new();
+    let value = |k: usize| -> u32 { spec.distinct.map_or(0, |key| v.lower(key, g[k])) };
     for end in 0..g.len() {
         match spec.count {
             CountBy::Records => sum += 1,
-            CountBy::Items => sum += weight(&rows[g[end] as usize]),
+            CountBy::Items => sum += v.weight(g[end]),
             CountBy::Distinct => *values.entry(value(end)).or_default() += 1,
         }
         while time(end).saturating_sub(time(start)) > spec.nanos {
             match spec.count {
                 CountBy::Records => sum -= 1,
-                CountBy::Items => sum -= weight(&rows[g[start] as usize]),
+                CountBy::Items => sum -= v.weight(g[start]),
                 CountBy::Distinct => {
-                    let v = value(start);
-                    if let Some(n) = values.get_mut(&v) {
+                    let key = value(start);
+                    if let Some(n) = values.get_mut(&key) {
                         *n -= 1;
                         if *n == 0 {
-                            values.remove(&v);
+                            values.remove(&key);
                         }
                     }
                 }
@@ -304,39 +492,29 @@ fn bursts(g: &[u32], rows: &[OwnedRecord], spec: &Window) -> Vec<(usize, usize, 
 /// `None` when the group's history is too short to judge.
 type News = Vec<(String, Vec<u32>, usize, usize)>;
 
-fn first_seen(
-    g: &[u32],
-    rows: &[OwnedRecord],
-    field: Key,
-    baseline: i64,
-    min: u64,
-) -> Option<News> {
+fn first_seen(g: &[u32], v: &View<'_>, field: Key, baseline: i64, min: u64) -> Option<News> {
     let (&first, &last) = (g.first()?, g.last()?);
-    let end = rows[first as usize].time.0.saturating_add(baseline);
-    if rows[last as usize].time.0 < end {
+    let end = v.time(first).saturating_add(baseline);
+    if v.time(last) < end {
         return None;
     }
-    let split = g.partition_point(|&i| rows[i as usize].time.0 < end);
+    let split = g.partition_point(|&i| v.time(i) < end);
     if (split as u64) < min {
         return None;
     }
-    let known: HashSet<String> = g[..split]
-        .iter()
-        .map(|&i| field.value(&rows[i as usize]).to_lowercase())
-        .collect();
-    let mut order: Vec<String> = Vec::new();
-    let mut found: HashMap<String, (String, Vec<u32>)> = HashMap::new();
+    let known: HashSet<u32> = g[..split].iter().map(|&i| v.lower(field, i)).collect();
+    let mut order: Vec<u32> = Vec::new();
+    let mut found: HashMap<u32, (String, Vec<u32>)> = HashMap::new();
     for &i in &g[split..] {
-        let v = field.value(&rows[i as usize]);
-        let lower = v.to_lowercase();
+        let lower = v.lower(field, i);
         if known.contains(&lower) {
             continue;
         }
         found
-            .entry(lower.clone())
+            .entry(lower)
             .or_insert_with(|| {
                 order.push(lower);
-                (v.into_owned(), Vec::new())
+                (v.value(field, i).to_owned(), Vec::new())
             })
             .1
             .push(i);
@@ -352,13 +530,13 @@ fn first_seen(
 
 /// The distinct non-empty values of `key` over `ids`, in order of first appearance
 /// (the first spelling kept).
-fn distinct_values(ids: &[u32], rows: &[OwnedRecord], key: Key) -> Vec<String> {
+fn distinct_values(ids: &[u32], v: &View<'_>, key: Key) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for &i in ids {
-        let v = key.value(&rows[i as usize]);
-        if !v.is_empty() && seen.insert(v.to_lowercase()) {
-            out.push(v.into_owned());
+        let value = v.value(key, i);
+        if !value.is_empty() && seen.insert(v.lower(key, i)) {
+            out.push(value.to_owned());
         }
     }
     out
@@ -390,15 +568,20 @@ fn cut(value: String, max: usize) -> String {
 
 /// Makes the finding of `rule` whose evidence is `ids`; `extra` are the evaluator's own
 /// placeholders.
-fn finish(rule: &Rule, rows: &[OwnedRecord], ids: Vec<u32>, extra: &[(&str, String)]) -> Finding {
-    let row = |i: &u32| &rows[*i as usize];
-    let first = ids.first().map_or(Timestamp(0), |i| row(i).time);
-    let last = ids.last().map_or(Timestamp(0), |i| row(i).time);
+fn finish(
+    rule: &Rule,
+    c: &mut Compiled<'_>,
+    v: &View<'_>,
+    ids: Vec<u32>,
+    extra: &[(&str, String)],
+) -> Finding {
+    let first = ids.first().map_or(Timestamp(0), |&i| Timestamp(v.time(i)));
+    let last = ids.last().map_or(Timestamp(0), |&i| Timestamp(v.time(i)));
     let mut severity = rule.severity;
     let mut reasons: Vec<usize> = Vec::new();
     if !rule.escalate.is_empty() {
-        for i in &ids {
-            let (s, which) = level(rule, row(i));
+        for &i in &ids {
+            let (s, which) = c.level(rule, v, i);
             severity = severity.max(s);
             for w in which {
                 if !reasons.contains(&w) {
@@ -408,7 +591,7 @@ fn finish(rule: &Rule, rows: &[OwnedRecord], ids: Vec<u32>, extra: &[(&str, Stri
         }
     }
     reasons.sort_unstable();
-    let values = |k: Key| distinct_values(&ids, rows, k);
+    let values = |k: Key| distinct_values(&ids, v, k);
     let actors = values(Key::Actor);
     let mailboxes = values(Key::Mailbox);
     let actor = list(&actors, 3);
@@ -432,7 +615,7 @@ fn finish(rule: &Rule, rows: &[OwnedRecord], ids: Vec<u32>, extra: &[(&str, Stri
                 },
                 "when" if first == last => format!("at {}", first.to_iso()),
                 "when" => format!("from {} to {}", first.to_iso(), last.to_iso()),
-                "items" => ids.iter().map(|i| weight(row(i))).sum::<u64>().to_string(),
+                "items" => ids.iter().map(|&i| v.weight(i)).sum::<u64>().to_string(),
                 "first" => first.to_iso(),
                 "last" => last.to_iso(),
                 "actor" | "actors" => actor.clone(),
@@ -510,7 +693,7 @@ mod tests {
             .map(|&m| row(m, &[(Field::LogonUserDisplayName, "Eve")]))
             .collect();
         rows.push(row(103, &[(Field::LogonUserDisplayName, "Bob")]));
-        let ev = evaluate(&[r], &rows);
+        let ev = evaluate_rows(&[r], &rows);
         assert_eq!(ev.findings.len(), 2, "{:?}", ev.findings);
         assert_eq!(ev.findings[0].rows, vec![0, 1, 2, 3]);
         assert_eq!(ev.findings[0].why, "4 of 4 by Eve in 10m");
@@ -529,7 +712,7 @@ mod tests {
             .enumerate()
             .map(|(m, ip)| row(m as i64, &[(Field::ClientIpAddress, ip)]))
             .collect();
-        let ev = evaluate(&[r], &rows);
+        let ev = evaluate_rows(&[r], &rows);
         assert_eq!(ev.findings.len(), 1);
         assert_eq!(ev.findings[0].why, "3: 192.0.2.1, 192.0.2.2, 192.0.2.3");
         assert_eq!(
@@ -564,7 +747,7 @@ mod tests {
         ];
         let mut rows = rows;
         rows.sort_by_key(|r| r.time);
-        let ev = evaluate(&[r], &rows);
+        let ev = evaluate_rows(&[r], &rows);
         assert_eq!(ev.findings.len(), 1);
         assert_eq!(ev.findings[0].why, "203.0.113.9 after 1h (2/2), 2");
         assert_eq!(ev.notes.len(), 1);
@@ -601,7 +784,7 @@ mod tests {
             ),
             row(2, &[(Field::Operation, "Set-InboxRule")]),
         ];
-        let ev = evaluate(&[r], &rows);
+        let ev = evaluate_rows(&[r], &rows);
         assert_eq!(ev.findings.len(), 2);
         assert_eq!(ev.findings[0].severity, Severity::High);
         assert_eq!(ev.findings[0].why, "1 New-InboxRule; forwards");

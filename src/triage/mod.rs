@@ -15,5 +15,5 @@ pub mod from_sigma;
 pub mod rules;
 pub mod sigma;
 
-pub use eval::{evaluate, Evaluation, Finding};
+pub use eval::{evaluate, evaluate_rows, keys, Evaluation, Finding};
 pub use rules::{Rule, RuleSources, Severity};

@@ -14,7 +14,7 @@ use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::output::findings::{headline, Context};
 use crate::output::{self, html, workbook, OutputFile, Outputs, Target};
-use crate::pipeline::Outcome;
+use crate::pipeline::{Outcome, Table};
 use crate::session::{self, print_funnel, Messages, ScanConfig, Scanned};
 use crate::summary::{Bucket, Summary};
 use crate::triage::{Evaluation, Rule};
@@ -48,6 +48,12 @@ impl ReportConfig {
         }
         let mut scan = super::triage::scan_config(args.input)?;
         let set = super::triage::load_rules(&args.rules, &mut scan)?;
+        // The page's timeline, and the workbook's evidence and timeline sheets.
+        let mut also = html::timeline::KEYS.to_vec();
+        if args.xlsx.is_some() {
+            also.extend(workbook::row_keys());
+        }
+        scan.settings.keep = super::triage::keep_for(&set.rules, &also);
         Ok(ReportConfig {
             scan,
             rules: set.rules,
@@ -87,12 +93,14 @@ pub fn run(cfg: ReportConfig) -> Result<Status> {
         outputs: mut staged,
         ..
     } = session::scan(&cfg.scan, "Reporting on", &files, &msg)?;
-    let evaluation = crate::triage::evaluate(&cfg.rules, &outcome.rows);
+    let empty = Table::empty();
+    let table = outcome.table().unwrap_or(&empty);
+    let evaluation = crate::triage::evaluate(&cfg.rules, table);
     let summary = Summary::build(&outcome, &cfg.scan.scope);
     msg.note(&format!(
         "Triage: {} from {} records, {} rules.",
         headline(&evaluation.findings),
-        outcome.rows.len(),
+        table.len(),
         cfg.rules.len()
     ));
     for n in &evaluation.notes {
@@ -100,6 +108,7 @@ pub fn run(cfg: ReportConfig) -> Result<Status> {
     }
     let drawn = Drawn {
         outcome: &outcome,
+        table,
         summary: &summary,
         evaluation: &evaluation,
     };
@@ -119,6 +128,8 @@ pub fn run(cfg: ReportConfig) -> Result<Status> {
 /// What the page and the workbook draw.
 struct Drawn<'a> {
     outcome: &'a Outcome,
+    /// The rows, as columns.
+    table: &'a Table,
     summary: &'a Summary,
     evaluation: &'a Evaluation,
 }
@@ -135,6 +146,7 @@ fn write_html(
         title: &cfg.title,
         generated: &generated,
         outcome: d.outcome,
+        rows: d.table,
         summary: d.summary,
         evaluation: d.evaluation,
         rules: &cfg.rules,
@@ -166,7 +178,7 @@ fn write_xlsx(
         summary: d.summary,
         evaluation: d.evaluation,
         ctx: Context {
-            rows: &d.outcome.rows,
+            rows: d.table,
             sources: &sources,
             scope: &cfg.scan.scope,
             rules: &cfg.rules,

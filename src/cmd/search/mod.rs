@@ -15,7 +15,7 @@ use crate::exit::Status;
 use crate::filter::Rule;
 use crate::output::rows::{self, Format, Layout, Options, Profile, TimeFormat};
 use crate::output::{OutputFile, Target};
-use crate::pipeline::{MailAccess, Outcome};
+use crate::pipeline::{Keep, KeptRows, MailAccess, Outcome};
 use crate::session::manifest::{self, HashingWriter};
 use crate::session::{
     self, output_file, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned,
@@ -40,7 +40,13 @@ pub struct SearchConfig {
 
 impl SearchConfig {
     pub fn from_args(args: SearchArgs) -> Result<SearchConfig> {
-        let mut scan = scan_config(args.input, args.expand_items)?;
+        let mut scan = scan_config(args.input, args.expand_items, Keep::ALL)?;
+        // What the output reads of each row (the enrichment columns only when enriched).
+        let columns = args.columns.columns(scan.settings.enriches());
+        scan.settings.keep = Keep::Rows {
+            fields: args.format.fields(columns, args.time_format),
+            newest_first: args.newest_first,
+        };
         let target = if args.stdout || (args.output.is_none() && args.format == Format::Table) {
             Target::Stdout
         } else {
@@ -102,15 +108,12 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
         create_dir: false,
     }));
     let Scanned {
-        mut outcome,
+        outcome,
         incomplete,
         outputs: mut staged,
         hashes,
     } = session::scan(&cfg.scan, "Searching", &outputs, &msg)?;
     tell_steps(&cfg.scan, &outcome, &msg);
-    if cfg.newest_first {
-        outcome.rows.reverse();
-    }
 
     let sources: Vec<String> = outcome.files.iter().map(|f| f.origin.display()).collect();
     let layout = Layout {
@@ -127,7 +130,10 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
     };
     let mut notes = Vec::new();
     write_output(&mut staged, &cfg.target, announce, &msg, |out, file| {
-        let mut out = HashingWriter::new(out);
+        let mut out = match cfg.manifest {
+            Some(_) => HashingWriter::new(out),
+            None => HashingWriter::counting(out),
+        };
         let opts = Options {
             layout,
             bom: file,
@@ -135,7 +141,10 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
             temp_dir: crate::output::temp_dir(&cfg.target),
         };
         let mut writer = cfg.format.writer(opts);
-        neutralised = rows::write_all(&mut *writer, &mut out, &outcome.rows)?;
+        neutralised = match &outcome.rows {
+            KeptRows::Rows(kept) => rows::write_rows(&mut *writer, &mut out, kept)?,
+            KeptRows::Table(_) => rows::write_all(&mut *writer, &mut out, &[])?,
+        };
         notes = writer.notes();
         written = Some(out.finish());
         Ok(())
@@ -201,7 +210,7 @@ fn manifest_bytes(
     let report = manifest::ReportInfo {
         path: report_path,
         written,
-        lines: rows::lines(&outcome.rows).count() as u64,
+        lines: outcome.lines(),
     };
     let run = manifest::RunInfo {
         started,
@@ -262,8 +271,8 @@ fn tell_steps(cfg: &ScanConfig, outcome: &Outcome, msg: &Messages) {
         ));
     }
     msg.note(&format!("{} entries in the report.", t.written()));
-    let expanded: usize = outcome.rows.iter().map(|r| r.items.len().max(1)).sum();
-    if cfg.settings.expand_items && expanded as u64 != t.written() {
+    let expanded = outcome.lines();
+    if cfg.settings.expand_items && expanded != t.written() {
         msg.note(&format!(
             "{expanded} report rows: one per message (--expand-items)."
         ));

@@ -19,6 +19,7 @@ use crate::exit::Status;
 use crate::input::{self, Origin};
 use crate::output::summary::{csv, tables, text};
 use crate::output::{self, workbook, OutputFile, Outputs, Target};
+use crate::pipeline::Keep;
 use crate::session::{self, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned};
 use crate::summary::{Bucket, Summary};
 use args::{SummaryArgs, SummaryFormat};
@@ -58,7 +59,8 @@ impl SummaryConfig {
                 quiet: args.input.quiet,
             }
         } else {
-            SummarySource::Scan(Box::new(scan_config(args.input, false)?))
+            let keep = Keep::Columns(crate::summary::KEYS.to_vec());
+            SummarySource::Scan(Box::new(scan_config(args.input, false, keep)?))
         };
         Ok(SummaryConfig {
             source,

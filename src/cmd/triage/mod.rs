@@ -20,10 +20,12 @@ use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::output::findings as output;
 use crate::output::{self as out_target, workbook, Target};
+use crate::pipeline::{Keep, Table};
 use crate::session::{
     self, output_file, print_funnel, write_output, Announce, Messages, ScanConfig, Scanned,
 };
 use crate::triage::{evaluate, from_sigma, rules, Rule, RuleSources};
+use crate::who::Key;
 use args::{RuleArgs, TriageArgs, TriageFormat};
 
 /// A triage, ready to run.
@@ -45,11 +47,24 @@ pub struct TriageConfig {
 }
 
 /// The scan `triage` and `report` run: `search`'s, with FolderBind records kept (the
-/// non-owner access rule counts them) and the messages of group records loaded (deletions
-/// and accesses are counted per message).
+/// non-owner access rule counts them) and the messages of group records counted
+/// (deletions and accesses are counted per message). What is kept of each row is set
+/// once the rules are known ([`keep_for`]).
 pub fn scan_config(mut input: InputArgs) -> Result<ScanConfig> {
     input.filters.include_folder_bind = true;
-    super::scan::scan_config(input, true)
+    super::scan::scan_config(input, true, Keep::Columns(Vec::new()))
+}
+
+/// What the pipeline keeps of each row for `rules`: the values they and the findings
+/// read, and `also`, as columns.
+pub fn keep_for(rules: &[Rule], also: &[Key]) -> Keep {
+    let mut keys = crate::triage::keys(rules);
+    for k in also {
+        if !keys.contains(k) {
+            keys.push(*k);
+        }
+    }
+    Keep::Columns(keys)
 }
 
 /// The rules a triage runs, and what loading the Sigma ones found.
@@ -130,6 +145,12 @@ impl TriageConfig {
             sigma_messages,
             sigma_unusable,
         } = load_rules(&args.rules, &mut scan)?;
+        // The workbook's evidence sheet shows the script's columns of each row.
+        let also = match args.format {
+            TriageFormat::Xlsx => workbook::row_keys(),
+            _ => Vec::new(),
+        };
+        scan.settings.keep = keep_for(&rules, &also);
         Ok(TriageConfig {
             scan,
             sources,
@@ -182,10 +203,12 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
         outputs: mut staged,
         ..
     } = session::scan(&cfg.scan, "Triaging", &outputs, &msg)?;
-    let ev = evaluate(&cfg.rules, &outcome.rows);
+    let empty = Table::empty();
+    let table = outcome.table().unwrap_or(&empty);
+    let ev = evaluate(&cfg.rules, table);
     let sources: Vec<String> = outcome.files.iter().map(|f| f.origin.display()).collect();
     let ctx = output::Context {
-        rows: &outcome.rows,
+        rows: table,
         sources: &sources,
         scope: &cfg.scan.scope,
         rules: &cfg.rules,
@@ -195,7 +218,7 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
         msg.note(&format!(
             "Triage: {} from {} records, {} rules.",
             output::headline(&ev.findings),
-            outcome.rows.len(),
+            table.len(),
             cfg.rules.len()
         ));
         for n in &ev.notes {

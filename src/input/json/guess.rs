@@ -215,6 +215,7 @@ where
         };
         let end = end_of(k);
         let stopped = read_document(text, (start, end, end), k + 1 == n, &mut visitor, progress);
+        visitor.chunk_done();
         Piece::of(visitor, stopped, end)
     };
     let pieces: Vec<Piece<V>> = (0..n)

@@ -146,6 +146,7 @@ impl Utf16Document<'_> {
                 let mut progress = Progress::new(&quiet, 0, usize::MAX);
                 let bounds = (start, len, len);
                 let stopped = read_document(text, bounds, k + 1 == n, &mut visitor, &mut progress);
+                visitor.chunk_done();
                 Piece::of(visitor, stopped, len)
             })
         };

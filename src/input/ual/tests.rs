@@ -432,6 +432,7 @@ fn cut_audit_data_keeps_the_fields_before_the_cut() {
         &UalKey {
             id: RawField::EMPTY,
             json: b"k",
+            hash: None,
         },
     );
     let r = &c.seen[0];
@@ -462,6 +463,7 @@ fn cut_audit_data_keeps_the_fields_before_the_cut() {
             &UalKey {
                 id: RawField::EMPTY,
                 json: b"",
+                hash: None,
             },
         );
         assert_eq!(c.seen.len(), 1, "{junk}");
@@ -583,7 +585,11 @@ proptest! {
         }
         // The CSV reader's path for unreadable cells: always exactly one record.
         let mut c = Collect::default();
-        let key = UalKey { id: RawField::EMPTY, json: b"" };
+        let key = UalKey {
+            id: RawField::EMPTY,
+            json: b"",
+            hash: None,
+        };
         visit_unreadable(&bytes, 1, &mut c, &CsvColumns::default(), &key);
         prop_assert_eq!(c.seen.len(), 1);
     }
@@ -706,6 +712,8 @@ proptest! {
                 expand_items: false,
                 prefilter,
                 reference: false,
+                keep: crate::pipeline::Keep::ALL,
+                memory: crate::pipeline::Memory::default(),
                 tagger: None,
                 geoip: None,
                 ip_list: None,

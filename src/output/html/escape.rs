@@ -13,10 +13,16 @@ fn needs_sanitizing(c: char) -> bool {
 
 /// Appends `text`, escaped, to `out`.
 pub fn push(out: &mut String, text: &str) {
+    push_escaped(out, &shown(text));
+}
+
+/// `text` as the page shows it, before HTML escaping: control characters and
+/// bidirectional overrides made visible (the packed timeline's script escapes the rest).
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
     if text.chars().any(needs_sanitizing) {
-        push_escaped(out, &sanitize(text));
+        std::borrow::Cow::Owned(sanitize(text))
     } else {
-        push_escaped(out, text);
+        std::borrow::Cow::Borrowed(text)
     }
 }
 

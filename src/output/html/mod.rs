@@ -22,7 +22,7 @@ pub mod timeline;
 use std::io::{self, Write};
 
 use crate::output::findings::Context;
-use crate::pipeline::Outcome;
+use crate::pipeline::{Outcome, Table};
 use crate::summary::{Bucket, Summary};
 use crate::triage::{Evaluation, Rule};
 
@@ -37,6 +37,8 @@ pub struct Page<'a> {
     /// When the page was generated (the one line that changes between runs).
     pub generated: &'a str,
     pub outcome: &'a Outcome,
+    /// The rows, as the triage's columns.
+    pub rows: &'a Table,
     pub summary: &'a Summary,
     pub evaluation: &'a Evaluation,
     pub rules: &'a [Rule],
@@ -49,12 +51,12 @@ pub struct Page<'a> {
 pub fn render(out: &mut dyn Write, p: &Page<'_>) -> io::Result<()> {
     let sources: Vec<String> = p.outcome.files.iter().map(|f| f.origin.display()).collect();
     let ctx = Context {
-        rows: &p.outcome.rows,
+        rows: p.rows,
         sources: &sources,
         scope: p.scope,
         rules: p.rules,
     };
-    let mut evidence = vec![false; p.outcome.rows.len()];
+    let mut evidence = vec![false; p.rows.len()];
     for f in &p.evaluation.findings {
         for &r in &f.rows {
             if let Some(e) = evidence.get_mut(r as usize) {
@@ -73,11 +75,11 @@ pub fn render(out: &mut dyn Write, p: &Page<'_>) -> io::Result<()> {
         page::activity(p.summary, by),
         page::summary_tables(p.summary, p.top),
         page::inputs(p.outcome, p.scope),
-        page::timeline_tools(p.outcome.rows.len(), marked, timeline::PAGE),
+        page::timeline_tools(p.rows.len(), marked, timeline::PAGE),
     ] {
         out.write_all(part.as_bytes())?;
     }
-    timeline::write(out, &p.outcome.rows, &sources, &evidence)?;
+    timeline::write(out, p.rows, &sources, &evidence)?;
     out.write_all(b"</section>\n</main>\n<script>")?;
     out.write_all(SCRIPT.as_bytes())?;
     out.write_all(b"</script>\n</body>\n</html>\n")

@@ -1,18 +1,53 @@
 //! The timeline: every kept row, oldest first, as plain table rows with as little markup
-//! as HTML allows (end tags of cells and rows are implied), so that 100,000 rows stay a
-//! page a browser parses in a second or two and the filter can walk. Only the first
+//! as HTML allows (end tags of cells and rows are implied), so that tens of thousands of
+//! rows stay a page a browser parses in a second or two and the filter can walk. Only the first
 //! [`PAGE`] rows are displayed; the others are `hidden` until the filter or "show more"
 //! reveals them: a browser lays out a thousand table rows at once, but needs many seconds
 //! for a hundred thousand (and lays the table out again and again while it parses it). A
 //! row's `id` (`r` and its number) is what findings link to; rows that are evidence of a
 //! finding carry `class=e`. Written straight to the output in chunks, never as one string.
-
+//!
+//! A timeline of more than [`INLINE_ROWS`] rows (a whole export: 600,000 records would
+//! make a page of 180 MB as table rows, which no browser opens quickly) is *packed*: its first page is written as rows, as above,
+//! and all its rows as one gzip-compressed JSON document of columns — each column's
+//! distinct values once, then each row's value numbers — in base64 in a `<script
+//! type="application/x-mbxaudit-timeline">` block (data, never run). The page's script
+//! unpacks it with the browser's own `DecompressionStream` (no URL, nothing loaded: the
+//! Content-Security-Policy holds) and draws the rows the filter asks for, a page at a
+//! time, as the same table rows.
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::escape::push;
-use crate::record::OwnedRecord;
-use crate::who;
+use serde::Serialize;
+
+use super::escape::{push, shown};
+use crate::pipeline::Table;
+use crate::who::Key;
+
+/// Timelines of more rows than this are packed (see the module documentation).
+pub const INLINE_ROWS: usize = 20_000;
+
+/// The (hidden) environment variable that sets [`INLINE_ROWS`], for tests.
+const INLINE_ENV: &str = "MBXAUDIT_TIMELINE_INLINE";
+
+fn inline_rows() -> usize {
+    std::env::var(INLINE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(INLINE_ROWS)
+}
+
+/// The values the timeline shows, after the row number and the time.
+pub const KEYS: [Key; 8] = [
+    Key::Operation,
+    Key::LogonType,
+    Key::Actor,
+    Key::Mailbox,
+    Key::ClientIp,
+    Key::ClientApp,
+    Key::Folder,
+    Key::SubjectAsWritten,
+];
 
 /// Rows displayed at a time.
 pub const PAGE: usize = 1000;
@@ -35,14 +70,16 @@ const COLUMNS: [(&str, &str); 11] = [
 /// Writes the timeline table. `evidence[i]` marks row `i` as evidence of a finding.
 pub fn write(
     out: &mut dyn Write,
-    rows: &[OwnedRecord],
+    rows: &Table,
     sources: &[String],
     evidence: &[bool],
 ) -> io::Result<()> {
     let mut buf = String::with_capacity(1 << 16);
+    let packed = rows.len() > inline_rows();
     let _ = write!(
         buf,
-        "<table class=\"timeline\" id=\"tl\" data-page=\"{PAGE}\"><colgroup>"
+        "<table class=\"timeline\" id=\"tl\" data-page=\"{PAGE}\"{}><colgroup>",
+        if packed { " data-packed" } else { "" }
     );
     for (_, class) in COLUMNS {
         let _ = write!(buf, "<col class=\"{class}\">");
@@ -52,7 +89,13 @@ pub fn write(
         let _ = write!(buf, "<th>{name}</th>");
     }
     buf.push_str("</tr></thead>\n<tbody>\n");
-    for (i, row) in rows.iter().enumerate() {
+    let columns: Vec<Option<usize>> = KEYS.iter().map(|&k| rows.column(k)).collect();
+    let written = if packed {
+        PAGE.min(rows.len())
+    } else {
+        rows.len()
+    };
+    for i in 0..written {
         let _ = write!(buf, "<tr id=r{i}");
         if evidence.get(i).copied().unwrap_or(false) {
             buf.push_str(" class=e");
@@ -61,34 +104,21 @@ pub fn write(
             buf.push_str(" hidden");
         }
         let _ = write!(buf, "><td>{i}<td>");
-        row.time.write_iso(&mut buf);
-        for value in [
-            who::operation(row),
-            who::logon_type(row),
-            who::user(row),
-            who::mailbox(row),
-        ] {
+        rows.time(i).write_iso(&mut buf);
+        for col in &columns {
             buf.push_str("<td>");
-            push(&mut buf, value);
+            if let Some(c) = *col {
+                push(&mut buf, rows.text(c, rows.id(c, i)));
+            }
         }
         buf.push_str("<td>");
-        push(&mut buf, &who::client_ip(row));
-        buf.push_str("<td>");
-        push(&mut buf, who::client_app(row));
-        buf.push_str("<td>");
-        push(
-            &mut buf,
-            row.get(crate::record::Field::FolderPathName).trim(),
-        );
-        buf.push_str("<td>");
-        push(&mut buf, row.subject());
-        buf.push_str("<td>");
-        let file = usize::try_from(row.pos.file)
+        let pos = rows.pos(i);
+        let file = usize::try_from(pos.file)
             .ok()
             .and_then(|f| sources.get(f))
             .map_or("?", String::as_str);
         push(&mut buf, file);
-        let _ = write!(buf, ":{}", row.pos.line);
+        let _ = write!(buf, ":{}", pos.line);
         buf.push('\n');
         if buf.len() > (1 << 16) - 4096 {
             out.write_all(buf.as_bytes())?;
@@ -96,5 +126,102 @@ pub fn write(
         }
     }
     buf.push_str("</tbody></table>\n");
-    out.write_all(buf.as_bytes())
+    out.write_all(buf.as_bytes())?;
+    if packed {
+        write_packed(out, rows, &columns, sources, evidence)?;
+    }
+    Ok(())
+}
+
+/// The packed timeline's document (see the module documentation).
+#[derive(Serialize)]
+struct Packed<'a> {
+    rows: usize,
+    /// Each row's time in seconds since the epoch, after the previous row's.
+    t: Vec<i64>,
+    /// Each row's nanoseconds, when any row has some (else empty).
+    n: Vec<u32>,
+    /// Per column, its distinct values as shown (not HTML-escaped).
+    d: Vec<Vec<std::borrow::Cow<'a, str>>>,
+    /// Per column, each row's value number.
+    c: Vec<Vec<u32>>,
+    /// The inputs' names, as shown.
+    s: Vec<std::borrow::Cow<'a, str>>,
+    /// Each row's input, by number.
+    f: Vec<u32>,
+    /// Each row's line, after the previous row's.
+    l: Vec<i64>,
+    /// The rows that are evidence of a finding.
+    e: Vec<u32>,
+}
+
+fn write_packed(
+    out: &mut dyn Write,
+    rows: &Table,
+    columns: &[Option<usize>],
+    sources: &[String],
+    evidence: &[bool],
+) -> io::Result<()> {
+    let n = rows.len();
+    let secs = |i: usize| rows.time(i).0.div_euclid(1_000_000_000);
+    let mut t = Vec::with_capacity(n);
+    let mut l = Vec::with_capacity(n);
+    let (mut last_t, mut last_l) = (0i64, 0i64);
+    for i in 0..n {
+        t.push(secs(i) - last_t);
+        last_t = secs(i);
+        let line = i64::try_from(rows.pos(i).line).unwrap_or(i64::MAX);
+        l.push(line.wrapping_sub(last_l));
+        last_l = line;
+    }
+    let nanos: Vec<u32> = (0..n)
+        .map(|i| rows.time(i).0.rem_euclid(1_000_000_000) as u32)
+        .collect();
+    let d = columns
+        .iter()
+        .map(|c| match *c {
+            Some(c) => (0..rows.distinct(c) as u32)
+                .map(|id| shown(rows.text(c, id)))
+                .collect(),
+            None => vec![std::borrow::Cow::Borrowed("")],
+        })
+        .collect();
+    let c = columns
+        .iter()
+        .map(|c| match *c {
+            Some(c) => (0..n).map(|i| rows.id(c, i)).collect(),
+            None => vec![0; n],
+        })
+        .collect();
+    let packed = Packed {
+        rows: n,
+        t,
+        n: if nanos.iter().any(|&x| x != 0) {
+            nanos
+        } else {
+            Vec::new()
+        },
+        d,
+        c,
+        s: sources.iter().map(|s| shown(s)).collect(),
+        f: (0..n).map(|i| rows.pos(i).file).collect(),
+        l,
+        e: evidence
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| **e)
+            .map(|(i, _)| i as u32)
+            .collect(),
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    serde_json::to_writer(&mut gz, &packed).map_err(io::Error::other)?;
+    let bytes = gz.finish()?;
+    out.write_all(
+        format!("<script type=\"application/x-mbxaudit-timeline\" id=\"tld\" data-rows=\"{n}\">")
+            .as_bytes(),
+    )?;
+    for piece in bytes.chunks(3 << 14) {
+        out.write_all(super::csp::base64(piece).as_bytes())?;
+    }
+    out.write_all(b"</script>\n")
 }

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 
 use crate::output::cells::Line;
 use crate::record::logon_type_name;
-use crate::record::{Field, Item, OwnedRecord};
+use crate::record::{Field, FieldSet, Item, OwnedRecord};
 
 /// One report column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -267,6 +267,18 @@ pub struct Options<'a> {
     pub temp_dir: Option<&'a Path>,
 }
 
+/// Writes the kept rows with `writer`, batch by batch, in order (merging what went to
+/// disk); returns how many cells were neutralised.
+pub fn write_rows(
+    writer: &mut dyn RowWriter,
+    out: &mut (dyn Write + Send),
+    rows: &crate::pipeline::Rows,
+) -> io::Result<u64> {
+    writer.begin(out)?;
+    rows.for_each_batch(|batch| writer.rows(out, batch))?;
+    writer.finish(out)
+}
+
 /// Writes all of `rows` with `writer`; returns how many cells were neutralised.
 pub fn write_all(
     writer: &mut dyn RowWriter,
@@ -309,6 +321,57 @@ impl Format {
             Format::Timesketch => "timesketch.csv",
             Format::Xlsx => "xlsx",
             Format::Parquet => "parquet",
+        }
+    }
+
+    /// The fields this format reads from a row, given its columns and time format: what
+    /// the pipeline keeps of each row (a format that reads more than its columns adds its
+    /// own here).
+    pub fn fields(self, columns: &[Column], time: TimeFormat) -> FieldSet {
+        let mut set = FieldSet::EMPTY;
+        for &c in columns {
+            set = match c {
+                Column::Subject => set.with_all(&[
+                    Field::Subject,
+                    Field::SourceItemSubjectsList,
+                    Field::ItemSubject,
+                ]),
+                Column::CrossMailboxOp => set.with_all(&[
+                    Field::CrossMailboxOp,
+                    Field::Operation,
+                    Field::CrossMailboxOperation,
+                ]),
+                // Written from the row's time (binary formats: always, typed).
+                Column::Field(Field::LastAccessed)
+                    if time == TimeFormat::Iso || self.is_binary() =>
+                {
+                    set
+                }
+                Column::Field(f) => set.with(f),
+                Column::SourceFile | Column::SourceLine => set,
+            };
+        }
+        match self {
+            // The message and timestamp_desc (see `timesketch`).
+            Format::Timesketch => {
+                let mut set = set.with(Field::RecordType);
+                for key in [
+                    crate::who::Key::Operation,
+                    crate::who::Key::Actor,
+                    crate::who::Key::Mailbox,
+                    crate::who::Key::ClientIp,
+                    crate::who::Key::Subject,
+                ] {
+                    set = set.with_all(key.fields());
+                }
+                set
+            }
+            Format::Csv
+            | Format::Jsonl
+            | Format::Json
+            | Format::Table
+            | Format::Xlsx
+            | Format::Parquet => set,
         }
     }
 
@@ -389,9 +452,7 @@ impl Layout<'_> {
         cell: &mut String,
     ) {
         for &c in self.columns {
-            cell.clear();
-            self.write_cell(c, row, item, cell);
-            line.cell(cell);
+            line.cell(self.cell(c, row, item, cell));
         }
     }
 
@@ -439,6 +500,40 @@ impl Layout<'_> {
             Column::SourceLine => {
                 use std::fmt::Write as _;
                 let _ = write!(out, "{}", row.pos.line);
+            }
+        }
+    }
+}
+
+impl Layout<'_> {
+    /// `column`'s value for `row` (see [`Layout::write_cell`]): borrowed from the row
+    /// where it is a field as read, else written into `scratch`. Saves a copy of every
+    /// plain field (and of a 50 MB one).
+    pub fn cell<'r>(
+        &self,
+        column: Column,
+        row: &'r OwnedRecord,
+        item: Option<&'r Item>,
+        scratch: &'r mut String,
+    ) -> &'r str {
+        let direct = match (column, item) {
+            (
+                Column::Subject | Column::Field(Field::FolderPathName | Field::InternetMessageId),
+                Some(_),
+            ) => None,
+            (Column::Subject, None) => Some(row.subject()),
+            (Column::CrossMailboxOp, _) => Some(row.cross_mailbox_op()),
+            (Column::Field(Field::LastAccessed), _) if self.time == TimeFormat::Iso => None,
+            (Column::Field(Field::LogonType), _) => None,
+            (Column::Field(f), _) => Some(row.get(f)),
+            (Column::SourceFile | Column::SourceLine, _) => None,
+        };
+        match direct {
+            Some(text) => text,
+            None => {
+                scratch.clear();
+                self.write_cell(column, row, item, scratch);
+                scratch
             }
         }
     }

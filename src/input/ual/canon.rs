@@ -1,0 +1,549 @@
+//! The content hash of an AuditData object ([`content_hash`]): a hash of its value that
+//! ignores whitespace, member order and string escaping (`\/` or `/`, `\u00e9` or `é`), so
+//! that the same record read from a CSV cell and from a JSON export has one key.
+//!
+//! Each value is hashed from what it means: a string from its unescaped text, a number
+//! from serde_json's printing of it, an array from its elements' hashes in order, an
+//! object from the *sum* of its members' hashes (each member: its key and its value's
+//! hash), which no order changes. Repeated keys keep the last value, as serde_json's
+//! `Value` does. [`scan`] computes this in one pass over the bytes — no copy, no sort, no
+//! tree of values — and gives up on anything serde_json might read otherwise (invalid
+//! UTF-8, a lone surrogate escape, control characters in strings, a repeated key,
+//! nesting past 100, a number serde_json refuses), which [`slow_hash`] then reads through
+//! serde_json's `Value` with the same construction: both give one hash for one content.
+//!
+//! The same pass finds the object's top-level members, so a kept record is read once:
+//! checked (what the pass accepts, serde_json accepts), hashed, and mapped from its
+//! members without serde_json reading it again.
+
+use std::cell::RefCell;
+use std::ops::Range;
+
+use xxhash_rust::xxh3::{xxh3_128_with_seed, Xxh3};
+
+/// Seeds that keep values of different types apart.
+const NULL: u64 = 1;
+const BOOL: u64 = 2;
+const NUMBER: u64 = 3;
+const STRING: u64 = 4;
+const ARRAY: u64 = 5;
+const OBJECT: u64 = 6;
+const KEY: u64 = 7;
+
+/// A key's hash.
+fn key_hash(key: &[u8]) -> u128 {
+    xxh3_128_with_seed(key, KEY)
+}
+
+/// A member's hash from its key's and its value's: a multiply-xorshift mix (the key's
+/// hash turned half-way first, so that key and value do not commute).
+fn member(key: u128, value: u128) -> u128 {
+    const M: u128 = 0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835;
+    let x = (key.rotate_left(64) ^ value).wrapping_mul(M);
+    let x = (x ^ (x >> 67)).wrapping_mul(M);
+    x ^ (x >> 61)
+}
+
+/// An object's hash from its member count and the sum of its members' hashes.
+fn object(count: u64, sum: u128) -> u128 {
+    let mut both = [0u8; 24];
+    both[..8].copy_from_slice(&count.to_le_bytes());
+    both[8..].copy_from_slice(&sum.to_le_bytes());
+    xxh3_128_with_seed(&both, OBJECT)
+}
+
+/// A top-level member found by [`scan`]: where its key (unescaped) lies among the keys,
+/// and where its value lies in the object's text.
+#[derive(Clone, Debug)]
+pub(super) struct Member {
+    key: Range<usize>,
+    pub value: Range<usize>,
+}
+
+/// The top-level members of an object read by [`scan`].
+pub(super) struct Top<'s> {
+    keys: &'s [u8],
+    pub members: &'s [Member],
+}
+
+impl Top<'_> {
+    /// Member `m`'s key, unescaped.
+    pub fn key(&self, m: &Member) -> &[u8] {
+        self.keys.get(m.key.clone()).unwrap_or_default()
+    }
+}
+
+/// Buffers reused from record to record on each thread.
+#[derive(Default)]
+struct Scratch {
+    text: Vec<u8>,
+    top_keys: Vec<u8>,
+    members: Vec<Member>,
+    keys: Vec<u128>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Reads the JSON object `json` in one pass; when it is sure serde_json reads it alike,
+/// calls `f` with its text, its content hash (as [`content_hash`]) and its top-level
+/// members, and returns what `f` returns; else `None`.
+pub(super) fn scan<R>(json: &[u8], f: impl FnOnce(&str, u128, Top<'_>) -> Option<R>) -> Option<R> {
+    let text = simdutf8::basic::from_utf8(json).ok()?;
+    let taken = SCRATCH.with(|cell| {
+        cell.try_borrow_mut()
+            .ok()
+            .map(|mut s| std::mem::take(&mut *s))
+    });
+    let mut p = Canon::new(json, taken.unwrap_or_default());
+    let hash = p.whole(true);
+    let result = match hash {
+        Some(hash) => {
+            let top = Top {
+                keys: &p.scratch.top_keys,
+                members: &p.scratch.members,
+            };
+            f(text, hash, top)
+        }
+        None => None,
+    };
+    let scratch = p.scratch;
+    SCRATCH.with(|cell| {
+        if let Ok(mut s) = cell.try_borrow_mut() {
+            *s = scratch;
+        }
+    });
+    result
+}
+
+/// The content hash of the object `json` (see the module documentation); of its bytes
+/// when it is not JSON at all.
+pub(super) fn content_hash(json: &[u8]) -> u128 {
+    if simdutf8::basic::from_utf8(json).is_ok() {
+        let mut p = Canon::new(json, Scratch::default());
+        if let Some(h) = p.whole(false) {
+            return h;
+        }
+    }
+    slow_hash(json)
+}
+
+/// [`content_hash`] through serde_json's `Value` (or of the raw bytes, when not JSON).
+pub(super) fn slow_hash(json: &[u8]) -> u128 {
+    match serde_json::from_slice::<serde_json::Value>(json) {
+        Ok(v) => hash_value(&v),
+        Err(_) => {
+            let mut h = Xxh3::new();
+            h.update(b"raw\0");
+            h.update(json);
+            h.digest128()
+        }
+    }
+}
+
+/// The hash of `v` (see the module documentation).
+pub(super) fn hash_value(v: &serde_json::Value) -> u128 {
+    use serde_json::Value;
+    match v {
+        Value::Null => xxh3_128_with_seed(b"", NULL),
+        Value::Bool(b) => xxh3_128_with_seed(&[u8::from(*b)], BOOL),
+        Value::Number(n) => xxh3_128_with_seed(n.to_string().as_bytes(), NUMBER),
+        Value::String(s) => xxh3_128_with_seed(s.as_bytes(), STRING),
+        Value::Array(a) => {
+            let mut h = Xxh3::with_seed(ARRAY);
+            for e in a {
+                h.update(&hash_value(e).to_le_bytes());
+            }
+            h.update(&(a.len() as u64).to_le_bytes());
+            h.digest128()
+        }
+        Value::Object(m) => {
+            let sum = m.iter().fold(0u128, |s, (k, e)| {
+                s.wrapping_add(member(key_hash(k.as_bytes()), hash_value(e)))
+            });
+            object(m.len() as u64, sum)
+        }
+    }
+}
+
+/// Nesting the fast path follows (serde_json stops at 128).
+const MAX_DEPTH: usize = 100;
+
+struct Canon<'a> {
+    json: &'a [u8],
+    at: usize,
+    /// The text holds a byte below 0x20 somewhere (strings must then be checked).
+    controls: bool,
+    scratch: Scratch,
+}
+
+impl<'a> Canon<'a> {
+    fn new(json: &'a [u8], mut scratch: Scratch) -> Canon<'a> {
+        scratch.text.clear();
+        scratch.top_keys.clear();
+        scratch.members.clear();
+        scratch.keys.clear();
+        let controls = json
+            .chunks(64)
+            .any(|c| c.iter().fold(false, |any, &b| any | (b < 0x20)));
+        Canon {
+            json,
+            at: 0,
+            controls,
+            scratch,
+        }
+    }
+
+    /// The hash of the whole text, an object (with `object_only`) or any value.
+    fn whole(&mut self, object_only: bool) -> Option<u128> {
+        if object_only && self.json.get(self.skip_ws()) != Some(&b'{') {
+            return None;
+        }
+        let h = self.value(0)?;
+        (self.skip_ws() == self.json.len()).then_some(h)
+    }
+
+    fn skip_ws(&mut self) -> usize {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.json.get(self.at) {
+            self.at += 1;
+        }
+        self.at
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        self.skip_ws();
+        if self.json.get(self.at) == Some(&byte) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The hash of the value at the cursor; `None`: leave it to serde_json.
+    fn value(&mut self, depth: usize) -> Option<u128> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.skip_ws();
+        match *self.json.get(self.at)? {
+            b'{' => self.object(depth),
+            b'[' => self.array(depth),
+            b'"' => {
+                let (start, end, escaped) = self.string()?;
+                Some(if escaped {
+                    xxh3_128_with_seed(&self.scratch.text[start..end], STRING)
+                } else {
+                    xxh3_128_with_seed(&self.json[start..end], STRING)
+                })
+            }
+            b't' => self.literal(b"true", BOOL, &[1]),
+            b'f' => self.literal(b"false", BOOL, &[0]),
+            b'n' => self.literal(b"null", NULL, &[]),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], seed: u64, value: &[u8]) -> Option<u128> {
+        if !self.json[self.at..].starts_with(word) {
+            return None;
+        }
+        self.at += word.len();
+        Some(xxh3_128_with_seed(value, seed))
+    }
+
+    /// A number, hashed as serde_json prints the `Number` it parses.
+    fn number(&mut self) -> Option<u128> {
+        let start = self.at;
+        while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.json.get(self.at) {
+            self.at += 1;
+        }
+        let text = std::str::from_utf8(&self.json[start..self.at]).ok()?;
+        let n: serde_json::Number = serde_json::from_str(text).ok()?;
+        Some(xxh3_128_with_seed(n.to_string().as_bytes(), NUMBER))
+    }
+
+    /// Reads the string at the cursor: where its unescaped text lies — in the input
+    /// (`false`: no escape in it) or in the scratch text (`true`) — as `(start, end)`.
+    fn string(&mut self) -> Option<(usize, usize, bool)> {
+        self.at += 1; // the opening quote
+        let first = self.at;
+        let rest = &self.json[first..];
+        let i = memchr::memchr2(b'"', b'\\', rest)?;
+        if rest[i] == b'"' {
+            self.at = first + i + 1;
+            if self.controls && rest[..i].iter().any(|&b| b < 0x20) {
+                return None; // serde_json refuses control characters in strings
+            }
+            return Some((first, first + i, false));
+        }
+        // Escapes: unescaped into the scratch text.
+        let text = &mut self.scratch.text;
+        let start = text.len();
+        loop {
+            let rest = &self.json[self.at..];
+            let i = memchr::memchr2(b'"', b'\\', rest)?;
+            let plain = &rest[..i];
+            if self.controls && plain.iter().any(|&b| b < 0x20) {
+                return None;
+            }
+            text.extend_from_slice(plain);
+            self.at += i + 1;
+            if rest[i] == b'"' {
+                return Some((start, text.len(), true));
+            }
+            let e = *self.json.get(self.at)?;
+            self.at += 1;
+            let simple = match e {
+                b'"' => b'"',
+                b'\\' => b'\\',
+                b'/' => b'/',
+                b'b' => 0x08,
+                b'f' => 0x0C,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                b'u' => {
+                    let code = hex(self.json, &mut self.at)?;
+                    let c = if (0xD800..0xDC00).contains(&code) {
+                        if self.json.get(self.at..self.at + 2) != Some(b"\\u") {
+                            return None;
+                        }
+                        self.at += 2;
+                        let low = hex(self.json, &mut self.at)?;
+                        if !(0xDC00..0xE000).contains(&low) {
+                            return None;
+                        }
+                        char::from_u32(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))?
+                    } else {
+                        char::from_u32(code)? // a lone low surrogate is no char
+                    };
+                    let mut buf = [0u8; 4];
+                    text.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    continue;
+                }
+                _ => return None,
+            };
+            text.push(simple);
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<u128> {
+        self.at += 1;
+        // The elements' hashes in order, then their count.
+        let mut h = Xxh3::with_seed(ARRAY);
+        let mut count = 0u64;
+        if !self.eat(b']') {
+            loop {
+                h.update(&self.value(depth + 1)?.to_le_bytes());
+                count += 1;
+                if self.eat(b',') {
+                    continue;
+                }
+                if self.eat(b']') {
+                    break;
+                }
+                return None;
+            }
+        }
+        h.update(&count.to_le_bytes());
+        Some(h.digest128())
+    }
+
+    fn object(&mut self, depth: usize) -> Option<u128> {
+        self.at += 1;
+        let mut sum = 0u128;
+        let mut count = 0u64;
+        // This object's keys' hashes, to find a repeated key.
+        let keys_start = self.scratch.keys.len();
+        if !self.eat(b'}') {
+            loop {
+                self.skip_ws();
+                if self.json.get(self.at) != Some(&b'"') {
+                    return None;
+                }
+                let text_mark = self.scratch.text.len();
+                let (k0, k1, escaped) = self.string()?;
+                if !self.eat(b':') {
+                    return None;
+                }
+                let value_start = self.skip_ws();
+                let value = self.value(depth + 1)?;
+                let key = if escaped {
+                    &self.scratch.text[k0..k1]
+                } else {
+                    &self.json[k0..k1]
+                };
+                let kh = key_hash(key);
+                self.scratch.keys.push(kh);
+                sum = sum.wrapping_add(member(kh, value));
+                count += 1;
+                if depth == 0 {
+                    let t0 = self.scratch.top_keys.len();
+                    let key = if escaped {
+                        &self.scratch.text[k0..k1]
+                    } else {
+                        &self.json[k0..k1]
+                    };
+                    self.scratch.top_keys.extend_from_slice(key);
+                    let m = Member {
+                        key: t0..self.scratch.top_keys.len(),
+                        value: value_start..self.at,
+                    };
+                    self.scratch.members.push(m);
+                }
+                self.scratch.text.truncate(text_mark);
+                if self.eat(b',') {
+                    continue;
+                }
+                if self.eat(b'}') {
+                    break;
+                }
+                return None;
+            }
+        }
+        // A repeated key: serde_json's Value keeps the last; leave that to it.
+        let keys = &mut self.scratch.keys[keys_start..];
+        keys.sort_unstable();
+        if keys.windows(2).any(|w| w[0] == w[1]) {
+            return None;
+        }
+        self.scratch.keys.truncate(keys_start);
+        Some(object(count, sum))
+    }
+}
+
+/// The four hex digits at `*at`, moved past.
+fn hex(json: &[u8], at: &mut usize) -> Option<u32> {
+    let digits = json.get(*at..*at + 4)?;
+    *at += 4;
+    let text = std::str::from_utf8(digits).ok()?;
+    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(text, 16).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn fast(json: &str) -> Option<u128> {
+        Canon::new(json.as_bytes(), Scratch::default()).whole(false)
+    }
+
+    #[test]
+    fn same_hash_as_through_values() {
+        for json in [
+            r#"{"b":1,"a":[true,false,null,"x\"y"],"c":{"z":-0.5,"y":1e3,"x":12345678901234567890}}"#,
+            r#" { "a" : "\u00e9\/\ud83d\ude00" , "b" : 2 , "": {} , "k": [] } "#,
+            r#"{"Id":"x","RecordType":2,"Item":{"Subject":"Good \"News\"\n","ParentFolder":{"Path":"\\Inbox"}}}"#,
+            "{\"a\":-0,\"b\":1.0,\"c\":1E2,\"d\":0.1e-5}",
+        ] {
+            assert_eq!(fast(json), Some(slow_hash(json.as_bytes())), "{json}");
+            assert_eq!(content_hash(json.as_bytes()), slow_hash(json.as_bytes()));
+        }
+        // Key order, spacing and escaping do not matter.
+        assert_eq!(
+            content_hash(br#"{"a":"\u00e9","b":[1,2]}"#),
+            content_hash("{ \"b\" : [1, 2], \"a\": \"é\" }".as_bytes())
+        );
+        // Left to serde_json (and hashed raw when it refuses too); a repeated key keeps
+        // the last value, as the Value does.
+        assert_eq!(
+            content_hash(br#"{"a":1,"b":2,"a":3}"#),
+            content_hash(br#"{"b":2,"a":3}"#)
+        );
+        for json in [
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":"\ud800"}"#,
+            "{\"a\":\"tab\there\"}",
+            r#"{"a":1,}"#,
+            r#"{"a":1} x"#,
+            r#"{"a":1e999}"#,
+            r#"{"a":01}"#,
+        ] {
+            assert_eq!(
+                content_hash(json.as_bytes()),
+                slow_hash(json.as_bytes()),
+                "{json}"
+            );
+        }
+        assert_eq!(fast(r#"{"a":"\udc00"}"#), None);
+    }
+
+    #[test]
+    fn scan_finds_the_top_level_members() {
+        let json = br#" { "a\u0062" : [1, {"x": 2}] , "c":"d\"" ,"a":null} "#;
+        let got = scan(json, |text, hash, top| {
+            let members: Vec<(Vec<u8>, String)> = top
+                .members
+                .iter()
+                .map(|m| (top.key(m).to_vec(), text[m.value.clone()].to_string()))
+                .collect();
+            Some((hash, members))
+        });
+        let (hash, members) = got.expect("read");
+        assert_eq!(hash, slow_hash(json));
+        assert_eq!(
+            members,
+            vec![
+                (b"ab".to_vec(), r#"[1, {"x": 2}]"#.to_string()),
+                (b"c".to_vec(), r#""d\"""#.to_string()),
+                (b"a".to_vec(), "null".to_string()),
+            ]
+        );
+        assert!(scan(b"[1]", |_, _, _| Some(())).is_none(), "not an object");
+        assert!(scan(br#"{"a":"\ud800"}"#, |_, _, _| Some(())).is_none());
+    }
+
+    fn json_value() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            Just("true".to_string()),
+            Just("false".to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| format!("{f:e}")),
+            "[a-z\"\\\\/é\u{1F600}\n\t ]{0,8}"
+                .prop_map(|s| serde_json::to_string(&s).unwrap_or_default()),
+            Just(r#""\u00e9\/\ud83d\ude00""#.to_string()),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5)
+                    .prop_map(|v| format!("[{}]", v.join(" , "))),
+                prop::collection::vec(("[a-d]{0,2}", inner), 0..6).prop_map(|m| {
+                    let members: Vec<String> = m
+                        .into_iter()
+                        .map(|(k, v)| format!("\"{k}\": {v}"))
+                        .collect();
+                    format!("{{ {} }}", members.join(","))
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+        /// Whatever the fast path reads, it hashes as the `Value` path does.
+        #[test]
+        fn fast_equals_slow(json in json_value()) {
+            if let Some(h) = fast(&json) {
+                prop_assert_eq!(h, slow_hash(json.as_bytes()), "{}", json);
+            }
+            prop_assert_eq!(content_hash(json.as_bytes()), slow_hash(json.as_bytes()));
+        }
+
+        /// Arbitrary bytes: no panic, and the same answer as the `Value` path.
+        #[test]
+        fn bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(content_hash(&bytes), slow_hash(&bytes));
+        }
+    }
+}

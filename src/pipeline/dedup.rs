@@ -1,0 +1,106 @@
+//! De-duplication: the same event read from several exports is written once, by the
+//! first input that holds it ("first" in input order: the inputs as given, then the
+//! rows in each).
+//!
+//! Every kept row has a 128-bit key (see [`crate::input::visit::EventKey`]: a legacy
+//! record's Identity, a Unified Audit Log record's Id and AuditData, or its columns with
+//! the time). [`mark`] sorts the rows' places in the input by key — in parallel, 20
+//! bytes a row whatever the rows hold, and whether the rows themselves are in memory or
+//! on disk — and marks every row after the first of its key as excluded, counted as a
+//! duplicate of its file. The decision is exact (no sampling, no approximate sets) and
+//! is made before a row is written, so the run's messages give the counts first.
+//!
+//! A rule that cannot be a key — two exports of different column sets agreeing on every
+//! column both hold (issue 15) — belongs after the time sort: copies of one event share
+//! its instant, so such a rule compares the rows of each group of equal time, in input
+//! order, and marks the later ones the same way (an exclusion and a duplicate count).
+//! [`super::rows::Batches`] and [`super::table::Table`] visit rows in exactly that order.
+
+use rayon::prelude::*;
+
+use super::kept::FileKept;
+
+/// Whether `files`' rows can be numbered for [`mark`] (fewer than 2^32 in all).
+pub(super) fn fits(files: &[FileKept]) -> bool {
+    files.iter().map(|f| f.rows).sum::<u64>() < u64::from(u32::MAX)
+}
+
+/// Marks every row whose key an earlier row has (in `files`' order, then position) as
+/// excluded; returns the duplicates found in each file. The caller checked [`fits`].
+///
+/// The keys of all files are taken into one vector (each file's given up as it is
+/// copied) and the rows' numbers sorted by key, ties in number order: 20 bytes a row at
+/// the peak, in parallel.
+pub(super) fn mark(files: &mut [FileKept]) -> Vec<u64> {
+    let total: usize = files.iter().map(|f| f.keys.len()).sum();
+    let mut keys: Vec<u128> = Vec::with_capacity(total);
+    // Where each file's rows start among all.
+    let mut starts = Vec::with_capacity(files.len());
+    let mut order: Vec<u32> = Vec::with_capacity(total);
+    for f in files.iter_mut() {
+        let start = keys.len();
+        starts.push(start);
+        let mut excluded = f.excluded.iter().copied().peekable();
+        for o in 0..f.keys.len() as u64 {
+            if excluded.next_if_eq(&o).is_none() {
+                order.push((start as u64 + o) as u32);
+            }
+        }
+        keys.append(&mut f.keys);
+        f.keys = Vec::new();
+    }
+    order.par_sort_unstable_by_key(|&i| (keys[i as usize], i));
+    let mut duplicates = vec![0u64; files.len()];
+    for group in order.chunk_by(|&a, &b| keys[a as usize] == keys[b as usize]) {
+        for &i in &group[1..] {
+            let i = i as usize;
+            let f = starts.partition_point(|&s| s <= i) - 1;
+            files[f].excluded.push((i - starts[f]) as u64);
+            duplicates[f] += 1;
+        }
+    }
+    for f in files.iter_mut() {
+        f.excluded.sort_unstable();
+    }
+    duplicates
+}
+
+/// `excluded` positions (ascending) as a bit set over `rows` positions.
+pub(super) fn bits(excluded: &[u64], rows: u64) -> Vec<u64> {
+    let mut bits = vec![0u64; usize::try_from(rows.div_ceil(64)).unwrap_or(0)];
+    for &o in excluded {
+        if let Some(w) = bits.get_mut((o / 64) as usize) {
+            *w |= 1 << (o % 64);
+        }
+    }
+    bits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::kept::FileData;
+
+    fn file(file: u32, keys: &[u128], excluded: &[u64]) -> FileKept {
+        FileKept {
+            file,
+            rows: keys.len() as u64,
+            keys: keys.to_vec(),
+            excluded: excluded.to_vec(),
+            items: Vec::new(),
+            data: FileData::Columns(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn the_first_in_input_order_keeps_the_event() {
+        let mut files = vec![file(0, &[7, 8, 7, 9], &[3]), file(2, &[9, 1, 8], &[])];
+        assert!(fits(&files));
+        let dups = mark(&mut files);
+        assert_eq!(dups, vec![1, 1]);
+        assert_eq!(files[0].excluded, vec![2, 3]);
+        // 9 is excluded in the first file, so the second file's 9 is the first one kept.
+        assert_eq!(files[1].excluded, vec![2]);
+        assert_eq!(bits(&files[0].excluded, 70), vec![0b1100, 0]);
+    }
+}

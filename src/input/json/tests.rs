@@ -147,17 +147,21 @@ fn json_lines_resume_after_a_broken_line() {
     );
     assert_eq!(
         all.bad,
-        vec![
-            (
-                2,
-                "truncated: the record that starts here is not closed at the end of the line"
-                    .to_string()
-            ),
-            (
-                6,
-                "unexpected text between JSON values: 'trailing'".to_string()
-            ),
-        ]
+        vec![(
+            2,
+            "truncated: the record that starts here is not closed at the end of the line"
+                .to_string()
+        )]
+    );
+    // Text after a record that was read: a warning on its line, not a second row.
+    assert_eq!(
+        all.warnings,
+        vec![(
+            6,
+            "unexpected text between JSON values: 'trailing': ignored, after the record read \
+             on this line"
+                .to_string()
+        )]
     );
 }
 

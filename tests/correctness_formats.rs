@@ -14,6 +14,26 @@ fn one_record() -> Vec<u8> {
         .to_vec()
 }
 
+/// A CSV report's lines, header first.
+fn table(bytes: &[u8]) -> Vec<Vec<String>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes);
+    r.records()
+        .map(|rec| rec.expect("valid CSV").iter().map(String::from).collect())
+        .collect()
+}
+
+/// The value of column `name` in data line `i` (from 1) of a [`table`].
+fn cell<'t>(rows: &'t [Vec<String>], i: usize, name: &str) -> &'t str {
+    let col = rows[0]
+        .iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no {name}"));
+    rows[i][col].as_str()
+}
+
 // ---- item 18: a JSON Lines line is one row ----
 
 #[test]
@@ -50,5 +70,47 @@ impl ReplaceId for Vec<u8> {
         let text = String::from_utf8_lossy(self);
         text.replacen("00000000b99a", "00000000c00a", 1)
             .into_bytes()
+    }
+}
+
+// ---- item 9: a damaged AuditData keeps the fields before the damage ----
+
+/// An ExchangeItem AuditData whose syntax breaks (`"Broken":tru`) after its logon type,
+/// mailbox, client address and subject.
+const DAMAGED: &str = r#"{"CreationTime":"2024-03-05T09:03:17","Id":"d1","Operation":"Send","RecordType":2,"Workload":"Exchange","UserId":"eve@contoso.com","ClientIPAddress":"203.0.113.7","LogonType":0,"MailboxOwnerUPN":"test1@contoso.com","Item":{"Subject":"Wire transfer","ParentFolder":{"Path":"\\Sent Items"}},"Broken":tru,"ResultStatus":"Succeeded"}"#;
+
+#[test]
+fn a_damaged_audit_data_keeps_the_fields_before_the_damage() {
+    let dir = tempdir();
+    let csv = format!(
+        "\"RecordType\",\"CreationDate\",\"UserIds\",\"Operations\",\"AuditData\",\"Identity\"\n\
+         \"ExchangeItem\",\"2024-03-05T09:03:17\",\"eve@contoso.com\",\"Send\",\"{}\",\"d1\"\n",
+        DAMAGED.replace('"', "\"\"")
+    );
+    std::fs::write(dir.path().join("damaged.csv"), csv).unwrap();
+    let wrapper = serde_json::json!([{
+        "RecordType": 2,
+        "CreationDate": "2024-03-05T09:03:17",
+        "UserIds": "eve@contoso.com",
+        "Operations": "Send",
+        "AuditData": DAMAGED,
+        "Identity": "d1",
+    }]);
+    std::fs::write(dir.path().join("damaged.json"), wrapper.to_string()).unwrap();
+    for file in ["damaged.csv", "damaged.json"] {
+        let run = mbxaudit_in(dir.path(), &["search", file, "--stdout"], None);
+        run.expect_code(0).expect_stderr("fields before the");
+        let rows = table(&run.stdout);
+        assert_eq!(rows.len(), 2, "{file}: {}", run.stderr);
+        let row = |name: &str| cell(&rows, 1, name);
+        assert_eq!(row("Subject"), "Wire transfer", "{file}");
+        assert_eq!(row("LogonType"), "Owner", "{file}");
+        assert_eq!(row("ClientIPAddress"), "203.0.113.7", "{file}");
+        assert_eq!(
+            row("MailboxResolvedOwnerName"),
+            "test1@contoso.com",
+            "{file}"
+        );
+        assert_eq!(row("FolderPathName"), "\\Sent Items", "{file}");
     }
 }

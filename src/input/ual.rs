@@ -272,8 +272,8 @@ pub(crate) fn visit_unreadable<V: Visitor + ?Sized>(
 
 /// The end of the last complete top-level member of a JSON object that is cut or broken
 /// further on, so that `json[..end]` followed by `}` is an object; `None` when `json` does
-/// not start an object. Members are checked lexically only (the caller parses the result),
-/// under the lexer's lenient rules.
+/// not start an object. Members are found under the lexer's lenient rules, then each name
+/// and value is checked to be JSON: the first damaged one ends the prefix, as a cut does.
 fn complete_prefix(json: &[u8]) -> Option<usize> {
     let ws = |i: usize| skip_ascii_ws(json, i);
     let mut i = ws(0);
@@ -290,13 +290,20 @@ fn complete_prefix(json: &[u8]) -> Option<usize> {
         let Some((_, after_key)) = PLAIN.string_at(json, i) else {
             return Some(end);
         };
+        let key = &json[i..after_key];
         i = ws(after_key);
         if json.get(i) != Some(&b':') {
             return Some(end);
         }
-        let Some(after_value) = skip_value(json, ws(i + 1)) else {
+        let value_start = ws(i + 1);
+        let Some(after_value) = skip_value(json, value_start) else {
             return Some(end);
         };
+        // A damaged member (`"Broken":tru`) ends the prefix as a cut one does: the lexer
+        // reads leniently, so each member is checked to be JSON.
+        if !is_json(key) || !is_json(&json[value_start..after_value]) {
+            return Some(end);
+        }
         end = after_value;
         i = ws(after_value);
         if json.get(i) != Some(&b',') {
@@ -304,6 +311,11 @@ fn complete_prefix(json: &[u8]) -> Option<usize> {
         }
         i += 1;
     }
+}
+
+/// True when `bytes` is one JSON value.
+fn is_json(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
 }
 
 /// How [`complete_prefix`] reads strings and nesting.

@@ -114,3 +114,63 @@ fn a_damaged_audit_data_keeps_the_fields_before_the_damage() {
         assert_eq!(row("FolderPathName"), "\\Sent Items", "{file}");
     }
 }
+
+// ---- item 5: --expand-items on AttachmentAccess ----
+
+#[test]
+fn attachment_access_expands_to_one_row_per_message() {
+    let dir = tempdir();
+    let input = crate::util::testdata("ual/attachmentaccess.jsonl");
+    let input = input.to_string_lossy();
+    let args = [
+        "search",
+        "--expand-items",
+        "--columns",
+        "full",
+        "--stdout",
+        &input,
+    ];
+    let run = mbxaudit_in(dir.path(), &args, None);
+    run.expect_code(0);
+    let rows = table(&run.stdout);
+    let got: Vec<(&str, &str, &str)> = (1..rows.len())
+        .map(|i| {
+            (
+                cell(&rows, i, "FolderPathName"),
+                cell(&rows, i, "Subject"),
+                cell(&rows, i, "InternetMessageId"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("\\Inbox", "Invoice 0311", "<inv-0311@fabrikam.example>"),
+            ("\\Inbox", "Invoice 0312", "<inv-0312@fabrikam.example>"),
+            (
+                "\\Inbox",
+                "<payroll-q1@contoso.com>",
+                "<payroll-q1@contoso.com>"
+            ),
+            ("\\Inbox", "W-2 forms 2023", "<w2-2023@contoso.com>"),
+            (
+                "\\Finance\\Wire transfers",
+                "Wire instructions",
+                "<wire-77@contoso.com>"
+            ),
+            (
+                "\\Finance\\Wire transfers",
+                "Updated bank details",
+                "<wire-78@contoso.com>"
+            ),
+        ],
+        "{}",
+        run.stderr
+    );
+    // Not expanded: one row, in the first message's folder, under its subject.
+    let run = mbxaudit_in(dir.path(), &["search", "--stdout", &input], None);
+    let rows = table(&run.stdout);
+    assert_eq!(rows.len(), 2, "{}", run.stderr);
+    assert_eq!(cell(&rows, 1, "FolderPathName"), "\\Inbox");
+    assert_eq!(cell(&rows, 1, "Subject"), "Invoice 0311");
+}

@@ -31,10 +31,10 @@
 //! | ItemSubject | `Item.Subject` (admin: the cmdlet's `Parameters` as `-Name Value ...`; UpdateInboxRules: its `OperationProperties`, alike) |
 //! | SourceItemSubjectsList | the first affected / accessed item's subject |
 //! | InternetMessageId | `Item.InternetMessageId`, else that first item's |
-//! | FolderPathName | `Folder.Path`, else `Item.ParentFolder.Path`, else `Folders[0].Path` |
+//! | FolderPathName | `Folder.Path`, else `Item.ParentFolder.Path`, else `Folders[0].Path` (AttachmentAccess: `Messages[0].Path`) |
 //! | DestFolderPathName | `DestFolder.Path` |
 //! | MailAccessType, IsThrottled | `OperationProperties` entries of those names |
-//! | items, extra subjects | every `AffectedItems[]` entry, every `Folders[].FolderItems[]` entry |
+//! | items, extra subjects | every `AffectedItems[]` entry, every `Folders[].FolderItems[]` entry, every `Messages[].MessageItems[]` entry (AttachmentAccess) |
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -105,6 +105,8 @@ struct AuditData<'a> {
     folders: Raw<'a>,
     #[serde(rename = "AffectedItems", borrow)]
     affected_items: Raw<'a>,
+    #[serde(rename = "Messages", borrow)]
+    messages: Raw<'a>,
     #[serde(rename = "OperationProperties", borrow)]
     operation_properties: Raw<'a>,
     #[serde(rename = "Parameters", borrow)]
@@ -562,6 +564,11 @@ fn mailbox_parts<'a>(
             });
         }
     }
+    // AttachmentAccess: the messages whose attachments were opened.
+    let message_folder = messages::message_items(d.messages, items);
+    if first_folder.is_empty() {
+        first_folder = message_folder;
+    }
     subjects.extend(items.iter().map(|i| i.subject).filter(|s| !s.is_empty()));
     // The first item that has a subject leads (the seed script shows the first source
     // item's subject), else the first item.
@@ -763,6 +770,7 @@ pub(crate) fn char_count(bytes: &[u8]) -> usize {
 }
 
 pub(crate) mod fast;
+mod messages;
 
 #[cfg(test)]
 mod tests;

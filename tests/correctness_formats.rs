@@ -174,3 +174,133 @@ fn attachment_access_expands_to_one_row_per_message() {
     assert_eq!(cell(&rows, 1, "FolderPathName"), "\\Inbox");
     assert_eq!(cell(&rows, 1, "Subject"), "Invoice 0311");
 }
+
+// ---- item 4: typed values ----
+
+/// Members that re-serialised exports write as JSON strings.
+const NESTED: [&str; 6] = [
+    "Item",
+    "Folders",
+    "AffectedItems",
+    "Parameters",
+    "OperationProperties",
+    "DestFolder",
+];
+
+/// The UAL fixture's records as pandas or a SIEM re-serialise them: LogonType and
+/// RecordType as floats, nested objects and arrays as JSON strings.
+fn reserialised() -> Vec<serde_json::Value> {
+    let text = String::from_utf8(fixture("ual/sua_mailbox.jsonl")).unwrap();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let o = v.as_object_mut().unwrap();
+            for name in ["LogonType", "RecordType"] {
+                if let Some(n) = o.get(name).and_then(serde_json::Value::as_f64) {
+                    o.insert(name.into(), serde_json::json!(n));
+                }
+            }
+            for name in NESTED {
+                if let Some(nested) = o.get(name).filter(|n| !n.is_string()) {
+                    let text = nested.to_string();
+                    o.insert(name.into(), serde_json::Value::String(text));
+                }
+            }
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn floats_and_string_encoded_objects_read_as_the_values() {
+    let dir = tempdir();
+    let records = reserialised();
+    let jsonl: String = records.iter().map(|r| format!("{r}\n")).collect();
+    assert!(jsonl.contains("\"LogonType\":2.0") && jsonl.contains("\"Item\":\"{\\\""));
+    std::fs::write(dir.path().join("floats.jsonl"), &jsonl).unwrap();
+    // The same records as a UAL CSV whose RecordType column is a float written as text.
+    let mut csv =
+        String::from("\"RecordType\",\"CreationDate\",\"UserIds\",\"Operations\",\"AuditData\"\n");
+    for r in &records {
+        let field = |name: &str| r[name].as_str().unwrap_or_default().replace('"', "\"\"");
+        csv.push_str(&format!(
+            "\"{:.1}\",\"{}\",\"{}\",\"{}\",\"{}\"\n",
+            r["RecordType"].as_f64().unwrap_or_default(),
+            field("CreationTime"),
+            field("UserId"),
+            field("Operation"),
+            r.to_string().replace('"', "\"\"")
+        ));
+    }
+    std::fs::write(dir.path().join("floats.csv"), &csv).unwrap();
+    let original = crate::util::testdata("ual/sua_mailbox.jsonl");
+    let original = original.to_string_lossy();
+    let search = |input: &str| {
+        let args = ["search", "--stdout", "--record-types", "all", input];
+        let run = mbxaudit_in(dir.path(), &args, None);
+        run.expect_code(0);
+        assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+        run.stdout
+    };
+    let expected = search(&original);
+    assert!(table(&expected).len() > 5);
+    assert_eq!(
+        String::from_utf8_lossy(&search("floats.jsonl")),
+        String::from_utf8_lossy(&expected)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&search("floats.csv")),
+        String::from_utf8_lossy(&expected)
+    );
+    // The rule changed from Outlook is judged by its actions again.
+    for input in ["floats.jsonl", "floats.csv"] {
+        let run = mbxaudit_in(dir.path(), &["triage", input], None);
+        let text = String::from_utf8_lossy(&run.stdout);
+        let finding = text
+            .split("\n\n")
+            .find(|f| f.contains("UpdateInboxRules"))
+            .unwrap_or_else(|| panic!("no UpdateInboxRules finding:\n{text}"));
+        assert!(
+            finding.starts_with("[HIGH] inbox-rule"),
+            "{input}: {finding}"
+        );
+    }
+}
+
+#[test]
+fn legacy_logon_types_written_as_floats_are_read() {
+    let dir = tempdir();
+    let csv = "Operation,LastAccessed,LogonType,LogonUserDisplayName,Identity\r\n\
+               Move,2017-04-10T10:00:00Z,1.0,Test User,id-1\r\n\
+               SoftDelete,2017-04-10T11:00:00Z,\"2.00\",Test User,id-2\r\n\
+               HardDelete,2017-04-10T12:00:00Z,3.0,Test User,id-3\r\n";
+    std::fs::write(dir.path().join("legacy.csv"), csv).unwrap();
+    let run = mbxaudit_in(dir.path(), &["search", "--stdout", "legacy.csv"], None);
+    run.expect_code(0).expect_stderr("1  - other logon types");
+    let rows = table(&run.stdout);
+    assert_eq!(rows.len(), 3, "{}", run.stderr);
+    assert_eq!(cell(&rows, 1, "LogonType"), "Admin");
+    assert_eq!(cell(&rows, 2, "LogonType"), "Delegate");
+}
+
+#[test]
+fn values_that_cannot_be_read_are_warned_about() {
+    let dir = tempdir();
+    let records = reserialised();
+    let mut fractional = records[0].clone();
+    fractional["LogonType"] = serde_json::json!(2.5);
+    let mut broken = records[0].clone();
+    broken["Id"] = "another-id".into();
+    broken["Item"] = "{\"Subject\": broken".into();
+    std::fs::write(
+        dir.path().join("w.jsonl"),
+        format!("{fractional}\n{broken}\n"),
+    )
+    .unwrap();
+    let args = ["search", "--stdout", "--logon-types", "all", "w.jsonl"];
+    let run = mbxaudit_in(dir.path(), &args, None);
+    run.expect_code(0)
+        .expect_stderr("w.jsonl:1: LogonType '2.5' is not a whole number")
+        .expect_stderr("w.jsonl:2: AuditData member 'Item' is a string that starts like JSON");
+}

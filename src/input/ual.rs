@@ -232,6 +232,17 @@ fn visit_object<V: Visitor + ?Sized>(
     {
         return Err(UalError::NotARecord);
     }
+    // Members written as JSON strings: read from the object with them decoded.
+    if let Some(decoded) = encoded::decode(&d, json) {
+        for warning in decoded.warnings {
+            visitor.warn(line, warning);
+        }
+        if let Some(fixed) = decoded.json {
+            let d: AuditData<'_> = serde_json::from_slice(&fixed).map_err(|e| json_error(&e))?;
+            map_and_visit(&d, &fixed, line, visitor, None);
+            return Ok(());
+        }
+    }
     map_and_visit(&d, json, line, visitor, None);
     Ok(())
 }
@@ -769,6 +780,7 @@ pub(crate) fn char_count(bytes: &[u8]) -> usize {
     std::str::from_utf8(bytes).map_or(bytes.len(), |s| s.chars().count())
 }
 
+mod encoded;
 pub(crate) mod fast;
 mod messages;
 

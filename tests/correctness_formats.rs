@@ -304,3 +304,75 @@ fn values_that_cannot_be_read_are_warned_about() {
         .expect_stderr("w.jsonl:1: LogonType '2.5' is not a whole number")
         .expect_stderr("w.jsonl:2: AuditData member 'Item' is a string that starts like JSON");
 }
+
+// ---- item 2: Graph audit-search pages and SIEM wrappers ----
+
+/// Searches `inputs` into a report file; the run and the report.
+fn search_report(dir: &std::path::Path, inputs: &[&str]) -> (crate::util::Run, Vec<u8>) {
+    let mut args = vec!["search", "-o", "r.csv", "--force"];
+    args.extend_from_slice(inputs);
+    let run = mbxaudit_in(dir, &args, None);
+    let report = std::fs::read(dir.join("r.csv")).unwrap_or_default();
+    (run, report)
+}
+
+#[test]
+fn graph_pages_and_siem_wrappers_give_the_records_they_hold() {
+    // Each file wraps the ten records of ual/sua_mailbox.jsonl: the same report.
+    let dir = tempdir();
+    for name in [
+        "graph_pages.json",
+        "graph_pages.jsonl",
+        "elastic_events.json",
+        "splunk_export.json",
+    ] {
+        let input = crate::util::testdata(&format!("graph/{name}"));
+        let (run, report) = search_report(dir.path(), &[&input.to_string_lossy()]);
+        run.expect_code(0)
+            .expect_stderr(&format!("{name}: JSON"))
+            .expect_stderr("10 rows")
+            .expect_stderr("10  rows read")
+            .expect_stderr("7  = rows written");
+        crate::util::assert_golden("ual_sua_mailbox.csv", &report);
+    }
+    // One page a file, in a directory; an empty page is an empty file of records.
+    let pages = String::from_utf8(fixture("graph/graph_pages.jsonl")).unwrap();
+    let folder = dir.path().join("pages");
+    std::fs::create_dir(&folder).unwrap();
+    for (k, page) in pages.lines().enumerate() {
+        std::fs::write(folder.join(format!("page{k}.json")), page).unwrap();
+    }
+    let (run, report) = search_report(dir.path(), &["pages"]);
+    run.expect_code(0)
+        .expect_stderr("page2.json: JSON Lines, UTF-8, 0 rows")
+        .expect_stderr("10  rows read");
+    crate::util::assert_golden("ual_sua_mailbox.csv", &report);
+}
+
+#[test]
+fn a_wrapper_of_other_records_is_refused_with_the_way_out() {
+    let dir = tempdir();
+    let input = crate::util::testdata("graph/elastic_syslog.json");
+    let run = mbxaudit_in(
+        dir.path(),
+        &["search", "--stdout", &input.to_string_lossy()],
+        None,
+    );
+    run.expect_code(1)
+        .expect_stderr(
+            "elastic_syslog.json: an Elastic export, whose records are not audit records",
+        )
+        .expect_stderr("jq -r '.events[] | .[\"event.original\"] // .event.original // .message'");
+    // A later record that is not one: a malformed row of its own, saying the same.
+    let mut splunk = fixture("graph/splunk_export.json");
+    splunk.extend_from_slice(
+        b"{\"preview\":false,\"result\":{\"_raw\":\"Mar  5 mx1 postfix: connect\"}}\n",
+    );
+    std::fs::write(dir.path().join("s.json"), splunk).unwrap();
+    let run = mbxaudit_in(dir.path(), &["search", "--stdout", "s.json"], None);
+    run.expect_code(1)
+        .expect_stderr("s.json:11: a Splunk JSON export whose record is not an audit record")
+        .expect_stderr("jq -r '.result._raw'")
+        .expect_stderr("11  rows read")
+        .expect_stderr("1  - malformed");
+}

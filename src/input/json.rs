@@ -94,6 +94,18 @@ pub fn sniff_layout(text: &[u8]) -> Layout {
     }
 }
 
+/// Why the file is not read, when its first record object is a wrapper (a Graph page,
+/// an Elastic or Splunk export) whose first record is not one mbxaudit reads: the message
+/// names the wrapper and how to extract its records. Looks no further than the first MiB
+/// after that record's start.
+pub fn refuse_wrapper(text: &[u8]) -> Option<String> {
+    let mut sp = Splitter::new(0, 1, Bound::File);
+    let Step::Record { start, .. } = sp.next(text, text.len()) else {
+        return None;
+    };
+    ps::refusal(text, start, text.len().min(start + SNIFF_BYTES))
+}
+
 /// True when `line` holds one or more record objects and nothing else.
 fn is_complete_line(line: &[u8]) -> bool {
     let t = line.trim_ascii();
@@ -582,3 +594,5 @@ fn read_values<'t, V: Visitor>(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wrapper_tests;

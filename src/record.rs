@@ -209,7 +209,7 @@ pub enum Family {
 impl Family {
     /// Records without a RecordType (legacy mailbox audit exports) are mailbox records.
     pub fn of(record_type: &[u8]) -> Family {
-        let t = record_type.trim_ascii();
+        let t = integral(record_type.trim_ascii());
         const MAILBOX: [&[u8]; 8] = [
             b"2",
             b"3",
@@ -243,12 +243,54 @@ pub const LOGON_TYPE_NAMES: [&str; 7] = [
 
 /// The logon type's name, whether written as text or as the enum's number.
 pub fn logon_type_name(value: &[u8]) -> &[u8] {
-    let v = value.trim_ascii();
+    let v = integral(value.trim_ascii());
     match v {
         [d @ b'0'..=b'6'] => LOGON_TYPE_NAMES[usize::from(d - b'0')].as_bytes(),
         _ if v.eq_ignore_ascii_case(b"Delegated") => b"Delegate",
         _ => v,
     }
+}
+
+/// A whole number written as a float (`2.0`, `1.00`: pandas and some SIEM exports write
+/// integer codes so) as its digits (`2`, `1`); anything else as it is.
+pub fn integral(value: &[u8]) -> &[u8] {
+    match value.iter().position(|&b| b == b'.') {
+        Some(dot)
+            if dot > 0
+                && value[..dot].iter().all(u8::is_ascii_digit)
+                && value.len() > dot + 1
+                && value[dot + 1..].iter().all(|&b| b == b'0') =>
+        {
+            &value[..dot]
+        }
+        _ => value,
+    }
+}
+
+/// A warning for a record whose LogonType or RecordType is a number with a fraction
+/// (`2.5`): it names no logon or record type, and is read as the text it is.
+pub fn fractional_code_warning(rec: &AuditRecord<'_>) -> Option<String> {
+    [
+        (Field::LogonType, "LogonType"),
+        (Field::RecordType, "RecordType"),
+    ]
+    .into_iter()
+    .find_map(|(field, name)| {
+        let v = rec.get(field).bytes.trim_ascii();
+        let (whole, fraction) = v.split_at(v.iter().position(|&b| b == b'.')?);
+        let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+        (digits(whole) && digits(&fraction[1..]) && integral(v) == v).then(|| {
+            format!(
+                "{name} '{}' is not a whole number, so it names no {}: read as text",
+                String::from_utf8_lossy(v),
+                if field == Field::LogonType {
+                    "logon type"
+                } else {
+                    "record type"
+                }
+            )
+        })
+    })
 }
 
 /// How the bytes of a [`RawField`] are escaped in the source.
@@ -723,6 +765,23 @@ impl Fields for OwnedRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integral_floats_are_whole_numbers() {
+        assert_eq!(integral(b"2.0"), b"2");
+        assert_eq!(integral(b"13.000"), b"13");
+        for same in [&b"2"[..], b"2.5", b".0", b"2.", b"a.0", b"1.0e3", b""] {
+            assert_eq!(integral(same), same);
+        }
+        assert_eq!(logon_type_name(b" 1.0 "), b"Admin");
+        assert_eq!(Family::of(b"1.0"), Family::Admin);
+        assert_eq!(Family::of(b"50.0"), Family::Mailbox);
+        let mut rec = AuditRecord::default();
+        rec.set(Field::LogonType, RawField::new(b"2.5", Escape::None));
+        assert!(fractional_code_warning(&rec).is_some_and(|w| w.contains("'2.5'")));
+        rec.set(Field::LogonType, RawField::new(b"2.0", Escape::None));
+        assert_eq!(fractional_code_warning(&rec), None);
+    }
 
     #[test]
     fn unescapes_doubled_quotes() {

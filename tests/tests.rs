@@ -4,6 +4,7 @@
 mod architecture;
 mod build_info;
 mod correctness;
+mod correctness_formats;
 mod enrich;
 mod hardening;
 mod html_report;

@@ -38,6 +38,7 @@
 mod blocks;
 mod guess;
 mod names;
+mod one_row;
 mod parse;
 mod ps;
 mod split;
@@ -91,6 +92,18 @@ pub fn sniff_layout(text: &[u8]) -> Layout {
     } else {
         Layout::Document
     }
+}
+
+/// Why the file is not read, when its first record object is a wrapper (a Graph page,
+/// an Elastic or Splunk export) whose first record is not one mbxaudit reads: the message
+/// names the wrapper and how to extract its records. Looks no further than the first MiB
+/// after that record's start.
+pub fn refuse_wrapper(text: &[u8]) -> Option<String> {
+    let mut sp = Splitter::new(0, 1, Bound::File);
+    let Step::Record { start, .. } = sp.next(text, text.len()) else {
+        return None;
+    };
+    ps::refusal(text, start, text.len().min(start + SNIFF_BYTES))
 }
 
 /// True when `line` holds one or more record objects and nothing else.
@@ -447,8 +460,8 @@ fn read_lines<'t, V: Visitor>(
             continue;
         }
         let eol = memchr(b'\n', &text[pos..chunk.end]).map_or(chunk.end, |i| pos + i);
-        let mut sp = Splitter::new(pos, line, Bound::Line);
-        read_values(text, &mut sp, eol, None, reader, visitor, progress);
+        progress.at(pos);
+        one_row::read_line(text, (pos, eol), line, reader, visitor);
         pos = eol + 1;
         line += 1;
     }
@@ -516,8 +529,9 @@ struct Stopped {
     record_end: Option<usize>,
 }
 
-/// Runs `sp` up to `limit` (or until it reaches `stop`), reading each record. The
-/// returned state is the caller's to fill in.
+/// Runs `sp` up to `limit` (or until it reaches `stop`), reading each record of a
+/// document (JSON Lines lines are read by `one_row::read_line`). The returned state is
+/// the caller's to fill in.
 fn read_values<'t, V: Visitor>(
     text: &'t [u8],
     sp: &mut Splitter,
@@ -544,10 +558,6 @@ fn read_values<'t, V: Visitor>(
             Step::Error { line, reason } => {
                 stopped.spelt_lines |= line == guess::UNKNOWN_LINE;
                 visitor.malformed(line, reason);
-                // JSON Lines: a line is one row, malformed once; the rest of it is not read.
-                if matches!(sp.bound(), Bound::Line) {
-                    break;
-                }
             }
             Step::Record { start, line } => match reader.parse(text, start, limit) {
                 Ok(end) => {
@@ -578,9 +588,6 @@ fn read_values<'t, V: Visitor>(
                         Some(_) => format!("not valid JSON: {}", e.what),
                     };
                     visitor.malformed(line, reason);
-                    if matches!(sp.bound(), Bound::Line) {
-                        break;
-                    }
                 }
             },
         }
@@ -590,3 +597,5 @@ fn read_values<'t, V: Visitor>(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wrapper_tests;

@@ -31,10 +31,10 @@
 //! | ItemSubject | `Item.Subject` (admin: the cmdlet's `Parameters` as `-Name Value ...`; UpdateInboxRules: its `OperationProperties`, alike) |
 //! | SourceItemSubjectsList | the first affected / accessed item's subject |
 //! | InternetMessageId | `Item.InternetMessageId`, else that first item's |
-//! | FolderPathName | `Folder.Path`, else `Item.ParentFolder.Path`, else `Folders[0].Path` |
+//! | FolderPathName | `Folder.Path`, else `Item.ParentFolder.Path`, else `Folders[0].Path` (AttachmentAccess: `Messages[0].Path`) |
 //! | DestFolderPathName | `DestFolder.Path` |
 //! | MailAccessType, IsThrottled | `OperationProperties` entries of those names |
-//! | items, extra subjects | every `AffectedItems[]` entry, every `Folders[].FolderItems[]` entry |
+//! | items, extra subjects | every `AffectedItems[]` entry, every `Folders[].FolderItems[]` entry, every `Messages[].MessageItems[]` entry (AttachmentAccess) |
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -122,6 +122,8 @@ struct AuditData<'a> {
     folders: Raw<'a>,
     #[serde(rename = "AffectedItems", borrow)]
     affected_items: Raw<'a>,
+    #[serde(rename = "Messages", borrow)]
+    messages: Raw<'a>,
     #[serde(rename = "OperationProperties", borrow)]
     operation_properties: Raw<'a>,
     #[serde(rename = "Parameters", borrow)]
@@ -162,6 +164,7 @@ impl<'a> AuditData<'a> {
                 b"DestFolder" => &mut d.dest_folder,
                 b"Folders" => &mut d.folders,
                 b"AffectedItems" => &mut d.affected_items,
+                b"Messages" => &mut d.messages,
                 b"OperationProperties" => &mut d.operation_properties,
                 b"Parameters" => &mut d.parameters,
                 _ => continue,
@@ -294,6 +297,9 @@ fn visit_object<V: Visitor + ?Sized>(
         if !is_record(&d) {
             return Some(false);
         }
+        if encoded::any(&d) {
+            return None; // members written as JSON strings: decoded below
+        }
         map_and_visit(&d, json, line, visitor, None, Some(hash));
         Some(true)
     });
@@ -305,6 +311,17 @@ fn visit_object<V: Visitor + ?Sized>(
     let d: AuditData<'_> = serde_json::from_slice(json).map_err(|e| json_error(&e))?;
     if !is_record(&d) {
         return Err(UalError::NotARecord);
+    }
+    // Members written as JSON strings: read from the object with them decoded.
+    if let Some(decoded) = encoded::decode(&d, json) {
+        for warning in decoded.warnings {
+            visitor.warn(line, warning);
+        }
+        if let Some(fixed) = decoded.json {
+            let d: AuditData<'_> = serde_json::from_slice(&fixed).map_err(|e| json_error(&e))?;
+            map_and_visit(&d, &fixed, line, visitor, None, None);
+            return Ok(());
+        }
     }
     map_and_visit(&d, json, line, visitor, None, None);
     Ok(())
@@ -355,8 +372,8 @@ pub(crate) fn visit_unreadable<V: Visitor + ?Sized>(
 
 /// The end of the last complete top-level member of a JSON object that is cut or broken
 /// further on, so that `json[..end]` followed by `}` is an object; `None` when `json` does
-/// not start an object. Members are checked lexically only (the caller parses the result),
-/// under the lexer's lenient rules.
+/// not start an object. Members are found under the lexer's lenient rules, then each name
+/// and value is checked to be JSON: the first damaged one ends the prefix, as a cut does.
 fn complete_prefix(json: &[u8]) -> Option<usize> {
     let ws = |i: usize| skip_ascii_ws(json, i);
     let mut i = ws(0);
@@ -373,13 +390,20 @@ fn complete_prefix(json: &[u8]) -> Option<usize> {
         let Some((_, after_key)) = PLAIN.string_at(json, i) else {
             return Some(end);
         };
+        let key = &json[i..after_key];
         i = ws(after_key);
         if json.get(i) != Some(&b':') {
             return Some(end);
         }
-        let Some(after_value) = skip_value(json, ws(i + 1)) else {
+        let value_start = ws(i + 1);
+        let Some(after_value) = skip_value(json, value_start) else {
             return Some(end);
         };
+        // A damaged member (`"Broken":tru`) ends the prefix as a cut one does: the lexer
+        // reads leniently, so each member is checked to be JSON.
+        if !is_json(key) || !is_json(&json[value_start..after_value]) {
+            return Some(end);
+        }
         end = after_value;
         i = ws(after_value);
         if json.get(i) != Some(&b',') {
@@ -387,6 +411,11 @@ fn complete_prefix(json: &[u8]) -> Option<usize> {
         }
         i += 1;
     }
+}
+
+/// True when `bytes` is one JSON value.
+fn is_json(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
 }
 
 /// How [`complete_prefix`] reads strings and nesting.
@@ -663,6 +692,11 @@ fn mailbox_parts<'a>(
             });
         }
     }
+    // AttachmentAccess: the messages whose attachments were opened.
+    let message_folder = messages::message_items(d.messages, items);
+    if first_folder.is_empty() {
+        first_folder = message_folder;
+    }
     subjects.extend(items.iter().map(|i| i.subject).filter(|s| !s.is_empty()));
     // The first item that has a subject leads (the seed script shows the first source
     // item's subject), else the first item.
@@ -833,7 +867,9 @@ pub(crate) fn char_count(bytes: &[u8]) -> usize {
 }
 
 mod canon;
+mod encoded;
 pub(crate) mod fast;
+mod messages;
 
 use canon::content_hash;
 

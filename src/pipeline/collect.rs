@@ -277,6 +277,9 @@ fn dst_gap(shown: &str, zone: Zone) -> String {
 impl Visitor for Collector<'_> {
     fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn OnDemand, line: u64) {
         self.counts.read += 1;
+        if let Some(warning) = crate::record::fractional_code_warning(rec) {
+            self.warnings.push(line, || warning);
+        }
         let settings = self.ctx.settings;
         let family = Family::of(rec.get(Field::RecordType).bytes);
         if !settings.filter.record_types.keeps(family) {
@@ -471,6 +474,9 @@ impl Visitor for Collector<'_> {
         let rendered = ual::rendered_subject(family, rec.get(Field::Operation));
         if !self.ctx.settings.prefilter || rendered.is_some() {
             return false; // its subject is not read from Subject members
+        }
+        if crate::record::fractional_code_warning(rec).is_some() {
+            return false; // the full path warns about it
         }
         if !filter.record_types.keeps(family) {
             self.counts.read += 1;

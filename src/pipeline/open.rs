@@ -90,7 +90,13 @@ pub(super) fn open(
             not_an_export(report, what.to_string());
             return Opening::Done;
         }
-        Detected::Json => return Opening::Json,
+        Detected::Json => {
+            if let Some(why) = json::refuse_wrapper(text) {
+                not_an_export(report, why);
+                return Opening::Done;
+            }
+            return Opening::Json;
+        }
         Detected::Csv {
             header_start,
             header_line,

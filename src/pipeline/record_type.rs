@@ -136,6 +136,7 @@ const NAMES: &[(u16, &str)] = &[
 /// its name; `RecordType N` for a number the enum does not name; `None` when empty.
 pub(super) fn label(record_type: &str) -> Option<String> {
     let t = record_type.trim();
+    let t = std::str::from_utf8(crate::record::integral(t.as_bytes())).unwrap_or(t);
     if t.is_empty() {
         return None;
     }
@@ -159,6 +160,7 @@ mod tests {
         assert_eq!(label(" ExchangeAdmin ").as_deref(), Some("ExchangeAdmin"));
         assert_eq!(label("exchangeAdmin").as_deref(), Some("ExchangeAdmin"));
         assert_eq!(label("13").as_deref(), Some("ComplianceDLPExchange"));
+        assert_eq!(label("13.0").as_deref(), Some("ComplianceDLPExchange"));
         assert_eq!(label("999").as_deref(), Some("RecordType 999"));
         assert_eq!(label("SomethingNew").as_deref(), Some("SomethingNew"));
         assert_eq!(label(""), None);

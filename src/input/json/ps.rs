@@ -9,7 +9,9 @@
 //!   own members (CreationDate, Operations, UserIds, RecordType, Identity);
 //! - bare AuditData records (`CreationTime` with `Operation`, `Workload` or
 //!   `RecordType`: Management Activity API, JSON Lines collectors) go to
-//!   [`ual::visit_audit_data`] whole.
+//!   [`ual::visit_audit_data`] whole;
+//! - objects that hold records (Graph audit-search pages, Elastic and Splunk exports) have
+//!   each of theirs read as above ([`wrappers`]).
 //!
 //! Member names are matched case-insensitively, and remembered by position: a dump
 //! repeats the same names in the same order, so each record costs a few byte compares.
@@ -140,6 +142,9 @@ fn trim_spaces(f: RawField<'_>) -> RawField<'_> {
     let n = f.bytes.iter().take_while(|&&b| b == b' ').count();
     RawField::new(&f.bytes[n..], f.escape)
 }
+
+mod wrappers;
+pub(super) use wrappers::refusal;
 
 /// Reads the record objects of one chunk; its buffers are reused from record to record.
 #[derive(Default)]
@@ -299,10 +304,14 @@ impl<'t> Reader<'t> {
                     visitor.malformed(line, format!("AuditData record cannot be read: {reason}"));
                 }
             }
-            Kind::Unknown => visitor.malformed(
-                line,
-                "not an audit record: no Operation/LastAccessed or CreationTime".into(),
-            ),
+            Kind::Unknown => {
+                if !self.visit_wrapped(text, start, line, visitor) {
+                    visitor.malformed(
+                        line,
+                        "not an audit record: no Operation/LastAccessed or CreationTime".into(),
+                    );
+                }
+            }
         }
     }
 

@@ -9,7 +9,7 @@ use crate::record::{AuditRecord, Field};
 /// What a visitor saw of one record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Row {
-    line: u64,
+    pub line: u64,
     fields: Vec<(Field, String)>,
     subject: String,
     extra_subjects: Vec<String>,
@@ -147,17 +147,21 @@ fn json_lines_resume_after_a_broken_line() {
     );
     assert_eq!(
         all.bad,
-        vec![
-            (
-                2,
-                "truncated: the record that starts here is not closed at the end of the line"
-                    .to_string()
-            ),
-            (
-                6,
-                "unexpected text between JSON values: 'trailing'".to_string()
-            ),
-        ]
+        vec![(
+            2,
+            "truncated: the record that starts here is not closed at the end of the line"
+                .to_string()
+        )]
+    );
+    // Text after a record that was read: a warning on its line, not a second row.
+    assert_eq!(
+        all.warnings,
+        vec![(
+            6,
+            "unexpected text between JSON values: 'trailing': ignored, after the record read \
+             on this line"
+                .to_string()
+        )]
     );
 }
 
@@ -506,10 +510,13 @@ fn fixtures() -> &'static [Vec<u8>] {
 }
 
 fn load_fixtures() -> Vec<Vec<u8>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/json");
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<_> = ["testdata/json", "testdata/graph"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(root.join(dir)).into_iter().flatten())
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
     names.retain(|p| p.extension().is_some_and(|e| e == "json" || e == "jsonl"));
     names.sort();
     names

@@ -36,6 +36,10 @@ static SUBJECT_KEY: LazyLock<[Finder<'static>; 2]> = LazyLock::new(|| {
     ]
 });
 
+/// A `Subject` key inside a JSON string (`\"Subject\"`, or `\""Subject\""` in a CSV cell).
+static ESCAPED_SUBJECT_KEY: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"Subject\\\""));
+
 pub use crate::input::json_lex::Quoting;
 
 /// The index of a quoting in tables of plain and doubled forms.
@@ -349,6 +353,11 @@ impl Glance<'_> {
             if test(value) {
                 return Some(true);
             }
+        }
+        // A member written as a JSON string (`"Item": "{\"Subject\": …}"`): the full
+        // parser decodes it and reads the subject inside.
+        if ESCAPED_SUBJECT_KEY.find(cell).is_some() {
+            return None;
         }
         Some(false)
     }

@@ -1,4 +1,4 @@
-//! The air-gapped route (issue 17), end to end, as the README's "Air-gapped install" tells
+//! The air-gapped route (issue 17), end to end, as docs/install.md ("Air-gapped install") tells
 //! a responder: `scripts/bundle-offline` writes the source bundle and its `.sha256`; the
 //! bundle is unpacked in a temporary directory and built there with
 //! `cargo build --release --offline --frozen`, the network forbidden

@@ -274,3 +274,96 @@ fn triage_judges_countries_networks_and_the_ip_list() {
     want.sort();
     assert_eq!(got, want);
 }
+
+/// The summary with `--geoip` (issue 14): the client-IP table shows each address's
+/// country and AS, the countries and networks tables count records by them (every
+/// record once, `(none)` for addresses no database places), in text, CSV and JSON, and
+/// `--merge` of two parts equals the summary of both.
+#[test]
+fn summary_counts_countries_and_networks() {
+    let dir = tempdir();
+    let mut a = String::new();
+    for n in 0..5 {
+        a.push_str(&record(n, 3, "203.0.113.7:5000"));
+    }
+    a.push_str(&record(5, 4, "203.0.113.200"));
+    let mut b = String::new();
+    b.push_str(&record(6, 5, "2001:db8::1"));
+    b.push_str(&record(7, 6, "192.0.2.1"));
+    b.push_str(&record(8, 7, "203.0.113.7"));
+    write(dir.path(), "a.jsonl", a.as_bytes());
+    write(dir.path(), "b.jsonl", b.as_bytes());
+    let country = write(dir.path(), "c.mmdb", &geolite2_country());
+    let asn = write(dir.path(), "a.mmdb", &geolite2_asn());
+    let geo = ["--geoip", country.as_str(), "--geoip", asn.as_str()];
+    let summary = |extra: &[&str]| {
+        let mut args = vec!["summary"];
+        args.extend(geo);
+        args.extend(extra);
+        let run = mbxaudit_in(dir.path(), &args, None);
+        run.expect_code(0);
+        run
+    };
+
+    let csv_dir = dir.path().join("tables");
+    summary(&["--format", "csv", "-o", "tables", "a.jsonl", "b.jsonl"]);
+    let read = |name: &str| std::fs::read_to_string(csv_dir.join(name)).expect(name);
+    assert_eq!(
+        read("top_client_ips.csv"),
+        "\u{feff}\"ClientIP\",\"Count\",\"Share\",\"ClientIPCountry\",\"ClientIPASN\",\"ClientIPASOrg\"\r\n\
+         \"203.0.113.7\",\"6\",\"66.7%\",\"DE\",\"64500\",\"Example Net\"\r\n\
+         \"192.0.2.1\",\"1\",\"11.1%\",\"\",\"\",\"\"\r\n\
+         \"2001:db8::1\",\"1\",\"11.1%\",\"JP\",\"64510\",\"Six Net\"\r\n\
+         \"203.0.113.200\",\"1\",\"11.1%\",\"FR\",\"64501\",\"Exit Net\"\r\n"
+    );
+    assert_eq!(
+        read("top_countries.csv"),
+        "\u{feff}\"Country\",\"Count\",\"Share\"\r\n\
+         \"DE\",\"6\",\"66.7%\"\r\n\
+         \"(none)\",\"1\",\"11.1%\"\r\n\
+         \"FR\",\"1\",\"11.1%\"\r\n\
+         \"JP\",\"1\",\"11.1%\"\r\n"
+    );
+    assert_eq!(
+        read("top_asns.csv"),
+        "\u{feff}\"ASN\",\"Count\",\"Share\",\"ASOrg\"\r\n\
+         \"64500\",\"6\",\"66.7%\",\"Example Net\"\r\n\
+         \"(none)\",\"1\",\"11.1%\",\"\"\r\n\
+         \"64501\",\"1\",\"11.1%\",\"Exit Net\"\r\n\
+         \"64510\",\"1\",\"11.1%\",\"Six Net\"\r\n"
+    );
+
+    let text = String::from_utf8(summary(&["a.jsonl", "b.jsonl"]).stdout).expect("UTF-8");
+    assert!(text.contains("Top countries (3 distinct)"), "{text}");
+    assert!(text.contains("Top networks (AS) (3 distinct)"), "{text}");
+    assert!(text.contains("ClientIPCountry"), "{text}");
+
+    // Parts summarised apart and merged equal the whole.
+    summary(&["--format", "json", "-o", "whole.json", "a.jsonl", "b.jsonl"]);
+    summary(&["--format", "json", "-o", "pa.json", "a.jsonl"]);
+    summary(&["--format", "json", "-o", "pb.json", "b.jsonl"]);
+    let whole: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("whole.json")).unwrap()).unwrap();
+    assert_eq!(whole["networks"]["places"]["203.0.113.7"]["country"], "DE");
+    let merged = mbxaudit_in(
+        dir.path(),
+        &[
+            "summary", "--merge", "--format", "csv", "-o", "merged", "pa.json", "pb.json",
+        ],
+        None,
+    );
+    merged.expect_code(0);
+    for name in ["top_client_ips.csv", "top_countries.csv", "top_asns.csv"] {
+        let m = std::fs::read_to_string(dir.path().join("merged").join(name)).expect(name);
+        assert_eq!(m, read(name), "{name}");
+    }
+
+    // Without --geoip nothing changes: no such tables, no such columns.
+    let plain = mbxaudit_in(dir.path(), &["summary", "a.jsonl"], None);
+    plain.expect_code(0);
+    let plain = String::from_utf8(plain.stdout).unwrap();
+    assert!(
+        !plain.contains("countries") && !plain.contains("ClientIPCountry"),
+        "{plain}"
+    );
+}

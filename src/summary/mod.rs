@@ -41,6 +41,9 @@ use crate::record::OwnedRecord;
 use crate::who::{self, Key};
 
 mod columns;
+mod networks;
+
+pub use networks::{Networks, Place};
 
 /// The values a summary counts: what `summary` keeps of each row.
 pub const KEYS: [Key; 6] = [
@@ -124,6 +127,9 @@ pub struct Summary {
     pub client_apps: BTreeMap<String, u64>,
     /// Per operation, records per UTC hour (`2017-04-10T15`).
     pub activity: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Where the client addresses are, with `--geoip` (absent without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub networks: Option<Networks>,
 }
 
 /// The records of one operation (or logon type).
@@ -386,6 +392,7 @@ impl Summary {
             client_ips: BTreeMap::new(),
             client_apps: BTreeMap::new(),
             activity: BTreeMap::new(),
+            networks: None,
         }
     }
 
@@ -400,6 +407,11 @@ impl Summary {
         s.filters = filters.to_vec();
         s.funnel = Funnel::from_counts(&outcome.totals);
         s
+    }
+
+    /// Places the client addresses with `--geoip`'s databases (see [`Networks`]).
+    pub fn locate(&mut self, geo: &crate::enrich::Enricher) {
+        self.networks = Some(Networks::locate(geo, self.client_ips.keys()));
     }
 
     /// The counted part of a summary (no inputs, filters or funnel).
@@ -498,6 +510,20 @@ impl Summary {
         for (op, hours) in other.activity {
             let what = format!("records of '{op}' in hour");
             add_counts(self.activity.entry(op).or_default(), &hours, &what)?;
+        }
+        match (&mut self.networks, other.networks) {
+            (Some(mine), Some(theirs)) => mine.merge(theirs),
+            (None, None) => {}
+            (mine, theirs) => {
+                warnings.push(
+                    "only some of the summaries were made with --geoip: the addresses of the \
+                     others count as unplaced in the countries and networks tables"
+                        .into(),
+                );
+                let mut all = mine.take().unwrap_or_default();
+                all.merge(theirs.unwrap_or_default());
+                *mine = Some(all);
+            }
         }
         Ok(warnings)
     }

@@ -96,7 +96,10 @@ pub fn run(cfg: ReportConfig) -> Result<Status> {
     let empty = Table::empty();
     let table = outcome.table().unwrap_or(&empty);
     let evaluation = crate::triage::evaluate(&cfg.rules, table);
-    let summary = Summary::build(&outcome, &cfg.scan.scope);
+    let mut summary = Summary::build(&outcome, &cfg.scan.scope);
+    if let Some(geo) = &cfg.scan.settings.geoip {
+        summary.locate(geo);
+    }
     msg.note(&format!(
         "Triage: {} from {} records, {} rules.",
         headline(&evaluation.findings),

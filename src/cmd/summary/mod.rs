@@ -87,22 +87,29 @@ pub fn run(cfg: SummaryConfig) -> Result<Status> {
         SummarySource::Merge { quiet, .. } => *quiet,
     };
     let msg = Messages { quiet };
-    let outputs = output_files(&cfg);
     let (summary, status, mut staged) = match &cfg.source {
         SummarySource::Scan(scan) => {
+            let outputs = output_files(&cfg, scan.settings.geoip.is_some());
             let Scanned {
                 outcome,
                 incomplete,
                 outputs: staged,
                 ..
             } = session::scan(scan, "Summarising", &outputs, &msg)?;
-            let summary = Summary::build(&outcome, &scan.scope);
+            let mut summary = Summary::build(&outcome, &scan.scope);
+            if let Some(geo) = &scan.settings.geoip {
+                summary.locate(geo);
+            }
             msg.note(&format!("{} entries summarised.", summary.records));
             print_funnel(&outcome.totals, "rows summarised", &msg);
             (summary, Status::from_incomplete(incomplete), staged)
         }
         SummarySource::Merge { inputs, .. } => {
-            let (summary, staged) = merge(inputs, &outputs, &msg)?;
+            // The parts are small and read first: whether the merged summary has the
+            // --geoip tables decides which CSV files it writes. Nothing is written yet.
+            let (summary, origins) = merge(inputs, &msg)?;
+            let outputs = output_files(&cfg, summary.networks.is_some());
+            let staged = session::stage_outputs(&outputs, &origins)?;
             (summary, Status::Clean, staged)
         }
     };
@@ -111,8 +118,9 @@ pub fn run(cfg: SummaryConfig) -> Result<Status> {
     Ok(status)
 }
 
-/// The files this run will write (checked and staged before anything is read).
-fn output_files(cfg: &SummaryConfig) -> Vec<OutputFile> {
+/// The files this run will write (checked and staged before anything is read);
+/// `networks`: the summary has the `--geoip` tables.
+fn output_files(cfg: &SummaryConfig, networks: bool) -> Vec<OutputFile> {
     let Some(out) = &cfg.output else {
         return Vec::new();
     };
@@ -126,7 +134,7 @@ fn output_files(cfg: &SummaryConfig) -> Vec<OutputFile> {
         SummaryFormat::Text | SummaryFormat::Json | SummaryFormat::Xlsx => {
             vec![file(out.clone(), false)]
         }
-        SummaryFormat::Csv => tables::file_names(cfg.by)
+        SummaryFormat::Csv => tables::file_names(cfg.by, networks)
             .into_iter()
             .map(|n| file(csv::path(out, n), true))
             .collect(),
@@ -134,8 +142,8 @@ fn output_files(cfg: &SummaryConfig) -> Vec<OutputFile> {
 }
 
 /// `--merge`: reads JSON summaries (files, `-`, or the `.json` files of a directory)
-/// and adds them up; the outputs are staged first.
-fn merge(inputs: &[PathBuf], outputs: &[OutputFile], msg: &Messages) -> Result<(Summary, Outputs)> {
+/// and adds them up; returns the sum and the parts read (for the outputs' checks).
+fn merge(inputs: &[PathBuf], msg: &Messages) -> Result<(Summary, Vec<Origin>)> {
     let origins: Vec<Origin> = input::expand(inputs)?
         .origins
         .into_iter()
@@ -149,7 +157,6 @@ fn merge(inputs: &[PathBuf], outputs: &[OutputFile], msg: &Messages) -> Result<(
     if origins.is_empty() {
         bail!("--merge: no JSON summaries found");
     }
-    let staged = session::stage_outputs(outputs, &origins)?;
     let mut merged: Option<Summary> = None;
     for origin in &origins {
         let name = origin.display();
@@ -184,7 +191,7 @@ fn merge(inputs: &[PathBuf], outputs: &[OutputFile], msg: &Messages) -> Result<(
         plural(merged.inputs.len() as u64, "input", "inputs"),
     ));
     print_funnel(&merged.funnel.to_counts()?, "rows summarised", msg);
-    Ok((merged, staged))
+    Ok((merged, origins))
 }
 
 fn write(

@@ -336,6 +336,8 @@ pub fn summary_tables(s: &Summary, top: usize) -> String {
         "operations",
         "logon_types",
         "top_client_ips",
+        "top_countries",
+        "top_asns",
         "top_users",
         "top_mailboxes",
         "top_client_apps",

@@ -175,9 +175,19 @@ fn top_table(
     }
 }
 
-/// Every table but activity, in the order they are shown.
+/// Every table but activity, in the order they are shown; with `--geoip`'s places the
+/// client-IP table shows each address's country and AS, and the countries and networks
+/// tables follow it.
 pub fn tables(s: &Summary, top: usize) -> Vec<Table> {
-    vec![
+    let mut ips = top_table(
+        s,
+        "top_client_ips",
+        "client IPs",
+        "ClientIP",
+        &s.client_ips,
+        top,
+    );
+    let mut all = vec![
         group_table(s, "operations", "Operations", "Operation", &s.operations),
         group_table(s, "logon_types", "Logon types", "LogonType", &s.logon_types),
         top_table(s, "top_users", "users", "User", &s.users, top),
@@ -189,32 +199,66 @@ pub fn tables(s: &Summary, top: usize) -> Vec<Table> {
             &s.mailboxes,
             top,
         ),
-        top_table(
+    ];
+    if let Some(n) = &s.networks {
+        add_columns(
+            &mut ips,
+            &["ClientIPCountry", "ClientIPASN", "ClientIPASOrg"],
+            |ip| {
+                let p = n.place(ip);
+                vec![p.country, p.asn, p.as_org]
+            },
+        );
+        all.push(ips);
+        let countries = n.countries(&s.client_ips);
+        all.push(top_table(
             s,
-            "top_client_ips",
-            "client IPs",
-            "ClientIP",
-            &s.client_ips,
+            "top_countries",
+            "countries",
+            "Country",
+            &countries,
             top,
-        ),
-        top_table(
-            s,
-            "top_client_apps",
-            "client apps",
-            "ClientApp",
-            &s.client_apps,
-            top,
-        ),
-    ]
+        ));
+        let asns = n.asns(&s.client_ips);
+        let mut t = top_table(s, "top_asns", "networks (AS)", "ASN", &asns, top);
+        add_columns(&mut t, &["ASOrg"], |asn| vec![n.as_org(asn).to_string()]);
+        all.push(t);
+    } else {
+        all.push(ips);
+    }
+    all.push(top_table(
+        s,
+        "top_client_apps",
+        "client apps",
+        "ClientApp",
+        &s.client_apps,
+        top,
+    ));
+    all
 }
 
-/// The names of every table `--format csv` writes (file stems), activity last.
-pub fn file_names(by: Bucket) -> Vec<&'static str> {
-    let mut names: Vec<&str> = tables(&Summary::empty(), 0)
-        .iter()
-        .map(|t| t.name)
-        .collect();
-    names.push(activity_table(&activity(&Summary::empty(), by)).name);
+/// Adds text columns named `headers` to a top table, their cells from each row's key
+/// as the summary holds it (`""` for the `(none)` row).
+fn add_columns(t: &mut Table, headers: &[&str], cells: impl Fn(&str) -> Vec<String>) {
+    t.headers.extend(headers.iter().map(|h| h.to_string()));
+    t.align.extend(headers.iter().map(|_| Align::Left));
+    t.kinds.extend(headers.iter().map(|_| Kind::Text));
+    for row in &mut t.rows {
+        let key = if row[0] == NONE { "" } else { row[0].as_str() };
+        let more = cells(key);
+        row.extend(more);
+    }
+}
+
+/// The names of every table `--format csv` writes (file stems), activity last;
+/// `networks`: with the `--geoip` tables.
+pub fn file_names(by: Bucket, networks: bool) -> Vec<&'static str> {
+    let mut s = Summary::empty();
+    if networks {
+        s.networks = Some(Default::default());
+    }
+    let mut names: Vec<&str> = tables(&s, 0).iter().map(|t| t.name).collect();
+    names.push(activity_table(&activity(&s, by)).name);
     names
 }
 

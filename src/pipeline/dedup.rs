@@ -89,6 +89,7 @@ mod tests {
             excluded: excluded.to_vec(),
             items: Vec::new(),
             data: FileData::Columns(Vec::new()),
+            signatures: None,
         }
     }
 

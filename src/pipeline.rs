@@ -300,7 +300,7 @@ pub fn run_hashing(
     // De-duplicate in input order: the first export that holds an event keeps it.
     let duplicates = dedup::mark(&mut kept);
     // Then the same event in exports of different column sets (issue 15).
-    let other_shapes = shapes::mark(&mut kept);
+    let other_shapes = dedup::mark_shapes(&mut kept);
     for ((k, dups), shaped) in kept.iter().zip(duplicates).zip(other_shapes) {
         let counts = &mut files[k.file as usize].counts;
         counts.duplicates = dups + shaped;

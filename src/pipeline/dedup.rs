@@ -19,6 +19,7 @@
 use rayon::prelude::*;
 
 use super::kept::FileKept;
+use super::shapes::{self, FileRows};
 
 /// Whether `files`' rows can be numbered for [`mark`] (fewer than 2^32 in all).
 pub(super) fn fits(files: &[FileKept]) -> bool {
@@ -63,6 +64,29 @@ pub(super) fn mark(files: &mut [FileKept]) -> Vec<u64> {
         f.excluded.sort_unstable();
     }
     duplicates
+}
+
+/// Marks as excluded, after [`mark`], every row that is the same event as a row of an
+/// export of other columns ([`shapes::mark`]); returns how many in each file.
+pub(super) fn mark_shapes(files: &mut [FileKept]) -> Vec<u64> {
+    let rows: Vec<FileRows<'_>> = files
+        .iter()
+        .map(|f| FileRows {
+            rows: f.rows,
+            excluded: &f.excluded,
+            signatures: f.signatures.as_ref(),
+        })
+        .collect();
+    let found = shapes::mark(&rows);
+    let mut counts = Vec::with_capacity(files.len());
+    for (f, mut more) in files.iter_mut().zip(found) {
+        counts.push(more.len() as u64);
+        if !more.is_empty() {
+            f.excluded.append(&mut more);
+            f.excluded.sort_unstable();
+        }
+    }
+    counts
 }
 
 /// `excluded` positions (ascending) as a bit set over `rows` positions.

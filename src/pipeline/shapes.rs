@@ -27,7 +27,6 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
-use super::kept::FileKept;
 use crate::datetime::Timestamp;
 use crate::input::visit::{OnDemand, KEY_IGNORED};
 use crate::record::{logon_type_name, AuditRecord, Field};
@@ -223,18 +222,26 @@ struct Entry {
     first: usize,
 }
 
-/// Marks as excluded every row that is the same event as a row of another shape with
-/// more columns (or as many, earlier in input order); returns the rows excluded in each
-/// of `files`. Files without signatures are left alone. Rows already excluded are not
-/// compared. The caller checked `dedup::fits`.
-pub(super) fn mark(files: &mut [FileKept]) -> Vec<u64> {
+/// One file's kept rows as [`mark`] reads them.
+pub(super) struct FileRows<'f> {
+    pub rows: u64,
+    /// Positions of rows already excluded, ascending.
+    pub excluded: &'f [u64],
+    pub signatures: Option<&'f Signatures>,
+}
+
+/// Finds every row that is the same event as a row of another shape with more columns
+/// (or as many, earlier in input order); returns their positions in each of `files`
+/// (unsorted). Files without signatures are left alone; rows already excluded are not
+/// compared. The rows of all files number fewer than 2^32 (`dedup::fits`).
+pub(super) fn mark(files: &[FileRows<'_>]) -> Vec<Vec<u64>> {
     let mut globals: Vec<Global> = Vec::new();
     let mut entries = Vec::new();
     let mut number = 0u64;
     for (f, k) in files.iter().enumerate() {
         let start = number;
         number += k.rows;
-        let Some(sigs) = &k.signatures else { continue };
+        let Some(sigs) = k.signatures else { continue };
         let ids: Vec<u32> = sigs
             .shapes
             .iter()
@@ -268,7 +275,7 @@ pub(super) fn mark(files: &mut [FileKept]) -> Vec<u64> {
             first += g.names.len();
         }
     }
-    let mut excluded = vec![0u64; files.len()];
+    let mut excluded = vec![Vec::new(); files.len()];
     if globals.len() < 2 {
         return excluded;
     }
@@ -279,7 +286,6 @@ pub(super) fn mark(files: &mut [FileKept]) -> Vec<u64> {
     let hashes = |e: &Entry| -> &[u64] {
         files[e.file as usize]
             .signatures
-            .as_ref()
             .and_then(|s| s.hashes.get(e.first..))
             .unwrap_or_default()
     };
@@ -311,12 +317,7 @@ pub(super) fn mark(files: &mut [FileKept]) -> Vec<u64> {
         }
     }
     for l in losers {
-        let f = l.file as usize;
-        files[f].excluded.push(l.ordinal);
-        excluded[f] += 1;
-    }
-    for f in files.iter_mut() {
-        f.excluded.sort_unstable();
+        excluded[l.file as usize].push(l.ordinal);
     }
     excluded
 }
@@ -387,7 +388,6 @@ fn agree(pairs: &[Pair], a: &[u64], b: &[u64]) -> bool {
 mod tests {
     use super::*;
     use crate::input::visit::EventKey;
-    use crate::pipeline::kept::FileData;
     use crate::record::{Escape, RawField};
 
     struct Cols(Vec<(&'static str, &'static str)>);
@@ -414,20 +414,25 @@ mod tests {
         rec
     }
 
-    fn file(file: u32, rows: &[(&Cols, i64)]) -> FileKept {
+    fn file(rows: &[(&Cols, i64)]) -> Signatures {
         let mut sigs = Signatures::default();
         for (cols, t) in rows {
             sigs.push(&record(cols), *cols, Timestamp(*t));
         }
-        FileKept {
-            file,
-            rows: rows.len() as u64,
-            keys: Vec::new(),
-            excluded: Vec::new(),
-            items: Vec::new(),
-            data: FileData::Columns(Vec::new()),
-            signatures: Some(sigs),
-        }
+        sigs
+    }
+
+    /// What [`mark`] finds in `files`, none of whose rows is excluded yet.
+    fn marked(files: &[Signatures]) -> Vec<Vec<u64>> {
+        let rows: Vec<FileRows<'_>> = files
+            .iter()
+            .map(|s| FileRows {
+                rows: s.shape.len() as u64,
+                excluded: &[],
+                signatures: Some(s),
+            })
+            .collect();
+        mark(&rows)
     }
 
     fn report(subject: &'static str, logon: &'static str) -> Cols {
@@ -454,11 +459,9 @@ mod tests {
     fn a_report_row_meets_the_raw_row_it_came_from() {
         let r = report("Good News", "Delegate");
         let x = raw(" Good News, Invoice, March 2017", "2", "i1");
-        let mut files = vec![file(0, &[(&r, 5), (&r, 6)]), file(1, &[(&x, 5)])];
-        assert_eq!(mark(&mut files), vec![1, 0]);
+        let files = [file(&[(&r, 5), (&r, 6)]), file(&[(&x, 5)])];
         // The raw row holds more columns: it is kept; the report's other row is not its.
-        assert_eq!(files[0].excluded, vec![0]);
-        assert!(files[1].excluded.is_empty());
+        assert_eq!(marked(&files), vec![vec![0], vec![]]);
     }
 
     #[test]
@@ -466,11 +469,10 @@ mod tests {
         let a = raw("Good News", "Delegate", "i1");
         let mut b = raw("Good News", "Delegate", "i2");
         b.0.push(("Identity", "x"));
-        let mut files = vec![file(0, &[(&a, 5)]), file(1, &[(&b, 5)])];
-        assert_eq!(mark(&mut files), vec![0, 0]);
+        let none: Vec<Vec<u64>> = vec![vec![], vec![]];
+        assert_eq!(marked(&[file(&[(&a, 5)]), file(&[(&b, 5)])]), none);
         // The same column set is the exact key's business, not this rule's.
-        let mut files = vec![file(0, &[(&a, 5)]), file(1, &[(&a, 5)])];
-        assert_eq!(mark(&mut files), vec![0, 0]);
+        assert_eq!(marked(&[file(&[(&a, 5)]), file(&[(&a, 5)])]), none);
     }
 
     #[test]
@@ -478,11 +480,7 @@ mod tests {
         let r = report("Good News, Invoice, March 2017", "Owner");
         let same = raw("  Good News, Invoice, March 2017", "0", "i1");
         let other = raw("Bad News", "Owner", "i1");
-        let mut files = vec![
-            file(0, &[(&r, 1), (&r, 2)]),
-            file(1, &[(&same, 1), (&other, 2)]),
-        ];
-        assert_eq!(mark(&mut files), vec![1, 0]);
-        assert_eq!(files[0].excluded, vec![0]);
+        let files = [file(&[(&r, 1), (&r, 2)]), file(&[(&same, 1), (&other, 2)])];
+        assert_eq!(marked(&files), vec![vec![0], vec![]]);
     }
 }

@@ -25,7 +25,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use rayon::prelude::*;
-use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::datetime::Timestamp;
 use crate::input::visit::{OnDemand, KEY_IGNORED};
@@ -44,6 +44,7 @@ const NONE: u32 = u32::MAX;
 /// `SourceItemSubjectsList` cannot always give back): sorted right after it.
 const SUBJECT: &[u8] = b"subject";
 const SUBJECT_FIRST: &[u8] = b"subject\0first";
+const CROSS: &[u8] = b"crossmailboxop";
 
 /// A shape: the canonical names of the columns a row holds, sorted.
 type Names = Vec<Box<[u8]>>;
@@ -59,92 +60,127 @@ pub(crate) struct Signatures {
     times: Vec<i64>,
     /// One hash per column of its shape, for each row with a shape, in row order.
     hashes: Vec<u64>,
-    /// The last shape found and its fingerprint (a file's rows share one).
-    last: Option<(u64, u32)>,
-    arena: Vec<u8>,
-    cells: Vec<(usize, usize, u64)>,
+    /// How the last rows' names map to their shape.
+    plan: Option<Plan>,
+    names: Vec<u8>,
+    values: Vec<u64>,
+}
+
+/// How a row's columns, as given, make its shape's hashes.
+struct Plan {
+    /// The names as given, each ended by a NUL.
+    names: Vec<u8>,
+    shape: u32,
+    /// For each column given, its place among the shape's (`u32::MAX`: left out).
+    slots: Vec<u32>,
+    /// The shape's column count.
+    len: usize,
+    /// The places of the derived subject (its first part follows) and CrossMailboxOp.
+    subject: Option<usize>,
+    cross: Option<usize>,
 }
 
 impl Signatures {
     /// Signs the next row: `rec` (the whole record) read with `key`, at `time`.
+    ///
+    /// The rows of a file give the same names in the same order: the way they map to
+    /// their shape ([`Plan`]) is worked out once, and each row costs a hash per value.
     pub fn push(&mut self, rec: &AuditRecord<'_>, key: &dyn OnDemand, time: Timestamp) {
         self.times.push(time.0);
-        let mut arena = std::mem::take(&mut self.arena);
-        let mut cells = std::mem::take(&mut self.cells);
-        arena.clear();
-        cells.clear();
-        let (mut subject, mut cross) = (false, false);
+        let mut names = std::mem::take(&mut self.names);
+        let mut values = std::mem::take(&mut self.values);
+        names.clear();
+        values.clear();
         let has = key.columns(&mut |name, value| {
-            let start = arena.len();
-            arena.extend_from_slice(name.trim_ascii());
-            arena[start..].make_ascii_lowercase();
-            let n = &arena[start..];
-            subject |= matches!(n, b"subject" | b"sourceitemsubjectslist" | b"itemsubject");
-            cross |= matches!(n, b"crossmailboxop" | b"crossmailboxoperation");
-            let derived = n == b"subject" || n == b"crossmailboxop";
-            if derived || KEY_IGNORED.contains(&n) || IGNORED.contains(&n) {
-                arena.truncate(start);
-                return;
-            }
+            names.extend_from_slice(name);
+            names.push(0);
             let value = value.trim_ascii();
-            let hash = if n == b"logontype" || n == b"internallogontype" {
+            let name = name.trim_ascii();
+            let logon = |n: &[u8]| name.eq_ignore_ascii_case(n);
+            values.push(if logon(b"logontype") || logon(b"internallogontype") {
                 xxh3_64(&logon_type_name(value).to_ascii_lowercase())
             } else {
                 xxh3_64(value)
-            };
-            cells.push((start, arena.len(), hash));
+            });
         });
         if !has {
             self.shape.push(NONE);
-            (self.arena, self.cells) = (arena, cells);
-            return;
+        } else {
+            if self.plan.as_ref().is_none_or(|p| p.names != names) {
+                let plan = self.plan_for(&names);
+                self.plan = Some(plan);
+            }
+            if let Some(plan) = &self.plan {
+                self.shape.push(plan.shape);
+                let base = self.hashes.len();
+                self.hashes.resize(base + plan.len, 0);
+                let row = &mut self.hashes[base..];
+                for (&slot, &h) in plan.slots.iter().zip(&values) {
+                    if let Some(cell) = row.get_mut(slot as usize) {
+                        *cell = h;
+                    }
+                }
+                if let Some(at) = plan.subject {
+                    let text = rec.subject().unescaped();
+                    let full = text.trim_ascii();
+                    let first = full.split(|&b| b == b',').next().unwrap_or_default();
+                    row[at] = xxh3_64(full);
+                    row[at + 1] = xxh3_64(first.trim_ascii());
+                }
+                if let Some(at) = plan.cross {
+                    row[at] = xxh3_64(cross_mailbox_op(rec).trim_ascii());
+                }
+            }
         }
-        let mut derived = |name: &[u8], hash: u64| {
-            let start = arena.len();
-            arena.extend_from_slice(name);
-            cells.push((start, arena.len(), hash));
-        };
+        (self.names, self.values) = (names, values);
+    }
+
+    /// How a row giving `given` (names, each ended by a NUL) maps to its shape.
+    fn plan_for(&mut self, given: &[u8]) -> Plan {
+        let mut canonical: Vec<(Box<[u8]>, u32)> = Vec::new();
+        let (mut subject, mut cross) = (false, false);
+        let names = given.split(|&b| b == 0);
+        let count = given.iter().filter(|&&b| b == 0).count();
+        for (i, name) in names.take(count).enumerate() {
+            let n = name.trim_ascii().to_ascii_lowercase();
+            subject |= matches!(
+                &n[..],
+                b"subject" | b"sourceitemsubjectslist" | b"itemsubject"
+            );
+            cross |= matches!(&n[..], b"crossmailboxop" | b"crossmailboxoperation");
+            let derived = n == b"subject" || n == b"crossmailboxop";
+            if !derived && !KEY_IGNORED.contains(&&n[..]) && !IGNORED.contains(&&n[..]) {
+                canonical.push((n.into(), i as u32));
+            }
+        }
         if subject {
-            let text = rec.subject().unescaped();
-            let full = text.trim_ascii();
-            let first = full.split(|&b| b == b',').next().unwrap_or_default();
-            derived(SUBJECT, xxh3_64(full));
-            derived(SUBJECT_FIRST, xxh3_64(first.trim_ascii()));
+            canonical.push((SUBJECT.into(), u32::MAX));
+            canonical.push((SUBJECT_FIRST.into(), u32::MAX));
         }
         if cross {
-            derived(
-                b"crossmailboxop",
-                xxh3_64(cross_mailbox_op(rec).trim_ascii()),
-            );
+            canonical.push((CROSS.into(), u32::MAX));
         }
-        let name = |c: &(usize, usize, u64)| &arena[c.0..c.1];
         // Stable: a repeated name keeps its first value, as the first column does.
-        cells.sort_by(|a, b| name(a).cmp(name(b)));
-        cells.dedup_by(|b, a| name(a) == name(b));
-        let mut print = Xxh3::new();
-        for c in &cells {
-            print.update(name(c));
-            print.update(b"\0");
-        }
-        let print = print.digest();
-        let id = match self.last {
-            Some((p, id)) if p == print => id,
-            _ => {
-                let found = self.shapes.iter().position(|s| {
-                    s.len() == cells.len() && s.iter().zip(&cells).all(|(n, c)| **n == *name(c))
-                });
-                let id = found.unwrap_or_else(|| {
-                    self.shapes
-                        .push(cells.iter().map(|c| name(c).into()).collect());
-                    self.shapes.len() - 1
-                }) as u32;
-                self.last = Some((print, id));
-                id
+        canonical.sort_by(|a, b| a.0.cmp(&b.0));
+        canonical.dedup_by(|b, a| a.0 == b.0);
+        let mut slots = vec![u32::MAX; count];
+        for (slot, (_, i)) in canonical.iter().enumerate() {
+            if let Some(s) = slots.get_mut(*i as usize) {
+                *s = slot as u32;
             }
-        };
-        self.shape.push(id);
-        self.hashes.extend(cells.iter().map(|c| c.2));
-        (self.arena, self.cells) = (arena, cells);
+        }
+        let at = |name: &[u8]| canonical.iter().position(|(n, _)| **n == *name);
+        let (subject, cross) = (at(SUBJECT), at(CROSS));
+        let len = canonical.len();
+        let shape = self.intern(canonical.into_iter().map(|(n, _)| n).collect());
+        Plan {
+            names: given.to_vec(),
+            shape,
+            slots,
+            len,
+            subject,
+            cross,
+        }
     }
 
     /// Row `ordinal` takes its final time.

@@ -11,10 +11,9 @@
 //! is made before a row is written, so the run's messages give the counts first.
 //!
 //! A rule that cannot be a key — two exports of different column sets agreeing on every
-//! column both hold (issue 15) — belongs after the time sort: copies of one event share
-//! its instant, so such a rule compares the rows of each group of equal time, in input
-//! order, and marks the later ones the same way (an exclusion and a duplicate count).
-//! [`super::rows::Batches`] and [`super::table::Table`] visit rows in exactly that order.
+//! column both hold (issue 15) — runs next ([`mark_shapes`], [`super::shapes`]): it
+//! sorts the rows left by instant and Operation and compares those of different shapes,
+//! marking the narrower the same way (an exclusion and a duplicate count).
 
 use rayon::prelude::*;
 

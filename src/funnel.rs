@@ -22,6 +22,9 @@ pub struct Counts {
     pub matched: u64,
     /// Matched records that repeat one already kept (the same event in another export).
     pub duplicates: u64,
+    /// Of [`Counts::duplicates`], those found in an export of other columns (the
+    /// cross-shape rule, `pipeline::shapes`).
+    pub other_shapes: u64,
     /// Of the records dropped by [`Rule::RecordType`], how many per workload (or record
     /// type, when the record names no workload).
     pub skipped_workloads: BTreeMap<String, u64>,
@@ -37,6 +40,7 @@ impl Counts {
         }
         self.matched += other.matched;
         self.duplicates += other.duplicates;
+        self.other_shapes += other.other_shapes;
         for (k, v) in &other.skipped_workloads {
             *self.skipped_workloads.entry(k.clone()).or_default() += v;
         }
@@ -100,10 +104,14 @@ impl Counts {
                 }
             }
         }
-        if self.duplicates > 0 {
+        let exact = self.duplicates.saturating_sub(self.other_shapes);
+        if exact > 0 {
+            rows.push(("- duplicates (same event in several exports)".into(), exact));
+        }
+        if self.other_shapes > 0 {
             rows.push((
-                "- duplicates (same event in several exports)".into(),
-                self.duplicates,
+                "- same event in exports of other columns".into(),
+                self.other_shapes,
             ));
         }
         rows.push((format!("= {kept}"), self.written()));

@@ -39,6 +39,7 @@ mod kept;
 mod open;
 mod record_type;
 pub mod rows;
+mod shapes;
 mod stream;
 pub mod table;
 
@@ -257,7 +258,8 @@ pub fn run_hashing(
     progress: &Progress,
     hash_streams: bool,
 ) -> Result<Outcome> {
-    let (store, spec) = sinks(settings);
+    // One export never holds one event in two shapes: a single input is not compared.
+    let (store, spec) = sinks(settings, origins.len() > 1);
     let sink = match &spec {
         Some(spec) => Sink::Columns(spec),
         None => Sink::Rows(&store),
@@ -297,8 +299,12 @@ pub fn run_hashing(
 
     // De-duplicate in input order: the first export that holds an event keeps it.
     let duplicates = dedup::mark(&mut kept);
-    for (k, dups) in kept.iter().zip(duplicates) {
-        files[k.file as usize].counts.duplicates = dups;
+    // Then the same event in exports of different column sets (issue 15).
+    let other_shapes = dedup::mark_shapes(&mut kept);
+    for ((k, dups), shaped) in kept.iter().zip(duplicates).zip(other_shapes) {
+        let counts = &mut files[k.file as usize].counts;
+        counts.duplicates = dups + shaped;
+        counts.other_shapes = shaped;
     }
     let mut totals = Counts::default();
     for f in &files {
@@ -317,8 +323,9 @@ pub fn run_hashing(
 }
 
 /// The store for rows (used when they are kept as rows) and the columns' spec (when they
-/// are kept as columns).
-fn sinks(settings: &Settings) -> (rows::Store, Option<ColumnSpec>) {
+/// are kept as columns); rows are signed for the cross-shape de-duplication when
+/// `signatures`.
+fn sinks(settings: &Settings, signatures: bool) -> (rows::Store, Option<ColumnSpec>) {
     let (fields, newest_first, spec) = match &settings.keep {
         Keep::Rows {
             fields,
@@ -327,11 +334,10 @@ fn sinks(settings: &Settings) -> (rows::Store, Option<ColumnSpec>) {
         Keep::Columns(keys) => (
             FieldSet::EMPTY,
             false,
-            Some(ColumnSpec::new(
-                keys,
-                settings.expand_items,
-                settings.tagger.is_some(),
-            )),
+            Some(ColumnSpec {
+                signatures,
+                ..ColumnSpec::new(keys, settings.expand_items, settings.tagger.is_some())
+            }),
         ),
     };
     let shape = rows::Shape {
@@ -340,11 +346,12 @@ fn sinks(settings: &Settings) -> (rows::Store, Option<ColumnSpec>) {
         with_tags: settings.tagger.is_some(),
         newest_first,
     };
-    let store = rows::Store::new(
+    let mut store = rows::Store::new(
         settings.memory.limit,
         settings.memory.temp_dir.clone(),
         shape,
     );
+    store.signatures = signatures;
     (store, spec)
 }
 

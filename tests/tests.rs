@@ -5,6 +5,7 @@ mod architecture;
 mod build_info;
 mod correctness;
 mod correctness_formats;
+mod dedup_shapes;
 mod enrich;
 mod hardening;
 mod html_report;

@@ -240,6 +240,17 @@ impl OnDemand for CsvKey<'_> {
         true
     }
 
+    fn columns(&self, each: &mut dyn FnMut(&[u8], &[u8])) -> bool {
+        let mut scratch = Vec::new();
+        for (col, name) in self.layout.columns.iter().enumerate() {
+            let value = self
+                .column(col)
+                .map_or(&[][..], |v| v.unescaped_in(&mut scratch));
+            each(name.as_bytes(), value);
+        }
+        true
+    }
+
     fn full_record(&self) -> Option<AuditRecord<'_>> {
         if !self.partial {
             return None;

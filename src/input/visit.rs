@@ -127,6 +127,14 @@ pub trait OnDemand {
     fn event_json(&self, _out: &mut Vec<u8>) -> bool {
         false
     }
+
+    /// A legacy record's columns (CSV) or members (JSON), every one, by name as written
+    /// with its value as `Export-Csv` would write it, unescaped: what the cross-shape
+    /// de-duplication compares (`pipeline::shapes`). False when the reader has none (a
+    /// Unified Audit Log record).
+    fn columns(&self, _each: &mut dyn FnMut(&[u8], &[u8])) -> bool {
+        false
+    }
 }
 
 /// Columns (lower case) left out of a legacy record's dedup key, in CSV and JSON alike:

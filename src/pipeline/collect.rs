@@ -407,10 +407,7 @@ impl Visitor for Collector<'_> {
             }
             None => Vec::new(),
         };
-        if self
-            .kept
-            .push(rec, time, key.event_key(), line, checked, &tags)
-        {
+        if self.kept.push(rec, time, key, line, checked, &tags) {
             self.warnings.push(line, || {
                 "invalid UTF-8 replaced with U+FFFD (row kept)".into()
             });

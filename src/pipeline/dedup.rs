@@ -11,14 +11,14 @@
 //! is made before a row is written, so the run's messages give the counts first.
 //!
 //! A rule that cannot be a key — two exports of different column sets agreeing on every
-//! column both hold (issue 15) — belongs after the time sort: copies of one event share
-//! its instant, so such a rule compares the rows of each group of equal time, in input
-//! order, and marks the later ones the same way (an exclusion and a duplicate count).
-//! [`super::rows::Batches`] and [`super::table::Table`] visit rows in exactly that order.
+//! column both hold (issue 15) — runs next ([`mark_shapes`], [`super::shapes`]): it
+//! sorts the rows left by instant and Operation and compares those of different shapes,
+//! marking the narrower the same way (an exclusion and a duplicate count).
 
 use rayon::prelude::*;
 
 use super::kept::FileKept;
+use super::shapes::{self, FileRows};
 
 /// Whether `files`' rows can be numbered for [`mark`] (fewer than 2^32 in all).
 pub(super) fn fits(files: &[FileKept]) -> bool {
@@ -65,6 +65,29 @@ pub(super) fn mark(files: &mut [FileKept]) -> Vec<u64> {
     duplicates
 }
 
+/// Marks as excluded, after [`mark`], every row that is the same event as a row of an
+/// export of other columns ([`shapes::mark`]); returns how many in each file.
+pub(super) fn mark_shapes(files: &mut [FileKept]) -> Vec<u64> {
+    let rows: Vec<FileRows<'_>> = files
+        .iter()
+        .map(|f| FileRows {
+            rows: f.rows,
+            excluded: &f.excluded,
+            signatures: f.signatures.as_ref(),
+        })
+        .collect();
+    let found = shapes::mark(&rows);
+    let mut counts = Vec::with_capacity(files.len());
+    for (f, mut more) in files.iter_mut().zip(found) {
+        counts.push(more.len() as u64);
+        if !more.is_empty() {
+            f.excluded.append(&mut more);
+            f.excluded.sort_unstable();
+        }
+    }
+    counts
+}
+
 /// `excluded` positions (ascending) as a bit set over `rows` positions.
 pub(super) fn bits(excluded: &[u64], rows: u64) -> Vec<u64> {
     let mut bits = vec![0u64; usize::try_from(rows.div_ceil(64)).unwrap_or(0)];
@@ -89,6 +112,7 @@ mod tests {
             excluded: excluded.to_vec(),
             items: Vec::new(),
             data: FileData::Columns(Vec::new()),
+            signatures: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! What a collector keeps of each row that passes the rules: the row itself, compactly
 //! ([`RowPart`] for `search`'s output, [`ColumnPart`] for summaries and triage), its
-//! dedup key, and — for a culture date that reads differently month-first and day-first —
+//! dedup key, its columns' [`Signatures`] when the run compares exports of different
+//! column sets, and — for a culture date that reads differently month-first and day-first —
 //! both readings until the file's day/month order is known.
 //!
 //! That order is known once the file's dates prove one (a day above 12): from then on
@@ -14,10 +15,11 @@ use std::io;
 
 use super::rows::block::{self, Block};
 use super::rows::{Place, RowPart, Rows, Slot, Store};
+use super::shapes::Signatures;
 use super::table::{ColumnChunk, ColumnPart, ColumnSpec};
 use crate::datetime::{DateOrder, Timestamp};
 use crate::filter::DateWindow;
-use crate::input::visit::EventKey;
+use crate::input::visit::{EventKey, OnDemand};
 use crate::record::{has_invalid_utf8, AuditRecord, FieldSet, OwnedRecord};
 
 /// A row's time: known, or one of two readings until the file's day/month order is known.
@@ -49,6 +51,15 @@ impl Sink<'_> {
             Sink::Columns(spec) => spec.with_items,
         }
     }
+
+    /// Whether each row's columns are signed for the cross-shape de-duplication
+    /// ([`super::shapes`]): only in runs of two or more inputs.
+    pub fn with_signatures(self) -> bool {
+        match self {
+            Sink::Rows(store) => store.signatures,
+            Sink::Columns(spec) => spec.signatures,
+        }
+    }
 }
 
 /// A kept row whose time waits for the file's day/month order.
@@ -75,6 +86,8 @@ pub(super) struct Kept<'s> {
     excluded: Vec<u64>,
     /// Messages each row touched (`--expand-items`), for line counts.
     items: Vec<u32>,
+    /// Each row's columns, hashed ([`Sink::with_signatures`]).
+    signatures: Option<Signatures>,
     scratch: Vec<u8>,
 }
 
@@ -88,6 +101,8 @@ pub(crate) struct FileKept {
     pub excluded: Vec<u64>,
     pub items: Vec<u32>,
     pub data: FileData,
+    /// Each row's columns, hashed, when the run compares shapes ([`super::shapes`]).
+    pub signatures: Option<Signatures>,
 }
 
 pub(crate) enum FileData {
@@ -107,6 +122,7 @@ impl<'s> Kept<'s> {
             undecided: Vec::new(),
             excluded: Vec::new(),
             items: Vec::new(),
+            signatures: sink.with_signatures().then(Signatures::default),
             scratch: Vec::new(),
         }
     }
@@ -115,19 +131,20 @@ impl<'s> Kept<'s> {
         self.keys.len() as u64
     }
 
-    /// Keeps `rec`, tagged with `tags` (the rules it matched); returns whether invalid
-    /// UTF-8 was replaced in one of its fields (`utf8_checked`: the reader vouched that
-    /// none holds any).
+    /// Keeps `rec` (the whole record, read with `on_demand`), tagged with `tags` (the
+    /// rules it matched); returns whether invalid UTF-8 was replaced in one of its
+    /// fields (`utf8_checked`: the reader vouched that none holds any).
     pub fn push(
         &mut self,
         rec: &AuditRecord<'_>,
         time: TimeCell,
-        key: EventKey,
+        on_demand: &dyn OnDemand,
         line: u64,
         utf8_checked: bool,
         tags: &[u32],
     ) -> bool {
         let ordinal = self.rows();
+        let key = on_demand.event_key();
         let provisional = match time {
             TimeCell::Known(t) => {
                 self.keys.push(key.with_time(t));
@@ -144,6 +161,9 @@ impl<'s> Kept<'s> {
                 mdy
             }
         };
+        if let Some(signatures) = &mut self.signatures {
+            signatures.push(rec, on_demand, provisional);
+        }
         if self.sink.with_items() {
             self.items
                 .push(u32::try_from(rec.items.len()).unwrap_or(u32::MAX));
@@ -202,6 +222,9 @@ impl<'s> Kept<'s> {
             {
                 *k = u.key.with_time(time);
             }
+            if let Some(signatures) = &mut self.signatures {
+                signatures.set_time(u.ordinal, time);
+            }
             if !window.contains(time) {
                 self.excluded.push(u.ordinal);
                 drops += 1;
@@ -239,6 +262,9 @@ impl<'s> Kept<'s> {
         let base = self.rows();
         self.keys.append(&mut later.keys);
         self.items.append(&mut later.items);
+        if let (Some(mine), Some(theirs)) = (&mut self.signatures, later.signatures.take()) {
+            mine.absorb(theirs);
+        }
         self.excluded
             .extend(later.excluded.drain(..).map(|o| o + base));
         self.undecided
@@ -273,6 +299,7 @@ impl<'s> Kept<'s> {
             excluded,
             items: std::mem::take(&mut self.items),
             data,
+            signatures: self.signatures.take(),
         }
     }
 }

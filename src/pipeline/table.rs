@@ -29,6 +29,8 @@ pub(crate) struct ColumnSpec {
     pub with_items: bool,
     /// Keep the rules each row matched when it was read (`pipeline::Tagger`).
     pub tags: bool,
+    /// Sign each row's columns for the cross-shape de-duplication (`pipeline::shapes`).
+    pub signatures: bool,
 }
 
 impl ColumnSpec {
@@ -42,6 +44,7 @@ impl ColumnSpec {
             fields,
             with_items,
             tags,
+            signatures: false,
         }
     }
 }

@@ -159,6 +159,9 @@ pub struct Funnel {
     pub dropped: BTreeMap<String, u64>,
     pub matched: u64,
     pub duplicates: u64,
+    /// Of the duplicates, those found in exports of other columns; left out when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub other_shapes: u64,
     pub skipped_workloads: BTreeMap<String, u64>,
 }
 
@@ -211,6 +214,7 @@ impl Funnel {
                 .collect(),
             matched: c.matched,
             duplicates: c.duplicates,
+            other_shapes: c.other_shapes,
             skipped_workloads: c.skipped_workloads.clone(),
         }
     }
@@ -231,10 +235,11 @@ impl Funnel {
             dropped,
             matched: self.matched,
             duplicates: self.duplicates,
+            other_shapes: self.other_shapes,
             skipped_workloads: self.skipped_workloads.clone(),
         };
         ensure!(
-            c.matched >= c.duplicates && c.adds_up(),
+            c.matched >= c.duplicates && c.duplicates >= c.other_shapes && c.adds_up(),
             "funnel: the counts do not add up"
         );
         Ok(c)
@@ -247,6 +252,7 @@ impl Funnel {
         add_counts(&mut self.dropped, &other.dropped, "rows dropped by")?;
         self.matched = add(self.matched, other.matched, "rows matched")?;
         self.duplicates = add(self.duplicates, other.duplicates, "duplicates")?;
+        self.other_shapes = add(self.other_shapes, other.other_shapes, "duplicates")?;
         add_counts(
             &mut self.skipped_workloads,
             &other.skipped_workloads,

@@ -264,10 +264,17 @@ fn tell_steps(cfg: &ScanConfig, outcome: &Outcome, msg: &Messages) {
             t.left_after(Rule::Subject)
         ));
     }
-    if t.duplicates > 0 {
+    let exact = t.duplicates.saturating_sub(t.other_shapes);
+    if exact > 0 {
         msg.note(&format!(
-            "Removed {} duplicate entries (the same event in several exports).",
-            t.duplicates
+            "Removed {exact} duplicate entries (the same event in several exports)."
+        ));
+    }
+    if t.other_shapes > 0 {
+        msg.note(&format!(
+            "Merged {} entries with the same event in an export of other columns (every \
+             column both hold agrees); the record with more columns was kept.",
+            t.other_shapes
         ));
     }
     msg.note(&format!("{} entries in the report.", t.written()));

@@ -147,6 +147,13 @@ impl OnDemand for RefKey<'_> {
         true
     }
 
+    fn columns(&self, each: &mut dyn FnMut(&[u8], &[u8])) -> bool {
+        for (col, name) in self.layout.columns.iter().enumerate() {
+            each(name.as_bytes(), self.record.get(col).unwrap_or_default());
+        }
+        true
+    }
+
     fn event_key(&self) -> EventKey {
         let identity = self.layout.identity_column.and_then(|c| self.record.get(c));
         if let Some(key) = identity.and_then(RowKey::identity) {

@@ -391,6 +391,7 @@ impl<'t> Reader<'t> {
             members: &self.members,
             identity: self.member(Role::Identity),
             ignored: LEGACY_KEY_IGNORED,
+            legacy: true,
         };
         visitor.record(&rec, &key, line);
     }
@@ -438,6 +439,7 @@ impl<'t> Reader<'t> {
             members: &self.members,
             identity: None,
             ignored: WRAPPER_KEY_IGNORED,
+            legacy: false,
         };
         ual::visit_unreadable(&self.audit_data, line, visitor, &columns, &key);
     }
@@ -449,6 +451,9 @@ struct MemberKey<'r> {
     members: &'r [Member<'r>],
     identity: Option<Val<'r>>,
     ignored: &'static [&'static [u8]],
+    /// A `Search-MailboxAuditLog` object (its members are columns; see
+    /// [`OnDemand::columns`]), not a UAL wrapper.
+    legacy: bool,
 }
 
 impl MemberKey<'_> {
@@ -492,6 +497,21 @@ impl OnDemand for MemberKey<'_> {
             }
         }
         out.push(b'}');
+        true
+    }
+
+    fn columns(&self, each: &mut dyn FnMut(&[u8], &[u8])) -> bool {
+        if !self.legacy {
+            return false;
+        }
+        let (mut name, mut value) = (Vec::new(), Vec::new());
+        for m in self.members {
+            name.clear();
+            unescape_json_into(m.key, &mut name);
+            let lower = name.trim_ascii().to_ascii_lowercase();
+            Self::value(&lower, m.val, &mut value);
+            each(&name, &value);
+        }
         true
     }
 

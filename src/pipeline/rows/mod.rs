@@ -42,6 +42,8 @@ pub(crate) struct Store {
     limit: usize,
     used: AtomicUsize,
     pub shape: Shape,
+    /// Sign each row's columns for the cross-shape de-duplication (`pipeline::shapes`).
+    pub signatures: bool,
     pub spill: SpillFile,
     spilled_bytes: AtomicU64,
     spilled_runs: AtomicU64,
@@ -58,6 +60,7 @@ impl Store {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
             used: AtomicUsize::new(0),
             shape,
+            signatures: false,
             spill: SpillFile::new(temp_dir),
             spilled_bytes: AtomicU64::new(0),
             spilled_runs: AtomicU64::new(0),

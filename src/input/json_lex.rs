@@ -17,7 +17,9 @@
 //!
 //! The parser is strict where the others are lenient: [`strict_string`] refuses control
 //! characters and invalid escapes, with the message the parser reports. Escapes are read by
-//! one function, [`escape_at`], whether for the parser or for the quick look's subjects.
+//! one function, [`escape_at`], whether for the parser or for the quick look's subjects; the
+//! content hash of AuditData (`ual/canon.rs`) decodes them with [`unescape_strict`], as
+//! serde_json does.
 //!
 //! Whitespace comes in two kinds: JSON's four bytes ([`skip_ws`]: the splitter and the
 //! parser), and ASCII's, form feed included ([`skip_ascii_ws`]: the lenient readers trim
@@ -379,6 +381,44 @@ pub(crate) fn escape_at(s: &[u8], i: usize, quoting: Quoting) -> EscapeSeq {
             EscapeSeq::Unit(unit)
         }
         _ => EscapeSeq::Bad,
+    }
+}
+
+/// Appends the text of the escape whose backslash is at `s[i]` to `out`, as serde_json
+/// reads it; returns the offset after the escape. `None` where serde_json refuses: an
+/// unknown escape, a bad `\uXXXX`, a lone surrogate (a high one must be followed by an
+/// escaped low one: the pair is one character).
+pub(crate) fn unescape_strict(s: &[u8], i: usize, out: &mut Vec<u8>) -> Option<usize> {
+    match escape_at(s, i, Quoting::Plain) {
+        EscapeSeq::Char(n) => {
+            out.push(match s[i + 1] {
+                b'b' => 0x08,
+                b'f' => 0x0C,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                other => other, // `"`, `\\`, `/`
+            });
+            Some(i + n)
+        }
+        EscapeSeq::Unit(high @ 0xD800..=0xDBFF) => {
+            let EscapeSeq::Unit(low @ 0xDC00..=0xDFFF) = escape_at(s, i + 6, Quoting::Plain) else {
+                return None;
+            };
+            if s.get(i + 6) != Some(&b'\\') {
+                return None;
+            }
+            let code = 0x10000 + ((u32::from(high) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+            let c = char::from_u32(code)?;
+            out.extend_from_slice(c.encode_utf8(&mut [0u8; 4]).as_bytes());
+            Some(i + 12)
+        }
+        EscapeSeq::Unit(unit) => {
+            let c = char::from_u32(u32::from(unit))?; // a lone low surrogate is no char
+            out.extend_from_slice(c.encode_utf8(&mut [0u8; 4]).as_bytes());
+            Some(i + 6)
+        }
+        EscapeSeq::BadUnit | EscapeSeq::Bad => None,
     }
 }
 

@@ -223,3 +223,69 @@ proptest! {
         }
     }
 }
+
+/// Unescapes the inside of a JSON string literal with [`unescape_strict`].
+fn unescape_all(literal: &[u8]) -> Option<Vec<u8>> {
+    let inside = &literal[1..literal.len() - 1];
+    let (mut out, mut i) = (Vec::new(), 0);
+    while i < inside.len() {
+        if inside[i] == b'\\' {
+            i = unescape_strict(inside, i, &mut out)?;
+        } else {
+            out.push(inside[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+#[test]
+fn strict_unescaping_reads_what_serde_json_reads() {
+    for (literal, want) in [
+        (
+            r#""a\"b\\c\/d\b\f\n\r\t""#,
+            Some("a\"b\\c/d\u{8}\u{c}\n\r\t"),
+        ),
+        (r#""\u00e9\ud83d\ude00""#, Some("é😀")),
+        (r#""\ud83d""#, None),
+        (r#""\ud83dx""#, None),
+        (r#""\ude00""#, None),
+        (r#""\u00g1""#, None),
+        (r#""\x""#, None),
+    ] {
+        let got = unescape_all(literal.as_bytes());
+        let serde: Option<String> = serde_json::from_str(literal).ok();
+        assert_eq!(
+            got.map(|v| String::from_utf8(v).unwrap()),
+            want.map(String::from),
+            "{literal}"
+        );
+        assert_eq!(serde.as_deref(), want, "{literal}");
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn strict_unescaping_inverts_serde_json(text in ".*") {
+        // serde_json escapes only what it must; escape everything non-ASCII too.
+        let literal = serde_json::to_string(&text).unwrap();
+        let ascii: String = literal
+            .chars()
+            .flat_map(|c| {
+                if c.is_ascii() {
+                    vec![c.to_string()]
+                } else {
+                    let mut units = [0u16; 2];
+                    c.encode_utf16(&mut units)
+                        .iter()
+                        .map(|u| format!("\\u{u:04x}"))
+                        .collect()
+                }
+            })
+            .collect();
+        for l in [literal, ascii] {
+            let got = unescape_all(l.as_bytes());
+            proptest::prop_assert_eq!(got, Some(text.clone().into_bytes()));
+        }
+    }
+}

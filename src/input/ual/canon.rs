@@ -21,6 +21,8 @@ use std::ops::Range;
 
 use xxhash_rust::xxh3::{xxh3_128_with_seed, Xxh3};
 
+use crate::input::json_lex::unescape_strict;
+
 /// Seeds that keep values of different types apart.
 const NULL: u64 = 1;
 const BOOL: u64 = 2;
@@ -294,39 +296,8 @@ impl<'a> Canon<'a> {
             if rest[i] == b'"' {
                 return Some((start, text.len(), true));
             }
-            let e = *self.json.get(self.at)?;
-            self.at += 1;
-            let simple = match e {
-                b'"' => b'"',
-                b'\\' => b'\\',
-                b'/' => b'/',
-                b'b' => 0x08,
-                b'f' => 0x0C,
-                b'n' => b'\n',
-                b'r' => b'\r',
-                b't' => b'\t',
-                b'u' => {
-                    let code = hex(self.json, &mut self.at)?;
-                    let c = if (0xD800..0xDC00).contains(&code) {
-                        if self.json.get(self.at..self.at + 2) != Some(b"\\u") {
-                            return None;
-                        }
-                        self.at += 2;
-                        let low = hex(self.json, &mut self.at)?;
-                        if !(0xDC00..0xE000).contains(&low) {
-                            return None;
-                        }
-                        char::from_u32(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))?
-                    } else {
-                        char::from_u32(code)? // a lone low surrogate is no char
-                    };
-                    let mut buf = [0u8; 4];
-                    text.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                    continue;
-                }
-                _ => return None,
-            };
-            text.push(simple);
+            // The backslash is at self.at - 1: one escape, decoded as serde_json does.
+            self.at = unescape_strict(self.json, self.at - 1, text)?;
         }
     }
 
@@ -416,16 +387,6 @@ impl<'a> Canon<'a> {
 }
 
 /// The four hex digits at `*at`, moved past.
-fn hex(json: &[u8], at: &mut usize) -> Option<u32> {
-    let digits = json.get(*at..*at + 4)?;
-    *at += 4;
-    let text = std::str::from_utf8(digits).ok()?;
-    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    u32::from_str_radix(text, 16).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -812,22 +812,22 @@ fn or<'a>(a: RawField<'a>, b: RawField<'a>) -> RawField<'a> {
     }
 }
 
-/// A nested object, or its default when absent or not an object.
-fn object<'a, T: Deserialize<'a> + Default>(raw: Raw<'a>) -> T {
+/// A nested object, or its default when absent or not an object (read by
+/// [`nested::object`], else serde_json).
+fn object<'a, T: Deserialize<'a> + nested::Slots<'a>>(raw: Raw<'a>) -> T {
     match raw {
-        Some(r) if r.get().trim_start().starts_with('{') => {
-            serde_json::from_str(r.get()).unwrap_or_default()
-        }
+        Some(r) if r.get().trim_start().starts_with('{') => nested::object(r.get())
+            .unwrap_or_else(|| serde_json::from_str(r.get()).unwrap_or_default()),
         _ => T::default(),
     }
 }
 
-/// A nested array's elements, or none when absent or not an array.
+/// A nested array's elements, or none when absent or not an array (read by
+/// [`nested::array`], else serde_json).
 fn array(raw: Raw<'_>) -> Vec<Json<'_>> {
     match raw {
-        Some(r) if r.get().trim_start().starts_with('[') => {
-            serde_json::from_str(r.get()).unwrap_or_default()
-        }
+        Some(r) if r.get().trim_start().starts_with('[') => nested::array(r.get())
+            .unwrap_or_else(|| serde_json::from_str(r.get()).unwrap_or_default()),
         _ => Vec::new(),
     }
 }
@@ -870,6 +870,7 @@ mod canon;
 mod encoded;
 pub(crate) mod fast;
 mod messages;
+mod nested;
 
 use canon::content_hash;
 

@@ -262,7 +262,18 @@ impl<'a> Canon<'a> {
         while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.json.get(self.at) {
             self.at += 1;
         }
-        let text = std::str::from_utf8(&self.json[start..self.at]).ok()?;
+        let digits = &self.json[start..self.at];
+        // Most numbers of an AuditData (RecordType, UserType, LogonType, Version...) are
+        // small non-negative integers: serde_json reads them as a `u64` and prints the
+        // same digits (19 digits always fit; a leading zero it refuses), so they are
+        // hashed as they stand, without its parse and print.
+        if (1..=19).contains(&digits.len())
+            && digits.iter().all(u8::is_ascii_digit)
+            && (digits[0] != b'0' || digits.len() == 1)
+        {
+            return Some(xxh3_128_with_seed(digits, NUMBER));
+        }
+        let text = std::str::from_utf8(digits).ok()?;
         let n: serde_json::Number = serde_json::from_str(text).ok()?;
         Some(xxh3_128_with_seed(n.to_string().as_bytes(), NUMBER))
     }
@@ -403,6 +414,7 @@ mod tests {
             r#" { "a" : "\u00e9\/\ud83d\ude00" , "b" : 2 , "": {} , "k": [] } "#,
             r#"{"Id":"x","RecordType":2,"Item":{"Subject":"Good \"News\"\n","ParentFolder":{"Path":"\\Inbox"}}}"#,
             "{\"a\":-0,\"b\":1.0,\"c\":1E2,\"d\":0.1e-5}",
+            "{\"a\":0,\"b\":7,\"c\":1234567890123456789,\"d\":[15,-3,9999999999999999999]}",
         ] {
             assert_eq!(fast(json), Some(slow_hash(json.as_bytes())), "{json}");
             assert_eq!(content_hash(json.as_bytes()), slow_hash(json.as_bytes()));

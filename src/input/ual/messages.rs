@@ -27,6 +27,19 @@ struct MessageData<'a> {
     message_items: Raw<'a>,
 }
 
+impl<'a> super::nested::Slots<'a> for MessageData<'a> {
+    fn slot(&mut self, key: &[u8]) -> Option<(u32, &mut Raw<'a>)> {
+        match key {
+            b"Path" => Some((0, &mut self.path)),
+            b"ParentFolder" => Some((1, &mut self.parent_folder)),
+            b"Subject" => Some((2, &mut self.subject)),
+            b"InternetMessageId" => Some((3, &mut self.internet_message_id)),
+            b"MessageItems" => Some((4, &mut self.message_items)),
+            _ => None,
+        }
+    }
+}
+
 /// Appends an item for every `MessageItems[]` entry of every `Messages[]` entry of `raw`
 /// (an entry without items is one item); returns the first entry's folder.
 pub(super) fn message_items<'a>(raw: Raw<'a>, items: &mut Vec<ItemView<'a>>) -> RawField<'a> {

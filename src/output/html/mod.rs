@@ -16,6 +16,7 @@
 pub mod chart;
 pub mod csp;
 pub mod escape;
+pub mod gzip;
 pub mod page;
 pub mod timeline;
 

@@ -14,7 +14,8 @@
 //! type="application/x-mbxaudit-timeline">` block (data, never run). The page's script
 //! unpacks it with the browser's own `DecompressionStream` (no URL, nothing loaded: the
 //! Content-Security-Policy holds) and draws the rows the filter asks for, a page at a
-//! time, as the same table rows.
+//! time, as the same table rows. The document is compressed on every thread
+//! ([`super::gzip`]).
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -213,9 +214,8 @@ fn write_packed(
             .map(|(i, _)| i as u32)
             .collect(),
     };
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    serde_json::to_writer(&mut gz, &packed).map_err(io::Error::other)?;
-    let bytes = gz.finish()?;
+    let text = serde_json::to_vec(&packed).map_err(io::Error::other)?;
+    let bytes = super::gzip::compress(&text, flate2::Compression::new(6))?;
     out.write_all(
         format!("<script type=\"application/x-mbxaudit-timeline\" id=\"tld\" data-rows=\"{n}\">")
             .as_bytes(),

@@ -200,6 +200,8 @@ pub struct Outcome {
     /// Kept rows, de-duplicated, sorted by time.
     pub rows: KeptRows,
     pub totals: Counts,
+    /// The cross-shape rule was skipped: its signatures outgrew this many bytes.
+    pub shapes_skipped: Option<usize>,
 }
 
 impl Outcome {
@@ -299,8 +301,21 @@ pub fn run_hashing(
 
     // De-duplicate in input order: the first export that holds an event keeps it.
     let duplicates = dedup::mark(&mut kept);
-    // Then the same event in exports of different column sets (issue 15).
-    let other_shapes = dedup::mark_shapes(&mut kept);
+    // Then the same event in exports of different column sets (issue 15), unless their
+    // signatures outgrew their share of the memory.
+    let budget = store
+        .signatures
+        .clone()
+        .or_else(|| spec.as_ref().and_then(|s| s.signatures.clone()));
+    let shapes_skipped = budget.filter(|b| b.over()).map(|b| b.limit());
+    let other_shapes = if shapes_skipped.is_some() {
+        for k in &mut kept {
+            k.signatures = None;
+        }
+        vec![0; kept.len()]
+    } else {
+        dedup::mark_shapes(&mut kept)
+    };
     for ((k, dups), shaped) in kept.iter().zip(duplicates).zip(other_shapes) {
         let counts = &mut files[k.file as usize].counts;
         counts.duplicates = dups + shaped;
@@ -319,6 +334,7 @@ pub fn run_hashing(
         files,
         rows,
         totals,
+        shapes_skipped,
     })
 }
 
@@ -326,6 +342,8 @@ pub fn run_hashing(
 /// are kept as columns); rows are signed for the cross-shape de-duplication when
 /// `signatures`.
 fn sinks(settings: &Settings, signatures: bool) -> (rows::Store, Option<ColumnSpec>) {
+    let signatures =
+        signatures.then(|| std::sync::Arc::new(shapes::Budget::new(settings.memory.limit)));
     let (fields, newest_first, spec) = match &settings.keep {
         Keep::Rows {
             fields,
@@ -335,7 +353,7 @@ fn sinks(settings: &Settings, signatures: bool) -> (rows::Store, Option<ColumnSp
             FieldSet::EMPTY,
             false,
             Some(ColumnSpec {
-                signatures,
+                signatures: signatures.clone(),
                 ..ColumnSpec::new(keys, settings.expand_items, settings.tagger.is_some())
             }),
         ),

@@ -280,3 +280,64 @@ fn issue_13_an_old_report_read_with_an_overlapping_export_does_not_double_events
         assert_eq!(rows.len(), exports.len(), "{columns}: {rows:#?}");
     }
 }
+
+/// Cross-shape signatures stay in memory: past half of `--memory-limit` (at least 1 MiB)
+/// the rule is skipped with a warning, exact duplicates are still removed, and the run
+/// does not grow without bound. Within the budget the same exports merge.
+#[test]
+fn signatures_past_their_memory_budget_skip_the_rule_and_say_so() {
+    let dir = tempdir();
+    const EVENTS: usize = 4000;
+    let extra: Vec<String> = (0..30).map(|c| format!("Extra{c}")).collect();
+    let mut wide =
+        String::from("Operation,LastAccessed,LogonType,LogonUserDisplayName,ItemSubject");
+    for e in &extra {
+        wide.push(',');
+        wide.push_str(e);
+    }
+    wide.push('\n');
+    let mut narrow = String::from("Operation,LastAccessed,LogonType,LogonUserDisplayName\n");
+    for n in 0..EVENTS {
+        let time = format!(
+            "2017-04-{:02}T{:02}:{:02}:{:02}Z",
+            1 + n / 3600 % 28,
+            n / 60 % 24,
+            n % 60,
+            n % 59
+        );
+        wide.push_str(&format!("Update,{time},Owner,Test User 1,note {n}"));
+        for c in 0..extra.len() {
+            wide.push_str(&format!(",value {n} {c}"));
+        }
+        wide.push('\n');
+        narrow.push_str(&format!("Update,{time},Owner,Test User 1\n"));
+    }
+    std::fs::write(dir.path().join("wide.csv"), wide).unwrap();
+    std::fs::write(dir.path().join("narrow.csv"), narrow).unwrap();
+    let run = |limit: &[&str]| {
+        let mut args = vec![
+            "search",
+            "--logon-types",
+            "all",
+            "--stdout",
+            "wide.csv",
+            "narrow.csv",
+        ];
+        args.extend_from_slice(limit);
+        let r = mbxaudit_in(dir.path(), &args, None);
+        r.expect_code(0);
+        let rows = String::from_utf8_lossy(&r.stdout).lines().count() - 1;
+        (rows, r.stderr)
+    };
+    let (merged, stderr) = run(&[]);
+    assert_eq!(merged, EVENTS, "{stderr}");
+    assert!(!stderr.contains("were not compared"), "{stderr}");
+    let (kept, stderr) = run(&["--memory-limit", "1"]);
+    assert_eq!(kept, 2 * EVENTS, "{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: events exported in files of different column sets were not compared"
+        ),
+        "{stderr}"
+    );
+}

@@ -15,7 +15,7 @@ use std::io;
 
 use super::rows::block::{self, Block};
 use super::rows::{Place, RowPart, Rows, Slot, Store};
-use super::shapes::Signatures;
+use super::shapes::{Budget, Signatures};
 use super::table::{ColumnChunk, ColumnPart, ColumnSpec};
 use crate::datetime::{DateOrder, Timestamp};
 use crate::filter::DateWindow;
@@ -36,7 +36,7 @@ pub(crate) enum Sink<'s> {
     Columns(&'s ColumnSpec),
 }
 
-impl Sink<'_> {
+impl<'s> Sink<'s> {
     /// The fields kept of each row.
     pub fn fields(self) -> FieldSet {
         match self {
@@ -52,12 +52,12 @@ impl Sink<'_> {
         }
     }
 
-    /// Whether each row's columns are signed for the cross-shape de-duplication
-    /// ([`super::shapes`]): only in runs of two or more inputs.
-    pub fn with_signatures(self) -> bool {
+    /// The budget within which each row's columns are signed for the cross-shape
+    /// de-duplication ([`super::shapes`]): only in runs of two or more inputs.
+    pub fn signature_budget(self) -> Option<&'s Budget> {
         match self {
-            Sink::Rows(store) => store.signatures,
-            Sink::Columns(spec) => spec.signatures,
+            Sink::Rows(store) => store.signatures.as_deref(),
+            Sink::Columns(spec) => spec.signatures.as_deref(),
         }
     }
 }
@@ -122,7 +122,7 @@ impl<'s> Kept<'s> {
             undecided: Vec::new(),
             excluded: Vec::new(),
             items: Vec::new(),
-            signatures: sink.with_signatures().then(Signatures::default),
+            signatures: sink.signature_budget().map(|_| Signatures::default()),
             scratch: Vec::new(),
         }
     }
@@ -162,7 +162,12 @@ impl<'s> Kept<'s> {
             }
         };
         if let Some(signatures) = &mut self.signatures {
+            let before = signatures.bytes();
             signatures.push(rec, on_demand, provisional);
+            let grown = signatures.bytes().saturating_sub(before);
+            if !self.sink.signature_budget().is_some_and(|b| b.take(grown)) {
+                self.signatures = None; // over the budget: the rule is skipped
+            }
         }
         if self.sink.with_items() {
             self.items

@@ -23,6 +23,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
@@ -48,6 +49,57 @@ const CROSS: &[u8] = b"crossmailboxop";
 
 /// A shape: the canonical names of the columns a row holds, sorted.
 type Names = Vec<Box<[u8]>>;
+
+/// The memory the run's signatures may take. They stay in memory (they are not spilled
+/// with the rows), so past this budget every collector drops its own and the cross-shape
+/// rule is skipped, with a warning: memory stays bounded, and exact duplicates are still
+/// removed.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    limit: usize,
+    used: AtomicUsize,
+    over: AtomicBool,
+}
+
+/// The least a run's signatures may take, whatever `--memory-limit` says.
+const MIN_BUDGET: usize = 1 << 20;
+
+impl Budget {
+    /// Half of `memory_limit`, at least [`MIN_BUDGET`].
+    pub fn new(memory_limit: u64) -> Budget {
+        let half = usize::try_from(memory_limit / 2).unwrap_or(usize::MAX);
+        Budget {
+            limit: half.max(MIN_BUDGET),
+            used: AtomicUsize::new(0),
+            over: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts `bytes` more; false once the budget is exceeded (by any collector).
+    pub fn take(&self, bytes: usize) -> bool {
+        if self.over.load(Ordering::Relaxed) {
+            return false;
+        }
+        let used = self
+            .used
+            .fetch_add(bytes, Ordering::Relaxed)
+            .saturating_add(bytes);
+        if used > self.limit {
+            self.over.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Whether the signatures outgrew the budget: the cross-shape rule is skipped.
+    pub fn over(&self) -> bool {
+        self.over.load(Ordering::Relaxed)
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+}
 
 /// The signatures of one collector's (then one file's) rows, by position.
 #[derive(Default)]
@@ -81,6 +133,11 @@ struct Plan {
 }
 
 impl Signatures {
+    /// The memory the rows' signatures take (shape, instant and hashes).
+    pub fn bytes(&self) -> usize {
+        self.shape.len() * 4 + self.times.len() * 8 + self.hashes.len() * 8
+    }
+
     /// Signs the next row: `rec` (the whole record) read with `key`, at `time`.
     ///
     /// The rows of a file give the same names in the same order: the way they map to

@@ -12,9 +12,12 @@
 use std::borrow::Cow;
 
 use hashbrown::HashTable;
+use std::sync::Arc;
+
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::shapes::Budget;
 use crate::datetime::Timestamp;
 use crate::record::{has_invalid_utf8, AuditRecord, Decoded, FieldSet, SourcePos};
 use crate::who::Key;
@@ -29,8 +32,9 @@ pub(crate) struct ColumnSpec {
     pub with_items: bool,
     /// Keep the rules each row matched when it was read (`pipeline::Tagger`).
     pub tags: bool,
-    /// Sign each row's columns for the cross-shape de-duplication (`pipeline::shapes`).
-    pub signatures: bool,
+    /// Sign each row's columns for the cross-shape de-duplication (`pipeline::shapes`),
+    /// within this budget.
+    pub signatures: Option<Arc<Budget>>,
 }
 
 impl ColumnSpec {
@@ -44,7 +48,7 @@ impl ColumnSpec {
             fields,
             with_items,
             tags,
-            signatures: false,
+            signatures: None,
         }
     }
 }

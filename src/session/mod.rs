@@ -191,6 +191,15 @@ pub fn scan(
             sanitize(&s.dir.display().to_string())
         ));
     }
+    if let Some(limit) = outcome.shapes_skipped {
+        msg.error(&format!(
+            "warning: events exported in files of different column sets were not compared \
+             (only exact duplicates were removed): comparing them needed more than {} of \
+             memory, half of --memory-limit. Raise --memory-limit, or give exports of one \
+             column set.",
+            size_name(limit as u64)
+        ));
+    }
     if cfg.strict && outcome.totals.malformed > 0 {
         bail!(
             "--strict: {} malformed row{} (see above); no report written",

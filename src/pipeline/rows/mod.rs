@@ -42,8 +42,9 @@ pub(crate) struct Store {
     limit: usize,
     used: AtomicUsize,
     pub shape: Shape,
-    /// Sign each row's columns for the cross-shape de-duplication (`pipeline::shapes`).
-    pub signatures: bool,
+    /// Sign each row's columns for the cross-shape de-duplication (`pipeline::shapes`),
+    /// within this budget.
+    pub signatures: Option<std::sync::Arc<crate::pipeline::shapes::Budget>>,
     pub spill: SpillFile,
     spilled_bytes: AtomicU64,
     spilled_runs: AtomicU64,
@@ -60,7 +61,7 @@ impl Store {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
             used: AtomicUsize::new(0),
             shape,
-            signatures: false,
+            signatures: None,
             spill: SpillFile::new(temp_dir),
             spilled_bytes: AtomicU64::new(0),
             spilled_runs: AtomicU64::new(0),

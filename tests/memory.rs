@@ -5,9 +5,6 @@
 //! and day-first dates proved only after rows were already on disk.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::Path;
-use std::process::{Command, Stdio};
 
 use crate::util::*;
 
@@ -52,38 +49,6 @@ fn export(first: usize, n: usize, day_first: bool, days: &dyn Fn(usize) -> u32) 
     s.into_bytes()
 }
 
-/// Runs `mbxaudit ARGS` in `dir`, `stdin` written from a thread, `env` added.
-fn run(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mbxaudit"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("TZ", "UTC")
-        .envs(env.iter().copied())
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run mbxaudit");
-    let out = std::thread::scope(|s| {
-        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            s.spawn(move || {
-                let _ = pipe.write_all(bytes);
-            });
-        }
-        child.wait_with_output().expect("wait for mbxaudit")
-    });
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 const SPILLED: &str = "outgrew --memory-limit";
 
 #[test]
@@ -124,7 +89,7 @@ fn spilled_reports_are_the_same_bytes() {
     ] {
         let mut base = vec!["search", "--stdout", "a.csv", "b.csv"];
         base.extend_from_slice(args);
-        let want = run(dir.path(), &base, None, &[]);
+        let want = mbxaudit_run(dir.path(), &base, None, &[]);
         want.expect_code(0);
         assert!(!want.stderr.contains(SPILLED), "{}", want.stderr);
         assert!(want.stderr.contains("duplicate entries"), "{}", want.stderr);
@@ -138,7 +103,7 @@ fn spilled_reports_are_the_same_bytes() {
                 "-j",
                 threads,
             ]);
-            let got = run(dir.path(), &spilled, None, &[]);
+            let got = mbxaudit_run(dir.path(), &spilled, None, &[]);
             got.expect_code(0).expect_stderr(SPILLED);
             assert!(
                 got.stdout == want.stdout,
@@ -173,13 +138,13 @@ fn workbooks_and_parquet_spill_alike() {
             format,
             "a.csv",
         ];
-        let want = run(dir.path(), &base, None, &[]);
+        let want = mbxaudit_run(dir.path(), &base, None, &[]);
         want.expect_code(0);
         assert!(!want.stdout.is_empty(), "{format}");
         assert!(!want.stderr.contains(SPILLED), "{}", want.stderr);
         let mut spilled = base.to_vec();
         spilled.extend(["--memory-limit", "16K"]);
-        let got = run(dir.path(), &spilled, None, &[]);
+        let got = mbxaudit_run(dir.path(), &spilled, None, &[]);
         got.expect_code(0).expect_stderr(SPILLED);
         assert!(
             got.stdout == want.stdout,
@@ -218,9 +183,9 @@ fn piped_and_spilled_is_the_file_report() {
     let dir = tempfile::tempdir().expect("temp dir");
     let bytes = export(0, 4_000, false, &|i| (i / 150 % 28 + 1) as u32);
     std::fs::write(dir.path().join("in.csv"), &bytes).unwrap();
-    let want = run(dir.path(), &["search", "--stdout", "in.csv"], None, &[]);
+    let want = mbxaudit_run(dir.path(), &["search", "--stdout", "in.csv"], None, &[]);
     want.expect_code(0);
-    let got = run(
+    let got = mbxaudit_run(
         dir.path(),
         &["search", "--stdout", "--memory-limit", "32K", "-"],
         Some(&bytes),
@@ -249,7 +214,7 @@ fn day_first_proved_late_is_sorted_again() {
     };
     let bytes = export(0, n, true, &days);
     std::fs::write(dir.path().join("in.csv"), &bytes).unwrap();
-    let want = run(
+    let want = mbxaudit_run(
         dir.path(),
         &["search", "--stdout", "--logon-types", "all", "in.csv"],
         None,
@@ -257,7 +222,7 @@ fn day_first_proved_late_is_sorted_again() {
     );
     want.expect_code(0)
         .expect_stderr("dates day/month/year (proved by the dates)");
-    let got = run(
+    let got = mbxaudit_run(
         dir.path(),
         &[
             "search",
@@ -277,7 +242,7 @@ fn day_first_proved_late_is_sorted_again() {
         "late day-first proof: the spilled report differs"
     );
     // And the same with the order given.
-    let given = run(
+    let given = mbxaudit_run(
         dir.path(),
         &[
             "search",

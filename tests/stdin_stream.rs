@@ -4,7 +4,6 @@
 //! `<stdin>`).
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::util::*;
@@ -16,40 +15,6 @@ const WINDOWS: &[Option<&str>] = &[None, Some("64"), Some("1000")];
 /// What the input is called when read from a file: replaced by `<stdin>` to compare.
 const NAME: &str = "the-input";
 
-/// Runs `mbxaudit ARGS` in `dir` with a clean environment plus `env`, `stdin` written
-/// from a thread.
-fn run(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mbxaudit"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("TZ", "UTC")
-        .envs(env.iter().copied())
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run mbxaudit");
-    let out = std::thread::scope(|s| {
-        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            // A child that stops reading early closes the pipe: not an error here.
-            s.spawn(move || {
-                let _ = pipe.write_all(bytes);
-            });
-        }
-        child.wait_with_output().expect("wait for mbxaudit")
-    });
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// Reads `bytes` with `args` from a file and piped in at every window size (with `env`
 /// besides): the exit code, the report and the messages must be the same.
 fn assert_same(bytes: &[u8], args: &[&str], env: &[(&str, &str)]) {
@@ -57,7 +22,7 @@ fn assert_same(bytes: &[u8], args: &[&str], env: &[(&str, &str)]) {
     std::fs::write(dir.path().join(NAME), bytes).expect("write input");
     let mut with_file = args.to_vec();
     with_file.push(NAME);
-    let want = run(dir.path(), &with_file, None, env);
+    let want = mbxaudit_run(dir.path(), &with_file, None, env);
     assert!(!want.stderr.contains("panicked"), "{}", want.stderr);
     let want_out = String::from_utf8_lossy(&want.stdout).replace(NAME, "<stdin>");
     let want_err = want.stderr.replace(NAME, "<stdin>");
@@ -68,7 +33,7 @@ fn assert_same(bytes: &[u8], args: &[&str], env: &[(&str, &str)]) {
         if let Some(w) = window {
             env.push(("MBXAUDIT_STDIN_WINDOW", w));
         }
-        let got = run(dir.path(), &with_stdin, Some(bytes), &env);
+        let got = mbxaudit_run(dir.path(), &with_stdin, Some(bytes), &env);
         let what = format!("{args:?} {env:?}");
         assert_eq!(
             got.code, want.code,
@@ -268,7 +233,7 @@ fn stdin_a_record_longer_than_the_bound_is_told_apart() {
         ("MBXAUDIT_STDIN_MAX_RECORD", "4096"),
         ("MBXAUDIT_STDIN_WINDOW", "1000"),
     ];
-    let csv = run(dir.path(), &["search", "--stdout", "-"], Some(&bytes), &env);
+    let csv = mbxaudit_run(dir.path(), &["search", "--stdout", "-"], Some(&bytes), &env);
     csv.expect_code(1).expect_stderr(
         "<stdin>:5: this record is longer than 4096 bytes, more than is held when reading a \
          stream (standard input or a pipe), so it is counted as malformed: save the input to \
@@ -281,7 +246,7 @@ fn stdin_a_record_longer_than_the_bound_is_told_apart() {
     bytes.extend_from_slice(format!("{{\"x\": \"{}\"}}\n", "y".repeat(10_000)).as_bytes());
     bytes.extend_from_slice(&lines);
     let dir = tempdir();
-    let run_json = |b: &[u8]| run(dir.path(), &["search", "--stdout", "-"], Some(b), &env);
+    let run_json = |b: &[u8]| mbxaudit_run(dir.path(), &["search", "--stdout", "-"], Some(b), &env);
     let whole = run_json(&lines);
     let long = run_json(&bytes);
     long.expect_code(1).expect_stderr(
@@ -299,7 +264,7 @@ fn stdin_is_hashed_for_the_manifest() {
     let dir = tempdir();
     let env = [("MBXAUDIT_STDIN_WINDOW", "100")];
     let args = ["search", "--stdout", "--manifest", "m.json", "-"];
-    run(dir.path(), &args, Some(&bytes), &env).expect_code(0);
+    mbxaudit_run(dir.path(), &args, Some(&bytes), &env).expect_code(0);
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("m.json")).unwrap()).unwrap();
     let input = &m["inputs"][0];
@@ -319,7 +284,7 @@ fn stdin_named_pipes_stream_too() {
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     std::fs::write(dir.path().join("file.csv"), &bytes).unwrap();
-    let want = run(
+    let want = mbxaudit_run(
         dir.path(),
         &["search", "--stdout", "--manifest", "f.json", "file.csv"],
         None,
@@ -329,7 +294,7 @@ fn stdin_named_pipes_stream_too() {
     let env = [("MBXAUDIT_STDIN_WINDOW", "64")];
     let got = std::thread::scope(|s| {
         let writer = s.spawn(|| std::fs::write(&fifo, &bytes));
-        let got = run(dir.path(), &args, None, &env);
+        let got = mbxaudit_run(dir.path(), &args, None, &env);
         // Should the run not have opened the pipe, a reader that does not block frees
         // the writer (the fixture fits in the pipe's buffer).
         use std::os::unix::fs::OpenOptionsExt;

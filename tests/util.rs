@@ -39,17 +39,20 @@ impl Run {
 
 /// Runs `mbxaudit ARGS` in `dir` with a clean environment (TZ pinned to UTC).
 pub fn mbxaudit_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
-    run_with(dir, args, stdin, &[])
+    mbxaudit_run(dir, args, stdin, &[])
 }
 
 /// [`mbxaudit_in`] with `env` added to the clean environment.
 pub fn mbxaudit_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    run_with(dir, args, None, env)
+    mbxaudit_run(dir, args, None, env)
 }
 
-fn run_with(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mbxaudit"));
-    cmd.args(args)
+/// Runs `mbxaudit ARGS` in `dir` with a clean environment (TZ pinned to UTC) plus `env`;
+/// `stdin` is written from a thread, so a large input and a large output cannot block
+/// each other, and a child that stops reading early (closing the pipe) is no error.
+pub fn mbxaudit_run(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mbxaudit"))
+        .args(args)
         .current_dir(dir)
         .env_clear()
         .env("TZ", "UTC")
@@ -61,14 +64,18 @@ fn run_with(dir: &Path, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)
             Stdio::piped()
         } else {
             Stdio::null()
-        });
-    let mut child = cmd.spawn().expect("run mbxaudit");
-    if let Some(bytes) = stdin {
-        use std::io::Write;
-        let mut pipe = child.stdin.take().expect("stdin");
-        pipe.write_all(bytes).expect("write stdin");
-    }
-    let out = child.wait_with_output().expect("wait for mbxaudit");
+        })
+        .spawn()
+        .expect("run mbxaudit");
+    let out = std::thread::scope(|s| {
+        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            s.spawn(move || {
+                use std::io::Write;
+                let _ = pipe.write_all(bytes);
+            });
+        }
+        child.wait_with_output().expect("wait for mbxaudit")
+    });
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: out.stdout,

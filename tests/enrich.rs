@@ -358,6 +358,28 @@ fn summary_counts_countries_and_networks() {
         assert_eq!(m, read(name), "{name}");
     }
 
+    // The workbook and the HTML report draw the same tables.
+    summary(&["--format", "xlsx", "-o", "s.xlsx", "a.jsonl", "b.jsonl"]);
+    let book: calamine::Xlsx<_> =
+        calamine::open_workbook(dir.path().join("s.xlsx")).expect("calamine opens it");
+    let sheets = calamine::Reader::sheet_names(&book);
+    for name in ["Top client IPs", "Top countries", "Top networks"] {
+        assert!(sheets.iter().any(|s| s == name), "{name} in {sheets:?}");
+    }
+    let mut args = vec!["report", "--html", "r.html"];
+    args.extend(geo);
+    args.extend(["a.jsonl", "b.jsonl"]);
+    mbxaudit_in(dir.path(), &args, None).expect_code(0);
+    let page = std::fs::read_to_string(dir.path().join("r.html")).expect("page");
+    for needle in [
+        "Top countries (3 distinct)",
+        "Top networks (AS) (3 distinct)",
+        "ClientIPCountry",
+        "Exit Net",
+    ] {
+        assert!(page.contains(needle), "{needle} in the page");
+    }
+
     // Without --geoip nothing changes: no such tables, no such columns.
     let plain = mbxaudit_in(dir.path(), &["summary", "a.jsonl"], None);
     plain.expect_code(0);

@@ -203,6 +203,7 @@ pub fn tables(s: &Summary, top: usize) -> Vec<Table> {
     if let Some(n) = &s.networks {
         add_columns(
             &mut ips,
+            &s.client_ips,
             &["ClientIPCountry", "ClientIPASN", "ClientIPASOrg"],
             |ip| {
                 let p = n.place(ip);
@@ -221,7 +222,9 @@ pub fn tables(s: &Summary, top: usize) -> Vec<Table> {
         ));
         let asns = n.asns(&s.client_ips);
         let mut t = top_table(s, "top_asns", "networks (AS)", "ASN", &asns, top);
-        add_columns(&mut t, &["ASOrg"], |asn| vec![n.as_org(asn).to_string()]);
+        add_columns(&mut t, &asns, &["ASOrg"], |asn| {
+            vec![n.as_org(asn).to_string()]
+        });
         all.push(t);
     } else {
         all.push(ips);
@@ -237,16 +240,20 @@ pub fn tables(s: &Summary, top: usize) -> Vec<Table> {
     all
 }
 
-/// Adds text columns named `headers` to a top table, their cells from each row's key
-/// as the summary holds it (`""` for the `(none)` row).
-fn add_columns(t: &mut Table, headers: &[&str], cells: impl Fn(&str) -> Vec<String>) {
+/// Adds text columns named `headers` to the top table of `map`, their cells from each
+/// row's key (`""` for the `(none)` row).
+fn add_columns(
+    t: &mut Table,
+    map: &BTreeMap<String, u64>,
+    headers: &[&str],
+    cells: impl Fn(&str) -> Vec<String>,
+) {
     t.headers.extend(headers.iter().map(|h| h.to_string()));
     t.align.extend(headers.iter().map(|_| Align::Left));
     t.kinds.extend(headers.iter().map(|_| Kind::Text));
-    for row in &mut t.rows {
-        let key = if row[0] == NONE { "" } else { row[0].as_str() };
-        let more = cells(key);
-        row.extend(more);
+    // The rows are the map's first entries in rank order, as top_table wrote them.
+    for (row, (key, _)) in t.rows.iter_mut().zip(ranked(map, |n| *n)) {
+        row.extend(cells(key));
     }
 }
 

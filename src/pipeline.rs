@@ -303,11 +303,12 @@ pub fn run_hashing(
     let duplicates = dedup::mark(&mut kept);
     // Then the same event in exports of different column sets (issue 15), unless their
     // signatures outgrew their share of the memory.
-    let budget = store
+    // One budget, shared by the store and the columns' spec (see `sinks`).
+    let shapes_skipped = store
         .signatures
-        .clone()
-        .or_else(|| spec.as_ref().and_then(|s| s.signatures.clone()));
-    let shapes_skipped = budget.filter(|b| b.over()).map(|b| b.limit());
+        .as_deref()
+        .filter(|b| b.over())
+        .map(|b| b.limit());
     let other_shapes = if shapes_skipped.is_some() {
         for k in &mut kept {
             k.signatures = None;

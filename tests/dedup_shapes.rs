@@ -282,8 +282,8 @@ fn issue_13_an_old_report_read_with_an_overlapping_export_does_not_double_events
 }
 
 /// Cross-shape signatures stay in memory: past half of `--memory-limit` (at least 1 MiB)
-/// the rule is skipped with a warning, exact duplicates are still removed, and the run
-/// does not grow without bound. Within the budget the same exports merge.
+/// the rule is skipped with a warning and exact duplicates are still removed. Within the
+/// budget the same exports merge.
 #[test]
 fn signatures_past_their_memory_budget_skip_the_rule_and_say_so() {
     let dir = tempdir();

@@ -9,7 +9,10 @@ use std::borrow::Cow;
 
 use crate::datetime::Timestamp;
 
+mod csv_quotes;
 mod decoded;
+
+use csv_quotes::unescape_csv_into;
 
 pub use decoded::{has_invalid_utf8, Decoded};
 
@@ -392,50 +395,6 @@ impl<'a> RawField<'a> {
     pub fn eq_ignore_ascii_case(&self, other: &[u8]) -> bool {
         self.bytes.trim_ascii().eq_ignore_ascii_case(other)
     }
-}
-
-/// Appends a quoted CSV field's text with each `""` made one `"`.
-///
-/// Eight bytes at a time: a UAL AuditData cell holds a quote every few bytes, where a
-/// `memchr` and a copy call per quote cost more than the bytes. Each word is stored
-/// whole (a fixed-size copy) and the output advanced past its first quote only; the bytes
-/// after it are written again by the next step. The result is that of the plain rule:
-/// each quote kept, the byte after it (its pair) skipped.
-fn unescape_csv_into(bytes: &[u8], out: &mut Vec<u8>) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    let start = out.len();
-    // Room for a whole word stored at any output position; cut to length at the end.
-    out.resize(start + bytes.len() + 8, 0);
-    let buf = &mut out[start..];
-    let (mut i, mut j) = (0, 0);
-    while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-        let w = u64::from_le_bytes(*word);
-        // The high bit of each byte that is a quote (exact: zero bytes of `w ^ '"'s`).
-        let x = w ^ (ONES * u64::from(b'"'));
-        let quotes = !(((x & LOW7) + LOW7) | x | LOW7);
-        let Some(dst) = buf.get_mut(j..j + 8) else {
-            break; // unreachable: `j + 8 <= i + 8 <= bytes.len() + 8`
-        };
-        dst.copy_from_slice(word);
-        if quotes == 0 {
-            i += 8;
-            j += 8;
-        } else {
-            let q = (quotes.trailing_zeros() / 8) as usize;
-            j += q + 1;
-            // Skip the second quote of a `""` pair.
-            i += q + 2;
-        }
-    }
-    while let Some(&b) = bytes.get(i) {
-        if let Some(d) = buf.get_mut(j) {
-            *d = b;
-        }
-        j += 1;
-        i += 1 + usize::from(b == b'"');
-    }
-    out.truncate(start + j);
 }
 
 /// Resolves JSON string escapes (`\n`, `\"`, `\u00e9`, surrogate pairs). Invalid escapes
@@ -827,45 +786,6 @@ mod tests {
 
     /// The plain rule the word-at-a-time unescaping must give: each quote kept, the byte
     /// after it skipped.
-    fn unescape_plain(bytes: &[u8]) -> Vec<u8> {
-        let (mut out, mut i) = (Vec::new(), 0);
-        while let Some(&b) = bytes.get(i) {
-            out.push(b);
-            i += 1 + usize::from(b == b'"');
-        }
-        out
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn doubled_quotes_unescape_as_the_plain_rule(
-            bytes in proptest::collection::vec(
-                proptest::prop_oneof![
-                    proptest::strategy::Just(b'"'),
-                    proptest::strategy::Just(b'a'),
-                    proptest::num::u8::ANY,
-                ],
-                0..80,
-            ),
-            prefix in proptest::collection::vec(proptest::num::u8::ANY, 0..3),
-        ) {
-            let mut out = prefix.clone();
-            unescape_csv_into(&bytes, &mut out);
-            let mut want = prefix;
-            want.extend(unescape_plain(&bytes));
-            proptest::prop_assert_eq!(out, want);
-        }
-    }
-
-    #[test]
-    fn unescapes_dense_doubled_quotes() {
-        let cell = br#"{""a"":""x"",""bb"":[""""],""c"":1}"""#;
-        let mut out = Vec::new();
-        unescape_csv_into(cell, &mut out);
-        assert_eq!(out, unescape_plain(cell));
-        assert_eq!(out, br#"{"a":"x","bb":[""],"c":1}""#);
-    }
-
     #[test]
     fn unescapes_json() {
         let f = RawField::json(br#"a\"b\\c\n\u00e9\ud83d\ude00\ud800x\q"#);

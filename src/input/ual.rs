@@ -666,8 +666,7 @@ fn mailbox_parts<'a>(
     let parent: FolderData<'a> = object(item.parent_folder);
 
     // ExchangeItemGroup: the affected items, each in its parent folder.
-    for raw in array(d.affected_items) {
-        let it: ItemData<'a> = object(Some(raw));
+    for it in objects::<ItemData<'a>>(d.affected_items) {
         let parent: FolderData<'a> = object(it.parent_folder);
         items.push(ItemView {
             folder: or(text(parent.path), folder_path),
@@ -677,14 +676,12 @@ fn mailbox_parts<'a>(
     }
     // ExchangeItemAggregated (MailItemsAccessed): the items of every folder.
     let mut first_folder = RawField::EMPTY;
-    for (i, raw) in array(d.folders).into_iter().enumerate() {
-        let f: FolderData<'a> = object(Some(raw));
+    for (i, f) in objects::<FolderData<'a>>(d.folders).into_iter().enumerate() {
         let path = text(f.path);
         if i == 0 {
             first_folder = path;
         }
-        for raw in array(f.folder_items) {
-            let it: ItemData<'a> = object(Some(raw));
+        for it in objects::<ItemData<'a>>(f.folder_items) {
             items.push(ItemView {
                 folder: path,
                 internet_message_id: text(it.internet_message_id),
@@ -729,8 +726,7 @@ fn operation_properties<'a>(d: &AuditData<'a>) -> MailboxParts<'a> {
     if !named {
         return parts;
     }
-    for raw in array(d.operation_properties) {
-        let p: NameValue<'a> = object(Some(raw));
+    for p in objects::<NameValue<'a>>(d.operation_properties) {
         let name = text(p.name);
         if name.eq_ignore_ascii_case(b"MailAccessType") {
             parts.mail_access_type = text(p.value);
@@ -753,8 +749,7 @@ fn render_parameters(raw: Raw<'_>, out: &mut Vec<u8>) {
         return;
     }
     let mut scratch = Vec::new();
-    for entry in array(Some(raw)) {
-        let p: NameValue<'_> = object(Some(entry));
+    for p in objects::<NameValue<'_>>(Some(raw)) {
         let name = text(p.name);
         if name.is_empty() {
             continue;
@@ -828,6 +823,17 @@ fn array(raw: Raw<'_>) -> Vec<Json<'_>> {
     match raw {
         Some(r) if r.get().trim_start().starts_with('[') => nested::array(r.get())
             .unwrap_or_else(|| serde_json::from_str(r.get()).unwrap_or_default()),
+        _ => Vec::new(),
+    }
+}
+
+/// A nested array's elements each read as [`object`] reads one (an element that is not an
+/// object: the default), or none when absent or not an array.
+fn objects<'a, T: Deserialize<'a> + nested::Slots<'a>>(raw: Raw<'a>) -> Vec<T> {
+    let serde_object = |text: &'a str| serde_json::from_str(text).unwrap_or_default();
+    match raw {
+        Some(r) if r.get().trim_start().starts_with('[') => nested::objects(r.get(), serde_object)
+            .unwrap_or_else(|| array(raw).into_iter().map(|e| object(Some(e))).collect()),
         _ => Vec::new(),
     }
 }

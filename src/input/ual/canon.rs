@@ -46,6 +46,20 @@ fn member(key: u128, value: u128) -> u128 {
     x ^ (x >> 61)
 }
 
+/// The next state of an array's hash after element `e`: the member mix of the state so
+/// far and the element, so that order matters and no streaming hasher is set up per array.
+fn element(state: u128, e: u128) -> u128 {
+    member(state, e)
+}
+
+/// An array's hash from its element count and the state [`element`] left.
+fn array(count: u64, state: u128) -> u128 {
+    let mut both = [0u8; 24];
+    both[..8].copy_from_slice(&count.to_le_bytes());
+    both[8..].copy_from_slice(&state.to_le_bytes());
+    xxh3_128_with_seed(&both, ARRAY)
+}
+
 /// An object's hash from its member count and the sum of its members' hashes.
 fn object(count: u64, sum: u128) -> u128 {
     let mut both = [0u8; 24];
@@ -81,7 +95,9 @@ struct Scratch {
     text: Vec<u8>,
     top_keys: Vec<u8>,
     members: Vec<Member>,
-    keys: Vec<u128>,
+    /// The keys' hashes of the objects open, cut to 64 bits: enough to find a repeated
+    /// key (a false match only sends the object to serde_json, which is never wrong).
+    keys: Vec<u64>,
 }
 
 thread_local! {
@@ -153,12 +169,8 @@ pub(super) fn hash_value(v: &serde_json::Value) -> u128 {
         Value::Number(n) => xxh3_128_with_seed(n.to_string().as_bytes(), NUMBER),
         Value::String(s) => xxh3_128_with_seed(s.as_bytes(), STRING),
         Value::Array(a) => {
-            let mut h = Xxh3::with_seed(ARRAY);
-            for e in a {
-                h.update(&hash_value(e).to_le_bytes());
-            }
-            h.update(&(a.len() as u64).to_le_bytes());
-            h.digest128()
+            let state = a.iter().fold(0u128, |s, e| element(s, hash_value(e)));
+            array(a.len() as u64, state)
         }
         Value::Object(m) => {
             let sum = m.iter().fold(0u128, |s, (k, e)| {
@@ -169,14 +181,43 @@ pub(super) fn hash_value(v: &serde_json::Value) -> u128 {
     }
 }
 
+/// Where the plain run of a string's text starting at `from` stops: at the first quote,
+/// backslash or control character (below 0x20); `None` when the text ends first. Eight
+/// bytes at a time: a `memchr` call per string costs more than its few bytes.
+#[inline]
+fn string_stop(s: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while let Some(word) = s.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let w = u64::from_le_bytes(*word);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        // The high bit of the bytes that are zero in `quote` or `backslash`, or below
+        // 0x20 in `w`; a borrow can mark a byte above a marked one, never below it, so
+        // the lowest mark is exact.
+        let stops = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (w.wrapping_sub(ONES * 0x20) & !w);
+        let stops = stops & HIGHS;
+        if stops != 0 {
+            return Some(i + (stops.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let rest = s.get(i..)?;
+    let k = rest
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    Some(i + k)
+}
+
 /// Nesting the fast path follows (serde_json stops at 128).
 const MAX_DEPTH: usize = 100;
 
 struct Canon<'a> {
     json: &'a [u8],
     at: usize,
-    /// The text holds a byte below 0x20 somewhere (strings must then be checked).
-    controls: bool,
     scratch: Scratch,
 }
 
@@ -186,13 +227,9 @@ impl<'a> Canon<'a> {
         scratch.top_keys.clear();
         scratch.members.clear();
         scratch.keys.clear();
-        let controls = json
-            .chunks(64)
-            .any(|c| c.iter().fold(false, |any, &b| any | (b < 0x20)));
         Canon {
             json,
             at: 0,
-            controls,
             scratch,
         }
     }
@@ -280,46 +317,47 @@ impl<'a> Canon<'a> {
 
     /// Reads the string at the cursor: where its unescaped text lies — in the input
     /// (`false`: no escape in it) or in the scratch text (`true`) — as `(start, end)`.
+    /// `None` at a control character, which serde_json refuses in strings.
     fn string(&mut self) -> Option<(usize, usize, bool)> {
-        self.at += 1; // the opening quote
-        let first = self.at;
-        let rest = &self.json[first..];
-        let i = memchr::memchr2(b'"', b'\\', rest)?;
-        if rest[i] == b'"' {
-            self.at = first + i + 1;
-            if self.controls && rest[..i].iter().any(|&b| b < 0x20) {
-                return None; // serde_json refuses control characters in strings
+        let first = self.at + 1; // past the opening quote
+        let i = string_stop(self.json, first)?;
+        match self.json[i] {
+            b'"' => {
+                self.at = i + 1;
+                return Some((first, i, false));
             }
-            return Some((first, first + i, false));
+            b'\\' => {}
+            _ => return None,
         }
         // Escapes: unescaped into the scratch text.
         let text = &mut self.scratch.text;
         let start = text.len();
+        text.extend_from_slice(&self.json[first..i]);
+        let mut backslash = i;
         loop {
-            let rest = &self.json[self.at..];
-            let i = memchr::memchr2(b'"', b'\\', rest)?;
-            let plain = &rest[..i];
-            if self.controls && plain.iter().any(|&b| b < 0x20) {
-                return None;
+            // One escape, decoded as serde_json does, then the plain run after it.
+            let after = unescape_strict(self.json, backslash, text)?;
+            let i = string_stop(self.json, after)?;
+            text.extend_from_slice(&self.json[after..i]);
+            match self.json[i] {
+                b'"' => {
+                    self.at = i + 1;
+                    return Some((start, text.len(), true));
+                }
+                b'\\' => backslash = i,
+                _ => return None,
             }
-            text.extend_from_slice(plain);
-            self.at += i + 1;
-            if rest[i] == b'"' {
-                return Some((start, text.len(), true));
-            }
-            // The backslash is at self.at - 1: one escape, decoded as serde_json does.
-            self.at = unescape_strict(self.json, self.at - 1, text)?;
         }
     }
 
     fn array(&mut self, depth: usize) -> Option<u128> {
         self.at += 1;
         // The elements' hashes in order, then their count.
-        let mut h = Xxh3::with_seed(ARRAY);
+        let mut state = 0u128;
         let mut count = 0u64;
         if !self.eat(b']') {
             loop {
-                h.update(&self.value(depth + 1)?.to_le_bytes());
+                state = element(state, self.value(depth + 1)?);
                 count += 1;
                 if self.eat(b',') {
                     continue;
@@ -330,8 +368,7 @@ impl<'a> Canon<'a> {
                 return None;
             }
         }
-        h.update(&count.to_le_bytes());
-        Some(h.digest128())
+        Some(array(count, state))
     }
 
     fn object(&mut self, depth: usize) -> Option<u128> {
@@ -359,7 +396,7 @@ impl<'a> Canon<'a> {
                     &self.json[k0..k1]
                 };
                 let kh = key_hash(key);
-                self.scratch.keys.push(kh);
+                self.scratch.keys.push(kh as u64);
                 sum = sum.wrapping_add(member(kh, value));
                 count += 1;
                 if depth == 0 {
@@ -388,8 +425,13 @@ impl<'a> Canon<'a> {
         }
         // A repeated key: serde_json's Value keeps the last; leave that to it.
         let keys = &mut self.scratch.keys[keys_start..];
-        keys.sort_unstable();
-        if keys.windows(2).any(|w| w[0] == w[1]) {
+        let repeated = if keys.len() <= 8 {
+            keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k))
+        } else {
+            keys.sort_unstable();
+            keys.windows(2).any(|w| w[0] == w[1])
+        };
+        if repeated {
             return None;
         }
         self.scratch.keys.truncate(keys_start);

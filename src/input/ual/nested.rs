@@ -28,17 +28,24 @@ pub(super) trait Slots<'a>: Default {
 /// The members of the object `text` (JSON already checked) in `T`; `None` when serde_json
 /// must read it (see the module documentation).
 pub(super) fn object<'a, T: Slots<'a>>(text: &'a str) -> Option<T> {
+    let i = skip_ascii_ws(text.as_bytes(), 0);
+    object_at(text, i).map(|(t, _)| t)
+}
+
+/// The members of the object at `text[i..]` in `T`, and the position after it; `None`
+/// when serde_json must read it.
+fn object_at<'a, T: Slots<'a>>(text: &'a str, i: usize) -> Option<(T, usize)> {
     let b = text.as_bytes();
     let ws = |i: usize| skip_ascii_ws(b, i);
-    let mut i = ws(0);
     if b.get(i) != Some(&b'{') {
         return None;
     }
     let mut t = T::default();
     let mut seen = 0u32;
-    i = ws(i + 1);
+    let mut repeated = false;
+    let mut i = ws(i + 1);
     if b.get(i) == Some(&b'}') {
-        return Some(t);
+        return Some((t, i + 1));
     }
     loop {
         let (key, after) = PLAIN.string_at(b, i)?;
@@ -52,9 +59,7 @@ pub(super) fn object<'a, T: Slots<'a>>(text: &'a str) -> Option<T> {
         let start = ws(i + 1);
         let end = skip_value(b, start)?;
         if let Some((n, slot)) = t.slot(key) {
-            if seen & 1 << n != 0 {
-                return Some(T::default()); // serde: a duplicate field, read as the default
-            }
+            repeated |= seen & 1 << n != 0;
             seen |= 1 << n;
             // serde reads `null` into an `Option` as `None`.
             let value = text.get(start..end)?;
@@ -63,7 +68,52 @@ pub(super) fn object<'a, T: Slots<'a>>(text: &'a str) -> Option<T> {
         i = ws(end);
         match b.get(i)? {
             b',' => i = ws(i + 1),
-            b'}' => return Some(t),
+            // serde: a duplicate field, read as the default
+            b'}' if repeated => return Some((T::default(), i + 1)),
+            b'}' => return Some((t, i + 1)),
+            _ => return None,
+        }
+    }
+}
+
+/// The elements of the array `text` (JSON already checked) each read as `T` — an object
+/// by [`object_at`] (or `serde_object` where it declines), anything else as the default
+/// — in one walk: the elements are not skipped first and read again. `None` when
+/// serde_json must read the array.
+pub(super) fn objects<'a, T: Slots<'a>>(
+    text: &'a str,
+    serde_object: impl Fn(&'a str) -> T,
+) -> Option<Vec<T>> {
+    let b = text.as_bytes();
+    let ws = |i: usize| skip_ascii_ws(b, i);
+    let mut i = ws(0);
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    let mut out = Vec::new();
+    i = ws(i + 1);
+    if b.get(i) == Some(&b']') {
+        return Some(out);
+    }
+    loop {
+        let (t, end) = match object_at(text, i) {
+            Some(read) => read,
+            None => {
+                let end = skip_value(b, i)?;
+                let element = text.get(i..end)?;
+                let t = if element.starts_with('{') {
+                    serde_object(element)
+                } else {
+                    T::default()
+                };
+                (t, end)
+            }
+        };
+        out.push(t);
+        i = ws(end);
+        match b.get(i)? {
+            b',' => i = ws(i + 1),
+            b']' => return Some(out),
             _ => return None,
         }
     }
@@ -156,6 +206,22 @@ mod tests {
             let show = |d: &NameValue<'_>| [d.name, d.value].map(|r| r.map(|j| j.0.to_string()));
             assert_eq!(show(&fast), show(&slow), "{text}");
         }
+        if let Some(fast) = objects::<ItemData<'_>>(text, by_serde) {
+            let slow: Vec<Json<'_>> = by_serde(text);
+            let slow: Vec<ItemData<'_>> = slow
+                .iter()
+                .map(|j| {
+                    if j.0.starts_with('{') {
+                        by_serde(j.0)
+                    } else {
+                        ItemData::default()
+                    }
+                })
+                .collect();
+            let fast: Vec<_> = fast.iter().map(item).collect();
+            let slow: Vec<_> = slow.iter().map(item).collect();
+            assert_eq!(fast, slow, "{text}");
+        }
         if let Some(fast) = array(text) {
             let slow: Vec<Json<'_>> = by_serde(text);
             let show = |v: &[Json<'_>]| v.iter().map(|j| j.0.to_string()).collect::<Vec<_>>();
@@ -176,6 +242,7 @@ mod tests {
             r#"[]"#,
             r#"[ {"Name":"MailAccessType","Value":"Bind"} , {"Name":"IsThrottled","Value":"False"} ]"#,
             r#"[1, -2.5e3, true, null, "x", [ ], { }]"#,
+            r#"[{"Subject":"a"}, {"Subject":"a","Subject":"b"}, 3, {"Subj\u0065ct":"x","InternetMessageId":"<i>"}]"#,
             r#"{"Name":"n","Value":[1,{"a":"}"}]}"#,
         ] {
             same_item(text);

@@ -1,0 +1,233 @@
+//! A quoted CSV cell's text with each `""` made one `"` ([`unescape_csv_into`]): the
+//! copy every UAL AuditData cell goes through before it is read as JSON, so it runs on
+//! every record of a whole export (about a tenth of a `summary` over a UAL CSV).
+//!
+//! Two ways, one result — that of the plain rule (each quote kept, the byte after it, its
+//! pair, skipped; [`tests`] holds both ways to it):
+//! - 64 bytes at a time where the processor has AVX-512 VBMI2: the quotes of a block are
+//!   found with one compare, the second quote of each pair by the parity of the quotes
+//!   before it, and the block is compressed without them and stored in one go. A block where
+//!   a kept quote is not followed by its pair (a damaged cell) is left to the next way.
+//! - eight bytes at a time elsewhere, and for the rest of a cell.
+
+/// Appends the quoted CSV field text `bytes` to `out` with each `""` made one `"`.
+pub(crate) fn unescape_csv_into(bytes: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    // Room for a whole word (or block) stored at any output position; cut at the end.
+    out.resize(start + bytes.len() + 8, 0);
+    let buf = &mut out[start..];
+    let (i, j) = blocks(bytes, buf);
+    let j = words(bytes, buf, i, j);
+    out.truncate(start + j);
+}
+
+/// Eight bytes at a time from `bytes[i..]` into `buf[j..]`; returns the end of the
+/// output. A UAL AuditData cell holds a quote every few bytes, where a `memchr` and a
+/// copy call per quote cost more than the bytes: each word is stored whole (a fixed-size
+/// copy) and the output advanced past its first quote only; the bytes after it are
+/// written again by the next step.
+fn words(bytes: &[u8], buf: &mut [u8], mut i: usize, mut j: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let w = u64::from_le_bytes(*word);
+        // The high bit of each byte that is a quote (exact: zero bytes of `w ^ '"'s`).
+        let x = w ^ (ONES * u64::from(b'"'));
+        let quotes = !(((x & LOW7) + LOW7) | x | LOW7);
+        let Some(dst) = buf.get_mut(j..j + 8) else {
+            break; // unreachable: `j + 8 <= i + 8 <= bytes.len() + 8`
+        };
+        dst.copy_from_slice(word);
+        if quotes == 0 {
+            i += 8;
+            j += 8;
+        } else {
+            let q = (quotes.trailing_zeros() / 8) as usize;
+            j += q + 1;
+            // Skip the second quote of a `""` pair.
+            i += q + 2;
+        }
+    }
+    while let Some(&b) = bytes.get(i) {
+        if let Some(d) = buf.get_mut(j) {
+            *d = b;
+        }
+        j += 1;
+        i += 1 + usize::from(b == b'"');
+    }
+    j
+}
+
+/// Whether the 64-byte way may run: the processor has AVX-512 VBMI2, and `MBXAUDIT_ISA`
+/// (`baseline`, `avx2`; see the CSV tokenizer) does not rule AVX-512 out. Decided once.
+#[cfg(target_arch = "x86_64")]
+fn vbmi2() -> bool {
+    static CHOSEN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *CHOSEN.get_or_init(|| {
+        use std::arch::is_x86_feature_detected as has;
+        let lowered = matches!(
+            std::env::var("MBXAUDIT_ISA").as_deref(),
+            Ok("baseline" | "avx2")
+        );
+        !lowered && has!("avx512f") && has!("avx512bw") && has!("avx512vbmi2")
+    })
+}
+
+/// The 64-byte way over the whole blocks at the start of `bytes` (see the module
+/// documentation); returns how far it read and wrote, `(i, j)`.
+#[cfg(target_arch = "x86_64")]
+fn blocks(bytes: &[u8], buf: &mut [u8]) -> (usize, usize) {
+    if bytes.len() < 64 || !vbmi2() {
+        return (0, 0);
+    }
+    // SAFETY: the processor has AVX-512 F, BW and VBMI2 (checked by `vbmi2`).
+    unsafe { blocks_vbmi2(bytes, buf) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn blocks(_bytes: &[u8], _buf: &mut [u8]) -> (usize, usize) {
+    (0, 0)
+}
+
+/// Each bit set with the parity of the bits at and below it.
+fn prefix_xor(mut x: u64) -> u64 {
+    for shift in [1, 2, 4, 8, 16, 32] {
+        x ^= x << shift;
+    }
+    x
+}
+
+/// # Safety
+/// The processor must have AVX-512 F, BW and VBMI2; `buf` must hold at least
+/// `bytes.len()` bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi2")]
+unsafe fn blocks_vbmi2(bytes: &[u8], buf: &mut [u8]) -> (usize, usize) {
+    use std::arch::x86_64::{
+        _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_maskz_compress_epi8, _mm512_set1_epi8,
+        _mm512_storeu_si512,
+    };
+    let quote = _mm512_set1_epi8(b'"' as i8);
+    let (mut i, mut j) = (0usize, 0usize);
+    // The output never runs ahead of the input (`j <= i`), so `j + 64 <= bytes.len() <=
+    // buf.len()` for every block read.
+    while i + 64 <= bytes.len() && j + 64 <= buf.len() {
+        // SAFETY: `bytes[i..i + 64]` is in bounds (loop condition); unaligned load.
+        let v = unsafe { _mm512_loadu_si512(bytes.as_ptr().add(i).cast()) };
+        let quotes: u64 = _mm512_cmpeq_epi8_mask(v, quote);
+        // A block starts outside any pair: an odd count of quotes so far (this one
+        // included) marks the first quote of a pair, kept; an even count its second.
+        let parity = prefix_xor(quotes);
+        let kept = quotes & parity;
+        let dropped = quotes & !parity;
+        // The plain rule skips whatever follows a kept quote: where that is not a quote
+        // (a damaged cell), the word loop reads on from here.
+        if (kept << 1) & !quotes != 0 {
+            break;
+        }
+        let carry = kept >> 63; // the last byte's pair opens the next block
+        if carry == 1 && bytes.get(i + 64) != Some(&b'"') {
+            break;
+        }
+        // Compressed in a register and stored whole (a compress straight to memory is
+        // slow on some processors); the bytes past the kept ones are written again next.
+        let packed = _mm512_maskz_compress_epi8(!dropped, v);
+        // SAFETY: 64 bytes are stored at `buf[j..]`, in bounds (loop condition).
+        unsafe { _mm512_storeu_si512(buf.as_mut_ptr().add(j).cast(), packed) };
+        j += (!dropped).count_ones() as usize;
+        i += 64 + carry as usize;
+    }
+    (i, j)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::Strategy;
+
+    /// The plain rule, one byte at a time.
+    fn unescape_plain(bytes: &[u8]) -> Vec<u8> {
+        let (mut out, mut i) = (Vec::new(), 0);
+        while let Some(&b) = bytes.get(i) {
+            out.push(b);
+            i += 1 + usize::from(b == b'"');
+        }
+        out
+    }
+
+    /// Both ways from `bytes`: the 64-byte way (where the processor has it) then words,
+    /// and words alone.
+    fn both_ways(bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let mut fast = Vec::new();
+        unescape_csv_into(bytes, &mut fast);
+        let mut buf = vec![0; bytes.len() + 8];
+        let j = words(bytes, &mut buf, 0, 0);
+        buf.truncate(j);
+        (fast, buf)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn doubled_quotes_unescape_as_the_plain_rule(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b'"'),
+                    proptest::strategy::Just(b'a'),
+                    proptest::num::u8::ANY,
+                ],
+                0..300,
+            ),
+            prefix in proptest::collection::vec(proptest::num::u8::ANY, 0..3),
+        ) {
+            let mut out = prefix.clone();
+            unescape_csv_into(&bytes, &mut out);
+            let mut want = prefix;
+            want.extend(unescape_plain(&bytes));
+            proptest::prop_assert_eq!(out, want);
+        }
+
+        /// Well-formed cells (every quote doubled), long enough for whole blocks, with
+        /// pairs across block edges and now and then a damaged spot.
+        #[test]
+        fn well_formed_cells_unescape_as_the_plain_rule(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-z:,{}é]{0,70}".prop_map(String::into_bytes),
+                    proptest::strategy::Just(b"\"\"".to_vec()),
+                    proptest::strategy::Just(b"\"\"\"\"".to_vec()),
+                    proptest::strategy::Just(b"\"".to_vec()),
+                ],
+                0..40,
+            ),
+        ) {
+            let bytes = pieces.concat();
+            let (fast, words) = both_ways(&bytes);
+            proptest::prop_assert_eq!(&fast, &unescape_plain(&bytes));
+            proptest::prop_assert_eq!(&words, &unescape_plain(&bytes));
+        }
+    }
+
+    #[test]
+    fn unescapes_dense_doubled_quotes() {
+        let cell = br#"{""a"":""x"",""bb"":[""""],""c"":1}"""#;
+        let mut out = Vec::new();
+        unescape_csv_into(cell, &mut out);
+        assert_eq!(out, unescape_plain(cell));
+        assert_eq!(out, br#"{"a":"x","bb":[""],"c":1}""#);
+    }
+
+    #[test]
+    fn pairs_across_block_edges_and_damage_read_as_the_plain_rule() {
+        for at in 58..70 {
+            for damaged in [false, true] {
+                let mut cell = vec![b'x'; at];
+                cell.extend_from_slice(if damaged { b"\"y" } else { b"\"\"" });
+                cell.extend(std::iter::repeat_n(b'z', 80));
+                cell.extend_from_slice(b"\"\"\"\"end");
+                let (fast, words) = both_ways(&cell);
+                assert_eq!(fast, unescape_plain(&cell), "at {at}, damaged {damaged}");
+                assert_eq!(words, unescape_plain(&cell));
+            }
+        }
+    }
+}

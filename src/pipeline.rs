@@ -260,8 +260,9 @@ pub fn run_hashing(
     progress: &Progress,
     hash_streams: bool,
 ) -> Result<Outcome> {
-    // One export never holds one event in two shapes: a single input is not compared.
-    let (store, spec) = sinks(settings, origins.len() > 1);
+    // One export never holds one event in two shapes: a single input is not compared,
+    // nor are files of one header.
+    let (store, spec) = sinks(settings, origins.len() > 1 && !shapes::one_header(origins));
     let sink = match &spec {
         Some(spec) => Sink::Columns(spec),
         None => Sink::Rows(&store),

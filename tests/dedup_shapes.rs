@@ -341,3 +341,56 @@ fn signatures_past_their_memory_budget_skip_the_rule_and_say_so() {
         "{stderr}"
     );
 }
+
+/// Files of one header hold one shape: their rows are not signed, so a multi-file archive
+/// of one export is not held to the signatures' budget (no warning even at the smallest
+/// limit), while exact duplicates across the files are still removed.
+#[test]
+fn files_of_one_header_are_not_signed() {
+    let dir = tempdir();
+    const EVENTS: usize = 4000;
+    // Wide enough that signing both files' rows would pass the smallest budget (1 MiB).
+    let extra: String = (0..30).map(|c| format!(",Extra{c}")).collect();
+    let header =
+        format!("Operation,LastAccessed,LogonType,LogonUserDisplayName,ItemSubject{extra}\n");
+    let header = header.as_str();
+    let mut day1 =
+        format!("\u{feff}#TYPE Selected.System.Management.Automation.PSObject\r\n{header}");
+    let mut day2 = String::from(header);
+    day1 = day1.replace(header, &header.replace('\n', "\r\n"));
+    day2 = day2.replace('\n', "\r\n");
+    for n in 0..EVENTS {
+        let row = format!(
+            "Update,2017-04-01T{:02}:{:02}:{:02}Z,Owner,Test User 1,note {n}{}\r\n",
+            n / 3600,
+            n / 60 % 60,
+            n % 60,
+            ",value".repeat(30)
+        );
+        day1.push_str(&row);
+        // The second file repeats the first's last half: exact duplicates.
+        if n >= EVENTS / 2 {
+            day2.push_str(&row);
+        }
+    }
+    std::fs::write(dir.path().join("day1.csv"), day1).unwrap();
+    std::fs::write(dir.path().join("day2.csv"), day2).unwrap();
+    let r = mbxaudit_in(
+        dir.path(),
+        &[
+            "search",
+            "--logon-types",
+            "all",
+            "--memory-limit",
+            "1",
+            "--stdout",
+            "day1.csv",
+            "day2.csv",
+        ],
+        None,
+    );
+    r.expect_code(0);
+    let rows = String::from_utf8_lossy(&r.stdout).lines().count() - 1;
+    assert_eq!(rows, EVENTS, "{}", r.stderr);
+    assert!(!r.stderr.contains("were not compared"), "{}", r.stderr);
+}

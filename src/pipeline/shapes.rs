@@ -14,7 +14,8 @@
 //! compares by name. The row with more columns is kept (tie: the earlier in input order),
 //! the other counted as a duplicate of its file.
 //!
-//! While the inputs are read, each kept legacy row of a run of two or more inputs gets a
+//! While the inputs are read, each kept legacy row of a run of two or more inputs — unless
+//! [`one_header`] shows they are CSV files of one header, which hold one shape — gets a
 //! [`Signatures`] entry: its column set (a shape, numbered per collector), its instant,
 //! and one 64-bit hash per column it holds. After the exact marking, [`mark`] sorts the
 //! rows left by (instant, Operation), in parallel as [`super::dedup::mark`] does, and
@@ -30,6 +31,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::datetime::Timestamp;
 use crate::input::visit::{OnDemand, KEY_IGNORED};
+use crate::input::Origin;
 use crate::record::{logon_type_name, AuditRecord, Field};
 
 /// Columns (lower case) that differ between exports of one event besides those the
@@ -477,8 +479,87 @@ fn agree(pairs: &[Pair], a: &[u64], b: &[u64]) -> bool {
     })
 }
 
+/// How much of a file [`one_header`] reads to find its header line.
+const HEADER_PEEK: usize = 64 * 1024;
+
+/// Whether `origins` are all regular CSV files with the same header line, byte for byte
+/// (after a UTF-8 byte-order mark and an `Export-Csv` `#TYPE` line): their rows then
+/// have one shape, and the cross-shape rule, which compares rows of different shapes
+/// only, can find nothing — so rows are not signed (a multi-file archive of one export,
+/// split by day, is read as fast and in as little memory as one file). Anything else
+/// (standard input, a pipe, JSON, UTF-16, a file that cannot be read here) answers
+/// `false`, and rows are signed as before.
+pub(super) fn one_header(origins: &[Origin]) -> bool {
+    let mut first: Option<Vec<u8>> = None;
+    for origin in origins {
+        let Some(header) = origin.path().and_then(header_line) else {
+            return false;
+        };
+        match &first {
+            None => first = Some(header),
+            Some(h) if *h == header => {}
+            Some(_) => return false,
+        }
+    }
+    true
+}
+
+/// The header line of the CSV file at `path`: its first line (its second after a
+/// `#TYPE` line), without the line break, when it looks like an audit export's header
+/// (printable UTF-8 text with a comma that names `Operation`, not JSON); else `None`.
+fn header_line(path: &std::path::Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut head = Vec::with_capacity(HEADER_PEEK);
+    file.take(HEADER_PEEK as u64).read_to_end(&mut head).ok()?;
+    let mut text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    let line = loop {
+        let end = memchr::memchr(b'\n', text)?;
+        let line = &text[..end];
+        text = &text[end + 1..];
+        if !line.starts_with(b"#TYPE") {
+            break line;
+        }
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let printable = std::str::from_utf8(line).is_ok_and(|l| l.chars().all(|c| !c.is_control()));
+    let names_operation = line
+        .to_ascii_lowercase()
+        .windows(9)
+        .any(|w| w == b"operation");
+    // JSON (an array or an object first) holds records of any shape.
+    let json = matches!(line.trim_ascii_start().first(), Some(b'[' | b'{'));
+    (printable && !json && line.contains(&b',') && names_operation).then(|| line.to_vec())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn header_lines_are_found_after_a_bom_and_a_type_line() {
+        let dir = std::env::temp_dir().join(format!("mbxaudit-header-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: &[u8]| {
+            let p = dir.join(name);
+            std::fs::write(&p, text).unwrap();
+            Origin::Named(p)
+        };
+        let plain = write("a.csv", b"Operation,LastAccessed\nUpdate,2017-04-01\n");
+        let typed = write(
+            "b.csv",
+            b"\xEF\xBB\xBF#TYPE Deserialized.X\r\nOperation,LastAccessed\r\nUpdate,x\r\n",
+        );
+        let other = write("c.csv", b"Operation,LastAccessed,ItemSubject\nUpdate,x,y\n");
+        let json = write("d.json", b"[{\"Operation\":\"Update\"},\n{}]\n");
+        assert!(one_header(&[plain.clone(), typed.clone()]));
+        assert!(!one_header(&[plain.clone(), other]));
+        assert!(!one_header(&[json.clone(), json]));
+        assert!(!one_header(&[plain, Origin::Stdin]));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     use super::*;
     use crate::input::visit::EventKey;
     use crate::record::{Escape, RawField};

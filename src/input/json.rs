@@ -37,7 +37,6 @@
 
 mod blocks;
 mod guess;
-mod lines;
 mod names;
 mod one_row;
 mod parse;
@@ -451,18 +450,7 @@ fn read_lines<'t, V: Visitor>(
 ) -> u64 {
     let mut pos = chunk.start.pos;
     let mut line = chunk.start.line;
-    let mut look = (!reader.is_reference()).then(lines::LineLook::new);
     while pos < chunk.end {
-        // Most lines are dropped by a rule: a look at the line's bytes first.
-        if let Some(next) = look
-            .as_mut()
-            .and_then(|look| look.look(text, pos, chunk.end, line, visitor))
-        {
-            progress.at(pos);
-            pos = next;
-            line += 1;
-            continue;
-        }
         // Most lines hold one plainly valid record: read it before its line end is
         // known (the record's scan finds it), as the splitter would read the line.
         if let Some(next) = read_one_line(text, pos, chunk.end, line, reader, visitor) {

@@ -215,11 +215,11 @@ impl<'t, 'b> Tokens<'t, 'b> {
 /// How far ahead of the block being scanned its bytes are asked for: the text is read
 /// once, mostly from memory (a mapped file), and the processor's own prefetching stops
 /// at every page boundary.
-pub(super) const PREFETCH_AHEAD: usize = 1536;
+const PREFETCH_AHEAD: usize = 1536;
 
 /// Asks for the cache line of `text[at]` (a hint: nothing when `at` is past the end).
 #[inline(always)]
-pub(super) fn prefetch(text: &[u8], at: usize) {
+fn prefetch(text: &[u8], at: usize) {
     #[cfg(target_arch = "x86_64")]
     if let Some(byte) = text.get(at) {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
@@ -327,7 +327,7 @@ impl JsonJob for Scan<'_, '_, '_> {
 /// `at`) that JSON does not allow (anything but `"\/bfnrt`, and `u` without four hex
 /// digits), and those that start the escape of a UTF-16 surrogate (`\uD800`-`\uDFFF`).
 #[inline(always)]
-pub(super) fn check_escapes(text: &[u8], at: usize, mut escaped: u64) -> (u64, u64) {
+fn check_escapes(text: &[u8], at: usize, mut escaped: u64) -> (u64, u64) {
     let (mut bad, mut surrogates) = (0, 0);
     while escaped != 0 {
         let i = escaped.trailing_zeros();
@@ -523,7 +523,7 @@ fn value(t: &mut Tokens<'_, '_>, s: &[u8], depth: u32, p: usize, c: u8) -> Optio
 /// The number or literal at `s[p]` and the offset after it, when it is valid and ends
 /// where a token or whitespace follows.
 #[inline(always)]
-pub(super) fn scalar(s: &[u8], p: usize) -> Option<(Val<'_>, usize)> {
+fn scalar(s: &[u8], p: usize) -> Option<(Val<'_>, usize)> {
     let literal = |word: &'static [u8], v| {
         (s.get(p..p + word.len()) == Some(word)).then_some((v, p + word.len()))
     };

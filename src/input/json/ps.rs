@@ -105,7 +105,7 @@ const FALSE: RawField<'static> = RawField {
 
 /// A scalar member as a field: strings borrowed (escaped), numbers as written, booleans as
 /// `Export-Csv` writes them, `null` (and nested values) empty.
-pub(super) fn scalar(v: Val<'_>) -> RawField<'_> {
+fn scalar(v: Val<'_>) -> RawField<'_> {
     match v {
         Val::Str(s) => RawField::json(s),
         Val::Num(n) => RawField::new(n, crate::record::Escape::None),
@@ -190,11 +190,6 @@ impl<'t> Reader<'t> {
             reference: true,
             ..Reader::default()
         }
-    }
-
-    /// True for the reference reader (which takes no shortcut).
-    pub fn is_reference(&self) -> bool {
-        self.reference
     }
 
     /// Parses the record at `text[start..]` (not past `limit`); returns its end, or the

@@ -535,3 +535,111 @@ fn packed_timeline_draws_the_rows_the_report_writes() {
         );
     }
 }
+
+/// Decodes standard base64 (the page's data blocks).
+fn unbase64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {}", c as char),
+    };
+    let digits: Vec<u8> = text.bytes().filter(|&c| c != b'=').map(value).collect();
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for group in digits.chunks(4) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &d)| n | u32::from(d) << (18 - 6 * i));
+        out.extend_from_slice(&n.to_be_bytes()[1..group.len()]);
+    }
+    out
+}
+
+/// Past the first findings drawn, the rest are packed in the page (a whole export can give
+/// thousands, which took a browser many seconds to lay out) and unpack to the same rows,
+/// in order, as drawn ones; the page still loads cleanly in a browser, with the button.
+#[test]
+fn findings_past_the_first_are_packed_and_unpack_to_the_same_rows() {
+    const FINDINGS: usize = 250;
+    const SHOWN: usize = 200;
+    let dir = tempdir();
+    let input = dir.path().join("many.csv");
+    let mut text = String::from(
+        "\u{feff}\"Operation\",\"LogonType\",\"FolderPathName\",\"ClientIPAddress\",\
+         \"MailboxOwnerUPN\",\"LogonUserDisplayName\",\"ItemSubject\",\"LastAccessed\"\r\n",
+    );
+    for i in 0..FINDINGS {
+        text.push_str(&format!(
+            "\"SendAs\",\"Delegate\",\"\\Sent Items\",\"203.0.113.{}\",\"user{i}@contoso.com\",\
+             \"Eve Attacker\",\"Invoice {i}\",\"2024-03-01T{:02}:{:02}:00\"\r\n",
+            i % 200,
+            i / 60,
+            i % 60
+        ));
+    }
+    std::fs::write(&input, text).expect("write");
+    let (run, html) = report(dir.path(), &["-q", input.to_str().expect("utf-8 path")]);
+    run.expect_code(0);
+    assert_eq!(html.matches("<tr class=\"finding ").count(), SHOWN);
+    let open = format!(
+        "<script type=\"application/x-mbxaudit-findings\" id=\"fnd\" data-rows=\"{}\">",
+        FINDINGS - SHOWN
+    );
+    let start = html.find(&open).expect("the packed findings") + open.len();
+    let end = start + html[start..].find("</script>").expect("its end");
+    let mut rows = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&unbase64(&html[start..end])[..]),
+        &mut rows,
+    )
+    .expect("gzip");
+    assert_eq!(
+        rows.matches("<tr class=\"finding ").count(),
+        FINDINGS - SHOWN
+    );
+    // The packed rows follow the drawn ones: f200, f201... in order, as a drawn row is.
+    let ids: Vec<&str> = rows
+        .split("id=\"f")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap_or_default())
+        .collect();
+    let want: Vec<String> = (SHOWN..FINDINGS).map(|n| n.to_string()).collect();
+    assert_eq!(ids, want);
+    let drawn = &html[html.find("id=\"f0\"").expect("f0")..];
+    let drawn_row = &drawn[..drawn.find("</tr>").expect("row end")];
+    let packed_row = &rows[rows.find("id=\"f").expect("a packed row")..];
+    assert_eq!(
+        drawn_row.matches("<td").count(),
+        packed_row[..packed_row.find("</tr>").expect("row end")]
+            .matches("<td")
+            .count()
+    );
+
+    let Some(bin) = chromium() else { return };
+    let page = dir.path().join("report.html");
+    let (dom, log) = run_chromium(
+        &bin,
+        &file_url(&page),
+        &["--dump-dom", "--virtual-time-budget=10000"],
+        Duration::from_secs(120),
+    );
+    assert!(console_messages(&log).is_empty(), "{log}");
+    assert!(
+        dom.contains("<button type=\"button\" id=\"morefindings\">Show the other 50 findings"),
+        "the button is shown once the script runs"
+    );
+    assert_eq!(dom.matches("<tr class=\"finding ").count(), SHOWN);
+    // With #findings=all, the browser unpacks and draws every finding.
+    let (dom, log) = run_chromium(
+        &bin,
+        &format!("{}#findings=all", file_url(&page)),
+        &["--dump-dom", "--virtual-time-budget=10000"],
+        Duration::from_secs(120),
+    );
+    assert!(console_messages(&log).is_empty(), "{log}");
+    assert_eq!(dom.matches("<tr class=\"finding ").count(), FINDINGS);
+    assert!(dom.contains("id=\"f249\""));
+}

@@ -72,7 +72,7 @@ pub fn render(out: &mut dyn Write, p: &Page<'_>) -> io::Result<()> {
         page::head(p.title, &policy, STYLE),
         page::banner(p.title, p.generated),
         page::overview(p.summary, p.evaluation, p.outcome),
-        page::findings(p.evaluation, &ctx),
+        page::findings(p.evaluation, &ctx)?,
         page::activity(p.summary, by),
         page::summary_tables(p.summary, p.top),
         page::inputs(p.outcome, p.scope),

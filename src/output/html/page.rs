@@ -17,6 +17,11 @@ use crate::triage::{Evaluation, Rule, Severity};
 /// Evidence links shown per finding before "+N more".
 const LINKS: usize = 3;
 
+/// Findings drawn as rows when the page loads; the rest (a whole export can give
+/// thousands: ~20 MB of rows that took a browser many seconds to lay out) are packed
+/// gzip-compressed in a data block (`#fnd`) and drawn when asked for.
+pub const FINDINGS_SHOWN: usize = 200;
+
 /// The document head: policy, title, style.
 pub fn head(title: &str, policy: &str, style: &str) -> String {
     format!(
@@ -135,7 +140,7 @@ pub fn inputs(outcome: &Outcome, scope: &[String]) -> String {
     out
 }
 
-pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> String {
+pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> std::io::Result<String> {
     let mut out = String::from("<section id=\"findings\">\n<h2>Findings</h2>\n");
     if ev.findings.is_empty() {
         out.push_str("<p>No rule fired. That is no proof of innocence: see the rules below, and the notes.</p>\n");
@@ -152,28 +157,35 @@ pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> String {
              <th>When (UTC)</th><th>Actor / mailbox</th><th>Evidence</th></tr></thead><tbody>\n",
         );
     }
+    // The rows past the first FINDINGS_SHOWN, packed below the table.
+    let mut rest = String::new();
     for (n, f) in ev.findings.iter().enumerate() {
+        let out = if n < FINDINGS_SHOWN {
+            &mut out
+        } else {
+            &mut rest
+        };
         let sev = f.severity.name();
         let _ = write!(
             out,
             "<tr class=\"finding {sev}\" id=\"f{n}\"><td><span class=\"sev {sev}\">{}</span></td><td><b>",
             sev.to_uppercase()
         );
-        push(&mut out, &f.title);
+        push(out, &f.title);
         out.push_str("</b> <span class=\"rule\">");
-        push(&mut out, &f.rule);
+        push(out, &f.rule);
         out.push_str("</span><div class=\"why\">");
-        push(&mut out, &f.why);
+        push(out, &f.why);
         if let Some(s) = ctx.sigma_of(&f.rule) {
             out.push_str("</div><div class=\"muted\">Sigma rule ");
-            push(&mut out, &sigma_credit(s));
+            push(out, &sigma_credit(s));
         }
         out.push_str("</div></td><td class=\"when\">");
         out.push_str(&esc(&span(f)).replacen(" to ", "<br>to ", 1));
         out.push_str("</td><td>");
-        push(&mut out, &f.actor);
+        push(out, &f.actor);
         out.push_str("<div class=\"muted\">");
-        push(&mut out, &f.mailbox);
+        push(out, &f.mailbox);
         let _ = write!(
             out,
             "</div></td><td class=\"evidence\">{} row{}: ",
@@ -185,7 +197,7 @@ pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> String {
             let place = ctx.place(r);
             let short = place.rsplit(['/', '\\']).next().unwrap_or(&place);
             let _ = write!(out, "<a href=\"#r{r}\">");
-            push(&mut out, short);
+            push(out, short);
             out.push_str("</a> ");
         }
         if f.rows.len() > LINKS {
@@ -203,6 +215,19 @@ pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> String {
     if !ev.findings.is_empty() {
         out.push_str("</tbody></table>\n");
     }
+    if !rest.is_empty() {
+        let packed = ev.findings.len() - FINDINGS_SHOWN;
+        let _ = write!(
+            out,
+            "<p><button type=\"button\" id=\"morefindings\" hidden>Show the other {packed} \
+             findings</button> <span class=\"muted\">The first {FINDINGS_SHOWN} are drawn; \
+             every finding is in <code>mbxaudit triage</code>'s output.</span></p>\n\
+             <script type=\"application/x-mbxaudit-findings\" id=\"fnd\" data-rows=\"{packed}\">"
+        );
+        let bytes = super::gzip::compress(rest.as_bytes(), flate2::Compression::new(3))?;
+        out.push_str(&super::csp::base64(&bytes));
+        out.push_str("</script>\n");
+    }
     if !ev.notes.is_empty() {
         out.push_str("<ul class=\"note\">");
         for n in &ev.notes {
@@ -214,7 +239,7 @@ pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> String {
     }
     rule_table(&mut out, ctx.rules);
     out.push_str("</section>\n");
-    out
+    Ok(out)
 }
 
 fn rule_table(out: &mut String, rules: &[Rule]) {

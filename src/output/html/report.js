@@ -12,6 +12,43 @@
 // data block (#tld, of type application/x-mbxaudit-timeline): they are unpacked with the
 // browser's DecompressionStream, and the rows to show are drawn from them, a page at a
 // time, with the same markup and the same filter.
+//
+// Findings past the first ones drawn are packed alike (#fnd, HTML rows) and drawn when
+// the "Show the other findings" button is pressed, or on load with a #findings=all
+// fragment.
+
+// The text of a packed data block: base64 of gzip, unpacked by the browser.
+function unpack(block) {
+  if (typeof DecompressionStream === "undefined") {
+    return Promise.reject(new Error("this browser cannot unpack it (it needs DecompressionStream: " +
+      "Chrome 80, Firefox 113, Safari 16.4 or later)"));
+  }
+  var bin = atob(block.textContent.trim());
+  var bytes = new Uint8Array(bin.length);
+  for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Response(new Response(bytes).body.pipeThrough(new DecompressionStream("gzip"))).text();
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  var moreFindings = document.getElementById("morefindings");
+  var packedFindings = document.getElementById("fnd");
+  var findingRows = document.querySelector("table.findings tbody");
+  if (moreFindings && packedFindings && findingRows) {
+    moreFindings.hidden = false;
+    moreFindings.addEventListener("click", function () {
+      moreFindings.disabled = true;
+      unpack(packedFindings).then(function (html) {
+        findingRows.insertAdjacentHTML("beforeend", html);
+        moreFindings.hidden = true;
+      }).catch(function (e) {
+        moreFindings.textContent = "the findings could not be unpacked (" + e.message + ")";
+      });
+    });
+    // A #findings=all fragment in the address draws them all on load.
+    if (location.hash === "#findings=all") moreFindings.click();
+  }
+});
+
 document.addEventListener("DOMContentLoaded", function () {
   var table = document.getElementById("tl");
   var packedData = document.getElementById("tld");
@@ -293,11 +330,7 @@ function packed(table, source) {
       "Chrome 80, Firefox 113, Safari 16.4 or later); the first " + Math.min(total, page) + " rows are shown";
     return;
   }
-  var bin = atob(source.textContent.trim());
-  var bytes = new Uint8Array(bin.length);
-  for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  new Response(new Response(bytes).body.pipeThrough(new DecompressionStream("gzip")))
-    .text()
+  unpack(source)
     .then(function (text) {
       d = JSON.parse(text);
       secs = new Array(total);

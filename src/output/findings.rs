@@ -2,6 +2,7 @@
 //! from the input escaped), one JSON document (everything, all evidence), or CSV (one row
 //! per finding, Excel-safe, the evidence cell kept under Excel's 32,767 characters).
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use rayon::prelude::*;
@@ -105,10 +106,11 @@ pub fn text(ev: &Evaluation, ctx: &Context<'_>, evidence: usize) -> String {
     ));
     // Each finding's text on its own (in parallel: a whole export gives thousands), then
     // joined in order.
+    let files: Vec<String> = ctx.sources.iter().map(|s| sanitize(s)).collect();
     let texts: Vec<String> = ev
         .findings
         .par_iter()
-        .map(|f| finding_text(f, ctx, evidence))
+        .map(|f| finding_text(f, ctx, &files, evidence))
         .collect();
     for t in texts {
         out.push_str(&t);
@@ -122,8 +124,9 @@ pub fn text(ev: &Evaluation, ctx: &Context<'_>, evidence: usize) -> String {
     out
 }
 
-/// One finding of [`text`], from its blank line to its evidence.
-fn finding_text(f: &Finding, ctx: &Context<'_>, evidence: usize) -> String {
+/// One finding of [`text`], from its blank line to its evidence; `files` are the
+/// sources' names, sanitized.
+fn finding_text(f: &Finding, ctx: &Context<'_>, files: &[String], evidence: usize) -> String {
     let mut out = String::new();
     out.push('\n');
     out.push_str(&format!(
@@ -140,14 +143,25 @@ fn finding_text(f: &Finding, ctx: &Context<'_>, evidence: usize) -> String {
     out.push_str(&format!("  actor:    {}\n", sanitize(&f.actor)));
     out.push_str(&format!("  mailbox:  {}\n", sanitize(&f.mailbox)));
     let cap = if evidence == 0 { usize::MAX } else { evidence };
-    let shown: Vec<String> = f
-        .rows
-        .iter()
-        .take(cap)
-        .map(|&r| sanitize(&ctx.place(r)))
-        .collect();
-    let more = f.rows.len() - shown.len();
-    let mut line = shown.join(", ");
+    // `file:line` as `Context::place` gives it, sanitized (the line is digits).
+    let mut line = String::new();
+    let mut shown = 0;
+    for &r in f.rows.iter().take(cap) {
+        if shown > 0 {
+            line.push_str(", ");
+        }
+        shown += 1;
+        let row = r as usize;
+        if row < ctx.rows.len() {
+            let pos = ctx.rows.pos(row);
+            let file = usize::try_from(pos.file)
+                .ok()
+                .and_then(|i| files.get(i))
+                .map_or("?", String::as_str);
+            let _ = write!(line, "{file}:{}", pos.line);
+        }
+    }
+    let more = f.rows.len() - shown;
     if more > 0 {
         line.push_str(&format!(
             " (+{more} more; {} rows, --evidence 0 lists all)",

@@ -153,8 +153,12 @@ impl<'t> View<'t> {
         let Some(c) = self.t.column(key) else {
             return u32::MAX;
         };
-        let lower = self.lower[c].get_or_init(|| self.t.lower_ids(c));
-        lower[self.t.id(c, row as usize) as usize]
+        self.lower_ids(c)[self.t.id(c, row as usize) as usize]
+    }
+
+    /// Column `c`'s value numbers by lower-cased form (see [`Table::lower_ids`]).
+    fn lower_ids(&self, c: usize) -> &[u32] {
+        self.lower[c].get_or_init(|| self.t.lower_ids(c))
     }
 
     fn weight(&self, row: u32) -> u64 {
@@ -598,24 +602,29 @@ fn first_seen(g: &[u32], v: &View<'_>, field: Key, baseline: i64, min: u64) -> O
 
 /// The distinct non-empty values of `key` over `ids`, in order of first appearance
 /// (the first spelling kept).
-fn distinct_values(ids: &[u32], v: &View<'_>, key: Key) -> Vec<String> {
+fn distinct_values<'t>(ids: &[u32], v: &View<'t>, key: Key) -> Vec<&'t str> {
+    let Some(c) = v.t.column(key) else {
+        return Vec::new();
+    };
+    let lower = v.lower_ids(c);
     let mut seen = IdSet::default();
     let mut out = Vec::new();
     for &i in ids {
-        let value = v.value(key, i);
-        if !value.is_empty() && seen.insert(v.lower(key, i)) {
-            out.push(value.to_owned());
+        let id = v.t.id(c, i as usize);
+        let value = v.t.text(c, id);
+        if !value.is_empty() && seen.insert(lower[id as usize]) {
+            out.push(value);
         }
     }
     out
 }
 
 /// `a, b, c and 4 more`; `(none)` for no values.
-fn list(values: &[String], max: usize) -> String {
+fn list<S: AsRef<str>>(values: &[S], max: usize) -> String {
     if values.is_empty() {
         return "(none)".into();
     }
-    let shown: Vec<&str> = values.iter().take(max).map(String::as_str).collect();
+    let shown: Vec<&str> = values.iter().take(max).map(AsRef::as_ref).collect();
     let more = values.len() - shown.len();
     if more > 0 {
         format!("{} and {more} more", shown.join(", "))
@@ -625,13 +634,13 @@ fn list(values: &[String], max: usize) -> String {
 }
 
 /// Long values (subjects: admin cmdlets' parameters) are cut for the sentence.
-fn cut(value: String, max: usize) -> String {
+fn cut(value: &str, max: usize) -> Cow<'_, str> {
     if value.chars().count() <= max {
-        return value;
+        return Cow::Borrowed(value);
     }
     let mut s: String = value.chars().take(max).collect();
     s.push('…');
-    s
+    Cow::Owned(s)
 }
 
 /// Makes the finding of `rule` whose evidence is `ids`; `extra` are the evaluator's own
@@ -664,7 +673,7 @@ fn finish(
     let mailboxes = values(Key::Mailbox);
     let actor = list(&actors, 3);
     let subjects = || {
-        let s: Vec<String> = values(Key::Subject)
+        let s: Vec<Cow<'_, str>> = values(Key::Subject)
             .into_iter()
             .map(|s| cut(s, 160))
             .collect();

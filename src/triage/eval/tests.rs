@@ -136,6 +136,7 @@ fn match_splits_by_escalated_severity() {
 fn lists_are_capped() {
     let v: Vec<String> = (0..5).map(|i| i.to_string()).collect();
     assert_eq!(list(&v, 3), "0, 1, 2 and 2 more");
-    assert_eq!(list(&[], 3), "(none)");
-    assert_eq!(cut("abcdef".into(), 3), "abc…");
+    assert_eq!(list::<&str>(&[], 3), "(none)");
+    assert_eq!(cut("abcdef", 3), "abc…");
+    assert_eq!(cut("abc", 3), "abc");
 }

@@ -147,13 +147,16 @@ impl<'t> View<'t> {
         }
     }
 
-    /// The number of `key`'s value in `row`, lower-cased (the same for values that
-    /// differ in case only).
-    fn lower(&self, key: Key, row: u32) -> u32 {
-        let Some(c) = self.t.column(key) else {
-            return u32::MAX;
-        };
-        self.lower_ids(c)[self.t.id(c, row as usize) as usize]
+    /// For each row, the number of `key`'s value lower-cased (the same for values that
+    /// differ in case only; `u32::MAX` when the table does not keep `key`), with the
+    /// column looked up once.
+    fn lower_of(&self, key: Key) -> impl Fn(u32) -> u32 + '_ {
+        let col = self.t.column(key).map(|c| (c, self.lower_ids(c)));
+        move |row| {
+            col.map_or(u32::MAX, |(c, lower)| {
+                lower[self.t.id(c, row as usize) as usize]
+            })
+        }
     }
 
     /// Column `c`'s value numbers by lower-cased form (see [`Table::lower_ids`]).
@@ -343,15 +346,16 @@ fn group(rule: &Rule, v: &View<'_>, selected: &[u32]) -> Groups {
     let mut index: IdMap<GroupKey, usize> = IdMap::default();
     let mut groups: Groups = Vec::new();
     let keys = &rule.group_by;
+    let lower: Vec<_> = keys.iter().map(|k| v.lower_of(*k)).collect();
     for &i in selected {
         let key = if keys.len() <= 4 {
             let mut k = [0u32; 4];
-            for (slot, key) in k.iter_mut().zip(keys) {
-                *slot = v.lower(*key, i);
+            for (slot, lower) in k.iter_mut().zip(&lower) {
+                *slot = lower(i);
             }
             GroupKey::Small(k, keys.len() as u8)
         } else {
-            GroupKey::Big(keys.iter().map(|k| v.lower(*k, i)).collect())
+            GroupKey::Big(lower.iter().map(|lower| lower(i)).collect())
         };
         let at = *index.entry(key).or_insert_with(|| {
             groups.push(Vec::new());
@@ -520,7 +524,8 @@ fn bursts(g: &[u32], v: &View<'_>, spec: &Window) -> Vec<(usize, usize, u64)> {
     let mut start = 0usize;
     let mut sum = 0u64;
     let mut values: IdMap<u32, u64> = IdMap::default();
-    let value = |k: usize| -> u32 { spec.distinct.map_or(0, |key| v.lower(key, g[k])) };
+    let lower = spec.distinct.map(|key| v.lower_of(key));
+    let value = |k: usize| -> u32 { lower.as_ref().map_or(0, |lower| lower(g[k])) };
     for end in 0..g.len() {
         match spec.count {
             CountBy::Records => sum += 1,
@@ -574,11 +579,12 @@ fn first_seen(g: &[u32], v: &View<'_>, field: Key, baseline: i64, min: u64) -> O
     if (split as u64) < min {
         return None;
     }
-    let known: IdSet<u32> = g[..split].iter().map(|&i| v.lower(field, i)).collect();
+    let lower = v.lower_of(field);
+    let known: IdSet<u32> = g[..split].iter().map(|&i| lower(i)).collect();
     let mut order: Vec<u32> = Vec::new();
     let mut found: IdMap<u32, (String, Vec<u32>)> = IdMap::default();
     for &i in &g[split..] {
-        let lower = v.lower(field, i);
+        let lower = lower(i);
         if known.contains(&lower) {
             continue;
         }

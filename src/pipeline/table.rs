@@ -249,11 +249,17 @@ impl ColumnPart {
         }
     }
 
+    /// The chunk read so far is done: its raw indexes go (rows pushed after this start
+    /// new ones), so that a scan's many finished chunks do not hold them until merged.
+    pub fn seal(&mut self) {
+        for chunk in &mut self.chunks {
+            chunk.raw = Vec::new();
+        }
+    }
+
     /// Appends `later`'s rows, which follow this part's in the input.
     pub fn absorb(&mut self, later: ColumnPart) {
-        for chunk in &mut self.chunks {
-            chunk.raw = Vec::new(); // no more rows for the earlier chunks
-        }
+        self.seal(); // no more rows for the earlier chunks
         for mut chunk in later.chunks {
             chunk.first += self.rows;
             self.chunks.push(chunk);

@@ -84,6 +84,10 @@ fn is_deceptive(c: char) -> bool {
 /// Escapes control characters (C0, DEL, C1) and the characters [`is_deceptive`] names,
 /// as `\u{..}`.
 pub fn sanitize(text: &str) -> String {
+    // Printable ASCII, the usual case, has nothing to escape.
+    if text.bytes().all(|b| matches!(b, b' '..=b'~')) {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -160,6 +164,18 @@ mod tests {
             "x\\u{200e}\\u{200f}\\u{61c}\\u{2028}\\u{2029}\\u{ad}\\u{200b}\\u{feff}y"
         );
         assert_eq!(sanitize("Réunion 👩\u{200D}💻"), "Réunion 👩\u{200D}💻");
+        // Every ASCII character: the printable ones pass as they are, the others are
+        // escaped, alone or among printable ones.
+        for b in 0u8..128 {
+            let c = char::from(b);
+            let printable = (b' '..=b'~').contains(&b);
+            assert_eq!(
+                sanitize(&c.to_string()) == c.to_string(),
+                printable,
+                "{b:#x}"
+            );
+            assert_eq!(sanitize(&format!("ab{c}")).len() == 3, printable, "{b:#x}");
+        }
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! from the input escaped), one JSON document (everything, all evidence), or CSV (one row
 //! per finding, Excel-safe, the evidence cell kept under Excel's 32,767 characters).
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::diag::sanitize;
@@ -102,37 +104,16 @@ pub fn text(ev: &Evaluation, ctx: &Context<'_>, evidence: usize) -> String {
         ctx.rules.len(),
         if ctx.rules.len() == 1 { "" } else { "s" },
     ));
-    for f in &ev.findings {
-        out.push('\n');
-        out.push_str(&format!(
-            "[{}] {}: {}\n",
-            f.severity.name().to_uppercase(),
-            f.rule,
-            sanitize(&f.title)
-        ));
-        out.push_str(&format!("  why:      {}\n", sanitize(&f.why)));
-        if let Some(s) = ctx.sigma_of(&f.rule) {
-            out.push_str(&format!("  sigma:    {}\n", sanitize(&sigma_credit(s))));
-        }
-        out.push_str(&format!("  when:     {}\n", span(f)));
-        out.push_str(&format!("  actor:    {}\n", sanitize(&f.actor)));
-        out.push_str(&format!("  mailbox:  {}\n", sanitize(&f.mailbox)));
-        let cap = if evidence == 0 { usize::MAX } else { evidence };
-        let shown: Vec<String> = f
-            .rows
-            .iter()
-            .take(cap)
-            .map(|&r| sanitize(&ctx.place(r)))
-            .collect();
-        let more = f.rows.len() - shown.len();
-        let mut line = shown.join(", ");
-        if more > 0 {
-            line.push_str(&format!(
-                " (+{more} more; {} rows, --evidence 0 lists all)",
-                f.rows.len()
-            ));
-        }
-        out.push_str(&format!("  evidence: {line}\n"));
+    // Each finding's text on its own (in parallel: a whole export gives thousands), then
+    // joined in order.
+    let files: Vec<String> = ctx.sources.iter().map(|s| sanitize(s)).collect();
+    let texts: Vec<String> = ev
+        .findings
+        .par_iter()
+        .map(|f| finding_text(f, ctx, &files, evidence))
+        .collect();
+    for t in texts {
+        out.push_str(&t);
     }
     if !ev.notes.is_empty() {
         out.push('\n');
@@ -140,6 +121,54 @@ pub fn text(ev: &Evaluation, ctx: &Context<'_>, evidence: usize) -> String {
             out.push_str(&format!("note: {}\n", sanitize(n)));
         }
     }
+    out
+}
+
+/// One finding of [`text`], from its blank line to its evidence; `files` are the
+/// sources' names, sanitized.
+fn finding_text(f: &Finding, ctx: &Context<'_>, files: &[String], evidence: usize) -> String {
+    let mut out = String::new();
+    out.push('\n');
+    out.push_str(&format!(
+        "[{}] {}: {}\n",
+        f.severity.name().to_uppercase(),
+        f.rule,
+        sanitize(&f.title)
+    ));
+    out.push_str(&format!("  why:      {}\n", sanitize(&f.why)));
+    if let Some(s) = ctx.sigma_of(&f.rule) {
+        out.push_str(&format!("  sigma:    {}\n", sanitize(&sigma_credit(s))));
+    }
+    out.push_str(&format!("  when:     {}\n", span(f)));
+    out.push_str(&format!("  actor:    {}\n", sanitize(&f.actor)));
+    out.push_str(&format!("  mailbox:  {}\n", sanitize(&f.mailbox)));
+    let cap = if evidence == 0 { usize::MAX } else { evidence };
+    // `file:line` as `Context::place` gives it, sanitized (the line is digits).
+    let mut line = String::new();
+    let mut shown = 0;
+    for &r in f.rows.iter().take(cap) {
+        if shown > 0 {
+            line.push_str(", ");
+        }
+        shown += 1;
+        let row = r as usize;
+        if row < ctx.rows.len() {
+            let pos = ctx.rows.pos(row);
+            let file = usize::try_from(pos.file)
+                .ok()
+                .and_then(|i| files.get(i))
+                .map_or("?", String::as_str);
+            let _ = write!(line, "{file}:{}", pos.line);
+        }
+    }
+    let more = f.rows.len() - shown;
+    if more > 0 {
+        line.push_str(&format!(
+            " (+{more} more; {} rows, --evidence 0 lists all)",
+            f.rows.len()
+        ));
+    }
+    out.push_str(&format!("  evidence: {line}\n"));
     out
 }
 

@@ -199,8 +199,10 @@ impl<'s> Kept<'s> {
                 }
             }
         }
-        if let (Data::Rows(part), Sink::Rows(store)) = (&mut self.data, self.sink) {
-            part.seal(store);
+        match (&mut self.data, self.sink) {
+            (Data::Rows(part), Sink::Rows(store)) => part.seal(store),
+            (Data::Columns(part), _) => part.seal(),
+            _ => {}
         }
         drops
     }

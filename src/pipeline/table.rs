@@ -4,7 +4,8 @@
 //! bytes per column however long its values, rules test each distinct value once, and
 //! summaries count numbers, not strings.
 //!
-//! Each chunk's collector fills a [`ColumnChunk`] with pools of its own (no locking);
+//! Each chunk's collector fills a [`ColumnChunk`] with pools of its own (no locking),
+//! finding values it has read before by their raw bytes ([`raw`]), without decoding them;
 //! [`Table::build`] merges the pools column by column in parallel, keeps the rows that
 //! are written (not duplicates, not outside the window), and sorts them by time, ties in
 //! input order, as `search` would write them.
@@ -17,10 +18,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
+mod raw;
+
 use super::shapes::Budget;
 use crate::datetime::Timestamp;
 use crate::record::{has_invalid_utf8, AuditRecord, Decoded, FieldSet, SourcePos};
 use crate::who::Key;
+use raw::{fields_lossy, Lookup, RawIndex};
 
 /// The columns a run keeps.
 #[derive(Clone, Debug)]
@@ -110,6 +114,8 @@ pub(crate) struct ColumnChunk {
     /// The position in its file's kept rows of the chunk's first row.
     pub first: u64,
     pools: Vec<Pool>,
+    /// Per column, its values by their raw fields, while the chunk is being filled.
+    raw: Vec<RawIndex>,
     ids: Vec<Vec<u32>>,
     times: Vec<i64>,
     lines: Vec<u64>,
@@ -148,6 +154,8 @@ pub(crate) struct ColumnPart {
     decoded: Decoded,
     scratch: Vec<u8>,
     tag_scratch: String,
+    /// Per column, what its raw index said of the row being pushed.
+    lookups: Vec<Lookup>,
 }
 
 impl ColumnPart {
@@ -170,16 +178,49 @@ impl ColumnPart {
             });
         }
         self.rows += 1;
-        let lossy = self.decoded.fill(rec, spec.fields)
-            || (!utf8_checked && has_invalid_utf8(rec, spec.fields, &mut self.scratch));
         let Some(chunk) = self.chunks.last_mut() else {
-            return lossy;
+            return false;
         };
+        if chunk.raw.len() != spec.keys.len() {
+            chunk.raw = spec.keys.iter().map(|_| RawIndex::default()).collect();
+        }
+        // Values read before in the chunk are found by their raw fields; only the fields
+        // of the others are decoded.
+        let mut lossy = false;
+        let mut decode = FieldSet::EMPTY;
+        let mut read = FieldSet::EMPTY;
+        self.lookups.clear();
+        for (key, raw) in spec.keys.iter().zip(&mut chunk.raw) {
+            read = read.with_all(key.fields());
+            let found = raw.find(rec, key.fields());
+            match found {
+                Lookup::Found { lossy: l, .. } => lossy |= l,
+                Lookup::New(_) | Lookup::Off => decode = decode.with_all(key.fields()),
+            }
+            self.lookups.push(found);
+        }
+        if decode != FieldSet::EMPTY {
+            lossy |= self.decoded.fill(rec, decode);
+        }
         for (c, key) in spec.keys.iter().enumerate() {
-            let value = key.value(&self.decoded);
-            let id = chunk.pools[c].intern(&value);
+            let id = match self.lookups[c] {
+                Lookup::Found { id, .. } => id,
+                Lookup::New(hash) => {
+                    let id = chunk.pools[c].intern(&key.value(&self.decoded));
+                    let fields = key.fields();
+                    let l = fields_lossy(rec, fields, &mut self.scratch);
+                    chunk.raw[c].insert(hash, rec, fields, id, l);
+                    id
+                }
+                Lookup::Off => chunk.pools[c].intern(&key.value(&self.decoded)),
+            };
             chunk.ids[c].push(id);
         }
+        // Fields kept beyond the keys' (none when built by `ColumnSpec::new`).
+        if spec.fields != read {
+            lossy |= self.decoded.fill(rec, spec.fields);
+        }
+        lossy = lossy || (!utf8_checked && has_invalid_utf8(rec, spec.fields, &mut self.scratch));
         chunk.times.push(time.0);
         chunk.lines.push(line);
         if spec.tags {
@@ -208,8 +249,17 @@ impl ColumnPart {
         }
     }
 
+    /// The chunk read so far is done: its raw indexes go (rows pushed after this start
+    /// new ones), so that a scan's many finished chunks do not hold them until merged.
+    pub fn seal(&mut self) {
+        for chunk in &mut self.chunks {
+            chunk.raw = Vec::new();
+        }
+    }
+
     /// Appends `later`'s rows, which follow this part's in the input.
     pub fn absorb(&mut self, later: ColumnPart) {
+        self.seal(); // no more rows for the earlier chunks
         for mut chunk in later.chunks {
             chunk.first += self.rows;
             self.chunks.push(chunk);
@@ -218,7 +268,11 @@ impl ColumnPart {
     }
 
     pub fn into_chunks(self) -> Vec<ColumnChunk> {
-        self.chunks
+        let mut chunks = self.chunks;
+        for chunk in &mut chunks {
+            chunk.raw = Vec::new();
+        }
+        chunks
     }
 }
 

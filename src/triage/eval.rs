@@ -20,6 +20,8 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -145,14 +147,21 @@ impl<'t> View<'t> {
         }
     }
 
-    /// The number of `key`'s value in `row`, lower-cased (the same for values that
-    /// differ in case only).
-    fn lower(&self, key: Key, row: u32) -> u32 {
-        let Some(c) = self.t.column(key) else {
-            return u32::MAX;
-        };
-        let lower = self.lower[c].get_or_init(|| self.t.lower_ids(c));
-        lower[self.t.id(c, row as usize) as usize]
+    /// For each row, the number of `key`'s value lower-cased (the same for values that
+    /// differ in case only; `u32::MAX` when the table does not keep `key`), with the
+    /// column looked up once.
+    fn lower_of(&self, key: Key) -> impl Fn(u32) -> u32 + '_ {
+        let col = self.t.column(key).map(|c| (c, self.lower_ids(c)));
+        move |row| {
+            col.map_or(u32::MAX, |(c, lower)| {
+                lower[self.t.id(c, row as usize) as usize]
+            })
+        }
+    }
+
+    /// Column `c`'s value numbers by lower-cased form (see [`Table::lower_ids`]).
+    fn lower_ids(&self, c: usize) -> &[u32] {
+        self.lower[c].get_or_init(|| self.t.lower_ids(c))
     }
 
     fn weight(&self, row: u32) -> u64 {
@@ -173,8 +182,10 @@ enum Test {
 struct Tests<'r> {
     /// Each leaf's condition and column.
     leaves: Vec<(&'r Cond, Option<usize>)>,
-    /// Per leaf, per value number: 0 not yet tested, 1 false, 2 true.
-    memo: Vec<Vec<u8>>,
+    /// Per leaf, per value number: 0 not yet tested, 1 false, 2 true. Shared by the
+    /// threads judging a rule's rows and groups: two that test the same value at once
+    /// store the same answer.
+    memo: Vec<OnceLock<Box<[AtomicU8]>>>,
 }
 
 impl<'r> Tests<'r> {
@@ -193,7 +204,7 @@ impl<'r> Tests<'r> {
             _ => {
                 let col = cond.key().and_then(|k| t.column(k));
                 self.leaves.push((cond, col));
-                self.memo.push(Vec::new());
+                self.memo.push(OnceLock::new());
                 Test::Leaf(self.leaves.len() - 1)
             }
         }
@@ -203,24 +214,25 @@ impl<'r> Tests<'r> {
         conds.iter().map(|c| self.compile(c, t)).collect()
     }
 
-    fn holds(&mut self, test: &Test, v: &View<'_>, row: u32) -> bool {
+    fn holds(&self, test: &Test, v: &View<'_>, row: u32) -> bool {
         match test {
             Test::Leaf(i) => {
                 let (cond, col) = self.leaves[*i];
                 let Some(col) = col else {
                     return cond.test("");
                 };
-                let id = v.t.id(col, row as usize) as usize;
-                let memo = &mut self.memo[*i];
-                if memo.is_empty() {
-                    memo.resize(v.t.distinct(col), 0);
-                }
-                match memo[id] {
+                let id = v.t.id(col, row as usize);
+                let memo = self.memo[*i]
+                    .get_or_init(|| (0..v.t.distinct(col)).map(|_| AtomicU8::new(0)).collect());
+                let Some(slot) = memo.get(id as usize) else {
+                    return cond.test(v.t.text(col, id));
+                };
+                match slot.load(Ordering::Relaxed) {
                     1 => false,
                     2 => true,
                     _ => {
-                        let yes = cond.test(v.t.text(col, id as u32));
-                        memo[id] = 1 + u8::from(yes);
+                        let yes = cond.test(v.t.text(col, id));
+                        slot.store(1 + u8::from(yes), Ordering::Relaxed);
                         yes
                     }
                 }
@@ -231,7 +243,7 @@ impl<'r> Tests<'r> {
         }
     }
 
-    fn all_hold(&mut self, tests: &[Test], v: &View<'_>, row: u32) -> bool {
+    fn all_hold(&self, tests: &[Test], v: &View<'_>, row: u32) -> bool {
         tests.iter().all(|t| self.holds(t, v, row))
     }
 }
@@ -260,7 +272,7 @@ impl<'r> Compiled<'r> {
     }
 
     /// The severity a row's escalations give it, and which escalations hold.
-    fn level(&mut self, rule: &Rule, v: &View<'_>, row: u32) -> (Severity, Vec<usize>) {
+    fn level(&self, rule: &Rule, v: &View<'_>, row: u32) -> (Severity, Vec<usize>) {
         let mut sev = rule.severity;
         let mut which = Vec::new();
         for (i, e) in self.escalate.iter().enumerate() {
@@ -283,21 +295,67 @@ enum GroupKey {
 /// Rows of one group, in time order.
 type Groups = Vec<Vec<u32>>;
 
+/// A hasher for value numbers and keys made of them (not attacker-proof, and need not
+/// be: the numbers are assigned by the pools, not chosen by the input).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        // Mixes the high bits down: the table picks buckets by the low ones.
+        let x = (self.0 ^ (self.0 >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        x ^ (x >> 29)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut n = [0u8; 8];
+            n.copy_from_slice(w);
+            self.write_u64(u64::from_le_bytes(n));
+        }
+        for &b in words.remainder() {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type IdBuild = BuildHasherDefault<IdHasher>;
+type IdMap<K, V> = HashMap<K, V, IdBuild>;
+type IdSet<K> = HashSet<K, IdBuild>;
+
 /// Groups `selected` rows by the rule's `group_by` keys (case-insensitive), in order of
 /// each group's first row.
 fn group(rule: &Rule, v: &View<'_>, selected: &[u32]) -> Groups {
-    let mut index: HashMap<GroupKey, usize> = HashMap::new();
+    let mut index: IdMap<GroupKey, usize> = IdMap::default();
     let mut groups: Groups = Vec::new();
     let keys = &rule.group_by;
+    let lower: Vec<_> = keys.iter().map(|k| v.lower_of(*k)).collect();
     for &i in selected {
         let key = if keys.len() <= 4 {
             let mut k = [0u32; 4];
-            for (slot, key) in k.iter_mut().zip(keys) {
-                *slot = v.lower(*key, i);
+            for (slot, lower) in k.iter_mut().zip(&lower) {
+                *slot = lower(i);
             }
             GroupKey::Small(k, keys.len() as u8)
         } else {
-            GroupKey::Big(keys.iter().map(|k| v.lower(*k, i)).collect())
+            GroupKey::Big(lower.iter().map(|lower| lower(i)).collect())
         };
         let at = *index.entry(key).or_insert_with(|| {
             groups.push(Vec::new());
@@ -308,13 +366,18 @@ fn group(rule: &Rule, v: &View<'_>, selected: &[u32]) -> Groups {
     groups
 }
 
+/// Rows per piece of work when rows or groups are shared out between threads.
+const MIN_ROWS: usize = 4096;
+
 fn run_rule(rule: &Rule, v: &View<'_>) -> (Vec<Finding>, Option<String>) {
-    let mut c = Compiled::new(rule, v.t);
+    let c = Compiled::new(rule, v.t);
     let selected: Vec<u32> = (0..v.t.len() as u32)
+        .into_par_iter()
+        .with_min_len(MIN_ROWS)
         .filter(|&i| c.tests.all_hold(&c.when, v, i))
         .collect();
     match &rule.eval {
-        Eval::Match => (run_match(rule, &mut c, v, &selected), None),
+        Eval::Match => (run_match(rule, &c, v, &selected), None),
         Eval::Threshold {
             threshold,
             window,
@@ -328,28 +391,35 @@ fn run_rule(rule: &Rule, v: &View<'_>) -> (Vec<Finding>, Option<String>) {
                     .collect(),
                 None => selected,
             };
-            let mut out = Vec::new();
-            for g in group(rule, v, &selected) {
-                let spec = Window {
-                    threshold: *threshold,
-                    nanos: window.nanos,
-                    count: *count,
-                    distinct: *distinct,
-                };
-                for (s, e, peak) in bursts(&g, v, &spec) {
-                    let evidence = g[s..=e].to_vec();
-                    let mut extra = vec![
-                        ("threshold", threshold.to_string()),
-                        ("window", window.label()),
-                        ("peak", peak.to_string()),
-                    ];
-                    if let Some(k) = distinct {
-                        let values = distinct_values(&evidence, v, *k);
-                        extra.push(("distinct_values", list(&values, 8)));
-                    }
-                    out.push(finish(rule, &mut c, v, evidence, &extra));
-                }
-            }
+            let spec = Window {
+                threshold: *threshold,
+                nanos: window.nanos,
+                count: *count,
+                distinct: *distinct,
+            };
+            // Each group on its own; the findings in the order of the groups.
+            let out = group(rule, v, &selected)
+                .par_iter()
+                .flat_map_iter(|g| {
+                    let found: Vec<Finding> = bursts(g, v, &spec)
+                        .into_iter()
+                        .map(|(s, e, peak)| {
+                            let evidence = g[s..=e].to_vec();
+                            let mut extra = vec![
+                                ("threshold", threshold.to_string()),
+                                ("window", window.label()),
+                                ("peak", peak.to_string()),
+                            ];
+                            if let Some(k) = distinct {
+                                let values = distinct_values(&evidence, v, *k);
+                                extra.push(("distinct_values", list(&values, 8)));
+                            }
+                            finish(rule, &c, v, evidence, &extra)
+                        })
+                        .collect();
+                    found
+                })
+                .collect();
             (out, None)
         }
         Eval::FirstSeen {
@@ -363,13 +433,14 @@ fn run_rule(rule: &Rule, v: &View<'_>) -> (Vec<Finding>, Option<String>) {
                 .collect();
             let groups = group(rule, v, &selected);
             let total = groups.len();
-            let mut unjudged = 0;
-            let mut out = Vec::new();
-            for g in groups {
-                match first_seen(&g, v, *field, baseline.nanos, *min_baseline) {
-                    None => unjudged += 1,
-                    Some(news) => {
-                        for (value, evidence, base_records, base_values) in news {
+            // Per group: `None` when it is not judged, else its findings.
+            let judged: Vec<Option<Vec<Finding>>> = groups
+                .par_iter()
+                .map(|g| {
+                    let news = first_seen(g, v, *field, baseline.nanos, *min_baseline)?;
+                    let found = news
+                        .into_iter()
+                        .map(|(value, evidence, base_records, base_values)| {
                             let extra = [
                                 ("value", value),
                                 ("field", field.name().to_string()),
@@ -377,11 +448,14 @@ fn run_rule(rule: &Rule, v: &View<'_>) -> (Vec<Finding>, Option<String>) {
                                 ("baseline_records", base_records.to_string()),
                                 ("baseline_values", base_values.to_string()),
                             ];
-                            out.push(finish(rule, &mut c, v, evidence, &extra));
-                        }
-                    }
-                }
-            }
+                            finish(rule, &c, v, evidence, &extra)
+                        })
+                        .collect();
+                    Some(found)
+                })
+                .collect();
+            let unjudged = judged.iter().filter(|j| j.is_none()).count();
+            let out: Vec<Finding> = judged.into_iter().flatten().flatten().collect();
             let note = (unjudged > 0).then(|| {
                 format!(
                     "{}: {unjudged} of {total} group{} ({}) not judged: less than {} of records, \
@@ -409,25 +483,27 @@ fn group_names(rule: &Rule) -> String {
     }
 }
 
-fn run_match(rule: &Rule, c: &mut Compiled<'_>, v: &View<'_>, selected: &[u32]) -> Vec<Finding> {
-    if rule.escalate.is_empty() {
-        return group(rule, v, selected)
-            .into_iter()
+fn run_match(rule: &Rule, c: &Compiled<'_>, v: &View<'_>, selected: &[u32]) -> Vec<Finding> {
+    let finish_all = |groups: Groups| -> Vec<Finding> {
+        groups
+            .into_par_iter()
             .map(|g| finish(rule, c, v, g, &[]))
-            .collect();
+            .collect()
+    };
+    if rule.escalate.is_empty() {
+        return finish_all(group(rule, v, selected));
     }
     // Split each group by the severity its rows reach.
     let mut by_level: Vec<(Severity, u32)> = selected
-        .iter()
+        .par_iter()
+        .with_min_len(MIN_ROWS)
         .map(|&i| (c.level(rule, v, i).0, i))
         .collect();
     by_level.sort_by_key(|&(s, i)| (s, i));
     let mut out = Vec::new();
     for chunk in by_level.chunk_by(|a, b| a.0 == b.0) {
         let ids: Vec<u32> = chunk.iter().map(|&(_, i)| i).collect();
-        for g in group(rule, v, &ids) {
-            out.push(finish(rule, c, v, g, &[]));
-        }
+        out.extend(finish_all(group(rule, v, &ids)));
     }
     out
 }
@@ -447,8 +523,9 @@ fn bursts(g: &[u32], v: &View<'_>, spec: &Window) -> Vec<(usize, usize, u64)> {
     let mut out: Vec<(usize, usize, u64)> = Vec::new();
     let mut start = 0usize;
     let mut sum = 0u64;
-    let mut values: HashMap<u32, u64> = HashMap::new();
-    let value = |k: usize| -> u32 { spec.distinct.map_or(0, |key| v.lower(key, g[k])) };
+    let mut values: IdMap<u32, u64> = IdMap::default();
+    let lower = spec.distinct.map(|key| v.lower_of(key));
+    let value = |k: usize| -> u32 { lower.as_ref().map_or(0, |lower| lower(g[k])) };
     for end in 0..g.len() {
         match spec.count {
             CountBy::Records => sum += 1,
@@ -502,11 +579,12 @@ fn first_seen(g: &[u32], v: &View<'_>, field: Key, baseline: i64, min: u64) -> O
     if (split as u64) < min {
         return None;
     }
-    let known: HashSet<u32> = g[..split].iter().map(|&i| v.lower(field, i)).collect();
+    let lower = v.lower_of(field);
+    let known: IdSet<u32> = g[..split].iter().map(|&i| lower(i)).collect();
     let mut order: Vec<u32> = Vec::new();
-    let mut found: HashMap<u32, (String, Vec<u32>)> = HashMap::new();
+    let mut found: IdMap<u32, (String, Vec<u32>)> = IdMap::default();
     for &i in &g[split..] {
-        let lower = v.lower(field, i);
+        let lower = lower(i);
         if known.contains(&lower) {
             continue;
         }
@@ -530,24 +608,29 @@ fn first_seen(g: &[u32], v: &View<'_>, field: Key, baseline: i64, min: u64) -> O
 
 /// The distinct non-empty values of `key` over `ids`, in order of first appearance
 /// (the first spelling kept).
-fn distinct_values(ids: &[u32], v: &View<'_>, key: Key) -> Vec<String> {
-    let mut seen = HashSet::new();
+fn distinct_values<'t>(ids: &[u32], v: &View<'t>, key: Key) -> Vec<&'t str> {
+    let Some(c) = v.t.column(key) else {
+        return Vec::new();
+    };
+    let lower = v.lower_ids(c);
+    let mut seen = IdSet::default();
     let mut out = Vec::new();
     for &i in ids {
-        let value = v.value(key, i);
-        if !value.is_empty() && seen.insert(v.lower(key, i)) {
-            out.push(value.to_owned());
+        let id = v.t.id(c, i as usize);
+        let value = v.t.text(c, id);
+        if !value.is_empty() && seen.insert(lower[id as usize]) {
+            out.push(value);
         }
     }
     out
 }
 
 /// `a, b, c and 4 more`; `(none)` for no values.
-fn list(values: &[String], max: usize) -> String {
+fn list<S: AsRef<str>>(values: &[S], max: usize) -> String {
     if values.is_empty() {
         return "(none)".into();
     }
-    let shown: Vec<&str> = values.iter().take(max).map(String::as_str).collect();
+    let shown: Vec<&str> = values.iter().take(max).map(AsRef::as_ref).collect();
     let more = values.len() - shown.len();
     if more > 0 {
         format!("{} and {more} more", shown.join(", "))
@@ -557,20 +640,20 @@ fn list(values: &[String], max: usize) -> String {
 }
 
 /// Long values (subjects: admin cmdlets' parameters) are cut for the sentence.
-fn cut(value: String, max: usize) -> String {
+fn cut(value: &str, max: usize) -> Cow<'_, str> {
     if value.chars().count() <= max {
-        return value;
+        return Cow::Borrowed(value);
     }
     let mut s: String = value.chars().take(max).collect();
     s.push('…');
-    s
+    Cow::Owned(s)
 }
 
 /// Makes the finding of `rule` whose evidence is `ids`; `extra` are the evaluator's own
 /// placeholders.
 fn finish(
     rule: &Rule,
-    c: &mut Compiled<'_>,
+    c: &Compiled<'_>,
     v: &View<'_>,
     ids: Vec<u32>,
     extra: &[(&str, String)],
@@ -596,7 +679,7 @@ fn finish(
     let mailboxes = values(Key::Mailbox);
     let actor = list(&actors, 3);
     let subjects = || {
-        let s: Vec<String> = values(Key::Subject)
+        let s: Vec<Cow<'_, str>> = values(Key::Subject)
             .into_iter()
             .map(|s| cut(s, 160))
             .collect();
@@ -659,144 +742,4 @@ fn finish(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::record::{AuditRecord, Escape, Field, RawField, SourcePos};
-    use crate::triage::rules::{Rule, RuleSpec};
-
-    const MIN: i64 = 60_000_000_000;
-
-    fn row(minute: i64, fields: &[(Field, &str)]) -> OwnedRecord {
-        let mut r = AuditRecord::default();
-        for (f, v) in fields {
-            r.set(*f, RawField::new(v.as_bytes(), Escape::None));
-        }
-        let line = u64::try_from(minute).unwrap_or(0) + 2;
-        r.to_owned_record(Timestamp(minute * MIN), SourcePos { file: 0, line }, false)
-            .0
-    }
-
-    fn rule(json: &str) -> Rule {
-        let spec: RuleSpec = serde_json::from_str(json).unwrap();
-        Rule::compile(&spec).unwrap()
-    }
-
-    #[test]
-    fn threshold_merges_overlapping_windows() {
-        let r = rule(
-            r#"{"id":"t","title":"T","severity":"low","kind":"threshold","group_by":["actor"],
-               "threshold":3,"window":"10m","why":"{peak} of {count} by {actor} in {window}"}"#,
-        );
-        // Burst at minutes 0,1,2,3 (one finding), lone rows at 30 and 60, burst 100..102.
-        let mut rows: Vec<OwnedRecord> = [0, 1, 2, 3, 30, 60, 100, 101, 102]
-            .iter()
-            .map(|&m| row(m, &[(Field::LogonUserDisplayName, "Eve")]))
-            .collect();
-        rows.push(row(103, &[(Field::LogonUserDisplayName, "Bob")]));
-        let ev = evaluate_rows(&[r], &rows);
-        assert_eq!(ev.findings.len(), 2, "{:?}", ev.findings);
-        assert_eq!(ev.findings[0].rows, vec![0, 1, 2, 3]);
-        assert_eq!(ev.findings[0].why, "4 of 4 by Eve in 10m");
-        assert_eq!(ev.findings[1].rows, vec![6, 7, 8]);
-    }
-
-    #[test]
-    fn threshold_counts_distinct_values() {
-        let r = rule(
-            r#"{"id":"ips","title":"T","severity":"low","kind":"threshold","count":"distinct",
-               "distinct":"client_ip","threshold":3,"window":"1h","why":"{peak}: {distinct_values}"}"#,
-        );
-        let ips = ["192.0.2.1", "192.0.2.1:5000", "192.0.2.2", "", "192.0.2.3"];
-        let rows: Vec<OwnedRecord> = ips
-            .iter()
-            .enumerate()
-            .map(|(m, ip)| row(m as i64, &[(Field::ClientIpAddress, ip)]))
-            .collect();
-        let ev = evaluate_rows(&[r], &rows);
-        assert_eq!(ev.findings.len(), 1);
-        assert_eq!(ev.findings[0].why, "3: 192.0.2.1, 192.0.2.2, 192.0.2.3");
-        assert_eq!(
-            ev.findings[0].rows,
-            vec![0, 1, 2, 4],
-            "the empty one is no evidence"
-        );
-    }
-
-    #[test]
-    fn first_seen_after_baseline() {
-        let r = rule(
-            r#"{"id":"n","title":"T","severity":"low","kind":"first_seen","group_by":["mailbox"],
-               "field":"client_ip","baseline":"1h","min_baseline":2,
-               "why":"{value} after {baseline} ({baseline_records}/{baseline_values}), {count}"}"#,
-        );
-        let m = (Field::MailboxOwnerUpn, "m@x");
-        let rows = vec![
-            row(0, &[m, (Field::ClientIpAddress, "192.0.2.1")]),
-            row(10, &[m, (Field::ClientIpAddress, "192.0.2.2")]),
-            row(70, &[m, (Field::ClientIpAddress, "192.0.2.1")]),
-            row(80, &[m, (Field::ClientIpAddress, "203.0.113.9")]),
-            row(90, &[m, (Field::ClientIpAddress, "203.0.113.9:443")]),
-            // Too short a history: not judged.
-            row(
-                5,
-                &[
-                    (Field::MailboxOwnerUpn, "other@x"),
-                    (Field::ClientIpAddress, "1.1.1.1"),
-                ],
-            ),
-        ];
-        let mut rows = rows;
-        rows.sort_by_key(|r| r.time);
-        let ev = evaluate_rows(&[r], &rows);
-        assert_eq!(ev.findings.len(), 1);
-        assert_eq!(ev.findings[0].why, "203.0.113.9 after 1h (2/2), 2");
-        assert_eq!(ev.notes.len(), 1);
-        assert!(
-            ev.notes[0].contains("1 of 2 groups (mailbox) not judged"),
-            "{}",
-            ev.notes[0]
-        );
-    }
-
-    #[test]
-    fn match_splits_by_escalated_severity() {
-        let r = rule(
-            r#"{"id":"m","title":"T","severity":"medium","kind":"match","group_by":["actor"],
-               "when":[{"field":"operation","in":["New-InboxRule"]}],
-               "escalate":[{"severity":"high","reason":"forwards",
-                            "when":[{"field":"subject","matches":"-ForwardTo\\s"}]}],
-               "why":"{count} {operations}{reason}"}"#,
-        );
-        let rows = vec![
-            row(
-                0,
-                &[
-                    (Field::Operation, "New-InboxRule"),
-                    (Field::ItemSubject, "-Name a"),
-                ],
-            ),
-            row(
-                1,
-                &[
-                    (Field::Operation, "New-InboxRule"),
-                    (Field::ItemSubject, "-ForwardTo x"),
-                ],
-            ),
-            row(2, &[(Field::Operation, "Set-InboxRule")]),
-        ];
-        let ev = evaluate_rows(&[r], &rows);
-        assert_eq!(ev.findings.len(), 2);
-        assert_eq!(ev.findings[0].severity, Severity::High);
-        assert_eq!(ev.findings[0].why, "1 New-InboxRule; forwards");
-        assert_eq!(ev.findings[1].severity, Severity::Medium);
-        assert_eq!(ev.findings[1].why, "1 New-InboxRule");
-    }
-
-    #[test]
-    fn lists_are_capped() {
-        let v: Vec<String> = (0..5).map(|i| i.to_string()).collect();
-        assert_eq!(list(&v, 3), "0, 1, 2 and 2 more");
-        assert_eq!(list(&[], 3), "(none)");
-        assert_eq!(cut("abcdef".into(), 3), "abc…");
-    }
-}
+mod tests;

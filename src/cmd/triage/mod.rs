@@ -254,6 +254,9 @@ pub fn run(cfg: TriageConfig) -> Result<Status> {
         msg.error(&format!("warning: {note}"));
     }
     print_funnel(&outcome.totals, "rows triaged", &msg);
+    // Thousands of findings and the columns of a whole export are freed on a thread of
+    // their own while this one finishes (the process ends next), not one by one here.
+    let _ = std::thread::Builder::new().spawn(move || drop((ev, outcome)));
     if cfg.scan.strict && cfg.sigma_unusable > 0 {
         msg.error(&format!(
             "--strict: {} Sigma rule{} could not be used (see above)",

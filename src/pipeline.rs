@@ -474,7 +474,8 @@ fn process_file(
 ) -> Result<(FileOutcome, Option<FileKept>)> {
     match load(origin) {
         Ok(bytes) => {
-            let read = process_bytes(index, origin, &bytes, settings, sink, progress);
+            let release = |r: std::ops::Range<usize>| bytes.release(r);
+            let read = process_bytes(index, origin, &bytes, settings, sink, progress, &release);
             // A file cut short or rewritten while mapped: what was read is not the file.
             if let Some(why) = bytes.changed() {
                 bail!("'{}' {why}", origin.display());
@@ -540,6 +541,7 @@ pub fn read_bytes(
         settings,
         Sink::Rows(&store),
         &Progress::hidden(),
+        &|_| {},
     )?;
     let rows = match kept {
         Some(k) => kept::in_input_order(&store, &k)?,
@@ -548,6 +550,8 @@ pub fn read_bytes(
     Ok((report, rows))
 }
 
+/// Reads one input's bytes; `release(range)` is told each range of them the readers are
+/// done with.
 fn process_bytes(
     index: usize,
     origin: &Origin,
@@ -555,6 +559,7 @@ fn process_bytes(
     settings: &Settings,
     sink: Sink<'_>,
     progress: &Progress,
+    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
 ) -> Result<(FileOutcome, Option<FileKept>)> {
     let mut report = FileOutcome::new(origin, FileStatus::Skipped(String::new()));
     report.size = bytes.len() as u64;
@@ -580,6 +585,11 @@ fn process_bytes(
     );
     let text = &*decoded.text;
     let scale = |n: usize| (n as u128 * bytes.len() as u128 / text.len().max(1) as u128) as u64;
+    // Where the text is the input's bytes themselves (UTF-8), each part's pages are released
+    // as the readers finish it (`release`: [`input::Bytes::release`]).
+    let within = (text.as_ptr() as usize)
+        .checked_sub(bytes.as_ptr() as usize)
+        .filter(|&at| at + text.len() <= bytes.len());
 
     match open(&mut report, text, &decoded.encoding, settings) {
         Opening::Done => {
@@ -595,8 +605,11 @@ fn process_bytes(
                 input::visit::Visitor::chunk_done(&mut visitor);
                 vec![visitor]
             } else {
-                json::scan(text, || Collector::new(&ctx), &|n| {
-                    progress.advance(scale(n))
+                json::scan(text, || Collector::new(&ctx), &|r| {
+                    progress.advance(scale(r.len()));
+                    if let Some(at) = within {
+                        release(at + r.start..at + r.end);
+                    }
                 })
             };
             let kept = settle(&ctx, chunks, &mut report)?;
@@ -616,8 +629,11 @@ fn process_bytes(
                 progress.advance(scale(text.len().saturating_sub(layout.body_start)));
                 vec![visitor]
             } else {
-                csv::scan(text, &layout, || Collector::new(&ctx), &|n| {
-                    progress.advance(scale(n))
+                csv::scan(text, &layout, || Collector::new(&ctx), &|r| {
+                    progress.advance(scale(r.len()));
+                    if let Some(at) = within {
+                        release(at + r.start..at + r.end);
+                    }
                 })
             };
             progress.advance(scale(layout.body_start));

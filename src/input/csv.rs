@@ -24,6 +24,8 @@
 //! 5. [`reference`] reads the same body the slow, obvious way (the `csv` crate, one record
 //!    at a time): the tests check the fast path against it.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 use xxhash_rust::xxh3::Xxh3;
 
@@ -268,12 +270,13 @@ impl OnDemand for CsvKey<'_> {
 }
 
 /// Reads every record of the body, in parallel chunks; returns one visitor per chunk,
-/// in input order. `done(n)` is called as each chunk of `n` bytes is finished.
+/// in input order. `done(range)` is called as each chunk of `text[range]` is finished
+/// (for progress, and to release the chunk's pages).
 pub fn scan<V, F>(
     text: &[u8],
     layout: &Layout,
     make_visitor: F,
-    done: &(dyn Fn(usize) + Sync),
+    done: &(dyn Fn(Range<usize>) + Sync),
 ) -> Vec<V>
 where
     V: Visitor + Send,
@@ -286,7 +289,7 @@ fn scan_with_chunk_size<V, F>(
     text: &[u8],
     layout: &Layout,
     make_visitor: F,
-    done: &(dyn Fn(usize) + Sync),
+    done: &(dyn Fn(Range<usize>) + Sync),
     target: usize,
 ) -> Vec<V>
 where
@@ -329,7 +332,7 @@ fn scan_speculative<V, F>(
     layout: &Layout,
     chunks: &[Chunk],
     make_visitor: &F,
-    done: &(dyn Fn(usize) + Sync),
+    done: &(dyn Fn(Range<usize>) + Sync),
 ) -> Option<Vec<V>>
 where
     V: Visitor + Send,
@@ -341,7 +344,7 @@ where
             let mut visitor = make_visitor();
             let end = scan_chunk(text, *chunk, layout, &mut visitor);
             visitor.chunk_done();
-            done(chunk.end - chunk.start);
+            done(chunk.start..chunk.end);
             (visitor, end)
         })
         .collect();
@@ -377,7 +380,7 @@ fn scan_planned<V, F>(
     layout: &Layout,
     (start, line): (usize, u64),
     make_visitor: &F,
-    done: &(dyn Fn(usize) + Sync),
+    done: &(dyn Fn(Range<usize>) + Sync),
     target: usize,
     to_end: bool,
 ) -> (Vec<V>, Option<Chunk>)
@@ -394,7 +397,7 @@ where
             if rest.is_none() {
                 visitor.chunk_done();
             }
-            done(chunk.end - chunk.start);
+            done(chunk.start..chunk.end);
             (visitor, rest)
         })
         .collect();

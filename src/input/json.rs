@@ -44,6 +44,8 @@ mod ps;
 mod split;
 mod utf16;
 
+use std::ops::Range;
+
 use memchr::memchr;
 use rayon::prelude::*;
 
@@ -174,7 +176,7 @@ fn scan_line_chunks<V, F>(
     target: usize,
     first_line: u64,
     make_visitor: &F,
-    done: &(dyn Fn(usize) + Sync),
+    done: &(dyn Fn(Range<usize>) + Sync),
 ) -> Vec<V>
 where
     V: Visitor + Send,
@@ -233,8 +235,9 @@ fn plan_document(text: &[u8], from: Snapshot, target: usize, mut chunk: impl FnM
 }
 
 /// Reads every record of a JSON export, in parallel; returns one visitor per chunk, in
-/// input order. `done(n)` is called as each chunk of `n` bytes is finished.
-pub fn scan<V, F>(text: &[u8], make_visitor: F, done: &(dyn Fn(usize) + Sync)) -> Vec<V>
+/// input order. `done(range)` is called as each part `text[range]` is finished (for
+/// progress, and to release its pages).
+pub fn scan<V, F>(text: &[u8], make_visitor: F, done: &(dyn Fn(Range<usize>) + Sync)) -> Vec<V>
 where
     V: Visitor + Send,
     F: Fn() -> V + Sync,
@@ -255,7 +258,7 @@ where
 fn scan_with_chunk_size<V, F>(
     text: &[u8],
     make_visitor: F,
-    done: &(dyn Fn(usize) + Sync),
+    done: &(dyn Fn(Range<usize>) + Sync),
     target: usize,
     threads: usize,
 ) -> Vec<V>
@@ -302,7 +305,7 @@ fn scan_planned<V, F>(
     from: Snapshot,
     target: usize,
     make_visitor: &F,
-    done: &(dyn Fn(usize) + Sync),
+    done: &(dyn Fn(Range<usize>) + Sync),
 ) -> Vec<V>
 where
     V: Visitor + Send,
@@ -351,13 +354,13 @@ where
 
 /// Reports progress in bytes: every `every` bytes read, and at the end.
 struct Progress<'d> {
-    done: &'d (dyn Fn(usize) + Sync),
+    done: &'d (dyn Fn(Range<usize>) + Sync),
     reported: usize,
     every: usize,
 }
 
 impl<'d> Progress<'d> {
-    fn new(done: &'d (dyn Fn(usize) + Sync), start: usize, every: usize) -> Self {
+    fn new(done: &'d (dyn Fn(Range<usize>) + Sync), start: usize, every: usize) -> Self {
         Progress {
             done,
             reported: start,
@@ -367,14 +370,14 @@ impl<'d> Progress<'d> {
 
     fn at(&mut self, pos: usize) {
         if pos.saturating_sub(self.reported) >= self.every {
-            (self.done)(pos - self.reported);
+            (self.done)(self.reported..pos);
             self.reported = pos;
         }
     }
 
     fn finish(&mut self, end: usize) {
         if end > self.reported {
-            (self.done)(end - self.reported);
+            (self.done)(self.reported..end);
             self.reported = end;
         }
     }

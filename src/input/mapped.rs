@@ -115,6 +115,38 @@ impl Mapped {
         }
         None
     }
+
+    /// Lets the kernel drop the page-table entries of `range` (the whole pages inside it),
+    /// once a reader is done with it: the pages stay in the page cache, and a later read
+    /// maps them again with the file's bytes. Done by the threads that read each chunk,
+    /// it spares the end of the run from unmapping the whole file on one thread (~10 ms a
+    /// 250 MB file: a tenth of a whole run of the seed job). Only on Linux; elsewhere it
+    /// does nothing.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        #[cfg(target_os = "linux")]
+        {
+            const PAGE: usize = 4096;
+            let start = range.start.div_ceil(PAGE) * PAGE;
+            let end = (range.end.min(self.map.len()) / PAGE) * PAGE;
+            if start < end {
+                // SAFETY: the map is a read-only, shared map of a file. MADV_DONTNEED drops
+                // the range's page-table entries only: a later read faults the pages in
+                // again from the page cache (or the file), with the file's bytes, so no
+                // reference into the map ever sees other memory (it is not an anonymous
+                // map, whose pages would come back zeroed). A page past a cut file's end
+                // raises SIGBUS as any read of it does, which the guard handles.
+                let _ = unsafe {
+                    self.map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        start,
+                        end - start,
+                    )
+                };
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = range;
+    }
 }
 
 impl std::ops::Deref for Mapped {
@@ -364,5 +396,19 @@ mod tests {
             .changed()
             .unwrap()
             .contains("8192 bytes when the run began"));
+    }
+
+    #[test]
+    fn released_pages_read_the_file_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.bin");
+        let bytes: Vec<u8> = (0..64 * 1024u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let mapped = Mapped::new(File::open(&path).unwrap()).unwrap();
+        assert_eq!(&mapped[..], &bytes[..]);
+        mapped.release(100..60_000);
+        mapped.release(0..mapped.len());
+        assert_eq!(&mapped[..], &bytes[..]);
+        assert_eq!(mapped.changed(), None);
     }
 }

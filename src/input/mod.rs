@@ -70,6 +70,13 @@ impl Bytes {
             Bytes::Read(_) => None,
         }
     }
+
+    /// Done with `range` of the bytes ([`Mapped::release`]); nothing for bytes read.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        if let Bytes::Mapped(m) = self {
+            m.release(range);
+        }
+    }
 }
 
 impl std::ops::Deref for Bytes {

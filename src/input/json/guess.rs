@@ -20,6 +20,8 @@
 //!    (another layout, a damaged file), the planner reads again from the start of the
 //!    piece before it (which read nothing past the cut, so a wrong cut costs a piece).
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use super::split::{Bound, Snapshot, Splitter, Step};
@@ -192,7 +194,7 @@ pub(super) fn scan<V, F>(
     text: &[u8],
     target: usize,
     make_visitor: &F,
-    done: &(dyn Fn(usize) + Sync),
+    done: &(dyn Fn(Range<usize>) + Sync),
 ) -> Option<Vec<V>>
 where
     V: Visitor + Send,

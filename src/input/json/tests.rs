@@ -82,8 +82,8 @@ pub(super) fn read_with(text: &[u8], target: usize, threads: usize) -> Collect {
     let parts = scan_with_chunk_size(
         text,
         Collect::default,
-        &|n| {
-            total.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        &|r: std::ops::Range<usize>| {
+            total.fetch_add(r.len(), std::sync::atomic::Ordering::Relaxed);
         },
         target,
         threads,

@@ -11,6 +11,8 @@
 //! file, JSON Lines, another layout) takes the usual way: the whole file transcoded first;
 //! from a cut that is not proven on, the rest is transcoded and read by the planner.
 
+use std::ops::Range;
+
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -131,7 +133,7 @@ impl Utf16Document<'_> {
         let n = cuts.len();
         let end_of = |k: usize| cuts.get(k + 1).copied().unwrap_or(body.len());
         let replaced = AtomicBool::new(false);
-        let quiet = |_: usize| {};
+        let quiet = |_: Range<usize>| {};
         let read = |k: usize, entry: Entry| {
             BUFFER.with_borrow_mut(|buffer| {
                 let (len, r) = self.transcode(&body[cuts[k]..end_of(k)], buffer);

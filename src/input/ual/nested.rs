@@ -84,44 +84,33 @@ pub(super) fn objects<'a, T: Slots<'a>>(
     text: &'a str,
     serde_object: impl Fn(&'a str) -> T,
 ) -> Option<Vec<T>> {
-    let b = text.as_bytes();
-    let ws = |i: usize| skip_ascii_ws(b, i);
-    let mut i = ws(0);
-    if b.get(i) != Some(&b'[') {
-        return None;
-    }
-    let mut out = Vec::new();
-    i = ws(i + 1);
-    if b.get(i) == Some(&b']') {
-        return Some(out);
-    }
-    loop {
-        let (t, end) = match object_at(text, i) {
-            Some(read) => read,
-            None => {
-                let end = skip_value(b, i)?;
-                let element = text.get(i..end)?;
-                let t = if element.starts_with('{') {
-                    serde_object(element)
-                } else {
-                    T::default()
-                };
-                (t, end)
-            }
-        };
-        out.push(t);
-        i = ws(end);
-        match b.get(i)? {
-            b',' => i = ws(i + 1),
-            b']' => return Some(out),
-            _ => return None,
+    elements(text, |i| match object_at(text, i) {
+        Some(read) => Some(read),
+        None => {
+            let end = skip_value(text.as_bytes(), i)?;
+            let element = text.get(i..end)?;
+            let t = if element.starts_with('{') {
+                serde_object(element)
+            } else {
+                T::default()
+            };
+            Some((t, end))
         }
-    }
+    })
 }
 
 /// The elements of the array `text` (JSON already checked); `None` when serde_json must
 /// read it.
 pub(super) fn array(text: &str) -> Option<Vec<Json<'_>>> {
+    elements(text, |i| {
+        let end = skip_value(text.as_bytes(), i)?;
+        Some((Json(text.get(i..end)?), end))
+    })
+}
+
+/// Walks the array `text`, reading each element with `read` (from its first byte: the
+/// element and the position after it); `None` when the array or an element is not read.
+fn elements<R>(text: &str, mut read: impl FnMut(usize) -> Option<(R, usize)>) -> Option<Vec<R>> {
     let b = text.as_bytes();
     let ws = |i: usize| skip_ascii_ws(b, i);
     let mut i = ws(0);
@@ -134,8 +123,8 @@ pub(super) fn array(text: &str) -> Option<Vec<Json<'_>>> {
         return Some(out);
     }
     loop {
-        let end = skip_value(b, i)?;
-        out.push(Json(text.get(i..end)?));
+        let (element, end) = read(i)?;
+        out.push(element);
         i = ws(end);
         match b.get(i)? {
             b',' => i = ws(i + 1),

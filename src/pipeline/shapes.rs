@@ -30,6 +30,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::datetime::Timestamp;
+use crate::input::detect::{detect, Detected};
 use crate::input::visit::{OnDemand, KEY_IGNORED};
 use crate::input::Origin;
 use crate::record::{logon_type_name, AuditRecord, Field};
@@ -486,7 +487,7 @@ const HEADER_PEEK: usize = 64 * 1024;
 /// (after a UTF-8 byte-order mark and an `Export-Csv` `#TYPE` line): their rows then
 /// have one shape, and the cross-shape rule, which compares rows of different shapes
 /// only, can find nothing — so rows are not signed (a multi-file archive of one export,
-/// split by day, is read as fast and in as little memory as one file). Anything else
+/// split by day, pays neither the signatures' memory nor the comparison). Anything else
 /// (standard input, a pipe, JSON, UTF-16, a file that cannot be read here) answers
 /// `false`, and rows are signed as before.
 pub(super) fn one_header(origins: &[Origin]) -> bool {
@@ -504,9 +505,11 @@ pub(super) fn one_header(origins: &[Origin]) -> bool {
     true
 }
 
-/// The header line of the CSV file at `path`: its first line (its second after a
-/// `#TYPE` line), without the line break, when it looks like an audit export's header
-/// (printable UTF-8 text with a comma that names `Operation`, not JSON); else `None`.
+/// The header line of the CSV file at `path`, without its line break: the line
+/// [`detect`] finds the header on (after blank lines and an `Export-Csv` `#TYPE` line),
+/// once a UTF-8 byte-order mark is skipped; `None` for anything [`detect`] does not call
+/// delimited text (JSON, binary or UTF-16 bytes, an empty file) or a header that does not
+/// end within the bytes read.
 fn header_line(path: &std::path::Path) -> Option<Vec<u8>> {
     use std::io::Read;
     let file = std::fs::File::open(path).ok()?;
@@ -515,24 +518,13 @@ fn header_line(path: &std::path::Path) -> Option<Vec<u8>> {
     }
     let mut head = Vec::with_capacity(HEADER_PEEK);
     file.take(HEADER_PEEK as u64).read_to_end(&mut head).ok()?;
-    let mut text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
-    let line = loop {
-        let end = memchr::memchr(b'\n', text)?;
-        let line = &text[..end];
-        text = &text[end + 1..];
-        if !line.starts_with(b"#TYPE") {
-            break line;
-        }
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    let Detected::Csv { header_start, .. } = detect(text) else {
+        return None;
     };
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let printable = std::str::from_utf8(line).is_ok_and(|l| l.chars().all(|c| !c.is_control()));
-    let names_operation = line
-        .to_ascii_lowercase()
-        .windows(9)
-        .any(|w| w == b"operation");
-    // JSON (an array or an object first) holds records of any shape.
-    let json = matches!(line.trim_ascii_start().first(), Some(b'[' | b'{'));
-    (printable && !json && line.contains(&b',') && names_operation).then(|| line.to_vec())
+    let rest = text.get(header_start..)?;
+    let line = &rest[..memchr::memchr(b'\n', rest)?];
+    Some(line.strip_suffix(b"\r").unwrap_or(line).to_vec())
 }
 
 #[cfg(test)]

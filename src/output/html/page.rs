@@ -217,16 +217,18 @@ pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> std::io::Result<String> {
     }
     if !rest.is_empty() {
         let packed = ev.findings.len() - FINDINGS_SHOWN;
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<p><button type=\"button\" id=\"morefindings\" hidden>Show the other {packed} \
              findings</button> <span class=\"muted\">The first {FINDINGS_SHOWN} are drawn; \
-             every finding is in <code>mbxaudit triage</code>'s output.</span></p>\n\
-             <script type=\"application/x-mbxaudit-findings\" id=\"fnd\" data-rows=\"{packed}\">"
+             every finding is in <code>mbxaudit triage</code>'s output.</span></p>"
         );
-        let bytes = super::gzip::compress(rest.as_bytes(), flate2::Compression::new(3))?;
-        out.push_str(&super::csp::base64(&bytes));
-        out.push_str("</script>\n");
+        out.push_str(&super::gzip::data_block(
+            "findings",
+            "fnd",
+            packed,
+            rest.as_bytes(),
+        )?);
     }
     if !ev.notes.is_empty() {
         out.push_str("<ul class=\"note\">");

@@ -215,15 +215,6 @@ fn write_packed(
             .collect(),
     };
     let text = serde_json::to_vec(&packed).map_err(io::Error::other)?;
-    // Level 3: on the 1 GB UAL bench export's timeline, 1% larger than level 6 (24.4 MB
-    // against 24.1 MB) for 7% less of the whole report's CPU; level 1 is 14% larger.
-    let bytes = super::gzip::compress(&text, flate2::Compression::new(3))?;
-    out.write_all(
-        format!("<script type=\"application/x-mbxaudit-timeline\" id=\"tld\" data-rows=\"{n}\">")
-            .as_bytes(),
-    )?;
-    for piece in bytes.chunks(3 << 14) {
-        out.write_all(super::csp::base64(piece).as_bytes())?;
-    }
-    out.write_all(b"</script>\n")
+    let block = super::gzip::data_block("timeline", "tld", n, &text)?;
+    out.write_all(block.as_bytes())
 }

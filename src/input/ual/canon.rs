@@ -54,18 +54,20 @@ fn element(state: u128, e: u128) -> u128 {
 
 /// An array's hash from its element count and the state [`element`] left.
 fn array(count: u64, state: u128) -> u128 {
-    let mut both = [0u8; 24];
-    both[..8].copy_from_slice(&count.to_le_bytes());
-    both[8..].copy_from_slice(&state.to_le_bytes());
-    xxh3_128_with_seed(&both, ARRAY)
+    container(ARRAY, count, state)
 }
 
 /// An object's hash from its member count and the sum of its members' hashes.
 fn object(count: u64, sum: u128) -> u128 {
+    container(OBJECT, count, sum)
+}
+
+/// A container's hash: its count and what its members left, hashed under `seed`.
+fn container(seed: u64, count: u64, state: u128) -> u128 {
     let mut both = [0u8; 24];
     both[..8].copy_from_slice(&count.to_le_bytes());
-    both[8..].copy_from_slice(&sum.to_le_bytes());
-    xxh3_128_with_seed(&both, OBJECT)
+    both[8..].copy_from_slice(&state.to_le_bytes());
+    xxh3_128_with_seed(&both, seed)
 }
 
 /// A top-level member found by [`scan`]: where its key (unescaped) lies among the keys,

@@ -19,6 +19,7 @@
 //! and the file it pointed to is left alone.
 
 pub mod atomic;
+pub mod background;
 pub mod cells;
 pub mod findings;
 pub mod html;

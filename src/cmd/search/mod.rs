@@ -13,6 +13,7 @@ use super::scan::scan_config;
 use crate::diag::sanitize;
 use crate::exit::Status;
 use crate::filter::Rule;
+use crate::output::background::in_background;
 use crate::output::rows::{self, Format, Layout, Options, Profile, TimeFormat};
 use crate::output::{OutputFile, Target};
 use crate::pipeline::{Keep, KeptRows, MailAccess, Outcome};
@@ -142,7 +143,11 @@ pub fn run(cfg: SearchConfig) -> Result<Status> {
         };
         let mut writer = cfg.format.writer(opts);
         neutralised = match &outcome.rows {
-            KeptRows::Rows(kept) => rows::write_rows(&mut *writer, &mut out, kept)?,
+            // Written (and hashed) on a thread of their own while the next rows are
+            // formatted.
+            KeptRows::Rows(kept) => {
+                in_background(&mut out, |out| rows::write_rows(&mut *writer, out, kept))?
+            }
             KeptRows::Table(_) => rows::write_all(&mut *writer, &mut out, &[])?,
         };
         notes = writer.notes();

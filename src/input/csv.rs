@@ -340,6 +340,7 @@ where
 {
     let results: Vec<(V, Scanned)> = chunks
         .par_iter()
+        .with_max_len(1)
         .map(|chunk| {
             let mut visitor = make_visitor();
             let end = scan_chunk(text, *chunk, layout, &mut visitor);
@@ -391,6 +392,7 @@ where
     let chunks = plan_chunks(text, start, line, target);
     let results: Vec<(V, Option<Chunk>)> = chunks
         .par_iter()
+        .with_max_len(1)
         .map(|chunk| {
             let mut visitor = make_visitor();
             let rest = scan_chunk(text, *chunk, layout, &mut visitor).resume;

@@ -184,6 +184,7 @@ where
 {
     let read: Vec<(V, u64)> = plan_lines(text, target)
         .par_iter()
+        .with_max_len(1)
         .map(|chunk| {
             let mut visitor = make_visitor();
             let mut progress = Progress::new(done, chunk.start.pos, usize::MAX);

@@ -222,6 +222,7 @@ where
     };
     let pieces: Vec<Piece<V>> = (0..n)
         .into_par_iter()
+        .with_max_len(1)
         .map(|k| {
             let mut progress = Progress::new(done, cuts[k], usize::MAX);
             let entry = match k {

@@ -154,6 +154,7 @@ impl Utf16Document<'_> {
         };
         let pieces: Vec<Piece<V>> = (0..n)
             .into_par_iter()
+            .with_max_len(1)
             .map(|k| {
                 let entry = match k {
                     0 => Entry::FIRST,

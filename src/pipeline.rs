@@ -587,9 +587,7 @@ fn process_bytes(
     let scale = |n: usize| (n as u128 * bytes.len() as u128 / text.len().max(1) as u128) as u64;
     // Where the text is the input's bytes themselves (UTF-8), each part's pages are released
     // as the readers finish it (`release`: [`input::Bytes::release`]).
-    let within = (text.as_ptr() as usize)
-        .checked_sub(bytes.as_ptr() as usize)
-        .filter(|&at| at + text.len() <= bytes.len());
+    let within = decoded.at;
 
     match open(&mut report, text, &decoded.encoding, settings) {
         Opening::Done => {

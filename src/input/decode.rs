@@ -16,6 +16,10 @@ use rayon::prelude::*;
 /// The input's text as UTF-8, with a description of what it was.
 pub struct Decoded<'a> {
     pub text: Cow<'a, [u8]>,
+    /// Where `text` starts in the input's bytes when it is those bytes themselves (UTF-8,
+    /// after any byte order mark): their pages may then be released as the text is read.
+    /// `None` when the text was transcoded into memory of its own.
+    pub at: Option<usize>,
     /// Human-readable name of the source encoding, e.g. `UTF-16LE (BOM)`.
     pub encoding: String,
     /// True when the transcoding met invalid sequences and replaced them with U+FFFD.
@@ -35,6 +39,7 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&'static Encoding>) -> Decoded
     if encoding == UTF_8 {
         return Decoded {
             text: Cow::Borrowed(body),
+            at: Some(choice.skip),
             encoding: choice.name(),
             replaced: false,
             odd_byte: false,
@@ -55,6 +60,7 @@ pub fn decode<'a>(bytes: &'a [u8], forced: Option<&'static Encoding>) -> Decoded
     };
     Decoded {
         text: Cow::Owned(text),
+        at: None,
         encoding: choice.name(),
         replaced,
         odd_byte,
@@ -384,6 +390,9 @@ mod tests {
     fn utf8_bom_is_stripped_without_copy() {
         let d = decode(b"\xEF\xBB\xBFa,b", None);
         assert!(matches!(d.text, Cow::Borrowed(b"a,b")));
+        assert_eq!(d.at, Some(3), "the text starts after the BOM in the input");
+        assert_eq!(decode(b"a,b", None).at, Some(0));
+        assert_eq!(decode(&utf16le("a,b", true), None).at, None, "transcoded");
         assert_eq!(d.encoding, "UTF-8 (BOM)");
     }
 

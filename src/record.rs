@@ -579,17 +579,7 @@ impl<'a> AuditRecord<'a> {
         } else {
             Vec::new()
         };
-        (
-            OwnedRecord {
-                text: text.into_boxed_str(),
-                ends,
-                time,
-                pos,
-                items,
-                tags: Box::default(),
-            },
-            lossy,
-        )
+        (OwnedRecord::new(text, ends, time, pos, items), lossy)
     }
 }
 
@@ -613,6 +603,25 @@ pub struct OwnedRecord {
 }
 
 impl OwnedRecord {
+    /// A record of `text`, which holds the fields in [`Field`] order, field `i` ending at
+    /// byte `ends[i]` (and starting where the one before it ends); no tags.
+    fn new(
+        text: String,
+        ends: [u32; FIELD_COUNT],
+        time: Timestamp,
+        pos: SourcePos,
+        items: Vec<Item>,
+    ) -> OwnedRecord {
+        OwnedRecord {
+            text: text.into_boxed_str(),
+            ends,
+            time,
+            pos,
+            items,
+            tags: Box::default(),
+        }
+    }
+
     pub fn get(&self, field: Field) -> &str {
         let i = field as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
@@ -651,14 +660,7 @@ impl OwnedRecord {
             }
             ends[i] = u32::try_from(end.min(text.len())).unwrap_or(u32::MAX);
         }
-        OwnedRecord {
-            text: text.into_boxed_str(),
-            ends,
-            time,
-            pos,
-            items,
-            tags: Box::default(),
-        }
+        OwnedRecord::new(text, ends, time, pos, items)
     }
 
     /// A record of `fields` (`(field, text)` in [`Field`] order; the others empty), for
@@ -687,14 +689,7 @@ impl OwnedRecord {
         for end in ends.iter_mut().skip(next) {
             *end = filled;
         }
-        OwnedRecord {
-            text: text.into_boxed_str(),
-            ends,
-            time,
-            pos,
-            items,
-            tags: Box::default(),
-        }
+        OwnedRecord::new(text, ends, time, pos, items)
     }
 }
 

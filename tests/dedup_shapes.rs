@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::util::{mbxaudit_in, root, tempdir, testdata};
+use crate::util::{full_rows_in, mbxaudit_in, root, tempdir, testdata};
 
 const REPORT: &str = "legacy/AuditLogResults170427_101500.csv";
 const WITH_ID: &str = "legacy/basic_en-US.csv";
@@ -18,21 +18,11 @@ type Event = (String, String, String, String);
 /// Runs `search ARGS --columns full --format jsonl --stdout` in `dir`; the rows and the
 /// messages.
 fn events_in(dir: &Path, args: &[&str]) -> (Vec<Event>, String) {
-    let mut full = vec![
-        "search",
-        "--columns",
-        "full",
-        "--format",
-        "jsonl",
-        "--stdout",
-    ];
-    full.extend_from_slice(args);
-    let run = mbxaudit_in(dir, &full, None);
+    let (run, rows) = full_rows_in(dir, args);
     assert!(run.code == 0 || run.code == 1, "stderr:\n{}", run.stderr);
-    let rows = String::from_utf8_lossy(&run.stdout)
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+    let rows = rows
+        .iter()
+        .map(|v| {
             let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
             let file = s("SourceFile")
                 .rsplit('/')

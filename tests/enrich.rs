@@ -74,23 +74,10 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
 /// (ClientIPAddress, ClientIPCountry, ClientIPASN, ClientIPASOrg) of every row of
 /// `search --columns full --format jsonl ARGS`.
 fn enriched(dir: &Path, args: &[&str]) -> Vec<[String; 4]> {
-    let mut full = vec![
-        "search",
-        "--columns",
-        "full",
-        "--format",
-        "jsonl",
-        "--stdout",
-        "-q",
-    ];
-    full.extend_from_slice(args);
-    let run = mbxaudit_in(dir, &full, None);
+    let (run, rows) = full_rows_in(dir, &[&["-q"], args].concat());
     run.expect_code(0);
-    String::from_utf8(run.stdout)
-        .expect("UTF-8")
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+    rows.iter()
+        .map(|v| {
             [
                 "ClientIPAddress",
                 "ClientIPCountry",

@@ -42,6 +42,27 @@ pub fn mbxaudit_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     mbxaudit_run(dir, args, stdin, &[])
 }
 
+/// Runs `search --columns full --format jsonl --stdout ARGS` in `dir`: the run, and each
+/// row written as a JSON object (keys: the column names).
+pub fn full_rows_in(dir: &Path, args: &[&str]) -> (Run, Vec<serde_json::Value>) {
+    let mut full = vec![
+        "search",
+        "--columns",
+        "full",
+        "--format",
+        "jsonl",
+        "--stdout",
+    ];
+    full.extend_from_slice(args);
+    let run = mbxaudit_in(dir, &full, None);
+    let rows = std::str::from_utf8(&run.stdout)
+        .expect("UTF-8 output")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    (run, rows)
+}
+
 /// [`mbxaudit_in`] with `env` added to the clean environment.
 pub fn mbxaudit_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     mbxaudit_run(dir, args, None, env)

@@ -643,3 +643,119 @@ fn findings_past_the_first_are_packed_and_unpack_to_the_same_rows() {
     assert_eq!(dom.matches("<tr class=\"finding ").count(), FINDINGS);
     assert!(dom.contains("id=\"f249\""));
 }
+
+/// What a probe script appended to a copy of the page records (see [`interactions`]).
+const PROBE: &str = r##"<script>
+window.addEventListener("load", function () {
+  setTimeout(function () {
+    var out = [];
+    function state(tag) {
+      var tb = document.querySelector("#tl tbody");
+      var vis = Array.prototype.filter.call(tb.rows, function (r) { return !r.hidden; })
+        .map(function (r) { return r.id; });
+      out.push(tag + " " + vis.length + " " + vis.slice(0, 2).join(",") + " " +
+        vis.slice(-1).join(",") + " | " + document.getElementById("shown").textContent +
+        " | clear " + !document.getElementById("clearsel").hidden +
+        " more " + !document.getElementById("more").hidden);
+    }
+    state("load");
+    var buttons = document.querySelectorAll("button[data-rows]");
+    buttons[buttons.length - 1].click(); state("last-finding");
+    buttons[0].click(); state("first-finding");
+    var selected = buttons[0].getAttribute("data-rows").split(" ");
+    var links = document.querySelectorAll("a[href^='#r']");
+    for (var i = 0; i < links.length; i++) {
+      var id = links[i].getAttribute("href").slice(2);
+      if (selected.indexOf(id) < 0) { links[i].click(); state("link-r" + id); break; }
+    }
+    document.getElementById("clearsel").click(); state("clear");
+    var ev = document.getElementById("evonly");
+    ev.checked = true; ev.dispatchEvent(new Event("change")); state("evidence");
+    ev.checked = false; ev.dispatchEvent(new Event("change"));
+    document.getElementById("more").click(); state("more");
+    document.getElementById("all").click(); state("all");
+    var pre = document.createElement("pre");
+    pre.id = "probe";
+    pre.textContent = out.join("\n");
+    document.body.appendChild(pre);
+  }, 2000);
+});
+</script>"##;
+
+/// The timeline's states after the page's own controls are used (a finding's button, a
+/// link to a row, clearing, "evidence only", more, all), from a copy of `page` without
+/// its policy (which forbids the probe) and with [`PROBE`] appended.
+fn interactions(bin: &Path, page: &Path) -> Vec<String> {
+    let html = std::fs::read_to_string(page).expect("page");
+    let start = html
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .expect("the page's policy");
+    let end = start + html[start..].find('>').expect("end of the policy") + 1;
+    let probed = format!("{}{}", &html[..start], &html[end..])
+        .replace("</body>", &format!("{PROBE}</body>"));
+    let copy = page.with_extension("probe.html");
+    std::fs::write(&copy, probed).expect("write the probed copy");
+    let (dom, log) = run_chromium(
+        bin,
+        &file_url(&copy),
+        &["--dump-dom", "--virtual-time-budget=20000"],
+        Duration::from_secs(120),
+    );
+    let start = dom
+        .find("<pre id=\"probe\">")
+        .unwrap_or_else(|| panic!("the probe did not run; log:\n{log}"))
+        + "<pre id=\"probe\">".len();
+    let end = start + dom[start..].find("</pre>").expect("end of the probe");
+    dom[start..end]
+        .replace("&amp;", "&")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The timeline's controls do the same on a page whose rows are written and on one whose
+/// rows are packed (one script drives both), but for a link to a row outside the rows
+/// shown: written, the row is shown too; packed, it is drawn alone.
+#[test]
+fn timeline_controls_behave_alike_written_and_packed() {
+    let Some(bin) = chromium() else { return };
+    const N: usize = 2_500;
+    let dir = tempdir();
+    let input = dir.path().join("big.csv");
+    big_export(&input, N);
+    let i = input.to_str().expect("utf-8 path");
+    let mut states = Vec::new();
+    for inline in ["100000", "10"] {
+        let page = dir.path().join(format!("report-{inline}.html"));
+        let o = page.to_str().expect("utf-8 path");
+        mbxaudit_env(
+            Path::new("."),
+            &["report", "--html", o, "-q", i],
+            &[("MBXAUDIT_TIMELINE_INLINE", inline)],
+        )
+        .expect_code(0);
+        let html = std::fs::read_to_string(&page).expect("page");
+        assert_eq!(
+            html.contains("id=\"tld\""),
+            inline == "10",
+            "packed only at 10"
+        );
+        states.push(interactions(&bin, &page));
+    }
+    let (written, packed) = (&states[0], &states[1]);
+    let expected_written = [
+        "load 1000 r0,r1 r999 | showing 1000 of 2500 rows | clear false more true",
+        "last-finding 50 r48,r98 r2498 | showing 50 of 50 matching of 2500 rows | clear true more false",
+        "first-finding 1000 r0,r1 r1239 | showing 1000 of 2000 matching of 2500 rows | clear true more true",
+        "link-r40 1001 r0,r1 r1239 | showing 1000 of 2000 matching of 2500 rows | clear true more true",
+        "clear 1000 r0,r1 r999 | showing 1000 of 2500 rows | clear false more true",
+        "evidence 1000 r0,r1 r1019 | showing 1000 of 2450 matching of 2500 rows | clear false more true",
+        "more 2000 r0,r1 r1999 | showing 2000 of 2500 rows | clear false more true",
+        "all 2500 r0,r1 r2499 | showing 2500 of 2500 rows | clear false more false",
+    ];
+    assert_eq!(written, &expected_written, "written rows");
+    let mut expected_packed = expected_written.map(str::to_string);
+    expected_packed[3] =
+        "link-r40 1 r40 r40 | showing 1 of 1 matching of 2500 rows | clear true more false".into();
+    assert_eq!(packed, &expected_packed, "packed rows");
+}

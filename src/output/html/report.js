@@ -57,7 +57,37 @@ document.addEventListener("DOMContentLoaded", function () {
     return;
   }
   var rows = table ? table.tBodies[0].rows : [];
-  var page = table ? Number(table.getAttribute("data-page")) || 1000 : 1000;
+  timeline(table, {
+    total: rows.length,
+    isEvidence: function (i) { return rows[i].classList.contains("e"); },
+    text: function (i) { return rows[i].textContent; },
+    // Rows are hidden with the `hidden` attribute, changed only where it differs.
+    draw: function (shown) {
+      var want = new Uint8Array(rows.length);
+      for (var k = 0; k < shown.length; k++) want[shown[k]] = 1;
+      for (var i = 0; i < rows.length; i++) {
+        var show = want[i] === 1;
+        if (rows[i].hidden === show) rows[i].hidden = !show;
+      }
+    },
+    // A row the filter hides is shown before the browser scrolls to it.
+    reveal: function (i) {
+      if (rows[i]) rows[i].hidden = false;
+      return true;
+    },
+    marker: {},
+  });
+});
+
+// The filter, the buttons, the links and the #mbx-ready marker of a timeline, over
+// `rows`: its row count (`total`), whether row i is evidence (`isEvidence`), its text
+// (`text`, for the filter), how to display a list of row numbers (`draw`), how to bring
+// row i forward for a link to it (`reveal`: false when it must be drawn alone first), and
+// extra attributes of the marker (`marker`). Row i is the element #r<i>. A page without a
+// timeline (`table` null) still gets its marker.
+function timeline(table, rows) {
+  var total = rows.total;
+  var page = (table && Number(table.getAttribute("data-page"))) || 1000;
   var q = document.getElementById("q");
   var evOnly = document.getElementById("evonly");
   var shown = document.getElementById("shown");
@@ -67,20 +97,20 @@ document.addEventListener("DOMContentLoaded", function () {
   var texts = null;
   var only = null;
   var limit = page;
-  var matches = rows.length;
-  var visible = Math.min(rows.length, page);
+  var matches = total;
+  var visible = Math.min(total, page);
   var lastMs = 0;
 
   function index() {
     if (texts) return;
-    texts = new Array(rows.length);
-    for (var i = 0; i < rows.length; i++) texts[i] = rows[i].textContent.toLowerCase();
+    texts = new Array(total);
+    for (var i = 0; i < total; i++) texts[i] = rows.text(i).toLowerCase();
   }
 
   function status() {
     if (shown) {
-      var filtered = matches === rows.length ? "" : matches + " matching of ";
-      shown.textContent = "showing " + visible + " of " + filtered + rows.length + " rows";
+      var filtered = matches === total ? "" : matches + " matching of ";
+      shown.textContent = "showing " + visible + " of " + filtered + total + " rows";
     }
     if (more) more.hidden = visible >= matches;
     if (all) all.hidden = visible >= matches;
@@ -93,19 +123,18 @@ document.addEventListener("DOMContentLoaded", function () {
     var terms = needle ? needle.split(/\s+/) : [];
     if (terms.length) index();
     var wantEv = evOnly && evOnly.checked;
+    var list = [];
     var n = 0;
-    var v = 0;
-    for (var i = 0; i < rows.length; i++) {
-      var r = rows[i];
-      var match = !(wantEv && !r.classList.contains("e")) && !(only && !only.has(r.id));
+    for (var i = 0; i < total; i++) {
+      var match = !(wantEv && !rows.isEvidence(i)) && !(only && !only.has(i));
       for (var k = 0; match && k < terms.length; k++) match = texts[i].indexOf(terms[k]) >= 0;
-      var show = match && n < limit;
-      if (match) n++;
-      if (show) v++;
-      if (r.hidden === show) r.hidden = !show;
+      if (!match) continue;
+      if (n < limit) list.push(i);
+      n++;
     }
+    rows.draw(list);
     matches = n;
-    visible = v;
+    visible = list.length;
     status();
     lastMs = Math.round(performance.now() - t0);
   }
@@ -129,7 +158,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if (!t.closest) return;
     var b = t.closest("button[data-rows]");
     if (b) {
-      only = new Set(b.getAttribute("data-rows").split(" ").map(function (x) { return "r" + x; }));
+      only = new Set(b.getAttribute("data-rows").split(" ").map(Number));
       refilter();
       var tl = document.getElementById("timeline");
       if (tl) tl.scrollIntoView();
@@ -138,8 +167,11 @@ document.addEventListener("DOMContentLoaded", function () {
     // A link to a row the page does not show: show it before the browser scrolls to it.
     var a = t.closest("a[href^='#r']");
     if (a) {
-      var row = document.getElementById(a.getAttribute("href").slice(1));
-      if (row && row.hidden) row.hidden = false;
+      var id = Number(a.getAttribute("href").slice(2));
+      if (!rows.reveal(id)) {
+        only = new Set([id]);
+        refilter();
+      }
     }
   });
 
@@ -151,40 +183,30 @@ document.addEventListener("DOMContentLoaded", function () {
     status();
   }
 
-  var ready = document.createElement("div");
-  ready.id = "mbx-ready";
-  ready.hidden = true;
-  ready.setAttribute("data-rows", String(rows.length));
-  ready.setAttribute("data-matches", String(matches));
-  ready.setAttribute("data-visible", String(visible));
-  ready.setAttribute("data-filter-ms", String(lastMs));
-  ready.setAttribute("data-resources", String(performance.getEntriesByType("resource").length));
-  ready.setAttribute("data-ready-ms", String(Math.round(performance.now())));
-  document.body.appendChild(ready);
-});
+  var marker = document.createElement("div");
+  marker.id = "mbx-ready";
+  marker.hidden = true;
+  marker.setAttribute("data-rows", String(total));
+  marker.setAttribute("data-matches", String(matches));
+  marker.setAttribute("data-visible", String(visible));
+  marker.setAttribute("data-filter-ms", String(lastMs));
+  for (var name in rows.marker) marker.setAttribute(name, rows.marker[name]);
+  marker.setAttribute("data-resources", String(performance.getEntriesByType("resource").length));
+  marker.setAttribute("data-ready-ms", String(Math.round(performance.now())));
+  document.body.appendChild(marker);
+}
 
-// The packed timeline (see the top of this file).
+// The packed timeline (see the top of this file): its columns unpacked, then the same
+// filter over rows drawn from them, a page at a time.
 function packed(table, source) {
   var tbody = table.tBodies[0];
-  var page = Number(table.getAttribute("data-page")) || 1000;
-  var q = document.getElementById("q");
-  var evOnly = document.getElementById("evonly");
   var shown = document.getElementById("shown");
-  var clear = document.getElementById("clearsel");
-  var more = document.getElementById("more");
-  var all = document.getElementById("all");
   var total = Number(source.getAttribute("data-rows")) || 0;
+  var page = Number(table.getAttribute("data-page")) || 1000;
   var d = null;
   var secs = null;
   var lines = null;
   var ev = null;
-  var texts = null;
-  var only = null;
-  var limit = page;
-  var matches = total;
-  var visible = Math.min(total, page);
-  var lastMs = 0;
-  var unpackMs = 0;
 
   function pad(n, w) {
     var s = String(Math.abs(n));
@@ -224,106 +246,6 @@ function packed(table, source) {
       cells(i).map(esc).join("<td>") + "\n";
   }
 
-  function index() {
-    if (texts) return;
-    texts = new Array(total);
-    for (var i = 0; i < total; i++) texts[i] = cells(i).join("").toLowerCase();
-  }
-
-  function status() {
-    if (shown) {
-      var filtered = matches === total ? "" : matches + " matching of ";
-      shown.textContent = "showing " + visible + " of " + filtered + total + " rows";
-    }
-    if (more) more.hidden = visible >= matches;
-    if (all) all.hidden = visible >= matches;
-    if (clear) clear.hidden = !only;
-  }
-
-  function apply() {
-    var t0 = performance.now();
-    var needle = q ? q.value.trim().toLowerCase() : "";
-    var terms = needle ? needle.split(/\s+/) : [];
-    if (terms.length) index();
-    var wantEv = evOnly && evOnly.checked;
-    var html = [];
-    var n = 0;
-    for (var i = 0; i < total; i++) {
-      var match = !(wantEv && !ev[i]) && !(only && !only.has(i));
-      for (var k = 0; match && k < terms.length; k++) match = texts[i].indexOf(terms[k]) >= 0;
-      if (!match) continue;
-      if (n < limit) html.push(row(i));
-      n++;
-    }
-    tbody.innerHTML = html.join("");
-    matches = n;
-    visible = html.length;
-    status();
-    lastMs = Math.round(performance.now() - t0);
-  }
-
-  function refilter() {
-    limit = page;
-    apply();
-  }
-
-  function ready() {
-    var marker = document.createElement("div");
-    marker.id = "mbx-ready";
-    marker.hidden = true;
-    marker.setAttribute("data-rows", String(total));
-    marker.setAttribute("data-matches", String(matches));
-    marker.setAttribute("data-visible", String(visible));
-    marker.setAttribute("data-filter-ms", String(lastMs));
-    marker.setAttribute("data-unpack-ms", String(unpackMs));
-    marker.setAttribute("data-packed", "1");
-    marker.setAttribute("data-resources", String(performance.getEntriesByType("resource").length));
-    marker.setAttribute("data-ready-ms", String(Math.round(performance.now())));
-    document.body.appendChild(marker);
-  }
-
-  function start() {
-    var timer = 0;
-    if (q) q.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(refilter, 250);
-    });
-    if (evOnly) evOnly.addEventListener("change", refilter);
-    if (clear) clear.addEventListener("click", function () { only = null; refilter(); });
-    if (more) more.addEventListener("click", function () { limit += page; apply(); });
-    if (all) all.addEventListener("click", function () { limit = Infinity; apply(); });
-    document.addEventListener("click", function (e) {
-      var t = e.target;
-      if (!t.closest) return;
-      var b = t.closest("button[data-rows]");
-      if (b) {
-        only = new Set(b.getAttribute("data-rows").split(" ").map(Number));
-        refilter();
-        var tl = document.getElementById("timeline");
-        if (tl) tl.scrollIntoView();
-        return;
-      }
-      // A link to a row not drawn: draw it (with the rows drawn) before the browser
-      // scrolls to it.
-      var a = t.closest("a[href^='#r']");
-      if (a) {
-        var id = a.getAttribute("href").slice(2);
-        if (!document.getElementById("r" + id)) {
-          only = new Set([Number(id)]);
-          refilter();
-        }
-      }
-    });
-    var m = /^#q=(.*)$/.exec(location.hash);
-    if (m && q) {
-      q.value = decodeURIComponent(m[1]);
-      apply();
-    } else {
-      status();
-    }
-    ready();
-  }
-
   var t0 = performance.now();
   if (typeof DecompressionStream === "undefined") {
     if (shown) shown.textContent = "this browser cannot unpack the timeline (it needs DecompressionStream: " +
@@ -345,8 +267,15 @@ function packed(table, source) {
       }
       ev = new Uint8Array(total);
       for (var k = 0; k < d.e.length; k++) ev[d.e[k]] = 1;
-      unpackMs = Math.round(performance.now() - t0);
-      start();
+      timeline(table, {
+        total: total,
+        isEvidence: function (i) { return ev[i] === 1; },
+        text: function (i) { return cells(i).join(""); },
+        draw: function (list) { tbody.innerHTML = list.map(row).join(""); },
+        // A row not drawn is drawn alone (the caller selects it).
+        reveal: function (i) { return document.getElementById("r" + i) !== null; },
+        marker: { "data-unpack-ms": String(Math.round(performance.now() - t0)), "data-packed": "1" },
+      });
     })
     .catch(function (e) {
       if (shown) shown.textContent = "the timeline could not be unpacked (" + e + ")";

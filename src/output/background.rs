@@ -20,10 +20,18 @@ const WAITING: usize = 4;
 /// Runs `f` with a writer whose bytes `out` receives, in order, on another thread; then
 /// flushes `out`. Returns what `f` returns, or the first error of either side (the
 /// writing thread's first: when it fails, `f` only sees that the writer is gone).
+///
+/// With one thread asked for (`-j 1`) the bytes are written inline: the run uses one
+/// processor, as the option says.
 pub fn in_background<R>(
     out: &mut (dyn Write + Send),
     f: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<R>,
 ) -> io::Result<R> {
+    if rayon::current_num_threads() <= 1 {
+        let r = f(out)?;
+        out.flush()?;
+        return Ok(r);
+    }
     std::thread::scope(|scope| {
         let (full, to_write) = sync_channel::<Vec<u8>>(WAITING);
         let (recycle, empty) = channel::<Vec<u8>>();
@@ -114,9 +122,42 @@ impl Write for Front {
 mod tests {
     use super::*;
 
+    /// Runs `f` on a pool of `threads` threads (one: the bytes are written inline).
+    fn on(threads: usize, f: impl FnOnce() + Send) {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool")
+            .install(f);
+    }
+
     #[test]
     fn bytes_arrive_in_order_whatever_the_write_sizes() {
-        let mut out = Vec::new();
+        on(2, || in_order(true));
+        on(1, || in_order(false));
+    }
+
+    /// A sink that keeps the bytes and the threads that wrote them.
+    #[derive(Default)]
+    struct Recording {
+        bytes: Vec<u8>,
+        threads: Vec<std::thread::ThreadId>,
+    }
+
+    impl Write for Recording {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.bytes.extend_from_slice(bytes);
+            self.threads.push(std::thread::current().id());
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Bytes written in every size arrive in order; on another thread when `threaded`.
+    fn in_order(threaded: bool) {
+        let mut out = Recording::default();
         let sizes = [0usize, 1, 7, BUFFER - 3, 5, BUFFER, 2 * BUFFER + 11, 100];
         let mut expected = Vec::new();
         let n = in_background(&mut out, |w| {
@@ -129,7 +170,10 @@ mod tests {
         })
         .expect("written");
         assert_eq!(n, sizes.len());
-        assert_eq!(out, expected);
+        assert_eq!(out.bytes, expected);
+        let here = std::thread::current().id();
+        assert!(!out.threads.is_empty());
+        assert_eq!(out.threads.iter().all(|&t| t != here), threaded);
     }
 
     /// A sink that fails after `left` bytes.
@@ -153,6 +197,11 @@ mod tests {
 
     #[test]
     fn the_writing_error_is_the_one_returned() {
+        on(2, writing_error);
+        on(1, writing_error);
+    }
+
+    fn writing_error() {
         let mut out = Failing { left: BUFFER + 10 };
         let err = in_background(&mut out, |w| {
             for _ in 0..64 {
@@ -166,6 +215,11 @@ mod tests {
 
     #[test]
     fn the_caller_error_is_returned_when_writing_went_well() {
+        on(2, caller_error);
+        on(1, caller_error);
+    }
+
+    fn caller_error() {
         let mut out = Vec::new();
         let err = in_background(&mut out, |w| -> io::Result<()> {
             w.write_all(b"abc")?;

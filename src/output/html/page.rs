@@ -3,6 +3,7 @@
 //! ([`Evaluation`]) and the summary ([`Summary`] and its [`tables`]). Every value that
 //! comes from the input goes through [`push`] / [`esc`].
 
+use rayon::prelude::*;
 use std::fmt::Write as _;
 
 use super::chart::{self, Axis};
@@ -12,7 +13,7 @@ use crate::output::summary::tables::{self, Table};
 use crate::output::text_table::Align;
 use crate::pipeline::{FileStatus, Outcome};
 use crate::summary::{Bucket, Summary};
-use crate::triage::{Evaluation, Rule, Severity};
+use crate::triage::{Evaluation, Finding, Rule, Severity};
 
 /// Evidence links shown per finding before "+N more".
 const LINKS: usize = 3;
@@ -140,6 +141,59 @@ pub fn inputs(outcome: &Outcome, scope: &[String]) -> String {
     out
 }
 
+/// Finding `n`'s row of the findings table.
+fn finding_row(n: usize, f: &Finding, ctx: &Context<'_>) -> String {
+    let mut row = String::with_capacity(512);
+    let out = &mut row;
+    let sev = f.severity.name();
+    let _ = write!(
+        out,
+        "<tr class=\"finding {sev}\" id=\"f{n}\"><td><span class=\"sev {sev}\">{}</span></td><td><b>",
+        sev.to_uppercase()
+    );
+    push(out, &f.title);
+    out.push_str("</b> <span class=\"rule\">");
+    push(out, &f.rule);
+    out.push_str("</span><div class=\"why\">");
+    push(out, &f.why);
+    if let Some(s) = ctx.sigma_of(&f.rule) {
+        out.push_str("</div><div class=\"muted\">Sigma rule ");
+        push(out, &sigma_credit(s));
+    }
+    out.push_str("</div></td><td class=\"when\">");
+    out.push_str(&esc(&span(f)).replacen(" to ", "<br>to ", 1));
+    out.push_str("</td><td>");
+    push(out, &f.actor);
+    out.push_str("<div class=\"muted\">");
+    push(out, &f.mailbox);
+    let _ = write!(
+        out,
+        "</div></td><td class=\"evidence\">{} row{}: ",
+        f.rows.len(),
+        if f.rows.len() == 1 { "" } else { "s" }
+    );
+    for &r in f.rows.iter().take(LINKS) {
+        // The file's name only: the full path is in the timeline's Source column.
+        let place = ctx.place(r);
+        let short = place.rsplit(['/', '\\']).next().unwrap_or(&place);
+        let _ = write!(out, "<a href=\"#r{r}\">");
+        push(out, short);
+        out.push_str("</a> ");
+    }
+    if f.rows.len() > LINKS {
+        let _ = write!(out, "+{} more ", f.rows.len() - LINKS);
+    }
+    out.push_str("<button type=\"button\" data-rows=\"");
+    for (i, r) in f.rows.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let _ = write!(out, "{r}");
+    }
+    out.push_str("\">Show in the timeline</button></td></tr>\n");
+    row
+}
+
 pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> std::io::Result<String> {
     let mut out = String::from("<section id=\"findings\">\n<h2>Findings</h2>\n");
     if ev.findings.is_empty() {
@@ -157,60 +211,21 @@ pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> std::io::Result<String> {
              <th>When (UTC)</th><th>Actor / mailbox</th><th>Evidence</th></tr></thead><tbody>\n",
         );
     }
-    // The rows past the first FINDINGS_SHOWN, packed below the table.
+    // One row per finding, made on every thread (a whole export can give tens of
+    // thousands); the rows past the first FINDINGS_SHOWN are packed below the table.
+    let rows: Vec<String> = ev
+        .findings
+        .par_iter()
+        .enumerate()
+        .map(|(n, f)| finding_row(n, f, ctx))
+        .collect();
     let mut rest = String::new();
-    for (n, f) in ev.findings.iter().enumerate() {
-        let out = if n < FINDINGS_SHOWN {
-            &mut out
+    for (n, row) in rows.iter().enumerate() {
+        if n < FINDINGS_SHOWN {
+            out.push_str(row);
         } else {
-            &mut rest
-        };
-        let sev = f.severity.name();
-        let _ = write!(
-            out,
-            "<tr class=\"finding {sev}\" id=\"f{n}\"><td><span class=\"sev {sev}\">{}</span></td><td><b>",
-            sev.to_uppercase()
-        );
-        push(out, &f.title);
-        out.push_str("</b> <span class=\"rule\">");
-        push(out, &f.rule);
-        out.push_str("</span><div class=\"why\">");
-        push(out, &f.why);
-        if let Some(s) = ctx.sigma_of(&f.rule) {
-            out.push_str("</div><div class=\"muted\">Sigma rule ");
-            push(out, &sigma_credit(s));
+            rest.push_str(row);
         }
-        out.push_str("</div></td><td class=\"when\">");
-        out.push_str(&esc(&span(f)).replacen(" to ", "<br>to ", 1));
-        out.push_str("</td><td>");
-        push(out, &f.actor);
-        out.push_str("<div class=\"muted\">");
-        push(out, &f.mailbox);
-        let _ = write!(
-            out,
-            "</div></td><td class=\"evidence\">{} row{}: ",
-            f.rows.len(),
-            if f.rows.len() == 1 { "" } else { "s" }
-        );
-        for &r in f.rows.iter().take(LINKS) {
-            // The file's name only: the full path is in the timeline's Source column.
-            let place = ctx.place(r);
-            let short = place.rsplit(['/', '\\']).next().unwrap_or(&place);
-            let _ = write!(out, "<a href=\"#r{r}\">");
-            push(out, short);
-            out.push_str("</a> ");
-        }
-        if f.rows.len() > LINKS {
-            let _ = write!(out, "+{} more ", f.rows.len() - LINKS);
-        }
-        out.push_str("<button type=\"button\" data-rows=\"");
-        for (i, r) in f.rows.iter().enumerate() {
-            if i > 0 {
-                out.push(' ');
-            }
-            let _ = write!(out, "{r}");
-        }
-        out.push_str("\">Show in the timeline</button></td></tr>\n");
     }
     if !ev.findings.is_empty() {
         out.push_str("</tbody></table>\n");

@@ -189,6 +189,29 @@ fn a_closed_stderr_is_ignored() {
     assert!(dir.path().join("r.csv.manifest.json").exists());
 }
 
+/// `mbxaudit search ... | head`: a reader that goes away ends the run quietly, whether
+/// the rows are written inline (`-j 1`) or by the writing thread.
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    let dir = tempdir();
+    // Rows enough to fill every buffer on the way (several MB of report).
+    let big = export(20_000, true, |i| format!("m{i}"));
+    std::fs::write(dir.path().join("big.csv"), big).unwrap();
+    for threads in ["1", "2"] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut cmd = command(
+            dir.path(),
+            &["search", "big.csv", "--stdout", "-j", threads],
+        );
+        cmd.stdout(writer).stderr(Stdio::piped());
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "-j {threads}: {stderr}");
+        assert!(!stderr.contains("error"), "-j {threads}: {stderr}");
+    }
+}
+
 // ---- item 11: the outputs of one run commit together ----
 
 #[test]

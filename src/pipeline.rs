@@ -585,9 +585,14 @@ fn process_bytes(
     );
     let text = &*decoded.text;
     let scale = |n: usize| (n as u128 * bytes.len() as u128 / text.len().max(1) as u128) as u64;
-    // Where the text is the input's bytes themselves (UTF-8), each part's pages are released
-    // as the readers finish it (`release`: [`input::Bytes::release`]).
-    let within = decoded.at;
+    // Each part the readers finish: progress, and, where the text is the input's bytes
+    // themselves (UTF-8), its pages released (`release`: [`input::Bytes::release`]).
+    let done = |r: std::ops::Range<usize>| {
+        progress.advance(scale(r.len()));
+        if let Some(at) = decoded.at {
+            release(at + r.start..at + r.end);
+        }
+    };
 
     match open(&mut report, text, &decoded.encoding, settings) {
         Opening::Done => {
@@ -603,12 +608,7 @@ fn process_bytes(
                 input::visit::Visitor::chunk_done(&mut visitor);
                 vec![visitor]
             } else {
-                json::scan(text, || Collector::new(&ctx), &|r| {
-                    progress.advance(scale(r.len()));
-                    if let Some(at) = within {
-                        release(at + r.start..at + r.end);
-                    }
-                })
+                json::scan(text, || Collector::new(&ctx), &done)
             };
             let kept = settle(&ctx, chunks, &mut report)?;
             let format = json_format(json::sniff_layout(text));
@@ -627,12 +627,7 @@ fn process_bytes(
                 progress.advance(scale(text.len().saturating_sub(layout.body_start)));
                 vec![visitor]
             } else {
-                csv::scan(text, &layout, || Collector::new(&ctx), &|r| {
-                    progress.advance(scale(r.len()));
-                    if let Some(at) = within {
-                        release(at + r.start..at + r.end);
-                    }
-                })
+                csv::scan(text, &layout, || Collector::new(&ctx), &done)
             };
             progress.advance(scale(layout.body_start));
             let kept = settle(&ctx, chunks, &mut report)?;

@@ -40,16 +40,24 @@ impl Context<'_> {
 
     /// `file:line` of a row of evidence.
     pub fn place(&self, row: u32) -> String {
+        let mut out = String::new();
+        self.write_place(&mut out, row, self.sources);
+        out
+    }
+
+    /// Appends [`Context::place`] to `out`, the files named by `names` (indexed as the
+    /// sources are: sanitized names, say); nothing for a row the table does not hold.
+    pub fn write_place(&self, out: &mut String, row: u32, names: &[String]) {
         let row = row as usize;
         if row >= self.rows.len() {
-            return String::new();
+            return;
         }
         let pos = self.rows.pos(row);
         let file = usize::try_from(pos.file)
             .ok()
-            .and_then(|i| self.sources.get(i))
+            .and_then(|i| names.get(i))
             .map_or("?", String::as_str);
-        format!("{file}:{}", pos.line)
+        let _ = write!(out, "{file}:{}", pos.line);
     }
 }
 
@@ -151,15 +159,7 @@ fn finding_text(f: &Finding, ctx: &Context<'_>, files: &[String], evidence: usiz
             line.push_str(", ");
         }
         shown += 1;
-        let row = r as usize;
-        if row < ctx.rows.len() {
-            let pos = ctx.rows.pos(row);
-            let file = usize::try_from(pos.file)
-                .ok()
-                .and_then(|i| files.get(i))
-                .map_or("?", String::as_str);
-            let _ = write!(line, "{file}:{}", pos.line);
-        }
+        ctx.write_place(&mut line, r, files);
     }
     let more = f.rows.len() - shown;
     if more > 0 {

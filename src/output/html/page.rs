@@ -219,19 +219,13 @@ pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> std::io::Result<String> {
         .enumerate()
         .map(|(n, f)| finding_row(n, f, ctx))
         .collect();
-    let mut rest = String::new();
-    for (n, row) in rows.iter().enumerate() {
-        if n < FINDINGS_SHOWN {
-            out.push_str(row);
-        } else {
-            rest.push_str(row);
-        }
-    }
+    let (drawn, rest) = rows.split_at(rows.len().min(FINDINGS_SHOWN));
+    out.push_str(&drawn.concat());
     if !ev.findings.is_empty() {
         out.push_str("</tbody></table>\n");
     }
     if !rest.is_empty() {
-        let packed = ev.findings.len() - FINDINGS_SHOWN;
+        let packed = rest.len();
         let _ = writeln!(
             out,
             "<p><button type=\"button\" id=\"morefindings\" hidden>Show the other {packed} \
@@ -242,7 +236,7 @@ pub fn findings(ev: &Evaluation, ctx: &Context<'_>) -> std::io::Result<String> {
             "findings",
             "fnd",
             packed,
-            rest.as_bytes(),
+            rest.concat().as_bytes(),
         )?);
     }
     if !ev.notes.is_empty() {

@@ -164,46 +164,30 @@ fn packed_json(p: &Packed<'_>) -> io::Result<Vec<u8>> {
     fn json<T: Serialize + ?Sized>(v: &T) -> io::Result<Vec<u8>> {
         serde_json::to_vec(v).map_err(io::Error::other)
     }
+    // `c`, the largest, as an array of its columns, each written on its own.
+    let columns = || -> io::Result<Vec<u8>> {
+        let columns = p.c.par_iter().map(json).collect::<io::Result<Vec<_>>>()?;
+        Ok([&b"["[..], &columns.join(&b","[..]), b"]"].concat())
+    };
     type Job<'j> = &'j (dyn Fn() -> io::Result<Vec<u8>> + Sync);
-    let members: [(&str, Job<'_>); 8] = [
+    let members: [(&str, Job<'_>); 9] = [
         ("rows", &|| json(&p.rows)),
         ("t", &|| json(&p.t)),
         ("n", &|| json(&p.n)),
         ("d", &|| json(&p.d)),
+        ("c", &columns),
         ("s", &|| json(&p.s)),
         ("f", &|| json(&p.f)),
         ("l", &|| json(&p.l)),
         ("e", &|| json(&p.e)),
     ];
-    let (written, columns) = rayon::join(
-        || {
-            members
-                .par_iter()
-                .map(|(_, job)| job())
-                .collect::<io::Result<Vec<Vec<u8>>>>()
-        },
-        || {
-            p.c.par_iter()
-                .map(json)
-                .collect::<io::Result<Vec<Vec<u8>>>>()
-        },
-    );
-    let (written, columns) = (written?, columns?);
-    let size = written.iter().chain(&columns).map(Vec::len).sum::<usize>();
-    let mut out = Vec::with_capacity(size + 64 + columns.len());
+    let written = members
+        .par_iter()
+        .map(|(_, job)| job())
+        .collect::<io::Result<Vec<Vec<u8>>>>()?;
+    let mut out = Vec::with_capacity(written.iter().map(Vec::len).sum::<usize>() + 64);
     out.push(b'{');
     for (k, ((name, _), value)) in members.iter().zip(&written).enumerate() {
-        if *name == "s" {
-            // `c` comes before `s`, as in the struct.
-            out.extend_from_slice(b",\"c\":[");
-            for (i, column) in columns.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(column);
-            }
-            out.push(b']');
-        }
         if k > 0 {
             out.push(b',');
         }

@@ -14,7 +14,7 @@ mod decoded;
 
 use csv_quotes::unescape_csv_into;
 
-pub use decoded::{has_invalid_utf8, Decoded};
+pub use decoded::{has_invalid_utf8, invalid_utf8, Decoded};
 
 /// The normalised fields mbxaudit knows, whatever the export they come from.
 ///

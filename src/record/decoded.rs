@@ -67,24 +67,27 @@ fn push_text(field: RawField<'_>, scratch: &mut Vec<u8>, out: &mut String) -> bo
 
 /// Whether a field of `rec` outside `skip` holds invalid UTF-8 once unescaped: what
 /// [`AuditRecord::to_owned_record`] would replace (and warn about) in the fields a compact
-/// row does not keep. ASCII values, the usual case, are passed over at once.
+/// row does not keep.
 pub fn has_invalid_utf8(rec: &AuditRecord<'_>, skip: FieldSet, scratch: &mut Vec<u8>) -> bool {
-    Field::ALL.into_iter().any(|field| {
-        if skip.contains(field) {
-            return false;
-        }
-        let raw = rec.get(field);
-        if raw.bytes.is_ascii() {
-            return false;
-        }
-        let bytes = match raw.escape {
-            // Resolving a JSON escape may replace a broken sequence after a backslash
-            // (with U+FFFD, silently), so the resolved value is what is checked.
-            Escape::Json => raw.unescaped_in(scratch),
-            Escape::None | Escape::CsvQuotes => raw.bytes,
-        };
-        simdutf8::basic::from_utf8(bytes).is_err()
-    })
+    Field::ALL
+        .into_iter()
+        .any(|field| !skip.contains(field) && invalid_utf8(rec.get(field), scratch))
+}
+
+/// Whether `raw` holds invalid UTF-8 once unescaped: whether decoding it replaces some.
+/// ASCII values, the usual case, are passed over at once.
+pub fn invalid_utf8(raw: RawField<'_>, scratch: &mut Vec<u8>) -> bool {
+    if raw.bytes.is_ascii() {
+        return false;
+    }
+    let bytes = match raw.escape {
+        // Resolving a JSON escape may replace a broken sequence after a backslash
+        // (with U+FFFD, silently), so the resolved value is what is checked.
+        Escape::Json => raw.unescaped_in(scratch),
+        // Undoubling quotes changes no byte that UTF-8 validity depends on.
+        Escape::None | Escape::CsvQuotes => raw.bytes,
+    };
+    simdutf8::basic::from_utf8(bytes).is_err()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 use hashbrown::HashTable;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use crate::record::{AuditRecord, Escape, Field, RawField};
+use crate::record::{invalid_utf8, AuditRecord, Escape, Field};
 
 /// Lookups after which a column's share of hits is judged.
 const JUDGED_AFTER: u32 = 512;
@@ -99,17 +99,9 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         && x_rest.iter().zip(y_rest).all(|(p, q)| p == q)
 }
 
-/// Whether decoding `raw` replaces invalid UTF-8 (as `record::Decoded::fill` does).
-fn lossy(raw: RawField<'_>, scratch: &mut Vec<u8>) -> bool {
-    if raw.escape != Escape::Json && raw.bytes.is_ascii() {
-        return false;
-    }
-    simdutf8::basic::from_utf8(raw.unescaped_in(scratch)).is_err()
-}
-
 /// Whether decoding any of `rec`'s `fields` replaces invalid UTF-8.
 pub(super) fn fields_lossy(rec: &AuditRecord<'_>, fields: &[Field], scratch: &mut Vec<u8>) -> bool {
-    fields.iter().any(|&f| lossy(rec.get(f), scratch))
+    fields.iter().any(|&f| invalid_utf8(rec.get(f), scratch))
 }
 
 impl RawIndex {
@@ -194,7 +186,7 @@ mod tests {
     use super::super::{ColumnPart, ColumnSpec, FileColumns, Table};
     use super::*;
     use crate::datetime::Timestamp;
-    use crate::record::SourcePos;
+    use crate::record::{RawField, SourcePos};
     use crate::who::Key;
     use proptest::prelude::*;
 
@@ -334,9 +326,18 @@ mod tests {
     #[test]
     fn lossy_as_decoding_is() {
         let mut s = Vec::new();
-        assert!(!lossy(RawField::new(b"abc", Escape::None), &mut s));
-        assert!(!lossy(RawField::new("é".as_bytes(), Escape::None), &mut s));
-        assert!(lossy(RawField::new(b"a\xffb", Escape::CsvQuotes), &mut s));
-        assert!(!lossy(RawField::new(br#"\u00e9"#, Escape::Json), &mut s));
+        assert!(!invalid_utf8(RawField::new(b"abc", Escape::None), &mut s));
+        assert!(!invalid_utf8(
+            RawField::new("é".as_bytes(), Escape::None),
+            &mut s
+        ));
+        assert!(invalid_utf8(
+            RawField::new(b"a\xffb", Escape::CsvQuotes),
+            &mut s
+        ));
+        assert!(!invalid_utf8(
+            RawField::new(br#"\u00e9"#, Escape::Json),
+            &mut s
+        ));
     }
 }

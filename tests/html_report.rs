@@ -290,6 +290,15 @@ fn attr(marker: &str, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("{name} in {marker}"))
 }
 
+/// The page at `url` as headless Chromium holds it once its script ran (timers running
+/// for `budget_ms` of virtual time), checked to have logged nothing to the console.
+fn loaded_dom(bin: &Path, url: &str, budget_ms: u32, timeout: Duration) -> String {
+    let budget = format!("--virtual-time-budget={budget_ms}");
+    let (dom, log) = run_chromium(bin, url, &["--dump-dom", &budget], timeout);
+    assert!(console_messages(&log).is_empty(), "{log}");
+    dom
+}
+
 /// Console messages (script errors, policy violations) in Chromium's log.
 fn console_messages(stderr: &str) -> Vec<&str> {
     stderr
@@ -434,13 +443,12 @@ fn html_100k_rows_stays_usable() {
 
     let Some(bin) = chromium() else { return };
     let page = dir.path().join("report.html");
-    let (dom, log) = run_chromium(
+    let dom = loaded_dom(
         &bin,
         &format!("{}#q=SoftDelete%20203.0.113.2", file_url(&page)),
-        &["--dump-dom", "--virtual-time-budget=30000"],
+        30_000,
         Duration::from_secs(300),
     );
-    assert!(console_messages(&log).is_empty(), "{log}");
     let marker = ready_marker(&dom);
     assert_eq!(attr(&marker, "data-rows"), N as u64);
     assert_eq!(attr(&marker, "data-packed"), 1);
@@ -502,13 +510,12 @@ fn packed_timeline_draws_the_rows_the_report_writes() {
         "#q=folder%2016%20eve",
     ] {
         let rows = |page: &Path| {
-            let (dom, log) = run_chromium(
+            let dom = loaded_dom(
                 &bin,
                 &format!("{}{hash}", file_url(page)),
-                &["--dump-dom", "--virtual-time-budget=30000"],
+                30_000,
                 Duration::from_secs(120),
             );
-            assert!(console_messages(&log).is_empty(), "{log}");
             let marker = ready_marker(&dom);
             // The rows displayed, as the browser holds them.
             let body = dom
@@ -620,26 +627,19 @@ fn findings_past_the_first_are_packed_and_unpack_to_the_same_rows() {
 
     let Some(bin) = chromium() else { return };
     let page = dir.path().join("report.html");
-    let (dom, log) = run_chromium(
-        &bin,
-        &file_url(&page),
-        &["--dump-dom", "--virtual-time-budget=10000"],
-        Duration::from_secs(120),
-    );
-    assert!(console_messages(&log).is_empty(), "{log}");
+    let dom = loaded_dom(&bin, &file_url(&page), 10_000, Duration::from_secs(120));
     assert!(
         dom.contains("<button type=\"button\" id=\"morefindings\">Show the other 50 findings"),
         "the button is shown once the script runs"
     );
     assert_eq!(dom.matches("<tr class=\"finding ").count(), SHOWN);
     // With #findings=all, the browser unpacks and draws every finding.
-    let (dom, log) = run_chromium(
+    let dom = loaded_dom(
         &bin,
         &format!("{}#findings=all", file_url(&page)),
-        &["--dump-dom", "--virtual-time-budget=10000"],
+        10_000,
         Duration::from_secs(120),
     );
-    assert!(console_messages(&log).is_empty(), "{log}");
     assert_eq!(dom.matches("<tr class=\"finding ").count(), FINDINGS);
     assert!(dom.contains("id=\"f249\""));
 }
@@ -695,16 +695,8 @@ fn interactions(bin: &Path, page: &Path) -> Vec<String> {
         .replace("</body>", &format!("{PROBE}</body>"));
     let copy = page.with_extension("probe.html");
     std::fs::write(&copy, probed).expect("write the probed copy");
-    let (dom, log) = run_chromium(
-        bin,
-        &file_url(&copy),
-        &["--dump-dom", "--virtual-time-budget=20000"],
-        Duration::from_secs(120),
-    );
-    let start = dom
-        .find("<pre id=\"probe\">")
-        .unwrap_or_else(|| panic!("the probe did not run; log:\n{log}"))
-        + "<pre id=\"probe\">".len();
+    let dom = loaded_dom(bin, &file_url(&copy), 20_000, Duration::from_secs(120));
+    let start = dom.find("<pre id=\"probe\">").expect("the probe ran") + "<pre id=\"probe\">".len();
     let end = start + dom[start..].find("</pre>").expect("end of the probe");
     dom[start..end]
         .replace("&amp;", "&")

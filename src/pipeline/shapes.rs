@@ -529,12 +529,15 @@ fn header_line(path: &std::path::Path) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::input::visit::EventKey;
+    use crate::record::{Escape, RawField};
+
     #[test]
     fn header_lines_are_found_after_a_bom_and_a_type_line() {
-        let dir = std::env::temp_dir().join(format!("mbxaudit-header-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, text: &[u8]| {
-            let p = dir.join(name);
+            let p = dir.path().join(name);
             std::fs::write(&p, text).unwrap();
             Origin::Named(p)
         };
@@ -549,12 +552,7 @@ mod tests {
         assert!(!one_header(&[plain.clone(), other]));
         assert!(!one_header(&[json.clone(), json]));
         assert!(!one_header(&[plain, Origin::Stdin]));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
-
-    use super::*;
-    use crate::input::visit::EventKey;
-    use crate::record::{Escape, RawField};
 
     struct Cols(Vec<(&'static str, &'static str)>);
 

@@ -100,6 +100,9 @@ struct Scratch {
     /// The keys' hashes of the objects open, cut to 64 bits: enough to find a repeated
     /// key (a false match only sends the object to serde_json, which is never wrong).
     keys: Vec<u64>,
+    /// Bit `i` of word `i / 64`: byte `i` of the object is a quote, a backslash or a
+    /// control character ([`stop_bits`]): where a string's plain run stops.
+    stops: Vec<u64>,
 }
 
 thread_local! {
@@ -183,35 +186,87 @@ pub(super) fn hash_value(v: &serde_json::Value) -> u128 {
     }
 }
 
-/// Where the plain run of a string's text starting at `from` stops: at the first quote,
-/// backslash or control character (below 0x20); `None` when the text ends first. Eight
-/// bytes at a time: a `memchr` call per string costs more than its few bytes.
-#[inline]
-fn string_stop(s: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut i = from;
-    while let Some(word) = s.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-        let w = u64::from_le_bytes(*word);
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let backslash = w ^ (ONES * u64::from(b'\\'));
-        // The high bit of the bytes that are zero in `quote` or `backslash`, or below
-        // 0x20 in `w`; a borrow can mark a byte above a marked one, never below it, so
-        // the lowest mark is exact.
-        let stops = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (w.wrapping_sub(ONES * 0x20) & !w);
-        let stops = stops & HIGHS;
-        if stops != 0 {
-            return Some(i + (stops.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
+/// Fills `out` with the stop bits of `s`: bit `i % 64` of word `i / 64` is set when byte
+/// `i` is a quote, a backslash or below 0x20 (so, past the end, every bit is set).
+fn stop_bits(s: &[u8], out: &mut Vec<u64>) {
+    out.clear();
+    let mut blocks = s.chunks_exact(64);
+    for block in &mut blocks {
+        out.push(block_stops(block.try_into().unwrap_or(&[0; 64])));
     }
-    let rest = s.get(i..)?;
-    let k = rest
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-    Some(i + k)
+    let rest = blocks.remainder();
+    let mut last = [0u8; 64];
+    last[..rest.len()].copy_from_slice(rest);
+    out.push(block_stops(&last));
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn block_stops(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    let mut bits = 0u64;
+    // SAFETY: SSE2 is part of the x86-64 baseline; each load reads inside the array.
+    unsafe {
+        let q = _mm_set1_epi8(b'"' as i8);
+        let b = _mm_set1_epi8(b'\\' as i8);
+        let c = _mm_set1_epi8(0x1F);
+        for i in 0..4 {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * i).cast::<__m128i>());
+            let m = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)),
+                _mm_cmpeq_epi8(_mm_max_epu8(v, c), c),
+            );
+            bits |= u64::from(_mm_movemask_epi8(m) as u16) << (16 * i);
+        }
+    }
+    bits
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn block_stops(block: &[u8; 64]) -> u64 {
+    let mut bits = 0u64;
+    for (i, &b) in block.iter().enumerate() {
+        bits |= u64::from(b == b'"' || b == b'\\' || b < 0x20) << i;
+    }
+    bits
+}
+
+/// Where the plain run of a string starting at `from` stops, from the stop bits of a text
+/// of `len` bytes; `None` when the text ends first.
+#[inline(always)]
+fn next_stop(stops: &[u64], len: usize, from: usize) -> Option<usize> {
+    let mut w = from / 64;
+    let mut bits = *stops.get(w)? & (u64::MAX << (from % 64));
+    loop {
+        if bits != 0 {
+            let i = w * 64 + bits.trailing_zeros() as usize;
+            return (i < len).then_some(i);
+        }
+        w += 1;
+        bits = *stops.get(w)?;
+    }
+}
+
+/// Whether a key hash appears twice in `keys` (which it may reorder).
+fn repeated(keys: &mut [u64]) -> bool {
+    if keys.len() > 64 {
+        keys.sort_unstable();
+        return keys.windows(2).any(|w| w[0] == w[1]);
+    }
+    // A 256-bit filter of the hashes' top bytes: only a key whose bit is taken already
+    // is looked for among the keys before it (an AuditData's ~30 keys share a bit once
+    // or twice), instead of sorting every object's keys.
+    let mut seen = [0u64; 4];
+    keys.iter().enumerate().any(|(i, &k)| {
+        let b = (k >> 56) as usize;
+        let (word, bit) = (b >> 6, 1u64 << (b & 63));
+        let taken = seen[word] & bit != 0;
+        seen[word] |= bit;
+        taken && keys[..i].contains(&k)
+    })
 }
 
 /// Nesting the fast path follows (serde_json stops at 128).
@@ -229,6 +284,7 @@ impl<'a> Canon<'a> {
         scratch.top_keys.clear();
         scratch.members.clear();
         scratch.keys.clear();
+        stop_bits(json, &mut scratch.stops);
         Canon {
             json,
             at: 0,
@@ -236,6 +292,12 @@ impl<'a> Canon<'a> {
         }
     }
 
+    /// Where the plain run of a string's text starting at `from` stops (as
+    /// [`string_stop`], from the stop bits).
+    #[inline(always)]
+    fn stop(&self, from: usize) -> Option<usize> {
+        next_stop(&self.scratch.stops, self.json.len(), from)
+    }
     /// The hash of the whole text, an object (with `object_only`) or any value.
     fn whole(&mut self, object_only: bool) -> Option<u128> {
         if object_only && self.json.get(self.skip_ws()) != Some(&b'{') {
@@ -271,20 +333,24 @@ impl<'a> Canon<'a> {
         match *self.json.get(self.at)? {
             b'{' => self.object(depth),
             b'[' => self.array(depth),
-            b'"' => {
-                let (start, end, escaped) = self.string()?;
-                Some(if escaped {
-                    xxh3_128_with_seed(&self.scratch.text[start..end], STRING)
-                } else {
-                    xxh3_128_with_seed(&self.json[start..end], STRING)
-                })
-            }
+            b'"' => self.string_value(),
             b't' => self.literal(b"true", BOOL, &[1]),
             b'f' => self.literal(b"false", BOOL, &[0]),
             b'n' => self.literal(b"null", NULL, &[]),
             b'-' | b'0'..=b'9' => self.number(),
             _ => None,
         }
+    }
+
+    /// The hash of the string at the cursor.
+    #[inline(always)]
+    fn string_value(&mut self) -> Option<u128> {
+        let (start, end, escaped) = self.string()?;
+        Some(if escaped {
+            xxh3_128_with_seed(&self.scratch.text[start..end], STRING)
+        } else {
+            xxh3_128_with_seed(&self.json[start..end], STRING)
+        })
     }
 
     fn literal(&mut self, word: &[u8], seed: u64, value: &[u8]) -> Option<u128> {
@@ -322,7 +388,7 @@ impl<'a> Canon<'a> {
     /// `None` at a control character, which serde_json refuses in strings.
     fn string(&mut self) -> Option<(usize, usize, bool)> {
         let first = self.at + 1; // past the opening quote
-        let i = string_stop(self.json, first)?;
+        let i = self.stop(first)?;
         match self.json[i] {
             b'"' => {
                 self.at = i + 1;
@@ -338,8 +404,15 @@ impl<'a> Canon<'a> {
         let mut backslash = i;
         loop {
             // One escape, decoded as serde_json does, then the plain run after it.
-            let after = unescape_strict(self.json, backslash, text)?;
-            let i = string_stop(self.json, after)?;
+            let after = match self.json.get(backslash + 1) {
+                // `\/` (Microsoft's serializer writes every slash so), `\"`, `\\`.
+                Some(&c @ (b'/' | b'"' | b'\\')) => {
+                    text.push(c);
+                    backslash + 2
+                }
+                _ => unescape_strict(self.json, backslash, text)?,
+            };
+            let i = next_stop(&self.scratch.stops, self.json.len(), after)?;
             text.extend_from_slice(&self.json[after..i]);
             match self.json[i] {
                 b'"' => {
@@ -391,7 +464,12 @@ impl<'a> Canon<'a> {
                     return None;
                 }
                 let value_start = self.skip_ws();
-                let value = self.value(depth + 1)?;
+                // Most values are strings: read here, not through a call of `value`.
+                let value = if self.json.get(value_start) == Some(&b'"') {
+                    self.string_value()?
+                } else {
+                    self.value(depth + 1)?
+                };
                 let key = if escaped {
                     &self.scratch.text[k0..k1]
                 } else {
@@ -426,14 +504,7 @@ impl<'a> Canon<'a> {
             }
         }
         // A repeated key: serde_json's Value keeps the last; leave that to it.
-        let keys = &mut self.scratch.keys[keys_start..];
-        let repeated = if keys.len() <= 8 {
-            keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k))
-        } else {
-            keys.sort_unstable();
-            keys.windows(2).any(|w| w[0] == w[1])
-        };
-        if repeated {
+        if repeated(&mut self.scratch.keys[keys_start..]) {
             return None;
         }
         self.scratch.keys.truncate(keys_start);
@@ -490,6 +561,31 @@ mod tests {
             );
         }
         assert_eq!(fast(r#"{"a":"\udc00"}"#), None);
+    }
+
+    /// Strings that cross the 64-byte blocks of the stop bits, with an escape, a quote or a
+    /// control character at every place, and texts that end inside a string.
+    #[test]
+    fn strings_across_blocks() {
+        for pad in 0..70 {
+            for len in [0, 1, 7, 8, 9, 63, 64, 65, 130] {
+                for insert in ["", "\\/", "\\\"", "\\u00e9", "\t", "\u{1}", "é"] {
+                    for at in [0, len / 2, len] {
+                        let mut text = "x".repeat(len);
+                        text.insert_str(at, insert);
+                        let json = format!(r#"{{"{}":1,"k":"{text}","z":[true]}}"#, "p".repeat(pad));
+                        let slow = slow_hash(json.as_bytes());
+                        assert_eq!(content_hash(json.as_bytes()), slow, "{json:?}");
+                        if !insert.starts_with(['\t', '\u{1}']) {
+                            assert_eq!(fast(&json), Some(slow), "{json:?}");
+                        }
+                        // Cut inside the string: not JSON, never read past the end.
+                        let cut = &json.as_bytes()[..json.len() - 12];
+                        assert_eq!(fast(std::str::from_utf8(cut).unwrap_or("")), None);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //! and the subjects rendered for admin cmdlets and inbox-rule changes: what
 //! [`super::map_and_visit`] fills a record's folder, subject and message fields from.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
 use super::{messages, object, objects, or, text, AuditData, FolderData, ItemData, NameValue, Raw};
 use crate::record::{Family, Field, ItemView, RawField};
 
@@ -145,10 +149,13 @@ pub(super) fn mailbox_parts<'a>(
 /// the array is read only when it names one of them).
 pub(super) fn operation_properties<'a>(d: &AuditData<'a>) -> MailboxParts<'a> {
     let mut parts = MailboxParts::default();
+    // Searchers built once: `memmem::find` builds one per call, which costs more than
+    // the search through a short array.
+    static NAMES: LazyLock<[Finder<'static>; 2]> =
+        LazyLock::new(|| [Finder::new(b"MailAccessType"), Finder::new(b"IsThrottled")]);
     let named = d.operation_properties.is_some_and(|raw| {
         let text = raw.get().as_bytes();
-        memchr::memmem::find(text, b"MailAccessType").is_some()
-            || memchr::memmem::find(text, b"IsThrottled").is_some()
+        NAMES.iter().any(|f| f.find(text).is_some())
     });
     if !named {
         return parts;

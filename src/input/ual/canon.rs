@@ -113,23 +113,23 @@ thread_local! {
 /// calls `f` with its text, its content hash (as [`content_hash`]) and its top-level
 /// members, and returns what `f` returns; else `None`.
 pub(super) fn scan<R>(json: &[u8], f: impl FnOnce(&str, u128, Top<'_>) -> Option<R>) -> Option<R> {
-    let text = simdutf8::basic::from_utf8(json).ok()?;
     let taken = SCRATCH.with(|cell| {
         cell.try_borrow_mut()
             .ok()
             .map(|mut s| std::mem::take(&mut *s))
     });
     let mut p = Canon::new(json, taken.unwrap_or_default());
-    let hash = p.whole(true);
-    let result = match hash {
-        Some(hash) => {
+    let text = p.text();
+    let hash = text.and_then(|_| p.whole(true));
+    let result = match (text, hash) {
+        (Some(text), Some(hash)) => {
             let top = Top {
                 keys: &p.scratch.top_keys,
                 members: &p.scratch.members,
             };
             f(text, hash, top)
         }
-        None => None,
+        _ => None,
     };
     let scratch = p.scratch;
     SCRATCH.with(|cell| {
@@ -143,8 +143,8 @@ pub(super) fn scan<R>(json: &[u8], f: impl FnOnce(&str, u128, Top<'_>) -> Option
 /// The content hash of the object `json` (see the module documentation); of its bytes
 /// when it is not JSON at all.
 pub(super) fn content_hash(json: &[u8]) -> u128 {
-    if simdutf8::basic::from_utf8(json).is_ok() {
-        let mut p = Canon::new(json, Scratch::default());
+    let mut p = Canon::new(json, Scratch::default());
+    if p.text().is_some() {
         if let Some(h) = p.whole(false) {
             return h;
         }
@@ -188,26 +188,75 @@ pub(super) fn hash_value(v: &serde_json::Value) -> u128 {
 
 /// Fills `out` with the stop bits of `s`: bit `i % 64` of word `i / 64` is set when byte
 /// `i` is a quote, a backslash or below 0x20 (so, past the end, every bit is set).
-fn stop_bits(s: &[u8], out: &mut Vec<u64>) {
+/// Returns whether every byte of `s` is ASCII (then it is UTF-8 without another look).
+fn stop_bits(s: &[u8], out: &mut Vec<u64>) -> bool {
     out.clear();
+    #[cfg(target_arch = "x86_64")]
+    if crate::input::structural::Isa::detect() == crate::input::structural::Isa::Avx512 {
+        // SAFETY: the processor has AVX-512 BW (which implies F).
+        return unsafe { stop_bits_avx512(s, out) };
+    }
+    let mut high = 0;
     let mut blocks = s.chunks_exact(64);
     for block in &mut blocks {
-        out.push(block_stops(block.try_into().unwrap_or(&[0; 64])));
+        let (stops, h) = block_stops(block.try_into().unwrap_or(&[0; 64]));
+        out.push(stops);
+        high |= h;
     }
     let rest = blocks.remainder();
     let mut last = [0u8; 64];
     last[..rest.len()].copy_from_slice(rest);
-    out.push(block_stops(&last));
+    let (stops, h) = block_stops(&last);
+    out.push(stops);
+    high | h == 0
 }
 
+/// [`stop_bits`] with one compare per class for 64 bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn stop_bits_avx512(s: &[u8], out: &mut Vec<u64>) -> bool {
+    use std::arch::x86_64::{
+        __m512i, _mm512_cmpeq_epi8_mask, _mm512_cmplt_epu8_mask, _mm512_loadu_si512,
+        _mm512_maskz_loadu_epi8, _mm512_movepi8_mask, _mm512_set1_epi8,
+    };
+    let q = _mm512_set1_epi8(b'"' as i8);
+    let b = _mm512_set1_epi8(b'\\' as i8);
+    let c = _mm512_set1_epi8(0x20);
+    let stops = |v: __m512i| {
+        _mm512_cmpeq_epi8_mask(v, q) | _mm512_cmpeq_epi8_mask(v, b) | _mm512_cmplt_epu8_mask(v, c)
+    };
+    let whole = s.len() / 64;
+    out.reserve(whole + 1);
+    let mut high = 0;
+    for i in 0..whole {
+        // SAFETY: bytes 64 i .. 64 i + 64 lie inside `s`; unaligned load.
+        let v = unsafe { _mm512_loadu_si512(s.as_ptr().add(64 * i).cast()) };
+        out.push(stops(v));
+        high |= _mm512_movepi8_mask(v);
+    }
+    // The last bytes, zeros after them (a masked load reads no byte past the mask).
+    let rest = s.len() - 64 * whole;
+    let mask = if rest == 0 {
+        0
+    } else {
+        u64::MAX >> (64 - rest)
+    };
+    // SAFETY: only the `rest` bytes from 64 whole on are read, all inside `s`.
+    let v = unsafe { _mm512_maskz_loadu_epi8(mask, s.as_ptr().add(64 * whole).cast()) };
+    out.push(stops(v));
+    high |= _mm512_movepi8_mask(v);
+    high == 0
+}
+
+/// The stop bits of `block` and its bytes' high bits.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn block_stops(block: &[u8; 64]) -> u64 {
+fn block_stops(block: &[u8; 64]) -> (u64, u64) {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8,
     };
-    let mut bits = 0u64;
+    let (mut bits, mut high) = (0u64, 0u64);
     // SAFETY: SSE2 is part of the x86-64 baseline; each load reads inside the array.
     unsafe {
         let q = _mm_set1_epi8(b'"' as i8);
@@ -220,18 +269,20 @@ fn block_stops(block: &[u8; 64]) -> u64 {
                 _mm_cmpeq_epi8(_mm_max_epu8(v, c), c),
             );
             bits |= u64::from(_mm_movemask_epi8(m) as u16) << (16 * i);
+            high |= u64::from(_mm_movemask_epi8(v) as u16) << (16 * i);
         }
     }
-    bits
+    (bits, high)
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn block_stops(block: &[u8; 64]) -> u64 {
-    let mut bits = 0u64;
+fn block_stops(block: &[u8; 64]) -> (u64, u64) {
+    let (mut bits, mut high) = (0u64, 0u64);
     for (i, &b) in block.iter().enumerate() {
         bits |= u64::from(b == b'"' || b == b'\\' || b < 0x20) << i;
+        high |= u64::from(b >> 7) << i;
     }
-    bits
+    (bits, high)
 }
 
 /// Where the plain run of a string starting at `from` stops, from the stop bits of a text
@@ -274,6 +325,8 @@ const MAX_DEPTH: usize = 100;
 
 struct Canon<'a> {
     json: &'a [u8],
+    /// Every byte of `json` is ASCII.
+    ascii: bool,
     at: usize,
     scratch: Scratch,
 }
@@ -284,16 +337,27 @@ impl<'a> Canon<'a> {
         scratch.top_keys.clear();
         scratch.members.clear();
         scratch.keys.clear();
-        stop_bits(json, &mut scratch.stops);
+        let ascii = stop_bits(json, &mut scratch.stops);
         Canon {
             json,
+            ascii,
             at: 0,
             scratch,
         }
     }
 
-    /// Where the plain run of a string's text starting at `from` stops (as
-    /// [`string_stop`], from the stop bits).
+    /// The object's text, when it is UTF-8 (else serde_json would refuse it).
+    fn text(&self) -> Option<&'a str> {
+        if self.ascii {
+            // SAFETY: every byte is ASCII, which is valid UTF-8.
+            Some(unsafe { std::str::from_utf8_unchecked(self.json) })
+        } else {
+            simdutf8::basic::from_utf8(self.json).ok()
+        }
+    }
+
+    /// Where the plain run of a string's text starting at `from` stops (from the stop
+    /// bits: the first quote, backslash or control character).
     #[inline(always)]
     fn stop(&self, from: usize) -> Option<usize> {
         next_stop(&self.scratch.stops, self.json.len(), from)
@@ -573,7 +637,8 @@ mod tests {
                     for at in [0, len / 2, len] {
                         let mut text = "x".repeat(len);
                         text.insert_str(at, insert);
-                        let json = format!(r#"{{"{}":1,"k":"{text}","z":[true]}}"#, "p".repeat(pad));
+                        let json =
+                            format!(r#"{{"{}":1,"k":"{text}","z":[true]}}"#, "p".repeat(pad));
                         let slow = slow_hash(json.as_bytes());
                         assert_eq!(content_hash(json.as_bytes()), slow, "{json:?}");
                         if !insert.starts_with(['\t', '\u{1}']) {

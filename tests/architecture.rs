@@ -23,7 +23,7 @@ const LAYERS: &[&[&str]] = &[
     &["pipeline"],
     &["input"],
     &[
-        "filter", "who", "enrich", "ip", "record", "datetime", "funnel", "diag", "hash",
+        "filter", "who", "enrich", "ip", "record", "datetime", "funnel", "diag", "hash", "base64",
         "progress", "exit",
     ],
 ];

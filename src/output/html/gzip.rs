@@ -39,7 +39,7 @@ pub fn data_block(kind: &str, id: &str, rows: usize, text: &[u8]) -> io::Result<
     let bytes = compress(text, Compression::new(BLOCK_LEVEL))?;
     Ok(format!(
         "<script type=\"application/x-mbxaudit-{kind}\" id=\"{id}\" data-rows=\"{rows}\">{}</script>\n",
-        super::csp::base64(&bytes)
+        crate::base64::encode(&bytes)
     ))
 }
 

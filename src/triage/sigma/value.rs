@@ -15,6 +15,7 @@ use regex::{Regex, RegexBuilder};
 use super::event::{Event, Leaf};
 use super::yaml::{Kind, Node, Scalar};
 use super::RuleError;
+use crate::base64;
 
 /// Most variants `windash` may generate for one value (5 per dash).
 const MAX_WINDASH_VARIANTS: usize = 625;
@@ -390,7 +391,7 @@ fn value_fragments(key: &str, m: &Mods, text: &str) -> Result<Vec<String>, RuleE
         let encoded = if offset {
             base64_offsets(&bytes)
         } else {
-            vec![base64(&bytes)]
+            vec![base64::encode(&bytes)]
         };
         return Ok(encoded
             .iter()
@@ -464,29 +465,6 @@ fn placeholder(text: &str) -> Option<&str> {
     .then_some(name)
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding.
-pub fn base64(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// The three forms `base64offset` looks for: the value's encoding at each byte offset
 /// modulo 3, cut to the characters that do not depend on its neighbours (as pySigma).
 pub fn base64_offsets(bytes: &[u8]) -> Vec<String> {
@@ -496,7 +474,7 @@ pub fn base64_offsets(bytes: &[u8]) -> Vec<String> {
         .map(|i| {
             let mut shifted = vec![b' '; i];
             shifted.extend_from_slice(bytes);
-            let enc = base64(&shifted);
+            let enc = base64::encode(&shifted);
             let end = enc.len().saturating_sub(END_TRIM[(bytes.len() + i) % 3]);
             enc.get(START[i]..end).unwrap_or("").to_string()
         })

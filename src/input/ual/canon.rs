@@ -75,16 +75,19 @@ fn container(seed: u64, count: u64, state: u128) -> u128 {
     xxh3_128_with_seed(&both, seed)
 }
 
-/// A top-level member found by [`scan`]: where its key (unescaped) lies among the keys,
-/// and where its value lies in the object's text.
+/// A top-level member found by [`scan`]: where its key (unescaped) lies — in the
+/// object's text when written without escapes, else among the unescaped keys — and where
+/// its value lies in the object's text.
 #[derive(Clone, Debug)]
 pub(super) struct Member {
     key: Range<usize>,
+    key_unescaped: bool,
     pub value: Range<usize>,
 }
 
 /// The top-level members of an object read by [`scan`].
 pub(super) struct Top<'s> {
+    json: &'s [u8],
     keys: &'s [u8],
     pub members: &'s [Member],
 }
@@ -92,7 +95,12 @@ pub(super) struct Top<'s> {
 impl Top<'_> {
     /// Member `m`'s key, unescaped.
     pub fn key(&self, m: &Member) -> &[u8] {
-        self.keys.get(m.key.clone()).unwrap_or_default()
+        let from = if m.key_unescaped {
+            self.keys
+        } else {
+            self.json
+        };
+        from.get(m.key.clone()).unwrap_or_default()
     }
 }
 
@@ -129,6 +137,7 @@ pub(super) fn scan<R>(json: &[u8], f: impl FnOnce(&str, u128, Top<'_>) -> Option
     let result = match (text, hash) {
         (Some(text), Some(hash)) => {
             let top = Top {
+                json,
                 keys: &p.scratch.top_keys,
                 members: &p.scratch.members,
             };
@@ -549,18 +558,22 @@ impl<'a> Canon<'a> {
                 sum = sum.wrapping_add(member(kh, value));
                 count += 1;
                 if depth == 0 {
-                    let t0 = self.scratch.top_keys.len();
+                    // A key written plainly is found in the text; only an escaped one is
+                    // kept (a copy per member cost a `memcpy` call each).
                     let key = if escaped {
-                        &self.scratch.text[k0..k1]
+                        let t0 = self.scratch.top_keys.len();
+                        self.scratch
+                            .top_keys
+                            .extend_from_slice(&self.scratch.text[k0..k1]);
+                        t0..self.scratch.top_keys.len()
                     } else {
-                        &self.json[k0..k1]
+                        k0..k1
                     };
-                    self.scratch.top_keys.extend_from_slice(key);
-                    let m = Member {
-                        key: t0..self.scratch.top_keys.len(),
+                    self.scratch.members.push(Member {
+                        key,
+                        key_unescaped: escaped,
                         value: value_start..self.at,
-                    };
-                    self.scratch.members.push(m);
+                    });
                 }
                 self.scratch.text.truncate(text_mark);
                 if self.eat(b',') {

@@ -388,7 +388,19 @@ pub(crate) fn escape_at(s: &[u8], i: usize, quoting: Quoting) -> EscapeSeq {
 /// reads it; returns the offset after the escape. `None` where serde_json refuses: an
 /// unknown escape, a bad `\uXXXX`, a lone surrogate (a high one must be followed by an
 /// escaped low one: the pair is one character).
+#[inline]
 pub(crate) fn unescape_strict(s: &[u8], i: usize, out: &mut Vec<u8>) -> Option<usize> {
+    // `\/` (Microsoft's serializer writes every slash so), `\"` and `\\` here, inlined
+    // into the caller: most escapes of an AuditData are these.
+    if let Some(&c @ (b'/' | b'"' | b'\\')) = s.get(i + 1) {
+        out.push(c);
+        return Some(i + 2);
+    }
+    unescape_other(s, i, out)
+}
+
+/// [`unescape_strict`] of any escape.
+fn unescape_other(s: &[u8], i: usize, out: &mut Vec<u8>) -> Option<usize> {
     match escape_at(s, i, Quoting::Plain) {
         EscapeSeq::Char(n) => {
             out.push(match s[i + 1] {

@@ -211,13 +211,12 @@ fn stop_bits(s: &[u8], out: &mut Vec<u64>) -> bool {
         return unsafe { stop_bits_avx512(s, out) };
     }
     let mut high = 0;
-    let mut blocks = s.chunks_exact(64);
-    for block in &mut blocks {
-        let (stops, h) = block_stops(block.try_into().unwrap_or(&[0; 64]));
+    let (blocks, rest) = s.as_chunks::<64>();
+    for block in blocks {
+        let (stops, h) = block_stops(block);
         out.push(stops);
         high |= h;
     }
-    let rest = blocks.remainder();
     let mut last = [0u8; 64];
     last[..rest.len()].copy_from_slice(rest);
     let (stops, h) = block_stops(&last);
@@ -370,12 +369,6 @@ impl<'a> Canon<'a> {
         }
     }
 
-    /// Where the plain run of a string's text starting at `from` stops (from the stop
-    /// bits: the first quote, backslash or control character).
-    #[inline(always)]
-    fn stop(&self, from: usize) -> Option<usize> {
-        next_stop(&self.scratch.stops, self.json.len(), from)
-    }
     /// The hash of the whole text, an object (with `object_only`) or any value.
     fn whole(&mut self, object_only: bool) -> Option<u128> {
         if object_only && self.json.get(self.skip_ws()) != Some(&b'{') {
@@ -466,7 +459,7 @@ impl<'a> Canon<'a> {
     /// `None` at a control character, which serde_json refuses in strings.
     fn string(&mut self) -> Option<(usize, usize, bool)> {
         let first = self.at + 1; // past the opening quote
-        let i = self.stop(first)?;
+        let i = next_stop(&self.scratch.stops, self.json.len(), first)?;
         match self.json[i] {
             b'"' => {
                 self.at = i + 1;
@@ -482,14 +475,7 @@ impl<'a> Canon<'a> {
         let mut backslash = i;
         loop {
             // One escape, decoded as serde_json does, then the plain run after it.
-            let after = match self.json.get(backslash + 1) {
-                // `\/` (Microsoft's serializer writes every slash so), `\"`, `\\`.
-                Some(&c @ (b'/' | b'"' | b'\\')) => {
-                    text.push(c);
-                    backslash + 2
-                }
-                _ => unescape_strict(self.json, backslash, text)?,
-            };
+            let after = unescape_strict(self.json, backslash, text)?;
             let i = next_stop(&self.scratch.stops, self.json.len(), after)?;
             text.extend_from_slice(&self.json[after..i]);
             match self.json[i] {

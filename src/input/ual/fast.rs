@@ -28,7 +28,8 @@ use crate::input::json_lex::{self as lex, escape_at, skip_ascii_ws as skip_ws, E
 use crate::record::{AuditRecord, Escape, Field, FieldSet, RawField};
 
 /// Searchers built once (building one costs more than a search through a cell).
-static IS_THROTTLED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"IsThrottled"));
+pub(super) static IS_THROTTLED: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"IsThrottled"));
 static SUBJECT_KEY: LazyLock<[Finder<'static>; 2]> = LazyLock::new(|| {
     [
         Finder::new(b"\"Subject\"").into_owned(),

@@ -149,13 +149,13 @@ pub(super) fn mailbox_parts<'a>(
 /// the array is read only when it names one of them).
 pub(super) fn operation_properties<'a>(d: &AuditData<'a>) -> MailboxParts<'a> {
     let mut parts = MailboxParts::default();
-    // Searchers built once: `memmem::find` builds one per call, which costs more than
-    // the search through a short array.
-    static NAMES: LazyLock<[Finder<'static>; 2]> =
-        LazyLock::new(|| [Finder::new(b"MailAccessType"), Finder::new(b"IsThrottled")]);
+    // Searchers built once (`memmem::find` builds one per call, which costs more than
+    // the search through a short array); the quick look's for `IsThrottled`.
+    static MAIL_ACCESS_TYPE: LazyLock<Finder<'static>> =
+        LazyLock::new(|| Finder::new(b"MailAccessType"));
     let named = d.operation_properties.is_some_and(|raw| {
         let text = raw.get().as_bytes();
-        NAMES.iter().any(|f| f.find(text).is_some())
+        MAIL_ACCESS_TYPE.find(text).is_some() || super::fast::IS_THROTTLED.find(text).is_some()
     });
     if !named {
         return parts;

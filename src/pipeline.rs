@@ -568,7 +568,11 @@ fn process_bytes(
     let utf16 = json::utf16_document(bytes, settings.encoding).filter(|_| !settings.reference);
     if let Some(doc) = utf16 {
         let ctx = FileContext::new(settings, sink, index, true);
-        let done = |n: usize| progress.advance(n as u64);
+        // Each piece read: progress, and its pages released (they were transcoded).
+        let done = |r: std::ops::Range<usize>| {
+            progress.advance(r.len() as u64);
+            release(r);
+        };
         let (chunks, replaced) = doc.scan(|| Collector::new(&ctx), &done);
         report.warnings = decode_warnings(&doc.name, replaced, doc.odd_byte, doc.overridden);
         progress.advance(report.size - doc.body_len() as u64); // the byte order mark

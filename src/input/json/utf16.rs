@@ -30,6 +30,8 @@ use crate::input::detect::{detect, Detected};
 pub struct Utf16Document<'a> {
     /// The text after the byte order mark, an even number of bytes.
     body: &'a [u8],
+    /// Where `body` starts in the input's bytes (after the byte order mark).
+    body_start: usize,
     encoding: &'static Encoding,
     /// The encoding as the run names it (`UTF-16LE (BOM)`).
     pub name: String,
@@ -71,6 +73,7 @@ pub fn utf16_document<'a>(
     let guess = guess::guess(head)?;
     Some(Utf16Document {
         body,
+        body_start: choice.skip,
         encoding,
         name: choice.name(),
         odd_byte,
@@ -119,9 +122,15 @@ impl Utf16Document<'_> {
     }
 
     /// Reads every record, in parallel; returns one visitor per piece, in order, and
-    /// whether invalid sequences were replaced. `done(n)` is called as each piece of `n`
-    /// bytes of the file is finished.
-    pub fn scan<V, F>(&self, make_visitor: F, done: &(dyn Fn(usize) + Sync)) -> (Vec<V>, bool)
+    /// whether invalid sequences were replaced. `done(range)` is called as each piece is
+    /// transcoded and read: `range` is where its raw bytes lie in the input (given to
+    /// [`utf16_document`]), for progress and to release their pages (a piece read again
+    /// to prove a cut reads them again, which a released page allows).
+    pub fn scan<V, F>(
+        &self,
+        make_visitor: F,
+        done: &(dyn Fn(Range<usize>) + Sync),
+    ) -> (Vec<V>, bool)
     where
         V: Visitor + Send,
         F: Fn() -> V + Sync,
@@ -161,7 +170,7 @@ impl Utf16Document<'_> {
                     _ => Entry::assumed(self.guess.in_array),
                 };
                 let piece = read(k, entry);
-                done(end_of(k) - cuts[k]);
+                done(self.body_start + cuts[k]..self.body_start + end_of(k));
                 piece
             })
             .collect();

@@ -112,7 +112,7 @@ fn utf16_pages_read_in_pieces_as_the_whole_file() {
     let mut bytes = vec![0xFF, 0xFE];
     bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     let doc = utf16_document(&bytes, None).expect("a UTF-16 document");
-    let (parts, _) = doc.scan(Collect::default, &|_| {});
+    let (parts, _) = doc.scan(Collect::default, &|_: std::ops::Range<usize>| {});
     assert!(parts.len() >= 2, "read in pieces");
     let mut got = Collect::default();
     for p in parts {

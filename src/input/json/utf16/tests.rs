@@ -35,13 +35,19 @@ fn whole(bytes: &[u8]) -> Collect {
 }
 
 fn pieces(doc: &Utf16Document<'_>) -> Collect {
-    let total = std::sync::atomic::AtomicUsize::new(0);
-    let (parts, _) = doc.scan(Collect::default, &|n| {
-        total.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-    });
+    let done = std::sync::Mutex::new(Vec::new());
+    let (parts, _) = doc.scan(Collect::default, &|r| done.lock().unwrap().push(r));
+    // The pieces said done tile the body (progress covers the file, every page released).
+    let mut done = done.into_inner().unwrap();
+    done.sort_by_key(|r| r.start);
+    let mut at = doc.body_start;
+    for r in done {
+        assert_eq!(r.start, at, "pieces said done tile the body");
+        at = r.end;
+    }
     assert_eq!(
-        total.into_inner(),
-        doc.body.len(),
+        at,
+        doc.body_start + doc.body.len(),
         "progress covers the file"
     );
     let mut all = Collect::default();
@@ -83,7 +89,7 @@ fn pieces_read_as_the_whole_transcoded_file() {
     let mut surrogate = bytes.clone();
     surrogate.splice(at + 40..at + 42, [0x00, 0xD8]);
     let doc = utf16_document(&surrogate, None).expect("still a document");
-    let (_, replaced) = doc.scan(Collect::default, &|_| {});
+    let (_, replaced) = doc.scan(Collect::default, &|_: std::ops::Range<usize>| {});
     assert!(replaced);
     assert_same(&pieces(&doc), &whole(&surrogate), "a lone surrogate");
     let big_endian: Vec<u8> = bytes.chunks_exact(2).flat_map(|u| [u[1], u[0]]).collect();

@@ -17,6 +17,9 @@ pub trait QuickLook {
     /// The top-level fields found (those of [`Visitor::glance_fields`], at least); no
     /// subject.
     fn record(&self) -> &AuditRecord<'_>;
+    /// Whether a record the look rules out may be dropped: the full parser would have
+    /// nothing to warn about or report in it. A pass over the record: ask it last.
+    fn droppable(&self) -> bool;
     /// Calls `test` on every subject of the record, unescaped, until one passes; returns
     /// whether one did, or `None` when that cannot be told without the full parse. `a`
     /// and `b` are scratch space.

@@ -476,6 +476,9 @@ impl Visitor for Collector<'_> {
             return false; // the full path warns about it
         }
         if !filter.record_types.keeps(family) {
+            if !glance.droppable() {
+                return false;
+            }
             self.counts.read += 1;
             self.skip_family(rec);
             return true;
@@ -514,6 +517,9 @@ impl Visitor for Collector<'_> {
         } else {
             return false;
         };
+        if !glance.droppable() {
+            return false;
+        }
         self.counts.read += 1;
         self.counts.dropped[rule as usize] += 1;
         true

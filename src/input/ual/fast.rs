@@ -9,8 +9,10 @@
 //! the members the active rules read (CreationTime, Operation, RecordType... come first in
 //! every record Exchange writes, before the large nested Item and Folders members). The
 //! caller drops the row only when the outcome is certain; anything unusual (an escaped
-//! quote in a member it reads, a cut cell, throttling data that must be warned about,
-//! invalid UTF-8) sends the row to the full parser instead.
+//! quote in a member it reads, a cut cell) sends the row to the full parser instead, and
+//! so does a row the look would drop but whose cell holds throttling data that must be
+//! warned about or invalid UTF-8 ([`Glance::droppable`]: asked only of rows a rule rules
+//! out, since the full parser checks both in the rows it reads anyway).
 //!
 //! The look stops once it has every member it needs, so it does not validate the rest of
 //! the cell: a row whose AuditData is damaged inside (not cut: a cut cell does not end in
@@ -75,6 +77,9 @@ pub struct Glance<'a> {
     pub record: AuditRecord<'a>,
     cell: &'a [u8],
     quoting: Quoting,
+    /// Where the full parser would find throttling data: the cell, or the
+    /// `OperationProperties` member of a record already parsed.
+    throttling: &'a [u8],
 }
 
 /// Fields the glance derives from another member when theirs is missing (as `ual::map`
@@ -158,12 +163,8 @@ fn members_for(wanted: FieldSet) -> u16 {
 #[inline(always)] // two callers: the record is built in place, not copied out
 pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
     let cell = cell.trim_ascii();
-    // A cut cell, throttling information (warned about for every record) and invalid
-    // UTF-8 (which the full parser reports) all need the full parser.
+    // A cut cell needs the full parser.
     if cell.first() != Some(&b'{') || cell.last() != Some(&b'}') {
-        return None;
-    }
-    if throttled(cell) || simdutf8::basic::from_utf8(cell).is_err() {
         return None;
     }
     let mut rec = AuditRecord::default();
@@ -212,7 +213,7 @@ pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
             }
         }
     }
-    Some(finish(rec, cell, q))
+    Some(finish(rec, cell, q, cell))
 }
 
 /// The glance of a plain JSON record that the JSON reader has parsed (and so found
@@ -227,15 +228,12 @@ pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
 pub fn glance_parsed<'a>(
     json: &'a [u8],
     members: impl IntoIterator<Item = (Option<u8>, RawField<'a>)>,
-    operation_properties: &[u8],
+    operation_properties: &'a [u8],
     wanted: FieldSet,
     decide: impl FnOnce(&Glance<'a>) -> bool,
 ) -> bool {
     let cell = json.trim_ascii();
     if cell.first() != Some(&b'{') || cell.last() != Some(&b'}') {
-        return false;
-    }
-    if throttled(operation_properties) || simdutf8::basic::from_utf8(cell).is_err() {
         return false;
     }
     let mut rec = AuditRecord::default();
@@ -253,12 +251,17 @@ pub fn glance_parsed<'a>(
             break;
         }
     }
-    decide(&finish(rec, cell, Quoting::Plain))
+    decide(&finish(rec, cell, Quoting::Plain, operation_properties))
 }
 
 /// Fills the fields the full parser derives from others, as it does.
 #[inline(always)]
-fn finish<'a>(mut rec: AuditRecord<'a>, cell: &'a [u8], quoting: Quoting) -> Glance<'a> {
+fn finish<'a>(
+    mut rec: AuditRecord<'a>,
+    cell: &'a [u8],
+    quoting: Quoting,
+    throttling: &'a [u8],
+) -> Glance<'a> {
     if rec.get(Field::LogonUserDisplayName).is_empty() {
         let user = rec.get(Field::UserId);
         rec.set(Field::LogonUserDisplayName, user);
@@ -274,6 +277,7 @@ fn finish<'a>(mut rec: AuditRecord<'a>, cell: &'a [u8], quoting: Quoting) -> Gla
         record: rec,
         cell,
         quoting,
+        throttling,
     }
 }
 
@@ -312,6 +316,14 @@ fn value_at(cell: &[u8], q: Quoting, pos: usize) -> Option<(RawField<'_>, usize)
 }
 
 impl Glance<'_> {
+    /// Whether a record this look rules out may be dropped without the full parse: the
+    /// full parser would have nothing to say about it (no throttling data, which is
+    /// warned about for every record; valid UTF-8, else it reports the cell). A pass over
+    /// the cell: asked only once a rule would drop the record.
+    pub fn droppable(&self) -> bool {
+        !throttled(self.throttling) && simdutf8::basic::from_utf8(self.cell).is_ok()
+    }
+
     /// Calls `test` on the value of every `Subject` member of the cell, at any depth,
     /// unescaped, until one passes; returns whether one did. The full parser takes each
     /// subject it matches `--subject` against from such a member (the item's, every
@@ -386,6 +398,10 @@ impl crate::input::visit::QuickLook for Glance<'_> {
         &self.record
     }
 
+    fn droppable(&self) -> bool {
+        Glance::droppable(self)
+    }
+
     fn any_subject(
         &self,
         a: &mut Vec<u8>,
@@ -439,12 +455,25 @@ mod tests {
             FieldSet::ALL
         )
         .is_none());
-        assert!(glance(
+        // Throttling data (warned about) and invalid UTF-8 (reported): read, not dropped.
+        let g = glance(
             br#"{""OperationProperties"":[{""Name"":""IsThrottled"",""Value"":""True""}]}"#,
             Quoting::Doubled,
-            FieldSet::ALL
-        )
-        .is_none());
+            FieldSet::ALL,
+        );
+        assert!(!g.expect("read").droppable());
+        let g = glance(
+            b"{\"\"Operation\"\":\"\"M\xffve\"\"}",
+            Quoting::Doubled,
+            FieldSet::ALL,
+        );
+        assert!(!g.expect("read").droppable());
+        let g = glance(
+            br#"{""Operation"":""Move""}"#,
+            Quoting::Doubled,
+            FieldSet::ALL,
+        );
+        assert!(g.expect("read").droppable());
         // Subjects whose escapes the full parser would refuse are left to it.
         for bad in [r"a\x", r"\ud83d\ude00", r"\u00zz", r"end\"] {
             let cell = format!(r#"{{""Item"":{{""Subject"":""{bad}""}}}}"#);

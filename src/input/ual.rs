@@ -46,19 +46,36 @@ use crate::record::Family;
 use crate::record::{AuditRecord, Escape, Field, ItemView, RawField};
 
 /// A JSON value as it lies in the input: its text (read by serde as a [`RawValue`], or
-/// found by the one-pass scan of [`canon::scan`]).
+/// found by the one-pass scan of [`canon::scan`]), and, when that scan read the object
+/// it lies in, where that object's nested containers end.
 #[derive(Clone, Copy, Debug)]
-struct Json<'a>(&'a str);
+struct Json<'a> {
+    text: &'a str,
+    ends: Option<&'a canon::Ends<'a>>,
+}
 
 impl<'a> Json<'a> {
+    /// A value whose object no scan read.
+    fn plain(text: &'a str) -> Json<'a> {
+        Json { text, ends: None }
+    }
+
     fn get(self) -> &'a str {
-        self.0
+        self.text
+    }
+
+    /// Another value of the same object.
+    fn sibling(self, text: &'a str) -> Json<'a> {
+        Json {
+            text,
+            ends: self.ends,
+        }
     }
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Json<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <&'de RawValue>::deserialize(d).map(|r| Json(r.get()))
+        <&'de RawValue>::deserialize(d).map(|r| Json::plain(r.get()))
     }
 }
 
@@ -134,7 +151,7 @@ impl<'a> AuditData<'a> {
     /// The object from its top-level members (`(key, value)`, keys unescaped), as serde
     /// reads it; `None` when a member it reads appears twice (serde refuses that object:
     /// the caller lets serde say so).
-    fn from_members(text: &'a str, top: &canon::Top<'_>) -> Option<AuditData<'a>> {
+    fn from_members(text: &'a str, top: &'a canon::Top<'a>) -> Option<AuditData<'a>> {
         let mut d = AuditData::default();
         for m in top.members {
             let slot = match top.key(m) {
@@ -172,7 +189,10 @@ impl<'a> AuditData<'a> {
             if slot.is_some() {
                 return None;
             }
-            *slot = Some(Json(text.get(m.value.clone())?));
+            *slot = Some(Json {
+                text: text.get(m.value.clone())?,
+                ends: Some(&top.ends),
+            });
         }
         Some(d)
     }
@@ -292,7 +312,7 @@ fn visit_object<V: Visitor + ?Sized>(
 ) -> Result<(), UalError> {
     // One pass: checked as serde_json would read it, hashed for the key, its top-level
     // members found. Anything that pass is unsure of goes to serde_json, as before.
-    let done = canon::scan(json, |text, hash, top| {
+    let done = canon::scan(json, reads_nested(visitor, false), |text, hash, top| {
         let d = AuditData::from_members(text, &top)?;
         if !is_record(&d) {
             return Some(false);
@@ -464,7 +484,7 @@ fn map_and_visit<V: Visitor + ?Sized>(
     // whole.
     let needs = visitor.record_fields().union(visitor.kept_fields());
     let whole = fallback.is_some();
-    let nested = whole || visitor.kept_items() || NESTED.iter().any(|&f| needs.contains(f));
+    let nested = reads_nested(visitor, whole);
     let mut object_name: Vec<u8> = Vec::new();
     let mailbox = match family {
         Family::Mailbox if nested => mailbox_parts(d, &mut items, &mut subjects),
@@ -579,6 +599,13 @@ fn map_and_visit<V: Visitor + ?Sized>(
     visitor.record(&rec, &key, line);
 }
 
+/// Whether a mailbox record's nested objects are read for `visitor` (`whole`: a record
+/// read to rescue a cut cell is read whole).
+fn reads_nested<V: Visitor + ?Sized>(visitor: &V, whole: bool) -> bool {
+    let needs = visitor.record_fields().union(visitor.kept_fields());
+    whole || visitor.kept_items() || NESTED.iter().any(|&f| needs.contains(f))
+}
+
 /// A scalar JSON value as a field: a string's inside (zero copy), a number's text,
 /// `true`/`false` as PowerShell writes them (`True`/`False`), `null` or absent as empty.
 /// An object or array is kept as its JSON text.
@@ -609,8 +636,9 @@ fn or<'a>(a: RawField<'a>, b: RawField<'a>) -> RawField<'a> {
 /// [`nested::object`], else serde_json).
 fn object<'a, T: Deserialize<'a> + nested::Slots<'a>>(raw: Raw<'a>) -> T {
     match raw {
-        Some(r) if r.get().trim_start().starts_with('{') => nested::object(r.get())
-            .unwrap_or_else(|| serde_json::from_str(r.get()).unwrap_or_default()),
+        Some(r) if r.get().trim_start().starts_with('{') => {
+            nested::object(r).unwrap_or_else(|| serde_json::from_str(r.get()).unwrap_or_default())
+        }
         _ => T::default(),
     }
 }
@@ -619,8 +647,9 @@ fn object<'a, T: Deserialize<'a> + nested::Slots<'a>>(raw: Raw<'a>) -> T {
 /// [`nested::array`], else serde_json).
 fn array(raw: Raw<'_>) -> Vec<Json<'_>> {
     match raw {
-        Some(r) if r.get().trim_start().starts_with('[') => nested::array(r.get())
-            .unwrap_or_else(|| serde_json::from_str(r.get()).unwrap_or_default()),
+        Some(r) if r.get().trim_start().starts_with('[') => {
+            nested::array(r).unwrap_or_else(|| serde_json::from_str(r.get()).unwrap_or_default())
+        }
         _ => Vec::new(),
     }
 }
@@ -630,7 +659,7 @@ fn array(raw: Raw<'_>) -> Vec<Json<'_>> {
 fn objects<'a, T: Deserialize<'a> + nested::Slots<'a>>(raw: Raw<'a>) -> Vec<T> {
     let serde_object = |text: &'a str| serde_json::from_str(text).unwrap_or_default();
     match raw {
-        Some(r) if r.get().trim_start().starts_with('[') => nested::objects(r.get(), serde_object)
+        Some(r) if r.get().trim_start().starts_with('[') => nested::objects(r, serde_object)
             .unwrap_or_else(|| array(raw).into_iter().map(|e| object(Some(e))).collect()),
         _ => Vec::new(),
     }

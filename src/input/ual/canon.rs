@@ -14,7 +14,9 @@
 //!
 //! The same pass finds the object's top-level members, so a kept record is read once:
 //! checked (what the pass accepts, serde_json accepts), hashed, and mapped from its
-//! members without serde_json reading it again.
+//! members without serde_json reading it again; and where each nested object and array
+//! ends ([`Ends`]), so that the readers of nested members (`nested.rs`) jump over a
+//! container (a `Folders[]` entry's `FolderItems`) instead of lexing it again.
 //!
 //! Before it, one look at every 64 bytes ([`stop_bits`]: one compare per class with
 //! AVX-512, SSE2 elsewhere) marks the bytes where a string's plain run stops (quotes,
@@ -90,6 +92,34 @@ pub(super) struct Top<'s> {
     json: &'s [u8],
     keys: &'s [u8],
     pub members: &'s [Member],
+    /// Where its nested objects and arrays end.
+    pub ends: Ends<'s>,
+}
+
+/// Where each object and array nested in an object read by [`scan`] ends.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Ends<'s> {
+    json: &'s [u8],
+    /// The offsets in `json` of each nested container's opening bracket and of the byte
+    /// after its closing one, in order of the first.
+    spans: &'s [(u32, u32)],
+}
+
+impl Ends<'_> {
+    /// The length of the object or array at the start of `value`, when `value` lies in
+    /// the object read and starts with one of its nested containers; else `None` (the
+    /// caller lexes it).
+    pub fn len_at(&self, value: &[u8]) -> Option<usize> {
+        // An address inside the live slice `json` is inside `json`: no other text can
+        // be found here by accident.
+        let at = (value.as_ptr() as usize).checked_sub(self.json.as_ptr() as usize)?;
+        if at >= self.json.len() {
+            return None;
+        }
+        let at = u32::try_from(at).ok()?;
+        let i = self.spans.binary_search_by_key(&at, |s| s.0).ok()?;
+        Some((self.spans[i].1 - at) as usize)
+    }
 }
 
 impl Top<'_> {
@@ -116,6 +146,8 @@ struct Scratch {
     /// Bit `i` of word `i / 64`: byte `i` of the object is a quote, a backslash or a
     /// control character ([`stop_bits`]): where a string's plain run stops.
     stops: Vec<u64>,
+    /// [`Ends::spans`].
+    ends: Vec<(u32, u32)>,
 }
 
 thread_local! {
@@ -124,22 +156,35 @@ thread_local! {
 
 /// Reads the JSON object `json` in one pass; when it is sure serde_json reads it alike,
 /// calls `f` with its text, its content hash (as [`content_hash`]) and its top-level
-/// members, and returns what `f` returns; else `None`.
-pub(super) fn scan<R>(json: &[u8], f: impl FnOnce(&str, u128, Top<'_>) -> Option<R>) -> Option<R> {
+/// members, and returns what `f` returns; else `None`. With `ends`, [`Top::ends`] says
+/// where its nested containers end (else it knows none: a caller that reads no nested
+/// member spares their bookkeeping).
+pub(super) fn scan<R>(
+    json: &[u8],
+    ends: bool,
+    f: impl FnOnce(&str, u128, Top<'_>) -> Option<R>,
+) -> Option<R> {
     let taken = SCRATCH.with(|cell| {
         cell.try_borrow_mut()
             .ok()
             .map(|mut s| std::mem::take(&mut *s))
     });
     let mut p = Canon::new(json, taken.unwrap_or_default());
+    p.with_ends = ends;
     let text = p.text();
     let hash = text.and_then(|_| p.whole(true));
     let result = match (text, hash) {
         (Some(text), Some(hash)) => {
+            // Offsets are 32 bits: a larger object (never an AuditData) has none.
+            let spans = match u32::try_from(json.len()) {
+                Ok(_) => &p.scratch.ends[..],
+                Err(_) => &[],
+            };
             let top = Top {
                 json,
                 keys: &p.scratch.top_keys,
                 members: &p.scratch.members,
+                ends: Ends { json, spans },
             };
             f(text, hash, top)
         }
@@ -338,6 +383,8 @@ const MAX_DEPTH: usize = 100;
 
 struct Canon<'a> {
     json: &'a [u8],
+    /// Record where nested containers end ([`Ends`]).
+    with_ends: bool,
     /// Every byte of `json` is ASCII.
     ascii: bool,
     at: usize,
@@ -350,9 +397,11 @@ impl<'a> Canon<'a> {
         scratch.top_keys.clear();
         scratch.members.clear();
         scratch.keys.clear();
+        scratch.ends.clear();
         let ascii = stop_bits(json, &mut scratch.stops);
         Canon {
             json,
+            with_ends: false,
             ascii,
             at: 0,
             scratch,
@@ -489,7 +538,24 @@ impl<'a> Canon<'a> {
         }
     }
 
+    /// A nested container opens at the cursor: its slot in [`Ends`] (none for the
+    /// top-level one).
+    fn open(&mut self, depth: usize) -> Option<usize> {
+        (depth > 0 && self.with_ends).then(|| {
+            self.scratch.ends.push((self.at as u32, 0));
+            self.scratch.ends.len() - 1
+        })
+    }
+
+    /// The container of `slot` ([`Canon::open`]) closed before the cursor.
+    fn close(&mut self, slot: Option<usize>) {
+        if let Some(i) = slot {
+            self.scratch.ends[i].1 = self.at as u32;
+        }
+    }
+
     fn array(&mut self, depth: usize) -> Option<u128> {
+        let slot = self.open(depth);
         self.at += 1;
         // The elements' hashes in order, then their count.
         let mut state = 0u128;
@@ -507,10 +573,12 @@ impl<'a> Canon<'a> {
                 return None;
             }
         }
+        self.close(slot);
         Some(array(count, state))
     }
 
     fn object(&mut self, depth: usize) -> Option<u128> {
+        let slot = self.open(depth);
         self.at += 1;
         let mut sum = 0u128;
         let mut count = 0u64;
@@ -576,6 +644,7 @@ impl<'a> Canon<'a> {
             return None;
         }
         self.scratch.keys.truncate(keys_start);
+        self.close(slot);
         Some(object(count, sum))
     }
 }
@@ -660,7 +729,7 @@ mod tests {
     #[test]
     fn scan_finds_the_top_level_members() {
         let json = br#" { "a\u0062" : [1, {"x": 2}] , "c":"d\"" ,"a":null} "#;
-        let got = scan(json, |text, hash, top| {
+        let got = scan(json, true, |text, hash, top| {
             let members: Vec<(Vec<u8>, String)> = top
                 .members
                 .iter()
@@ -678,8 +747,11 @@ mod tests {
                 (b"a".to_vec(), "null".to_string()),
             ]
         );
-        assert!(scan(b"[1]", |_, _, _| Some(())).is_none(), "not an object");
-        assert!(scan(br#"{"a":"\ud800"}"#, |_, _, _| Some(())).is_none());
+        assert!(
+            scan(b"[1]", true, |_, _, _| Some(())).is_none(),
+            "not an object"
+        );
+        assert!(scan(br#"{"a":"\ud800"}"#, true, |_, _, _| Some(())).is_none());
     }
 
     fn json_value() -> impl Strategy<Value = String> {
@@ -708,6 +780,37 @@ mod tests {
                 }),
             ]
         })
+    }
+
+    /// Every nested container is found where it starts and ends; nothing else is.
+    #[test]
+    fn ends_of_nested_containers() {
+        let json = br#"{"a":{"b":[1,{"c":"]}"}], "d" : [ ]},"e":"{x}","f":[{}]}"#;
+        let found = scan(json, true, |_, _, top| {
+            let ends = top.ends;
+            let len = |at: usize| ends.len_at(&json[at..]);
+            let containers: Vec<(usize, usize)> = (0..json.len())
+                .filter_map(|at| len(at).map(|n| (at, at + n)))
+                .collect();
+            let text = |r: &(usize, usize)| String::from_utf8_lossy(&json[r.0..r.1]).into_owned();
+            let texts: Vec<String> = containers.iter().map(text).collect();
+            assert_eq!(
+                texts,
+                [
+                    r#"{"b":[1,{"c":"]}"}], "d" : [ ]}"#,
+                    r#"[1,{"c":"]}"}]"#,
+                    r#"{"c":"]}"}"#,
+                    "[ ]",
+                    "[{}]",
+                    "{}"
+                ]
+            );
+            // The same bytes elsewhere are not the object's.
+            let copy = json.to_vec();
+            assert_eq!(ends.len_at(&copy[5..]), None);
+            Some(())
+        });
+        assert_eq!(found, Some(()));
     }
 
     proptest! {

@@ -10,7 +10,9 @@
 //! would give as a `RawValue` (no surrounding whitespace), a member the struct reads that
 //! appears twice makes the whole struct its default (serde's "duplicate field" error,
 //! which the callers turn into the default), and a key written with a backslash escape
-//! (which serde compares unescaped) leaves the object to serde_json.
+//! (which serde compares unescaped) leaves the object to serde_json. A nested object or
+//! array is jumped over where the scan that checked the record said it ends
+//! ([`super::canon::Ends`]), else skipped with the lexer.
 
 use super::{skip_value, Json, Raw};
 use crate::input::json_lex::{self as lex, skip_ascii_ws, Quoting};
@@ -25,16 +27,28 @@ pub(super) trait Slots<'a>: Default {
     fn slot(&mut self, key: &[u8]) -> Option<(u32, &mut Raw<'a>)>;
 }
 
-/// The members of the object `text` (JSON already checked) in `T`; `None` when serde_json
+/// The members of the object `json` (JSON already checked) in `T`; `None` when serde_json
 /// must read it (see the module documentation).
-pub(super) fn object<'a, T: Slots<'a>>(text: &'a str) -> Option<T> {
-    let i = skip_ascii_ws(text.as_bytes(), 0);
-    object_at(text, i).map(|(t, _)| t)
+pub(super) fn object<'a, T: Slots<'a>>(json: Json<'a>) -> Option<T> {
+    let i = skip_ascii_ws(json.get().as_bytes(), 0);
+    object_at(json, i).map(|(t, _)| t)
 }
 
-/// The members of the object at `text[i..]` in `T`, and the position after it; `None`
+/// The position after the value at `b[i..]`, a part of `json`'s text: a nested container
+/// is jumped over where the scan said it ends.
+fn after_value(json: Json<'_>, b: &[u8], i: usize) -> Option<usize> {
+    if let (Some(ends), Some(b'{' | b'[')) = (json.ends, b.get(i)) {
+        if let Some(len) = ends.len_at(&b[i..]) {
+            return Some(i + len);
+        }
+    }
+    skip_value(b, i)
+}
+
+/// The members of the object at `json[i..]` in `T`, and the position after it; `None`
 /// when serde_json must read it.
-fn object_at<'a, T: Slots<'a>>(text: &'a str, i: usize) -> Option<(T, usize)> {
+fn object_at<'a, T: Slots<'a>>(json: Json<'a>, i: usize) -> Option<(T, usize)> {
+    let text = json.get();
     let b = text.as_bytes();
     let ws = |i: usize| skip_ascii_ws(b, i);
     if b.get(i) != Some(&b'{') {
@@ -57,13 +71,13 @@ fn object_at<'a, T: Slots<'a>>(text: &'a str, i: usize) -> Option<(T, usize)> {
             return None;
         }
         let start = ws(i + 1);
-        let end = skip_value(b, start)?;
+        let end = after_value(json, b, start)?;
         if let Some((n, slot)) = t.slot(key) {
             repeated |= seen & 1 << n != 0;
             seen |= 1 << n;
             // serde reads `null` into an `Option` as `None`.
             let value = text.get(start..end)?;
-            *slot = (value != "null").then_some(Json(value));
+            *slot = (value != "null").then_some(json.sibling(value));
         }
         i = ws(end);
         match b.get(i)? {
@@ -76,18 +90,19 @@ fn object_at<'a, T: Slots<'a>>(text: &'a str, i: usize) -> Option<(T, usize)> {
     }
 }
 
-/// The elements of the array `text` (JSON already checked) each read as `T` — an object
+/// The elements of the array `json` (JSON already checked) each read as `T` — an object
 /// by [`object_at`] (or `serde_object` where it declines), anything else as the default
 /// — in one walk: the elements are not skipped first and read again. `None` when
 /// serde_json must read the array.
 pub(super) fn objects<'a, T: Slots<'a>>(
-    text: &'a str,
+    json: Json<'a>,
     serde_object: impl Fn(&'a str) -> T,
 ) -> Option<Vec<T>> {
-    elements(text, |i| match object_at(text, i) {
+    let text = json.get();
+    elements(text, |i| match object_at(json, i) {
         Some(read) => Some(read),
         None => {
-            let end = skip_value(text.as_bytes(), i)?;
+            let end = after_value(json, text.as_bytes(), i)?;
             let element = text.get(i..end)?;
             let t = if element.starts_with('{') {
                 serde_object(element)
@@ -99,12 +114,13 @@ pub(super) fn objects<'a, T: Slots<'a>>(
     })
 }
 
-/// The elements of the array `text` (JSON already checked); `None` when serde_json must
+/// The elements of the array `json` (JSON already checked); `None` when serde_json must
 /// read it.
-pub(super) fn array(text: &str) -> Option<Vec<Json<'_>>> {
+pub(super) fn array(json: Json<'_>) -> Option<Vec<Json<'_>>> {
+    let text = json.get();
     elements(text, |i| {
-        let end = skip_value(text.as_bytes(), i)?;
-        Some((Json(text.get(i..end)?), end))
+        let end = after_value(json, text.as_bytes(), i)?;
+        Some((json.sibling(text.get(i..end)?), end))
     })
 }
 
@@ -177,31 +193,50 @@ mod tests {
     }
 
     fn item(d: &ItemData<'_>) -> [Option<String>; 3] {
-        [d.subject, d.internet_message_id, d.parent_folder].map(|r| r.map(|j| j.0.to_string()))
+        [d.subject, d.internet_message_id, d.parent_folder].map(|r| r.map(|j| j.get().to_string()))
     }
 
+    /// Reads `text` plainly, and as a member of an object the scan read (its containers'
+    /// ends known), as serde_json reads it.
     fn same_item(text: &str) {
-        if let Some(fast) = object::<ItemData<'_>>(text) {
+        same_as_serde(Json::plain(text));
+        let wrapped = format!("{{\"v\":{text}}}");
+        super::super::canon::scan(wrapped.as_bytes(), true, |whole, _, top| {
+            let value = top.members.first()?.value.clone();
+            let json = Json {
+                text: whole.get(value)?,
+                ends: Some(&top.ends),
+            };
+            same_as_serde(json);
+            Some(())
+        });
+    }
+
+    fn same_as_serde(json: Json<'_>) {
+        let text = json.get();
+        if let Some(fast) = object::<ItemData<'_>>(json) {
             assert_eq!(item(&fast), item(&by_serde(text)), "{text}");
         }
-        if let Some(fast) = object::<FolderData<'_>>(text) {
+        if let Some(fast) = object::<FolderData<'_>>(json) {
             let slow: FolderData<'_> = by_serde(text);
-            let show =
-                |d: &FolderData<'_>| [d.path, d.folder_items].map(|r| r.map(|j| j.0.to_string()));
+            let show = |d: &FolderData<'_>| {
+                [d.path, d.folder_items].map(|r| r.map(|j| j.get().to_string()))
+            };
             assert_eq!(show(&fast), show(&slow), "{text}");
         }
-        if let Some(fast) = object::<NameValue<'_>>(text) {
+        if let Some(fast) = object::<NameValue<'_>>(json) {
             let slow: NameValue<'_> = by_serde(text);
-            let show = |d: &NameValue<'_>| [d.name, d.value].map(|r| r.map(|j| j.0.to_string()));
+            let show =
+                |d: &NameValue<'_>| [d.name, d.value].map(|r| r.map(|j| j.get().to_string()));
             assert_eq!(show(&fast), show(&slow), "{text}");
         }
-        if let Some(fast) = objects::<ItemData<'_>>(text, by_serde) {
+        if let Some(fast) = objects::<ItemData<'_>>(json, by_serde) {
             let slow: Vec<Json<'_>> = by_serde(text);
             let slow: Vec<ItemData<'_>> = slow
                 .iter()
                 .map(|j| {
-                    if j.0.starts_with('{') {
-                        by_serde(j.0)
+                    if j.get().starts_with('{') {
+                        by_serde(j.get())
                     } else {
                         ItemData::default()
                     }
@@ -211,9 +246,9 @@ mod tests {
             let slow: Vec<_> = slow.iter().map(item).collect();
             assert_eq!(fast, slow, "{text}");
         }
-        if let Some(fast) = array(text) {
+        if let Some(fast) = array(json) {
             let slow: Vec<Json<'_>> = by_serde(text);
-            let show = |v: &[Json<'_>]| v.iter().map(|j| j.0.to_string()).collect::<Vec<_>>();
+            let show = |v: &[Json<'_>]| v.iter().map(|j| j.get().to_string()).collect::<Vec<_>>();
             assert_eq!(show(&fast), show(&slow), "{text}");
         }
     }
@@ -236,10 +271,11 @@ mod tests {
         ] {
             same_item(text);
         }
-        assert!(object::<ItemData<'_>>(r#"{"Subj\u0065ct":"x"}"#).is_none());
-        let dup = object::<ItemData<'_>>(r#"{"Subject":"a","Subject":"b"}"#);
+        let plain = |text| object::<ItemData<'_>>(Json::plain(text));
+        assert!(plain(r#"{"Subj\u0065ct":"x"}"#).is_none());
+        let dup = plain(r#"{"Subject":"a","Subject":"b"}"#);
         assert!(dup.is_some_and(|d| d.subject.is_none()));
-        let dup = object::<ItemData<'_>>(r#"{"Subject":null,"Subject":"b"}"#);
+        let dup = plain(r#"{"Subject":null,"Subject":"b"}"#);
         assert!(dup.is_some_and(|d| d.subject.is_none()));
     }
 

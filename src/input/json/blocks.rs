@@ -19,7 +19,9 @@
 //! to say what is wrong and where. The two are held equal by the tests.
 
 use super::parse::{Member, Parsed, Val, MAX_DEPTH};
-use crate::input::structural::{opaque, run_json, Isa, JsonJob, JsonKind};
+use crate::input::structural::{
+    opaque, prefetch, run_json, Isa, JsonJob, JsonKind, PREFETCH_AHEAD,
+};
 
 /// Bits at even positions.
 const EVEN: u64 = 0x5555_5555_5555_5555;
@@ -209,23 +211,6 @@ impl<'t, 'b> Tokens<'t, 'b> {
             run_json(self.isa, Scan { t: self, until });
         }
         Some(())
-    }
-}
-
-/// How far ahead of the block being scanned its bytes are asked for: the text is read
-/// once, mostly from memory (a mapped file), and the processor's own prefetching stops
-/// at every page boundary.
-const PREFETCH_AHEAD: usize = 1536;
-
-/// Asks for the cache line of `text[at]` (a hint: nothing when `at` is past the end).
-#[inline(always)]
-fn prefetch(text: &[u8], at: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(byte) = text.get(at) {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: SSE is part of the x86-64 baseline; a prefetch only hints, and the
-        // address is that of a byte of `text`.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(byte).cast::<i8>()) };
     }
 }
 

@@ -32,16 +32,9 @@ use crate::record::{AuditRecord, Escape, Field, FieldSet, RawField};
 /// Searchers built once (building one costs more than a search through a cell).
 pub(super) static IS_THROTTLED: LazyLock<Finder<'static>> =
     LazyLock::new(|| Finder::new(b"IsThrottled"));
-static SUBJECT_KEY: LazyLock<[Finder<'static>; 2]> = LazyLock::new(|| {
-    [
-        Finder::new(b"\"Subject\"").into_owned(),
-        Finder::new(b"\"\"Subject\"\"").into_owned(),
-    ]
-});
-
-/// A `Subject` key inside a JSON string (`\"Subject\"`, or `\""Subject\""` in a CSV cell).
-static ESCAPED_SUBJECT_KEY: LazyLock<Finder<'static>> =
-    LazyLock::new(|| Finder::new(b"Subject\\\""));
+/// The name `Subject`: as a key (`"Subject"`, `""Subject""` in a CSV cell), or as a key
+/// inside a JSON string (`\"Subject\"`, `\""Subject\""`), both found in one search.
+static SUBJECT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"Subject"));
 
 pub use crate::input::json_lex::Quoting;
 
@@ -337,11 +330,24 @@ impl Glance<'_> {
         mut test: impl FnMut(&[u8]) -> bool,
     ) -> Option<bool> {
         let (cell, q) = (self.cell, self.quoting);
-        let finder = &SUBJECT_KEY[index(q)];
-        let key = finder.needle();
+        let quotes = &b"\"\""[..q.width()];
+        // A member written as a JSON string (`"Item": "{\"Subject\": …}"`): the full
+        // parser decodes it and reads the subject inside; told at the end, so that a
+        // subject that passes first still decides.
+        let mut escaped_key = false;
         let mut from = 0;
-        while let Some(i) = finder.find(&cell[from..]) {
-            from += i + key.len();
+        while let Some(i) = SUBJECT.find(&cell[from..]) {
+            let at = from + i;
+            let after = at + b"Subject".len();
+            from = after;
+            if cell[after..].starts_with(b"\\\"") {
+                escaped_key = true;
+                continue;
+            }
+            if !cell[..at].ends_with(quotes) || !cell[after..].starts_with(quotes) {
+                continue; // the word inside some text
+            }
+            from = after + quotes.len();
             let mut pos = skip_ws(cell, from);
             if cell.get(pos) != Some(&b':') {
                 continue; // the word inside some text, not a member
@@ -367,9 +373,7 @@ impl Glance<'_> {
                 return Some(true);
             }
         }
-        // A member written as a JSON string (`"Item": "{\"Subject\": …}"`): the full
-        // parser decodes it and reads the subject inside.
-        if ESCAPED_SUBJECT_KEY.find(cell).is_some() {
+        if escaped_key {
             return None;
         }
         Some(false)
@@ -483,6 +487,38 @@ mod tests {
         let cell = br#"{""Item"":{""Subject"":""caf\u00e9 \/ \\ \t"",""X"":{""Subject"":null}}}"#;
         let g = glance(cell, Quoting::Doubled, FieldSet::ALL).expect("readable");
         assert_eq!(subjects(&g), Some(vec!["caf\u{e9} / \\ \t".to_string()]));
+    }
+
+    #[test]
+    fn subjects_inside_json_strings_are_left_to_the_full_parser() {
+        let any = |cell: &str, q: Quoting, pass: &str| {
+            let g = glance(cell.as_bytes(), q, FieldSet::ALL).expect("readable");
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            g.any_subject(&mut a, &mut b, |s| s == pass.as_bytes())
+        };
+        // An Item written as a JSON string: its subject cannot be read here.
+        let plain = r#"{"Operation":"Move","Item":"{\"Subject\":\"hidden\"}"}"#;
+        assert_eq!(any(plain, Quoting::Plain, "x"), None);
+        let doubled = plain.replace('"', "\"\"");
+        assert_eq!(any(&doubled, Quoting::Doubled, "x"), None);
+        // A subject read plainly that passes decides, wherever the other one lies.
+        for cell in [
+            r#"{"Item":{"Subject":"a"},"Folder":"{\"Subject\":\"b\"}"}"#,
+            r#"{"Folder":"{\"Subject\":\"b\"}","Item":{"Subject":"a"}}"#,
+        ] {
+            assert_eq!(any(cell, Quoting::Plain, "a"), Some(true), "{cell}");
+            assert_eq!(any(cell, Quoting::Plain, "z"), None, "{cell}");
+            let doubled = cell.replace('"', "\"\"");
+            assert_eq!(
+                any(&doubled, Quoting::Doubled, "a"),
+                Some(true),
+                "{doubled}"
+            );
+        }
+        // The word in a value, or a key that only starts with it, is not a subject.
+        let words = r#"{"Operation":"Subject line","Subjects":"a","Item":{"Subject":"b"}}"#;
+        assert_eq!(any(words, Quoting::Plain, "a"), Some(false));
+        assert_eq!(any(words, Quoting::Plain, "b"), Some(true));
     }
 
     #[test]

@@ -481,7 +481,8 @@ fn process_file(
                 bail!("'{}' {why}", origin.display());
             }
             // Unmapping a large file whose pages were not released as it was read (one
-            // transcoded first: UTF-16, Latin-1) took the kernel ~20 ms per 250 MB, on this
+            // transcoded whole first: Latin-1, UTF-16 CSV or JSON Lines; a UTF-16 JSON
+            // document releases each piece) took the kernel ~20 ms per 250 MB, on this
             // thread while the others waited for its rows (measured before the per-chunk
             // release): it is done on a thread of its own (or here, if none can start).
             if bytes.len() >= UNMAP_APART {

@@ -170,21 +170,20 @@ pub(super) fn scan<R>(
             .map(|mut s| std::mem::take(&mut *s))
     });
     let mut p = Canon::new(json, taken.unwrap_or_default());
-    p.with_ends = ends;
+    // Offsets are 32 bits: a larger object (never an AuditData) records none.
+    p.with_ends = ends && u32::try_from(json.len()).is_ok();
     let text = p.text();
     let hash = text.and_then(|_| p.whole(true));
     let result = match (text, hash) {
         (Some(text), Some(hash)) => {
-            // Offsets are 32 bits: a larger object (never an AuditData) has none.
-            let spans = match u32::try_from(json.len()) {
-                Ok(_) => &p.scratch.ends[..],
-                Err(_) => &[],
-            };
             let top = Top {
                 json,
                 keys: &p.scratch.top_keys,
                 members: &p.scratch.members,
-                ends: Ends { json, spans },
+                ends: Ends {
+                    json,
+                    spans: &p.scratch.ends,
+                },
             };
             f(text, hash, top)
         }

@@ -85,6 +85,25 @@ fn block_at(text: &[u8], at: usize, end: usize) -> [u8; 64] {
     block
 }
 
+/// How far ahead of the block being scanned its bytes are asked for: the text is read
+/// once, mostly from memory (a mapped file), and the processor's own prefetching stops
+/// at every page boundary.
+pub(crate) const PREFETCH_AHEAD: usize = 1536;
+
+/// Asks for the cache line of `text[at]` (a hint: nothing when `at` is past the end).
+#[inline(always)]
+pub(crate) fn prefetch(text: &[u8], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(byte) = text.get(at) {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: SSE is part of the x86-64 baseline; a prefetch only hints, and the
+        // address is that of a byte of `text`.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(byte).cast::<i8>()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (text, at);
+}
+
 /// What the chunk planner counts in a piece of text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PieceCounts {
@@ -710,22 +729,3 @@ pub(crate) use json::{opaque, run_json, JsonJob, JsonKind};
 
 #[cfg(test)]
 mod tests;
-
-/// How far ahead of the block being scanned its bytes are asked for: the text is read
-/// once, mostly from memory (a mapped file), and the processor's own prefetching stops
-/// at every page boundary.
-pub(crate) const PREFETCH_AHEAD: usize = 1536;
-
-/// Asks for the cache line of `text[at]` (a hint: nothing when `at` is past the end).
-#[inline(always)]
-pub(crate) fn prefetch(text: &[u8], at: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(byte) = text.get(at) {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: SSE is part of the x86-64 baseline; a prefetch only hints, and the
-        // address is that of a byte of `text`.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(byte).cast::<i8>()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (text, at);
-}

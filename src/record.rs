@@ -492,6 +492,9 @@ pub struct AuditRecord<'a> {
     pub extra_subjects: &'a [RawField<'a>],
     /// The messages the record touched, for `--expand-items`.
     pub items: &'a [ItemView<'a>],
+    /// How many messages the record touched when a reader counted them without reading
+    /// them (`items` is then empty); `None`: `items` holds them all.
+    pub counted_items: Option<usize>,
 }
 
 impl Default for AuditRecord<'_> {
@@ -501,11 +504,17 @@ impl Default for AuditRecord<'_> {
             time_is_utc: false,
             extra_subjects: &[],
             items: &[],
+            counted_items: None,
         }
     }
 }
 
 impl<'a> AuditRecord<'a> {
+    /// How many messages the record touched (see [`AuditRecord::counted_items`]).
+    pub fn message_count(&self) -> usize {
+        self.counted_items.unwrap_or(self.items.len())
+    }
+
     pub fn get(&self, field: Field) -> RawField<'a> {
         self.fields[field as usize]
     }

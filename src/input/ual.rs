@@ -41,7 +41,7 @@ use serde_json::value::RawValue;
 use xxhash_rust::xxh3::Xxh3;
 
 use super::json_lex::{self as lex, skip_ascii_ws, Quoting};
-use super::visit::{EventKey, OnDemand, Visitor};
+use super::visit::{EventKey, KeptItems, OnDemand, Visitor};
 use crate::record::Family;
 use crate::record::{AuditRecord, Escape, Field, ItemView, RawField};
 
@@ -487,7 +487,19 @@ fn map_and_visit<V: Visitor + ?Sized>(
     let nested = reads_nested(visitor, whole);
     let mut object_name: Vec<u8> = Vec::new();
     let mailbox = match family {
-        Family::Mailbox if nested => mailbox_parts(d, &mut items, &mut subjects),
+        Family::Mailbox if nested => {
+            // Every message for a visitor that keeps them or matches their subjects
+            // (`--subject`); the lead one for the others, and how many for one that
+            // counts them (triage, report).
+            let kept = visitor.kept_items();
+            let messages = match kept {
+                _ if whole || visitor.matches_every_subject() => Messages::Every,
+                KeptItems::Every => Messages::Every,
+                KeptItems::Count => Messages::Lead { count: true },
+                KeptItems::None => Messages::Lead { count: false },
+            };
+            mailbox_parts(d, messages, &mut items, &mut subjects)
+        }
         Family::Mailbox => operation_properties(d),
         _ => MailboxParts::default(),
     };
@@ -554,6 +566,7 @@ fn map_and_visit<V: Visitor + ?Sized>(
             rec.set(Field::MailAccessType, mailbox.mail_access_type);
             rec.set(Field::IsThrottled, mailbox.is_throttled);
             rec.items = &items;
+            rec.counted_items = mailbox.counted_items;
             rec.extra_subjects = &subjects;
         }
         Family::Admin => {
@@ -603,7 +616,7 @@ fn map_and_visit<V: Visitor + ?Sized>(
 /// read to rescue a cut cell is read whole).
 fn reads_nested<V: Visitor + ?Sized>(visitor: &V, whole: bool) -> bool {
     let needs = visitor.record_fields().union(visitor.kept_fields());
-    whole || visitor.kept_items() || NESTED.iter().any(|&f| needs.contains(f))
+    whole || visitor.kept_items() != KeptItems::None || NESTED.iter().any(|&f| needs.contains(f))
 }
 
 /// A scalar JSON value as a field: a string's inside (zero copy), a number's text,
@@ -709,7 +722,7 @@ mod parts;
 use canon::content_hash;
 use parts::{
     mailbox_of_object, mailbox_parts, operation_properties, render_parameters, MailboxParts,
-    NESTED, SUBJECTS,
+    Messages, NESTED, SUBJECTS,
 };
 pub(crate) use parts::{rendered_subject, Rendered};
 

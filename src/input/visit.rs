@@ -99,11 +99,27 @@ pub trait Visitor {
     fn kept_fields(&self) -> FieldSet {
         FieldSet::ALL
     }
-    /// Whether [`Visitor::record`] reads the messages a kept record touched
-    /// ([`AuditRecord::items`]).
-    fn kept_items(&self) -> bool {
+    /// What [`Visitor::record`] reads of the messages a kept record touched.
+    fn kept_items(&self) -> KeptItems {
+        KeptItems::Every
+    }
+    /// Whether [`Visitor::record`] matches the subjects of every message a record touched
+    /// ([`AuditRecord::extra_subjects`]: `--subject`), not only the record's own fields.
+    fn matches_every_subject(&self) -> bool {
         true
     }
+}
+
+/// What a visitor reads of the messages a kept record touched ([`Visitor::kept_items`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeptItems {
+    /// Nothing.
+    None,
+    /// How many there are ([`AuditRecord::message_count`]): a reader may leave
+    /// [`AuditRecord::items`] empty and count them without reading them.
+    Count,
+    /// Every message ([`AuditRecord::items`]).
+    Every,
 }
 
 /// What a reader computes only when the visitor keeps a record: its [`EventKey`] and,

@@ -2,14 +2,14 @@
 //! applies the rules, counts every drop in the funnel, and copies out the rows it keeps;
 //! [`absorb`] merges the collectors of an input in order.
 
-use super::kept::{Kept, TimeCell};
+use super::kept::{Kept, Sink, TimeCell};
 use super::{record_type, FileContext, MailAccess};
 use crate::datetime::{parse_time, DateOrder, ParsedTime, Timestamp, Zone};
 use crate::diag::{excerpt, DiagList};
 use crate::filter::{Rule, RULE_COUNT};
 use crate::funnel::Counts;
 use crate::input::ual;
-use crate::input::visit::{OnDemand, QuickLook, Visitor};
+use crate::input::visit::{KeptItems, OnDemand, QuickLook, Visitor};
 use crate::record::{AuditRecord, Escape, Family, Field, FieldSet, RawField};
 
 /// The first value proving an order, for the message if the file contradicts itself.
@@ -460,8 +460,17 @@ impl Visitor for Collector<'_> {
         self.kept_fields
     }
 
-    fn kept_items(&self) -> bool {
-        self.ctx.sink.with_items()
+    fn kept_items(&self) -> KeptItems {
+        match self.ctx.sink {
+            _ if !self.ctx.sink.with_items() => KeptItems::None,
+            // Columns keep each row's count of messages, rows the messages themselves.
+            Sink::Columns(_) => KeptItems::Count,
+            Sink::Rows(_) => KeptItems::Every,
+        }
+    }
+
+    fn matches_every_subject(&self) -> bool {
+        self.ctx.settings.filter.subject.is_some()
     }
 
     fn prefilter(&mut self, glance: &dyn QuickLook, _line: u64) -> bool {

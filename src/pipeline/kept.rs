@@ -171,7 +171,7 @@ impl<'s> Kept<'s> {
         }
         if self.sink.with_items() {
             self.items
-                .push(u32::try_from(rec.items.len()).unwrap_or(u32::MAX));
+                .push(u32::try_from(rec.message_count()).unwrap_or(u32::MAX));
         }
         match (&mut self.data, self.sink) {
             (Data::Rows(part), Sink::Rows(store)) => {

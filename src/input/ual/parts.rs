@@ -7,7 +7,10 @@ use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
 
-use super::{messages, object, objects, or, text, AuditData, FolderData, ItemData, NameValue, Raw};
+use super::{
+    array, messages, object, objects, or, text, AuditData, FolderData, ItemData, Json, NameValue,
+    Raw,
+};
 use crate::record::{Family, Field, ItemView, RawField};
 
 /// The mailbox an admin cmdlet's `ObjectId` names: its directory path's last segment, without
@@ -82,12 +85,31 @@ pub(super) struct MailboxParts<'a> {
     pub dest_folder: RawField<'a>,
     pub mail_access_type: RawField<'a>,
     pub is_throttled: RawField<'a>,
+    /// How many messages the record touched, when counted without reading them
+    /// ([`Messages::Lead`] with `count`).
+    pub counted_items: Option<usize>,
+}
+
+/// Which of a mailbox record's messages [`mailbox_parts`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Messages {
+    /// Every message (for `--expand-items`, and for `--subject`, which matches any of
+    /// their subjects): the items and subjects lists are filled.
+    Every,
+    /// Only what the record's own fields show: the lead message (the first with a
+    /// subject, else the first) and the first folder; with `count`, how many messages
+    /// there are, from the lists' lengths. Reading stops at the lead, and a list whose
+    /// text cannot hold a `Subject` key gives its first item only: a MailItemsAccessed
+    /// record of a thousand messages is read for one.
+    Lead { count: bool },
 }
 
 /// Reads `Item`, `Folder`, `DestFolder`, `AffectedItems`, `Folders` and
-/// `OperationProperties`, filling `items` and `subjects` with every message touched.
+/// `OperationProperties`; with [`Messages::Every`], fills `items` and `subjects` with every
+/// message touched.
 pub(super) fn mailbox_parts<'a>(
     d: &AuditData<'a>,
+    messages: Messages,
     items: &mut Vec<ItemView<'a>>,
     subjects: &mut Vec<RawField<'a>>,
 ) -> MailboxParts<'a> {
@@ -96,14 +118,38 @@ pub(super) fn mailbox_parts<'a>(
     let folder_path = text(folder.path);
     let parent: FolderData<'a> = object(item.parent_folder);
 
+    let (lead, first_folder, counted_items) = match messages {
+        Messages::Every => {
+            let (lead, first_folder) = every_message(d, folder_path, items, subjects);
+            (lead, first_folder, None)
+        }
+        Messages::Lead { count } => {
+            let (lead, first_folder, n) = lead_message(d, folder_path, count);
+            (lead, first_folder, count.then_some(n))
+        }
+    };
+    MailboxParts {
+        item_subject: text(item.subject),
+        lead_subject: lead.subject,
+        internet_message_id: or(text(item.internet_message_id), lead.internet_message_id),
+        folder: or(or(folder_path, text(parent.path)), first_folder),
+        dest_folder: text(object::<FolderData<'a>>(d.dest_folder).path),
+        counted_items,
+        ..operation_properties(d)
+    }
+}
+
+/// Every message of `d` into `items` (in the order [`lead_message`] follows) and their
+/// subjects into `subjects`; returns the lead message and the first folder.
+fn every_message<'a>(
+    d: &AuditData<'a>,
+    folder_path: RawField<'a>,
+    items: &mut Vec<ItemView<'a>>,
+    subjects: &mut Vec<RawField<'a>>,
+) -> (ItemView<'a>, RawField<'a>) {
     // ExchangeItemGroup: the affected items, each in its parent folder.
     for it in objects::<ItemData<'a>>(d.affected_items) {
-        let parent: FolderData<'a> = object(it.parent_folder);
-        items.push(ItemView {
-            folder: or(text(parent.path), folder_path),
-            internet_message_id: text(it.internet_message_id),
-            subject: text(it.subject),
-        });
+        items.push(affected(it, folder_path));
     }
     // ExchangeItemAggregated (MailItemsAccessed): the items of every folder.
     let mut first_folder = RawField::EMPTY;
@@ -113,11 +159,7 @@ pub(super) fn mailbox_parts<'a>(
             first_folder = path;
         }
         for it in objects::<ItemData<'a>>(f.folder_items) {
-            items.push(ItemView {
-                folder: path,
-                internet_message_id: text(it.internet_message_id),
-                subject: text(it.subject),
-            });
+            items.push(in_folder(it, path));
         }
     }
     // AttachmentAccess: the messages whose attachments were opened.
@@ -134,14 +176,118 @@ pub(super) fn mailbox_parts<'a>(
         .or(items.first())
         .copied()
         .unwrap_or_default();
+    (lead, first_folder)
+}
 
-    MailboxParts {
-        item_subject: text(item.subject),
-        lead_subject: lead.subject,
-        internet_message_id: or(text(item.internet_message_id), lead.internet_message_id),
-        folder: or(or(folder_path, text(parent.path)), first_folder),
-        dest_folder: text(object::<FolderData<'a>>(d.dest_folder).path),
-        ..operation_properties(d)
+/// What [`every_message`] returns, reading no message after the lead, and how many
+/// messages there are (counted only with `count`: every folder is then read, though not
+/// its messages).
+fn lead_message<'a>(
+    d: &AuditData<'a>,
+    folder_path: RawField<'a>,
+    count: bool,
+) -> (ItemView<'a>, RawField<'a>, usize) {
+    let mut look = Lead::default();
+    let affected_items = array(d.affected_items);
+    let mut n = affected_items.len();
+    for &raw in look.elements(&affected_items, d.affected_items) {
+        if look.take(affected(object(Some(raw)), folder_path)) {
+            break;
+        }
+    }
+    let mut first_folder = RawField::EMPTY;
+    for (i, raw) in array(d.folders).into_iter().enumerate() {
+        if i > 0 && look.lead.is_some() && !count {
+            break; // the first folder's path was all that was left to read
+        }
+        let f: FolderData<'a> = object(Some(raw));
+        let path = text(f.path);
+        if i == 0 {
+            first_folder = path;
+        }
+        let folder_items = array(f.folder_items);
+        n += folder_items.len();
+        for &raw in look.elements(&folder_items, f.folder_items) {
+            if look.take(in_folder(object(Some(raw)), path)) {
+                break;
+            }
+        }
+    }
+    if d.messages.is_some() {
+        let mut items = Vec::new();
+        let message_folder = messages::message_items(d.messages, &mut items);
+        if first_folder.is_empty() {
+            first_folder = message_folder;
+        }
+        n += items.len();
+        for it in items {
+            if look.take(it) {
+                break;
+            }
+        }
+    }
+    (
+        look.lead.or(look.first).unwrap_or_default(),
+        first_folder,
+        n,
+    )
+}
+
+/// An `AffectedItems[]` entry, in its parent folder (else the record's folder).
+fn affected<'a>(it: ItemData<'a>, folder_path: RawField<'a>) -> ItemView<'a> {
+    let parent: FolderData<'a> = object(it.parent_folder);
+    ItemView {
+        folder: or(text(parent.path), folder_path),
+        internet_message_id: text(it.internet_message_id),
+        subject: text(it.subject),
+    }
+}
+
+/// A `Folders[].FolderItems[]` entry of the folder at `path`.
+fn in_folder<'a>(it: ItemData<'a>, path: RawField<'a>) -> ItemView<'a> {
+    ItemView {
+        folder: path,
+        internet_message_id: text(it.internet_message_id),
+        subject: text(it.subject),
+    }
+}
+
+/// The search of [`lead_message`]: the first message seen, and the first with a subject.
+#[derive(Default)]
+struct Lead<'a> {
+    first: Option<ItemView<'a>>,
+    lead: Option<ItemView<'a>>,
+}
+
+impl<'a> Lead<'a> {
+    /// Counts `item` in (after the lead, nothing is); returns whether the lead is found.
+    fn take(&mut self, item: ItemView<'a>) -> bool {
+        if self.lead.is_some() {
+            return true;
+        }
+        self.first.get_or_insert(item);
+        if item.subject.is_empty() {
+            return false;
+        }
+        self.lead = Some(item);
+        true
+    }
+
+    /// The elements of a list (`all`, of the array `raw`) that may still matter: none
+    /// once the lead is found; only the first (when no message was seen yet) when none
+    /// can have a subject, that is when the text holds no `Subject` key, written neither
+    /// plainly nor with a `\u` escape (the only escape that spells a letter); else all.
+    fn elements<'l>(&self, all: &'l [Json<'a>], raw: Raw<'a>) -> &'l [Json<'a>] {
+        static SUBJECT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"Subject"));
+        static UNICODE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
+        if self.lead.is_some() {
+            return &[];
+        }
+        let text = raw.map_or(&b""[..], |r| r.get().as_bytes());
+        if SUBJECT.find(text).is_none() && UNICODE.find(text).is_none() {
+            return &all[..all.len().min(usize::from(self.first.is_none()))];
+        }
+        all
     }
 }
 

@@ -740,3 +740,117 @@ proptest! {
         }
     }
 }
+
+/// A [`Collect`] that reads of the messages only what `kept` says, and matches no
+/// subject of theirs: how triage and report (`Count`) and summaries (`None`) read.
+struct Lean {
+    inner: Collect,
+    kept: KeptItems,
+    counts: Vec<usize>,
+}
+
+impl Visitor for Lean {
+    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn OnDemand, line: u64) {
+        self.counts.push(rec.message_count());
+        self.inner.record(rec, key, line);
+    }
+    fn malformed(&mut self, line: u64, reason: String) {
+        self.inner.malformed(line, reason);
+    }
+    fn warn(&mut self, line: u64, message: String) {
+        self.inner.warn(line, message);
+    }
+    fn kept_items(&self) -> KeptItems {
+        self.kept
+    }
+    fn matches_every_subject(&self) -> bool {
+        false
+    }
+}
+
+/// A message of a mailbox record's lists: sometimes no object at all, its subject
+/// absent, empty, null, escaped, or under a key spelt with an escape.
+fn message() -> impl Strategy<Value = String> {
+    let subject = prop::sample::select(vec![
+        "",
+        r#","Subject":"Hello""#,
+        r#","Subject":"""#,
+        r#","Subject":null"#,
+        r#","Subject":"Caf\u00e9""#,
+        r#","Sub\u006aect":"Spelt""#,
+        r#","Subject":5"#,
+    ]);
+    let id = prop::sample::select(vec!["", r#","InternetMessageId":"<m1@x>""#]);
+    let parent = prop::sample::select(vec!["", r#","ParentFolder":{"Path":"\\Inbox\\Sub"}"#]);
+    prop_oneof![
+        8 => (subject, id, parent).prop_map(|(s, i, p)| format!(r#"{{"Id":"x"{s}{i}{p}}}"#)),
+        1 => Just("7".to_string()),
+    ]
+}
+
+fn list(max: usize) -> impl Strategy<Value = String> {
+    prop::collection::vec(message(), 0..max).prop_map(|m| format!("[{}]", m.join(",")))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// Reading only the lead message (and counting the others) gives every field and the
+    /// count that reading every message gives.
+    #[test]
+    fn the_lead_message_gives_what_every_message_gives(
+        affected in prop::option::of(list(4)),
+        folders in prop::option::of(prop::collection::vec(
+            (prop::sample::select(vec!["", r#""Path":"\\Inbox","#]), prop_oneof![
+                list(4),
+                Just(r#""System.Object[]""#.to_string()),
+            ]),
+            0..4,
+        )),
+        messages in prop::option::of(prop::collection::vec(
+            (prop::sample::select(vec!["", r#""Path":"\\Sent","#, r#""Subject":"Att","#]),
+             prop::option::of(list(3))),
+            0..3,
+        )),
+        item in prop::sample::select(vec!["", r#","Item":{"Subject":"Own","ParentFolder":{"Path":"\\P"}}"#]),
+        folder in prop::sample::select(vec!["", r#","Folder":{"Path":"\\F"}"#]),
+    ) {
+        let mut json = String::from(
+            r#"{"CreationTime":"2024-01-02T03:04:05","Id":"i","Operation":"MailItemsAccessed","RecordType":50,"Workload":"Exchange","LogonType":0,"MailboxOwnerUPN":"a@b""#,
+        );
+        json.push_str(item);
+        json.push_str(folder);
+        if let Some(a) = affected {
+            json.push_str(&format!(r#","AffectedItems":{a}"#));
+        }
+        if let Some(f) = folders {
+            let f: Vec<String> = f
+                .iter()
+                .map(|(path, items)| format!(r#"{{{path}"FolderItems":{items}}}"#))
+                .collect();
+            json.push_str(&format!(r#","Folders":[{}]"#, f.join(",")));
+        }
+        if let Some(m) = messages {
+            let m: Vec<String> = m
+                .iter()
+                .map(|(head, items)| match items {
+                    Some(items) => format!(r#"{{{head}"MessageItems":{items}}}"#),
+                    None => format!("{{{}}}", head.trim_end_matches(',')),
+                })
+                .collect();
+            json.push_str(&format!(r#","Messages":[{}]"#, m.join(",")));
+        }
+        json.push('}');
+        let every = one(&json);
+        for kept in [KeptItems::Count, KeptItems::None] {
+            let mut lean = Lean { inner: Collect::default(), kept, counts: Vec::new() };
+            visit_audit_data(json.as_bytes(), 7, &mut lean).unwrap();
+            let seen = lean.inner.seen.pop().unwrap();
+            prop_assert_eq!(&seen.fields, &every.fields, "{}", json);
+            prop_assert!(seen.items.is_empty() && seen.extra.is_empty());
+            if kept == KeptItems::Count {
+                prop_assert_eq!(lean.counts[0], every.items.len(), "{}", json);
+            }
+        }
+    }
+}

@@ -15,7 +15,7 @@
 //! 6. [`input`]: opening, decoding and recognising inputs, and the readers (CSV, JSON,
 //!    Unified Audit Log), all handing records to one [`input::visit::Visitor`];
 //! 7. the model and its rules: [`record`], [`filter`], [`who`], [`enrich`] (offline IP
-//!    enrichment), [`ip`], [`datetime`], [`funnel`], [`diag`], [`hash`], [`base64`], [`progress`],
+//!    enrichment), [`ip`], [`datetime`], [`funnel`], [`diag`], [`hash`], [`id_hash`], [`base64`], [`progress`],
 //!    [`exit`].
 
 pub mod base64;
@@ -28,6 +28,7 @@ pub mod exit;
 pub mod filter;
 pub mod funnel;
 pub mod hash;
+pub mod id_hash;
 pub mod input;
 pub mod ip;
 pub mod output;

@@ -23,8 +23,8 @@ const LAYERS: &[&[&str]] = &[
     &["pipeline"],
     &["input"],
     &[
-        "filter", "who", "enrich", "ip", "record", "datetime", "funnel", "diag", "hash", "base64",
-        "progress", "exit",
+        "filter", "who", "enrich", "ip", "record", "datetime", "funnel", "diag", "hash", "id_hash",
+        "base64", "progress", "exit",
     ],
 ];
 

@@ -3,12 +3,13 @@
 //! looked up once per distinct value at the end. The result is the [`Summary`] that
 //! [`Summary::of_rows`] gives for the same rows.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 
 use super::{hour_key, Group, Summary, KEYS, NANOS_PER_HOUR};
 use crate::datetime::Timestamp;
+use crate::id_hash::{IdMap, IdSet};
 use crate::pipeline::Table;
 
 /// One group (operation or logon type) as numbers.
@@ -17,9 +18,9 @@ struct Tally {
     count: u64,
     first: Timestamp,
     last: Timestamp,
-    users: HashSet<u32>,
-    mailboxes: HashSet<u32>,
-    ips: HashSet<u32>,
+    users: IdSet<u32>,
+    mailboxes: IdSet<u32>,
+    ips: IdSet<u32>,
 }
 
 impl Tally {
@@ -28,9 +29,9 @@ impl Tally {
             count: 0,
             first: t,
             last: t,
-            users: HashSet::new(),
-            mailboxes: HashSet::new(),
-            ips: HashSet::new(),
+            users: IdSet::default(),
+            mailboxes: IdSet::default(),
+            ips: IdSet::default(),
         }
     }
 
@@ -46,11 +47,11 @@ impl Tally {
 
 /// The counts of a range of rows.
 struct Counts {
-    ops: HashMap<u32, Tally>,
-    logons: HashMap<u32, Tally>,
+    ops: IdMap<u32, Tally>,
+    logons: IdMap<u32, Tally>,
     /// Per value number of the user, mailbox, client IP and client app columns.
     tops: [Vec<u64>; 4],
-    hours: HashMap<(u32, i64), u64>,
+    hours: IdMap<(u32, i64), u64>,
 }
 
 /// The columns of [`KEYS`] in a table, in that order.
@@ -68,10 +69,10 @@ struct Columns {
 impl Counts {
     fn new(t: &Table, c: &Columns) -> Counts {
         Counts {
-            ops: HashMap::new(),
-            logons: HashMap::new(),
+            ops: IdMap::default(),
+            logons: IdMap::default(),
             tops: [c.user, c.mailbox, c.ip, c.app].map(|col| vec![0; t.distinct(col)]),
-            hours: HashMap::new(),
+            hours: IdMap::default(),
         }
     }
 
@@ -166,10 +167,10 @@ impl Summary {
             .reduce(|| Counts::new(t, &c), Counts::merge);
 
         let text = |col: usize, id: u32| t.text(col, id).to_owned();
-        let set = |col: usize, ids: HashSet<u32>| -> BTreeSet<String> {
+        let set = |col: usize, ids: IdSet<u32>| -> BTreeSet<String> {
             ids.into_iter().map(|id| text(col, id)).collect()
         };
-        let groups = |map: HashMap<u32, Tally>, col: usize| -> BTreeMap<String, Group> {
+        let groups = |map: IdMap<u32, Tally>, col: usize| -> BTreeMap<String, Group> {
             map.into_iter()
                 .map(|(id, g)| {
                     let group = Group {

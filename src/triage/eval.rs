@@ -19,8 +19,7 @@
 //!   in it) are not judged, and a note says how many.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
 
@@ -29,6 +28,7 @@ use rayon::prelude::*;
 use super::cond::{differ, Cond, Key};
 use super::rules::{CountBy, Eval, Part, Rule, Severity};
 use crate::datetime::Timestamp;
+use crate::id_hash::{IdMap, IdSet};
 use crate::pipeline::Table;
 use crate::record::OwnedRecord;
 
@@ -294,51 +294,6 @@ enum GroupKey {
 
 /// Rows of one group, in time order.
 type Groups = Vec<Vec<u32>>;
-
-/// A hasher for value numbers and keys made of them (not attacker-proof, and need not
-/// be: the numbers are assigned by the pools, not chosen by the input).
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        // Mixes the high bits down: the table picks buckets by the low ones.
-        let x = (self.0 ^ (self.0 >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        x ^ (x >> 29)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            let mut n = [0u8; 8];
-            n.copy_from_slice(w);
-            self.write_u64(u64::from_le_bytes(n));
-        }
-        for &b in words.remainder() {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-}
-
-type IdBuild = BuildHasherDefault<IdHasher>;
-type IdMap<K, V> = HashMap<K, V, IdBuild>;
-type IdSet<K> = HashSet<K, IdBuild>;
 
 /// Groups `selected` rows by the rule's `group_by` keys (case-insensitive), in order of
 /// each group's first row.

@@ -702,13 +702,12 @@ fn ual_row<V: Visitor>(
             .map_or(RawField::EMPTY, |s| s.field(record))
     };
     let raw = cell(cols.audit_data);
-    if let Some(g) = ual::fast::glance(
-        raw.bytes,
-        ual::fast::Quoting::Doubled,
-        visitor.glance_fields(),
-    ) {
-        if visitor.prefilter(&g, line) {
-            return;
+    if visitor.wants_glance() {
+        let wanted = visitor.glance_fields();
+        if let Some(g) = ual::fast::glance(raw.bytes, ual::fast::Quoting::Doubled, wanted) {
+            if visitor.prefilter(&g, line) {
+                return;
+            }
         }
     }
     let json = raw.unescaped_in(scratch);

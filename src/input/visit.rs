@@ -74,6 +74,12 @@ pub trait Visitor {
     fn prefilter(&mut self, _glance: &dyn QuickLook, _line: u64) -> bool {
         false
     }
+    /// Whether the reader should take a quick look at the next record (and offer it to
+    /// [`Visitor::prefilter`]) before reading it whole: a visitor that keeps nearly every
+    /// record spares the looks. The answer changes no outcome, only the work.
+    fn wants_glance(&mut self) -> bool {
+        true
+    }
     /// The fields [`Visitor::prefilter`] reads from its glance: the glance stops once it
     /// has them.
     fn glance_fields(&self) -> FieldSet {

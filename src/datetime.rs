@@ -10,7 +10,7 @@
 //! texts are returned as wall clocks for the caller to convert with a [`Zone`]. Culture dates keep
 //! both day/month candidates so the caller can settle the order from evidence across the file.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, LocalResult, NaiveDate, TimeZone};
@@ -65,15 +65,41 @@ impl Timestamp {
         let (y, mo, d) = civil_from_days(secs.div_euclid(SECS_PER_DAY));
         let sod = secs.rem_euclid(SECS_PER_DAY);
         let (h, mi, s) = (sod / 3600, sod / 60 % 60, sod % 60);
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
-        let _ = match (nanos % 1_000_000, nanos % 1_000) {
-            _ if nanos == 0 => Ok(()),
-            (0, _) => write!(out, ".{:03}", nanos / 1_000_000),
-            (_, 0) => write!(out, ".{:06}", nanos / 1_000),
-            _ => write!(out, ".{nanos:09}"),
+        // The digits are written by hand: `write!` with six padded numbers took ~4% of a
+        // whole legacy dump (one time per row). Nanoseconds in an i64 span the years 1677
+        // to 2262: always four digits.
+        let fraction = match (nanos % 1_000_000, nanos % 1_000) {
+            _ if nanos == 0 => (0, 0),
+            (0, _) => (nanos / 1_000_000, 3),
+            (_, 0) => (nanos / 1_000, 6),
+            _ => (nanos, 9),
         };
-        out.push('Z');
+        let mut buf = [0u8; 31];
+        let mut n = 0;
+        let mut put = |value: u32, width: usize, after: u8| {
+            let mut v = value;
+            for i in (0..width).rev() {
+                buf[n + i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            n += width;
+            buf[n] = after;
+            n += 1;
+        };
+        put(y as u32, 4, b'-');
+        put(mo, 2, b'-');
+        put(d, 2, b'T');
+        put(h as u32, 2, b':');
+        put(mi as u32, 2, b':');
+        match fraction {
+            (_, 0) => put(s as u32, 2, b'Z'),
+            (digits, width) => {
+                put(s as u32, 2, b'.');
+                put(digits, width, b'Z');
+            }
+        }
+        // Digits and separators: ASCII, so always UTF-8.
+        out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
     }
 
     /// Same as write_iso, into a new String (convenience).

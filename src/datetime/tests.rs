@@ -215,8 +215,40 @@ fn arb_wall_clock() -> impl Strategy<Value = WallClock> {
     })
 }
 
+/// `write_iso` as it was written with `write!`: the reference for its digits.
+fn iso_by_format(t: Timestamp) -> String {
+    use std::fmt::Write;
+    let secs = t.0.div_euclid(1_000_000_000);
+    let nanos = t.0.rem_euclid(1_000_000_000) as u32;
+    let days = secs.div_euclid(86_400);
+    let (y, mo, d) = super::civil_from_days(days);
+    let sod = secs.rem_euclid(86_400);
+    let (h, mi, s) = (sod / 3600, sod / 60 % 60, sod % 60);
+    let mut out = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
+    let _ = match (nanos % 1_000_000, nanos % 1_000) {
+        _ if nanos == 0 => Ok(()),
+        (0, _) => write!(out, ".{:03}", nanos / 1_000_000),
+        (_, 0) => write!(out, ".{:06}", nanos / 1_000),
+        _ => write!(out, ".{nanos:09}"),
+    };
+    out.push('Z');
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+    #[test]
+    fn iso_digits_as_formatted(
+        nanos in prop_oneof![
+            any::<i64>(),
+            any::<i64>().prop_map(|n| n / 1_000 * 1_000),
+            any::<i64>().prop_map(|n| n / 1_000_000 * 1_000_000),
+            any::<i64>().prop_map(|n| n / 1_000_000_000 * 1_000_000_000),
+        ]
+    ) {
+        prop_assert_eq!(Timestamp(nanos).to_iso(), iso_by_format(Timestamp(nanos)));
+    }
 
     #[test]
     fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {

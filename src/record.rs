@@ -12,6 +12,7 @@ use crate::datetime::Timestamp;
 mod csv_quotes;
 mod decoded;
 
+pub(crate) use csv_quotes::find_quote;
 use csv_quotes::unescape_csv_into;
 
 pub use decoded::{has_invalid_utf8, invalid_utf8, Decoded};
@@ -333,9 +334,7 @@ impl<'a> RawField<'a> {
     pub fn unescaped(&self) -> Cow<'a, [u8]> {
         match self.escape {
             Escape::None => Cow::Borrowed(self.bytes),
-            Escape::CsvQuotes if memchr::memchr(b'"', self.bytes).is_none() => {
-                Cow::Borrowed(self.bytes)
-            }
+            Escape::CsvQuotes if find_quote(self.bytes).is_none() => Cow::Borrowed(self.bytes),
             Escape::CsvQuotes => {
                 let mut out = Vec::with_capacity(self.bytes.len());
                 unescape_csv_into(self.bytes, &mut out);
@@ -365,7 +364,7 @@ impl<'a> RawField<'a> {
     {
         match self.escape {
             Escape::None => self.bytes,
-            Escape::CsvQuotes if memchr::memchr(b'"', self.bytes).is_none() => self.bytes,
+            Escape::CsvQuotes if find_quote(self.bytes).is_none() => self.bytes,
             Escape::CsvQuotes => {
                 scratch.clear();
                 unescape_csv_into(self.bytes, scratch);

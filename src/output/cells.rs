@@ -69,7 +69,7 @@ impl Line {
         text.push(b'"');
         text.extend_from_slice(prefix);
         let mut rest = value;
-        while let Some(i) = memchr::memchr(b'"', rest) {
+        while let Some(i) = crate::record::find_quote(rest) {
             text.extend_from_slice(&rest[..=i]);
             text.push(b'"');
             rest = &rest[i + 1..];

@@ -10,11 +10,34 @@
 //!   a kept quote is not followed by its pair (a damaged cell) is left to the next way.
 //! - eight bytes at a time elsewhere, and for the rest of a cell.
 
+/// Where the first `"` of `bytes` is. A field is mostly short (a legacy export's average
+/// ~15 bytes), where a call of `memchr` costs ~60 instructions before its first compare:
+/// fields under 32 bytes are looked at eight bytes at a time here.
+#[inline]
+pub(crate) fn find_quote(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    if bytes.len() >= 32 {
+        return memchr::memchr(b'"', bytes);
+    }
+    let (words, rest) = bytes.as_chunks::<8>();
+    for (k, word) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*word) ^ (ONES * u64::from(b'"'));
+        // The high bit of each byte of `word` that is a quote (exact, as in `words`).
+        let quotes = !(((x & LOW7) + LOW7) | x | LOW7);
+        if quotes != 0 {
+            return Some(8 * k + (quotes.trailing_zeros() / 8) as usize);
+        }
+    }
+    let at = rest.iter().position(|&b| b == b'"')?;
+    Some(8 * words.len() + at)
+}
+
 /// Appends the quoted CSV field text `bytes` to `out` with each `""` made one `"`.
 pub(crate) fn unescape_csv_into(bytes: &[u8], out: &mut Vec<u8>) {
     // Most fields hold no quote: one copy, without zeroing room for the word steps first
     // (a cell full of quotes finds its first within a few bytes).
-    if memchr::memchr(b'"', bytes).is_none() {
+    if find_quote(bytes).is_none() {
         out.extend_from_slice(bytes);
         return;
     }
@@ -173,6 +196,19 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn the_first_quote_is_found(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => proptest::num::u8::ANY,
+                    1 => proptest::strategy::Just(b'"'),
+                ],
+                0..80,
+            ),
+        ) {
+            proptest::prop_assert_eq!(find_quote(&bytes), bytes.iter().position(|&b| b == b'"'));
+        }
+
         #[test]
         fn doubled_quotes_unescape_as_the_plain_rule(
             bytes in proptest::collection::vec(

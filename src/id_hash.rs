@@ -7,8 +7,8 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// A hasher for value numbers and keys made of them (not attacker-proof, and need not
-/// be: the numbers are assigned by the pools, not chosen by the input).
+/// The multiply hasher of [`IdMap`] and [`IdSet`]: a rotate, an xor and a multiply per
+/// word, and a final mix.
 #[derive(Default)]
 pub struct IdHasher(u64);
 
@@ -49,5 +49,7 @@ impl Hasher for IdHasher {
 }
 
 pub type IdBuild = BuildHasherDefault<IdHasher>;
+/// A map keyed by value numbers (or keys made of them).
 pub type IdMap<K, V> = HashMap<K, V, IdBuild>;
+/// A set of value numbers (or of keys made of them).
 pub type IdSet<K> = HashSet<K, IdBuild>;

@@ -111,14 +111,25 @@ impl Utf16Document<'_> {
     /// whether invalid sequences were replaced.
     fn transcode(&self, raw: &[u8], buffer: &mut Vec<u8>) -> (usize, bool) {
         let mut decoder = self.encoding.new_decoder_without_bom_handling();
-        let room = decoder
-            .max_utf8_buffer_length(raw.len())
-            .unwrap_or(raw.len().saturating_mul(3));
-        if buffer.len() < room {
-            buffer.resize(room, 0);
+        // Room for mostly ASCII text (half the raw bytes) first, grown when a piece needs
+        // more: the worst case (1.5 times) zero-filled three times what an export's text
+        // takes, once per thread and run.
+        if buffer.len() < raw.len() / 2 + 4096 {
+            buffer.resize(raw.len() / 2 + 4096, 0);
         }
-        let (_, _, written, replaced) = decoder.decode_to_utf8(raw, &mut buffer[..room], true);
-        (written, replaced)
+        let (mut read, mut written, mut replaced) = (0, 0, false);
+        loop {
+            let (result, r, w, rep) =
+                decoder.decode_to_utf8(&raw[read..], &mut buffer[written..], true);
+            (read, written, replaced) = (read + r, written + w, replaced | rep);
+            if result == encoding_rs::CoderResult::InputEmpty {
+                return (written, replaced);
+            }
+            let more = decoder
+                .max_utf8_buffer_length(raw.len() - read)
+                .unwrap_or((raw.len() - read).saturating_mul(3));
+            buffer.resize(written + more.max(4096), 0);
+        }
     }
 
     /// Reads every record, in parallel; returns one visitor per piece, in order, and

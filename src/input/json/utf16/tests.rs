@@ -122,3 +122,30 @@ fn other_files_take_the_usual_way() {
     bytes.extend(lines.encode_utf16().flat_map(u16::to_le_bytes));
     assert!(utf16_document(&bytes, None).is_none(), "JSON Lines");
 }
+
+#[test]
+fn transcoding_grows_its_buffer_for_text_that_is_not_ascii() {
+    let bytes = ps51_dump(9_000);
+    let doc = utf16_document(&bytes, None).expect("a UTF-16 document");
+    // Mostly ASCII, CJK (three UTF-8 bytes for two UTF-16 ones), emoji, a lone surrogate.
+    let texts = [
+        "plain ascii ".repeat(5_000),
+        "会议纪要，请查收。".repeat(5_000),
+        "🍕 Réunion ".repeat(3_000),
+        "x".repeat(10),
+    ];
+    let mut buffer = vec![b'!'; 7];
+    for text in &texts {
+        for lone_surrogate in [false, true] {
+            let mut raw: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            if lone_surrogate {
+                raw.extend([0x00, 0xD8, b'a', 0]);
+            }
+            let (want, _, want_replaced) = UTF_16LE.decode(&raw);
+            // The same buffer throughout: grown, then longer than what a piece needs.
+            let (len, replaced) = doc.transcode(&raw, &mut buffer);
+            assert_eq!(&buffer[..len], want.as_bytes(), "{}", &text[..10]);
+            assert_eq!(replaced, want_replaced);
+        }
+    }
+}

@@ -48,9 +48,8 @@ fn key_hash(key: &[u8]) -> u64 {
 /// them, a literal) under its type's `seed`: 64 bits, which [`member`] and [`element`]
 /// spread over 128. The hash only decides which records of one `Id` are the same (the
 /// dedup key is the Id and this hash; keys never leave the run), so two values of one
-/// member telling apart with odds of 2^-64 is plenty; xxh3's 64-bit variant takes about
-/// half the instructions of its 128-bit one on the 17 to 128 bytes of most values
-/// (identifiers, addresses, times): −3 to −4% of a UAL `summary`.
+/// member telling apart with odds of 2^-64 is plenty. Against xxh3's 128-bit variant:
+/// a UAL `summary` takes 2.0% fewer instructions and 2.7% less time.
 fn scalar(bytes: &[u8], seed: u64) -> u128 {
     u128::from(xxh3_64_with_seed(bytes, seed))
 }
@@ -70,8 +69,8 @@ fn mix(state: u128, e: u128) -> u128 {
     x ^ (x >> 61)
 }
 
-/// The next state of an array's hash after element `e`: the member mix of the state so
-/// far and the element, so that order matters and no streaming hasher is set up per array.
+/// The next state of an array's hash after element `e`: [`mix`] of the state so far and
+/// the element, so that order matters and no streaming hasher is set up per array.
 fn element(state: u128, e: u128) -> u128 {
     mix(state, e)
 }

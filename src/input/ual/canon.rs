@@ -520,17 +520,24 @@ impl<'a> Canon<'a> {
 
     /// Reads the string at the cursor: where its unescaped text lies — in the input
     /// (`false`: no escape in it) or in the scratch text (`true`) — as `(start, end)`.
-    /// `None` at a control character, which serde_json refuses in strings.
+    /// `None` at a control character, which serde_json refuses in strings. Inlined for
+    /// the string without escapes (most keys and values); the rest is read out of line.
+    #[inline(always)]
     fn string(&mut self) -> Option<(usize, usize, bool)> {
         let first = self.at + 1; // past the opening quote
         let i = next_stop(&self.scratch.stops, self.json.len(), first)?;
-        match self.json[i] {
-            b'"' => {
-                self.at = i + 1;
-                return Some((first, i, false));
-            }
-            b'\\' => {}
-            _ => return None,
+        if self.json[i] == b'"' {
+            self.at = i + 1;
+            return Some((first, i, false));
+        }
+        self.escaped_string(first, i)
+    }
+
+    /// [`Canon::string`] from its first stop, `i`, that is not its closing quote.
+    #[inline(never)]
+    fn escaped_string(&mut self, first: usize, i: usize) -> Option<(usize, usize, bool)> {
+        if self.json[i] != b'\\' {
+            return None;
         }
         // Escapes: unescaped into the scratch text.
         let text = &mut self.scratch.text;

@@ -704,7 +704,10 @@ fn ual_row<V: Visitor>(
     let raw = cell(cols.audit_data);
     if visitor.wants_glance() {
         let wanted = visitor.glance_fields();
-        if let Some(g) = ual::fast::glance(raw.bytes, ual::fast::Quoting::Doubled, wanted) {
+        let dropped = |family| visitor.drops_family(family);
+        if let Some(g) =
+            ual::fast::glance_until(raw.bytes, ual::fast::Quoting::Doubled, wanted, dropped)
+        {
             if visitor.prefilter(&g, line) {
                 return;
             }

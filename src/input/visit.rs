@@ -9,7 +9,7 @@
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::datetime::Timestamp;
-use crate::record::{AuditRecord, FieldSet};
+use crate::record::{AuditRecord, Family, FieldSet};
 
 /// A quick look at a record before it is parsed (the Unified Audit Log readers take one
 /// at each AuditData): the top-level fields found, and its subjects on demand.
@@ -84,6 +84,12 @@ pub trait Visitor {
     /// has them.
     fn glance_fields(&self) -> FieldSet {
         FieldSet::ALL
+    }
+    /// Whether [`Visitor::prefilter`] drops every record of `family` (never asked of
+    /// mailbox records) from its `RecordType` and `Workload` alone, whatever its other
+    /// fields: a glance at such a record stops once it has those two.
+    fn drops_family(&self, _family: Family) -> bool {
+        false
     }
     /// The reader is done with the visitor's chunk (it may still shift its lines, see
     /// [`Visitor::shift_lines`]): a visitor that keeps rows may put them away now.

@@ -535,6 +535,13 @@ impl Visitor for Collector<'_> {
         self.glance_fields
     }
 
+    fn drops_family(&self, family: Family) -> bool {
+        // `drops` reads nothing but the record type and workload of a non-mailbox record
+        // whose family is left out (its operation only to find admin records, which it
+        // never drops).
+        !self.ctx.settings.filter.record_types.keeps(family)
+    }
+
     fn chunk_done(&mut self) {
         let window = self.ctx.settings.filter.window;
         let outside = self.kept.chunk_done(self.ctx.known_order(), window);

@@ -27,7 +27,7 @@ use std::sync::LazyLock;
 use memchr::memmem::Finder;
 
 use crate::input::json_lex::{self as lex, escape_at, skip_ascii_ws as skip_ws, EscapeSeq};
-use crate::record::{AuditRecord, Escape, Field, FieldSet, RawField};
+use crate::record::{AuditRecord, Escape, Family, Field, FieldSet, RawField};
 
 /// Searchers built once (building one costs more than a search through a cell).
 pub(super) static IS_THROTTLED: LazyLock<Finder<'static>> =
@@ -153,8 +153,26 @@ fn members_for(wanted: FieldSet) -> u16 {
 /// cell with its quotes doubled (`{""Id"":""…"", …}`), that hold the fields in `wanted`
 /// (fields the glance does not read stay empty). `None` when the quick look cannot be
 /// trusted; the record then takes the full parser.
-#[inline(always)] // two callers: the record is built in place, not copied out
+#[cfg(test)]
 pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
+    glance_until(cell, q, wanted, |_| false)
+}
+
+/// [`glance`], which stops early at a record of a family other than mailbox records
+/// that `dropped` says is dropped whatever else it holds: once it has the record's
+/// `RecordType` and `Workload` (what the count of dropped families reads), it has all a
+/// visitor needs of it. A non-mailbox record's logon and mailbox members (which the full
+/// parser does not map for it) are then not looked for: an Azure AD sign-in record holds
+/// none, and looking for them walked the whole cell.
+#[inline(always)] // two callers: the record is built in place, not copied out
+pub fn glance_until(
+    cell: &[u8],
+    q: Quoting,
+    wanted: FieldSet,
+    dropped: impl Fn(Family) -> bool,
+) -> Option<Glance<'_>> {
+    /// The bits of `RecordType` and `Workload` in [`MEMBERS`].
+    const FAMILY: u16 = 1 << 2 | 1 << 3;
     let cell = cell.trim_ascii();
     // A cut cell needs the full parser.
     if cell.first() != Some(&b'{') || cell.last() != Some(&b'}') {
@@ -200,6 +218,12 @@ pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
                 }
                 found |= 1 << i;
                 rec.set(MEMBERS[i].1, value);
+                if found & FAMILY == FAMILY && (1 << i) & FAMILY != 0 {
+                    let family = Family::of(rec.get(Field::RecordType).bytes);
+                    if family != Family::Mailbox && dropped(family) {
+                        break;
+                    }
+                }
             }
             if found & all == all {
                 break;
@@ -428,6 +452,23 @@ mod tests {
             false
         })?;
         Some(all)
+    }
+
+    #[test]
+    fn stops_at_a_dropped_family_once_it_has_its_record_type_and_workload() {
+        let sign_in = br#"{""CreationTime"":""2024-03-05T09:10:00"",""Operation"":""UserLoggedIn"",""RecordType"":15,""Workload"":""AzureActiveDirectory"",""UserId"":""eve@contoso.com"",""LogonType"":2}"#;
+        let mailbox = br#"{""CreationTime"":""2024-03-05T09:10:00"",""Operation"":""SoftDelete"",""RecordType"":2,""Workload"":""Exchange"",""UserId"":""eve@contoso.com"",""LogonType"":2}"#;
+        let user = |cell, dropped: bool| {
+            let g = glance_until(cell, Quoting::Doubled, FieldSet::ALL, |_| dropped);
+            let r = g.expect("readable").record;
+            assert!(!r.get(Field::Workload).is_empty());
+            (r.get(Field::UserId).bytes, r.get(Field::LogonType).bytes)
+        };
+        // Dropped: nothing after the workload is read.
+        assert_eq!(user(sign_in, true), (&b""[..], &b""[..]));
+        // Kept, or a mailbox record: read on.
+        assert_eq!(user(sign_in, false), (&b"eve@contoso.com"[..], &b"2"[..]));
+        assert_eq!(user(mailbox, true), (&b"eve@contoso.com"[..], &b"2"[..]));
     }
 
     #[test]

@@ -690,6 +690,13 @@ struct UalKey<'a> {
 }
 
 impl OnDemand for UalKey<'_> {
+    fn utf8_checked(&self) -> bool {
+        // Read by the one-pass scan (which gave the hash): its text is UTF-8 and every
+        // escape in it decodes to a character (a lone surrogate sends the object to
+        // serde_json), so no field taken from it can hold invalid UTF-8.
+        self.hash.is_some()
+    }
+
     fn event_json(&self, out: &mut Vec<u8>) -> bool {
         out.extend_from_slice(self.json);
         true

@@ -13,6 +13,7 @@ struct Seen {
     extra: Vec<String>,
     utc: bool,
     key: EventKey,
+    utf8_checked: bool,
 }
 
 impl Seen {
@@ -37,6 +38,20 @@ fn s(f: RawField<'_>) -> String {
 
 impl Visitor for Collect {
     fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn OnDemand, line: u64) {
+        // A key that vouches for the record's UTF-8 is right to (every test, arbitrary
+        // bytes included, holds the reader to it).
+        if key.utf8_checked() {
+            let (mut scratch, items) = (Vec::new(), rec.items.iter());
+            let item_fields = items.flat_map(|i| [i.folder, i.internet_message_id, i.subject]);
+            assert!(!crate::record::has_invalid_utf8(
+                rec,
+                crate::record::FieldSet::EMPTY,
+                &mut scratch
+            ));
+            for f in item_fields.chain(rec.extra_subjects.iter().copied()) {
+                assert!(!crate::record::invalid_utf8(f, &mut scratch));
+            }
+        }
         self.seen.push(Seen {
             line,
             fields: Field::ALL
@@ -52,6 +67,7 @@ impl Visitor for Collect {
             extra: rec.extra_subjects.iter().map(|&f| s(f)).collect(),
             utc: rec.time_is_utc,
             key: key.event_key(),
+            utf8_checked: key.utf8_checked(),
         });
     }
     fn malformed(&mut self, line: u64, reason: String) {
@@ -107,6 +123,18 @@ const UPDATE: &str = r#"{"CreationTime":"2024-03-05T09:12:40","Id":"a-1","Operat
     "CrossMailboxOperation":true,
     "Item":{"Id":"i","Subject":"Good \"News\" \u00e9","InternetMessageId":"<m1@x>",
             "ParentFolder":{"Id":"f","Path":"\\Inbox"}}}"#;
+
+#[test]
+fn only_the_one_pass_scan_vouches_for_utf8() {
+    // Read by the scan: its text was checked whole.
+    assert!(one(UPDATE).utf8_checked);
+    // An object written as a string sends the record to serde_json, which reads values
+    // as they lie.
+    let encoded = r#"{"Id":"a","Operation":"Send","Item":"{\"Subject\":\"x\"}"}"#;
+    let r = one(encoded);
+    assert_eq!(r.get(Field::ItemSubject), "x");
+    assert!(!r.utf8_checked);
+}
 
 #[test]
 fn maps_an_exchange_item() {

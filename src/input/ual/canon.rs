@@ -671,7 +671,6 @@ impl<'a> Canon<'a> {
     }
 }
 
-/// The four hex digits at `*at`, moved past.
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -135,40 +135,43 @@ pub fn text(ev: &Evaluation, ctx: &Context<'_>, evidence: usize) -> String {
 /// One finding of [`text`], from its blank line to its evidence; `files` are the
 /// sources' names, sanitized.
 fn finding_text(f: &Finding, ctx: &Context<'_>, files: &[String], evidence: usize) -> String {
-    let mut out = String::new();
+    // About 650 bytes a finding, with its evidence.
+    let mut out = String::with_capacity(1024);
     out.push('\n');
-    out.push_str(&format!(
-        "[{}] {}: {}\n",
+    let _ = writeln!(
+        out,
+        "[{}] {}: {}",
         f.severity.name().to_uppercase(),
         f.rule,
         sanitize(&f.title)
-    ));
-    out.push_str(&format!("  why:      {}\n", sanitize(&f.why)));
+    );
+    let _ = writeln!(out, "  why:      {}", sanitize(&f.why));
     if let Some(s) = ctx.sigma_of(&f.rule) {
-        out.push_str(&format!("  sigma:    {}\n", sanitize(&sigma_credit(s))));
+        let _ = writeln!(out, "  sigma:    {}", sanitize(&sigma_credit(s)));
     }
-    out.push_str(&format!("  when:     {}\n", span(f)));
-    out.push_str(&format!("  actor:    {}\n", sanitize(&f.actor)));
-    out.push_str(&format!("  mailbox:  {}\n", sanitize(&f.mailbox)));
+    let _ = writeln!(out, "  when:     {}", span(f));
+    let _ = writeln!(out, "  actor:    {}", sanitize(&f.actor));
+    let _ = writeln!(out, "  mailbox:  {}", sanitize(&f.mailbox));
     let cap = if evidence == 0 { usize::MAX } else { evidence };
     // `file:line` as `Context::place` gives it, sanitized (the line is digits).
-    let mut line = String::new();
+    out.push_str("  evidence: ");
     let mut shown = 0;
     for &r in f.rows.iter().take(cap) {
         if shown > 0 {
-            line.push_str(", ");
+            out.push_str(", ");
         }
         shown += 1;
-        ctx.write_place(&mut line, r, files);
+        ctx.write_place(&mut out, r, files);
     }
     let more = f.rows.len() - shown;
     if more > 0 {
-        line.push_str(&format!(
+        let _ = write!(
+            out,
             " (+{more} more; {} rows, --evidence 0 lists all)",
             f.rows.len()
-        ));
+        );
     }
-    out.push_str(&format!("  evidence: {line}\n"));
+    out.push('\n');
     out
 }
 

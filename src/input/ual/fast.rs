@@ -271,7 +271,18 @@ pub fn glance_parsed<'a>(
     decide(&finish(rec, cell, Quoting::Plain, operation_properties))
 }
 
-/// Fills the fields the full parser derives from others, as it does.
+/// The fields the full parser maps for mailbox records only (`ual::map_and_visit`).
+const MAILBOX_ONLY: [Field; 4] = [
+    Field::LogonType,
+    Field::LogonUserSid,
+    Field::MailboxOwnerUpn,
+    Field::MailboxGuid,
+];
+
+/// Fills the fields the full parser derives from others, as it does, and empties those it
+/// does not map for a record of another family (a sign-in's `MailboxOwnerUPN` would
+/// otherwise pass a `--mailbox` rule the full record fails, and the record be counted
+/// under a later rule).
 #[inline(always)]
 fn finish<'a>(
     mut rec: AuditRecord<'a>,
@@ -282,6 +293,11 @@ fn finish<'a>(
     if rec.get(Field::LogonUserDisplayName).is_empty() {
         let user = rec.get(Field::UserId);
         rec.set(Field::LogonUserDisplayName, user);
+    }
+    if Family::of(rec.get(Field::RecordType).bytes) != Family::Mailbox {
+        for field in MAILBOX_ONLY {
+            rec.set(field, RawField::EMPTY);
+        }
     }
     let upn = rec.get(Field::MailboxOwnerUpn);
     rec.set(Field::MailboxResolvedOwnerName, upn);
@@ -466,8 +482,8 @@ mod tests {
         };
         // Dropped: nothing after the workload is read.
         assert_eq!(user(sign_in, true), (&b""[..], &b""[..]));
-        // Kept, or a mailbox record: read on.
-        assert_eq!(user(sign_in, false), (&b"eve@contoso.com"[..], &b"2"[..]));
+        // Kept, or a mailbox record: read on (a sign-in's logon type is not mapped).
+        assert_eq!(user(sign_in, false), (&b"eve@contoso.com"[..], &b""[..]));
         assert_eq!(user(mailbox, true), (&b"eve@contoso.com"[..], &b"2"[..]));
     }
 

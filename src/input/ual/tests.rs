@@ -90,6 +90,25 @@ fn one(json: &str) -> Seen {
     c.seen.pop().unwrap()
 }
 
+/// The pipeline's settings for the tests that read an export with and without the quick
+/// look (`prefilter`): no filter but the default record types, times in UTC.
+fn pipeline_settings(prefilter: bool) -> crate::pipeline::Settings {
+    crate::pipeline::Settings {
+        filter: crate::filter::Filter::default(),
+        zone: crate::datetime::Zone::Fixed(0),
+        date_order: None,
+        encoding: None,
+        expand_items: false,
+        prefilter,
+        reference: false,
+        keep: crate::pipeline::Keep::ALL,
+        memory: crate::pipeline::Memory::default(),
+        tagger: None,
+        geoip: None,
+        ip_list: None,
+    }
+}
+
 fn fixture(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("testdata/ual")
@@ -732,20 +751,7 @@ proptest! {
         }
         let run = |prefilter: bool| {
             let (subject, _) = crate::filter::SubjectMatcher::new(pattern, exact);
-            let mut settings = crate::pipeline::Settings {
-                filter: crate::filter::Filter::default(),
-                zone: crate::datetime::Zone::Fixed(0),
-                date_order: None,
-                encoding: None,
-                expand_items: false,
-                prefilter,
-                reference: false,
-                keep: crate::pipeline::Keep::ALL,
-                memory: crate::pipeline::Memory::default(),
-                tagger: None,
-                geoip: None,
-                ip_list: None,
-            };
+            let mut settings = pipeline_settings(prefilter);
             settings.filter.subject = Some(subject);
             settings.filter.logon_types = Some(vec!["Owner".into(), "Delegate".into()]);
             settings.filter.window.start =
@@ -894,20 +900,7 @@ fn a_glance_at_another_family_sees_the_fields_the_full_parser_maps() {
          s-1,2024-03-05T09:10:00.0000000Z,15,UserLoggedIn,eve@contoso.com,\"{cell}\"\r\n"
     );
     let run = |prefilter: bool| {
-        let mut settings = crate::pipeline::Settings {
-            filter: crate::filter::Filter::default(),
-            zone: crate::datetime::Zone::Fixed(0),
-            date_order: None,
-            encoding: None,
-            expand_items: false,
-            prefilter,
-            reference: false,
-            keep: crate::pipeline::Keep::ALL,
-            memory: crate::pipeline::Memory::default(),
-            tagger: None,
-            geoip: None,
-            ip_list: None,
-        };
+        let mut settings = pipeline_settings(prefilter);
         settings.filter.record_types = crate::filter::RecordTypes::All;
         settings.filter.mailboxes = vec!["test1@contoso.com".into()];
         settings.filter.users = vec!["S-1-5-21-9".into()];

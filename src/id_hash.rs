@@ -48,6 +48,7 @@ impl Hasher for IdHasher {
     }
 }
 
+/// What builds an [`IdHasher`] for the maps and sets below.
 pub type IdBuild = BuildHasherDefault<IdHasher>;
 /// A map keyed by value numbers (or keys made of them).
 pub type IdMap<K, V> = HashMap<K, V, IdBuild>;

@@ -15,8 +15,8 @@
 //! 6. [`input`]: opening, decoding and recognising inputs, and the readers (CSV, JSON,
 //!    Unified Audit Log), all handing records to one [`input::visit::Visitor`];
 //! 7. the model and its rules: [`record`], [`filter`], [`who`], [`enrich`] (offline IP
-//!    enrichment), [`ip`], [`datetime`], [`funnel`], [`diag`], [`hash`], [`id_hash`], [`base64`], [`progress`],
-//!    [`exit`].
+//!    enrichment), [`ip`], [`datetime`], [`funnel`], [`diag`], [`hash`], [`id_hash`],
+//!    [`base64`], [`progress`], [`exit`].
 
 pub mod base64;
 pub mod build_info;

@@ -491,8 +491,7 @@ fn map_and_visit<V: Visitor + ?Sized>(
             // Every message for a visitor that keeps them or matches their subjects
             // (`--subject`); the lead one for the others, and how many for one that
             // counts them (triage, report).
-            let kept = visitor.kept_items();
-            let messages = match kept {
+            let messages = match visitor.kept_items() {
                 _ if whole || visitor.matches_every_subject() => Messages::Every,
                 KeptItems::Every => Messages::Every,
                 KeptItems::Count => Messages::Lead { count: true },

@@ -682,9 +682,9 @@ mod tests {
 
     #[test]
     fn members_differ_in_every_half() {
-        // Every pair of 300 keys and 300 values (strings, numbers and containers whose
-        // texts differ by a character, as counters and copied records do) gives its own
-        // member hash, in its high and in its low 64 bits alike.
+        // Every pair of 300 keys and 300 values (strings and numbers whose texts differ
+        // by a character, as counters and copied records do, and objects of consecutive
+        // counts) gives its own member hash, in its high and in its low 64 bits alike.
         let keys: Vec<u64> = (0..300)
             .map(|i| key_hash(format!("Key{i}").as_bytes()))
             .collect();

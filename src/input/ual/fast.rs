@@ -34,7 +34,7 @@ pub(super) static IS_THROTTLED: LazyLock<Finder<'static>> =
     LazyLock::new(|| Finder::new(b"IsThrottled"));
 /// The name `Subject`: as a key (`"Subject"`, `""Subject""` in a CSV cell), or as a key
 /// inside a JSON string (`\"Subject\"`, `\""Subject\""`), both found in one search.
-static SUBJECT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"Subject"));
+pub(super) static SUBJECT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"Subject"));
 
 pub use crate::input::json_lex::Quoting;
 
@@ -164,7 +164,7 @@ pub fn glance(cell: &[u8], q: Quoting, wanted: FieldSet) -> Option<Glance<'_>> {
 /// visitor needs of it. A non-mailbox record's logon and mailbox members (which the full
 /// parser does not map for it) are then not looked for: an Azure AD sign-in record holds
 /// none, and looking for them walked the whole cell.
-#[inline(always)] // two callers: the record is built in place, not copied out
+#[inline(always)] // the record is built in place, not copied out
 pub fn glance_until(
     cell: &[u8],
     q: Quoting,
@@ -280,9 +280,10 @@ const MAILBOX_ONLY: [Field; 4] = [
 ];
 
 /// Fills the fields the full parser derives from others, as it does, and empties those it
-/// does not map for a record of another family (a sign-in's `MailboxOwnerUPN` would
-/// otherwise pass a `--mailbox` rule the full record fails, and the record be counted
-/// under a later rule).
+/// maps for mailbox records only (a sign-in's `MailboxOwnerUPN` would otherwise pass a
+/// `--mailbox` rule the full record fails, and the record be counted under a later rule).
+/// An admin record's mailbox comes from its `ObjectId`, which the glance does not read:
+/// the glance never drops one (its subject is rendered from its parameters).
 #[inline(always)]
 fn finish<'a>(
     mut rec: AuditRecord<'a>,

@@ -278,7 +278,7 @@ impl<'a> Lead<'a> {
     /// can have a subject, that is when the text holds no `Subject` key, written neither
     /// plainly nor with a `\u` escape (the only escape that spells a letter); else all.
     fn elements<'l>(&self, all: &'l [Json<'a>], raw: Raw<'a>) -> &'l [Json<'a>] {
-        static SUBJECT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"Subject"));
+        use super::fast::SUBJECT;
         static UNICODE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
         if self.lead.is_some() {
             return &[];

@@ -147,7 +147,7 @@ impl Isa {
             // The bit instructions every processor with AVX2 has in practice (Haswell,
             // Excavator and later), checked all the same.
             let bits = has!("popcnt") && has!("bmi1") && has!("lzcnt") && has!("pclmulqdq");
-            if bits && has!("avx512bw") {
+            if bits && has!("avx512bw") && has!("bmi2") {
                 return Isa::Avx512;
             }
             if bits && has!("avx2") {
@@ -170,6 +170,14 @@ trait MaskKind {
     #[inline(always)]
     unsafe fn prefix_xor(x: u64) -> u64 {
         prefix_xor(x)
+    }
+
+    /// [`nth_bit`], by the kind's fastest means.
+    /// # Safety
+    /// As for [`MaskKind::masks`].
+    #[inline(always)]
+    unsafe fn nth_bit(bits: u64, k: usize) -> u32 {
+        nth_bit(bits, k)
     }
 }
 
@@ -241,6 +249,16 @@ impl MaskKind for Avx512 {
     unsafe fn prefix_xor(x: u64) -> u64 {
         // SAFETY: `Isa::Avx512` implies PCLMULQDQ (see `Isa::detect`).
         unsafe { prefix_xor_clmul(x) }
+    }
+
+    /// One parallel bit deposit: the `k`-th set bit of `bits` is where bit `k` lands.
+    /// Only for AVX-512, whose processors all run it in a few cycles: AMD's before Zen 3
+    /// (AVX2 at most) take up to hundreds, so [`Avx2`] keeps the loop.
+    #[inline(always)]
+    unsafe fn nth_bit(bits: u64, k: usize) -> u32 {
+        let bit = u32::try_from(k).ok().and_then(|k| 1u64.checked_shl(k));
+        // SAFETY: `Isa::Avx512` implies BMI2 (see `Isa::best`).
+        unsafe { std::arch::x86_64::_pdep_u64(bit.unwrap_or(0), bits).trailing_zeros() }
     }
 
     #[inline(always)]
@@ -544,7 +562,7 @@ impl<'t> Tokenizer<'t> {
         #[cfg(target_arch = "x86_64")]
         {
             type Out<'o> = &'o mut [Option<FieldSpan>];
-            #[target_feature(enable = "avx512bw,popcnt,bmi1,lzcnt,pclmulqdq")]
+            #[target_feature(enable = "avx512bw,popcnt,bmi1,bmi2,lzcnt,pclmulqdq")]
             fn avx512(t: &mut Tokenizer<'_>, w: &[usize], o: Out<'_>) -> Option<SparseRecord> {
                 t.walk_sparse::<Avx512>(w, o)
             }
@@ -585,11 +603,13 @@ impl<'t> Tokenizer<'t> {
                 let k = wanted[next] - seen;
                 let start = match k {
                     0 => self.field_start,
-                    _ => self.block + nth_bit(delimiters, k - 1) as usize + 1,
+                    // SAFETY: the callers run with the features of `K`.
+                    _ => self.block + unsafe { K::nth_bit(delimiters, k - 1) } as usize + 1,
                 };
                 out[next] = Some(FieldSpan {
                     start,
-                    end: self.block + nth_bit(delimiters, k) as usize,
+                    // SAFETY: as above.
+                    end: self.block + unsafe { K::nth_bit(delimiters, k) } as usize,
                 });
                 next += 1;
             }

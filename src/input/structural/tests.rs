@@ -203,3 +203,41 @@ fn counts() {
     let c = count_quotes_newlines(text.as_bytes());
     assert_eq!((c.quotes, c.newlines), (80, 40));
 }
+
+#[test]
+fn every_kind_finds_the_same_nth_set_bit() {
+    /// [`MaskKind::nth_bit`] of the kind `isa` stands for.
+    fn nth_bit_with(isa: Isa, bits: u64, k: usize) -> u32 {
+        #[cfg(target_arch = "x86_64")]
+        if isa == Isa::Avx512 {
+            #[target_feature(enable = "avx512bw,bmi2")]
+            fn deposit(bits: u64, k: usize) -> u32 {
+                // SAFETY: compiled for, and called only with, AVX-512BW and BMI2.
+                unsafe { Avx512::nth_bit(bits, k) }
+            }
+            // SAFETY: `isas` lists AVX-512 only where `Isa::best` found it, BMI2 included.
+            return unsafe { deposit(bits, k) };
+        }
+        // SAFETY: the other kinds' `nth_bit` is the plain loop.
+        unsafe { Baseline::nth_bit(bits, k) }
+    }
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for round in 0..20_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        // Dense, sparse and edge words.
+        let bits = match round % 4 {
+            0 => seed,
+            1 => seed & seed.rotate_left(17) & seed.rotate_left(31),
+            2 => [0, u64::MAX, 1, 1 << 63][(seed % 4) as usize],
+            _ => seed >> (seed % 64),
+        };
+        for k in 0..=70 {
+            let want = nth_bit(bits, k);
+            for isa in isas() {
+                assert_eq!(nth_bit_with(isa, bits, k), want, "{isa:?} {bits:#x} {k}");
+            }
+        }
+    }
+}

@@ -647,8 +647,92 @@ impl<'t> Tokenizer<'t> {
                     sound: false,
                 });
             }
-            self.load::<K>(self.next_block);
+            let want = wanted.get(next).copied().unwrap_or(usize::MAX);
+            if !self.skip_quiet_blocks::<K>(want, &mut seen, &mut sound)
+                && self.next_block < self.end
+            {
+                self.load::<K>(self.next_block);
+            }
         }
+    }
+
+    /// Walks past the blocks after the current one that are *quiet* for a sparse walk:
+    /// whole blocks without a line end, without text after a closing quote (or a `\r`),
+    /// and without the end of column `want` — their delimiters are only counted into
+    /// `seen`, their NULs make the record unsound. The walk's state stays in registers
+    /// meanwhile, instead of going through the tokenizer's fields block by block. Returns
+    /// true when it stopped at a block that is not quiet, which it then made the current
+    /// one (as [`Tokenizer::load`] does); false when the next block is not a whole one
+    /// (or there is none), the last quiet block being the current one.
+    #[inline(always)]
+    fn skip_quiet_blocks<K: MaskKind>(
+        &mut self,
+        want: usize,
+        seen: &mut usize,
+        sound: &mut bool,
+    ) -> bool {
+        let (text, end, delimiter) = (self.text, self.end, self.delimiter);
+        let mut at = self.next_block;
+        let mut carry = self.carry;
+        let mut close_carry = self.close_carry;
+        let mut newline_bits = self.newline_bits;
+        let mut newlines_before = self.newlines_before_block;
+        let mut field_start = self.field_start;
+        let (mut count, mut nul) = (*seen, false);
+        let mut moved = false;
+        let stopped = loop {
+            let Some(block) = text.get(at..at + 64).filter(|_| at + 64 <= end) else {
+                break false;
+            };
+            prefetch(text, at + PREFETCH_AHEAD);
+            // SAFETY: the callers run with the features of `K` (see `Tokenizer::isa`).
+            let m = unsafe { K::masks(block.try_into().expect("64 bytes"), delimiter) };
+            // SAFETY: as for the masks.
+            let inside = unsafe { K::prefix_xor(m.quotes) } ^ if carry { u64::MAX } else { 0 };
+            let closing = m.quotes & !inside;
+            let after = closing << 1 | u64::from(close_carry);
+            let after_close = after & !(m.quotes | m.newlines | m.delimiters);
+            let structural = (m.newlines | m.delimiters) & !inside;
+            let fields = structural.count_ones() as usize;
+            let quiet = structural & m.newlines == 0 && after_close == 0 && count + fields <= want;
+            newlines_before += u64::from(newline_bits.count_ones());
+            newline_bits = m.newlines;
+            carry = inside >> 63 == 1;
+            close_carry = closing >> 63 == 1;
+            if !quiet {
+                // This block becomes the current one, unwalked.
+                self.bits = structural;
+                self.after_close = after_close;
+                self.nul_bits = m.nuls;
+                self.block = at;
+                break true;
+            }
+            count += fields;
+            if structural != 0 {
+                field_start = at + (64 - structural.leading_zeros()) as usize;
+            }
+            nul |= m.nuls != 0;
+            moved = true;
+            at += 64;
+        };
+        if !stopped && moved {
+            // The last quiet block is the current one, walked whole.
+            self.bits = 0;
+            self.after_close = 0;
+            self.nul_bits = 0;
+            self.block = at - 64;
+        }
+        if stopped || moved {
+            self.next_block = self.block + 64;
+            self.carry = carry;
+            self.close_carry = close_carry;
+            self.newline_bits = newline_bits;
+            self.newlines_before_block = newlines_before;
+        }
+        self.field_start = field_start;
+        *seen = count;
+        *sound &= !nul;
+        stopped
     }
 
     /// True when every bit of `after_close` (bytes after a closing quote) is a `\r` that

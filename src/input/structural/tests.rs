@@ -191,6 +191,78 @@ fn sparse_records_agree_with_full_ones() {
 }
 
 #[test]
+fn sparse_walk_skips_long_fields_alike() {
+    // Long runs between the structure, so that most blocks hold neither a line end nor
+    // a wanted field (the quiet blocks a sparse walk only counts); rarely a NUL, a stray
+    // quote, text after a closing quote or a `\r` across a block edge.
+    let pieces: [&[u8]; 10] = [
+        b"abcdefghijklmnopqrstuvwxyz0123456789",
+        b"abcdefghijklmnopqrstuvwxyz0123456789",
+        b",",
+        b",",
+        b"\"a long quoted field, with a comma, a \"\"doubled\"\" quote and\r\na line break\"",
+        b"\r\n",
+        b"\0",
+        b"\"",
+        b"\"x\"y",
+        b"\r",
+    ];
+    let weights = [30, 30, 20, 20, 10, 4, 1, 1, 1, 1];
+    let total: u64 = weights.iter().sum();
+    let mut seed = 0x5851_F42D_4C95_7F2Du64;
+    for round in 0..3000 {
+        let mut text = Vec::new();
+        for _ in 0..round % 300 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut pick = seed % total;
+            let i = weights
+                .iter()
+                .position(|&w| {
+                    let here = pick < w;
+                    pick = pick.saturating_sub(w);
+                    here
+                })
+                .unwrap_or(0);
+            text.extend_from_slice(pieces[i]);
+        }
+        let wanted: &[usize] = match round % 4 {
+            0 => &[0, 30],
+            1 => &[],
+            2 => &[5],
+            _ => &[1, 2, 60],
+        };
+        for isa in isas() {
+            let mut full = Tokenizer::new(&text, 0, text.len(), 1, b',');
+            let mut sparse = Tokenizer::new(&text, 0, text.len(), 1, b',').with_isa(isa);
+            let (mut fields, mut out) = (Vec::new(), vec![None; wanted.len()]);
+            loop {
+                let a = full.next_record(&mut fields);
+                let b = sparse.next_record_sparse(wanted, &mut out);
+                let (Some(a), Some(b)) = (a, b) else {
+                    assert_eq!(a.is_none(), b.is_none(), "{isa:?} round {round}");
+                    break;
+                };
+                assert_eq!(a, b.span, "{isa:?} round {round}");
+                assert_eq!(fields.len(), b.fields, "{isa:?} round {round}");
+                let nul = memchr::memchr(0, &text[a.start..a.end]).is_some();
+                assert!(!(nul && b.sound), "{isa:?} round {round}");
+                for (i, &col) in wanted.iter().enumerate() {
+                    assert_eq!(fields.get(col).copied(), out[i], "{isa:?} column {col}");
+                }
+                assert_eq!(
+                    full.next_line(),
+                    sparse.next_line(),
+                    "{isa:?} round {round}"
+                );
+            }
+            assert_eq!(full.ended_in_quotes(), sparse.ended_in_quotes());
+        }
+    }
+}
+
+#[test]
 fn counts() {
     let text = "\"a\"\n".repeat(40);
     for isa in isas() {

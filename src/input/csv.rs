@@ -167,6 +167,9 @@ struct CsvKey<'r> {
     layout: &'r Layout,
     /// The record passed with this key holds only the visitor's decisive fields.
     partial: bool,
+    /// Those are every field of [`Visitor::record_fields`], not only
+    /// [`Visitor::decision_fields`].
+    every_field_located: bool,
     /// The record's Identity, when located already.
     identity: Option<RawField<'r>>,
 }
@@ -220,8 +223,10 @@ impl OnDemand for CsvKey<'_> {
 
     fn utf8_checked(&self) -> bool {
         // A record passed with its fields located (not read whole): valid UTF-8 if its
-        // bytes are, checked at once rather than field by field.
+        // bytes are, checked at once rather than field by field. With only the deciding
+        // fields located, a kept record is read whole all the same.
         match &self.raw {
+            KeyFields::Later { .. } if !self.every_field_located => false,
             KeyFields::Later { span, .. } => self
                 .text
                 .get(span.start..span.end)
@@ -491,24 +496,39 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
         return scanned(&tokens);
     }
     // Mailbox audit exports: most records are one line of sound fields, of which only
-    // the decisive ones are located; the others are read whole.
-    let columns: Vec<usize> = decisive.iter().map(|&(_, col)| col).collect();
-    let mut found = vec![None; columns.len()];
-    while let Some(sparse) = tokens.next_record_sparse(&columns, &mut found) {
+    // the fields the visitor asks for are located (every one it reads of a kept record,
+    // or, while it keeps few, only those it decides by); the others are read whole.
+    let all = Located::new(&decisive);
+    let deciding = visitor.decision_fields();
+    let few = Located::new(
+        &decisive
+            .iter()
+            .copied()
+            .filter(|&(f, _)| deciding.contains(f))
+            .collect::<Vec<_>>(),
+    );
+    let mut found = vec![None; decisive.len()];
+    loop {
+        let every = visitor.locates_all();
+        let located = if every { &all } else { &few };
+        let found = &mut found[..located.columns.len()];
+        let Some(sparse) = tokens.next_record_sparse(&located.columns, found) else {
+            break;
+        };
         let span = sparse.span;
         if span.start == span.end {
             continue; // a blank line is no record
         }
         if sparse.sound && sparse.fields == expected && tokens.next_line() == span.line + 1 {
             let mut rec = AuditRecord::default();
-            for (&(field, _), f) in decisive.iter().zip(&found) {
+            for (&field, f) in located.fields.iter().zip(found.iter()) {
                 if let Some(f) = f {
                     rec.set(field, raw_field(text, *f));
                 }
             }
             let identity = layout
                 .identity_column
-                .filter(|_| wanted.contains(Field::Identity))
+                .filter(|_| located.fields.contains(&Field::Identity))
                 .map(|_| rec.get(Field::Identity));
             let key = CsvKey {
                 text,
@@ -519,6 +539,7 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
                 },
                 layout,
                 partial: true,
+                every_field_located: every,
                 identity,
             };
             visitor.record(&rec, &key, span.line);
@@ -536,6 +557,21 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
         }
     }
     scanned(&tokens)
+}
+
+/// The fields a sparse walk locates, in column order, and their columns.
+struct Located {
+    fields: Vec<Field>,
+    columns: Vec<usize>,
+}
+
+impl Located {
+    fn new(fields: &[(Field, usize)]) -> Located {
+        Located {
+            fields: fields.iter().map(|&(f, _)| f).collect(),
+            columns: fields.iter().map(|&(_, c)| c).collect(),
+        }
+    }
 }
 
 /// Reads one record whole, its fields' raw spans in `raw`: checks its structure (reports
@@ -657,6 +693,7 @@ fn read_whole<V: Visitor>(
         raw: KeyFields::Read(raw),
         layout,
         partial: true,
+        every_field_located: true,
         identity: None,
     };
     visitor.record(&rec, &key, record_line);
@@ -766,6 +803,7 @@ fn ual_row<V: Visitor>(
         raw: KeyFields::Read(&raw),
         layout,
         partial: false,
+        every_field_located: true,
         identity: None,
     };
     ual::visit_unreadable(json, line, visitor, &columns, &key);

@@ -105,6 +105,20 @@ pub trait Visitor {
     fn record_fields(&self) -> FieldSet {
         FieldSet::ALL
     }
+    /// The part of [`Visitor::record_fields`] that decides whether a record is kept. A
+    /// reader that locates fields may locate only these when the visitor keeps few
+    /// records ([`Visitor::locates_all`]); a record kept is then read whole.
+    fn decision_fields(&self) -> FieldSet {
+        self.record_fields()
+    }
+    /// Whether the reader should locate every field of [`Visitor::record_fields`] in the
+    /// next record, or only [`Visitor::decision_fields`] (and pass a key whose
+    /// [`OnDemand::utf8_checked`] is false, so that a record kept is read whole): a
+    /// visitor that drops most records spares locating what it would keep of them. The
+    /// answer changes the work, never the outcome.
+    fn locates_all(&mut self) -> bool {
+        true
+    }
     /// The fields [`Visitor::record`] reads of a record it keeps, besides
     /// [`Visitor::record_fields`]: a reader may leave the others empty (the Unified Audit
     /// Log reader then skips nested objects no field needs).

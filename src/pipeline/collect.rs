@@ -73,6 +73,8 @@ pub(super) struct Collector<'c> {
     glance_fields: FieldSet,
     /// Whether quick looks drop enough records to be worth taking.
     glances: Glances,
+    /// Whether enough records are kept to locate their kept fields with the decisive ones.
+    locating: Locating,
     /// What [`Visitor::record`] reads before it keeps a record.
     record_fields: FieldSet,
     /// What it reads of a record it keeps.
@@ -97,6 +99,7 @@ impl<'c> Collector<'c> {
             scratch: Vec::new(),
             skipped: Vec::new(),
             glances: Glances::default(),
+            locating: Locating::default(),
             glance_fields: ctx
                 .settings
                 .filter
@@ -374,6 +377,44 @@ impl Glances {
     }
 }
 
+/// When a reader locates the fields of a kept record along with the decisive ones
+/// ([`Visitor::locates_all`]): for the next [`Locating::EVERY`] records, when at least a
+/// quarter of the last ones were kept. Locating a kept field costs a little on every
+/// record; reading a kept record whole again costs more, but only on the records kept. A
+/// dump keeps nearly every record, a subject search (the seed job) ~1%.
+struct Locating {
+    /// Records asked about so far.
+    asked: u64,
+    /// Records kept when the current stretch started.
+    kept_before: u64,
+    all: bool,
+}
+
+impl Default for Locating {
+    fn default() -> Self {
+        // Until the first records tell, as a visitor that keeps everything.
+        Locating {
+            asked: 0,
+            kept_before: 0,
+            all: true,
+        }
+    }
+}
+
+impl Locating {
+    const EVERY: u64 = 64;
+
+    /// Whether to locate every field of the next record, `kept` records being kept so far.
+    fn all(&mut self, kept: u64) -> bool {
+        if self.asked > 0 && self.asked.is_multiple_of(Self::EVERY) {
+            self.all = (kept - self.kept_before) * 4 >= Self::EVERY;
+            self.kept_before = kept;
+        }
+        self.asked += 1;
+        self.all
+    }
+}
+
 /// The message of a time that a time zone skips.
 fn dst_gap(shown: &str, zone: Zone) -> String {
     format!(
@@ -571,6 +612,14 @@ impl Visitor for Collector<'_> {
             .with(Field::Identity)
     }
 
+    fn decision_fields(&self) -> FieldSet {
+        self.record_fields.with(Field::Identity)
+    }
+
+    fn locates_all(&mut self) -> bool {
+        self.locating.all(self.kept.rows())
+    }
+
     fn kept_fields(&self) -> FieldSet {
         self.kept_fields
     }
@@ -645,5 +694,39 @@ mod glances_tests {
         // the next, which drops one in three, whole.
         assert_eq!(window(&mut g, |i| i % 10 == 0), Glances::JUDGED);
         assert_eq!(window(&mut g, |i| i % 3 == 0), Glances::WINDOW);
+    }
+}
+
+#[cfg(test)]
+mod locating_tests {
+    use super::Locating;
+
+    /// Asks about `n` records, of which those `keep` says are kept; returns how many were
+    /// read with every field located, and the count of records kept after them.
+    fn stretch(l: &mut Locating, kept: &mut u64, n: u64, keep: impl Fn(u64) -> bool) -> u64 {
+        let mut all = 0;
+        for i in 0..n {
+            all += u64::from(l.all(*kept));
+            *kept += u64::from(keep(i));
+        }
+        all
+    }
+
+    #[test]
+    fn every_field_is_located_while_a_quarter_is_kept() {
+        let (mut l, mut kept) = (Locating::default(), 0);
+        let every = Locating::EVERY;
+        // Every record kept: every field located throughout.
+        assert_eq!(stretch(&mut l, &mut kept, 4 * every, |_| true), 4 * every);
+        // One in ten kept: after the stretch in which that shows, only the deciding ones.
+        assert_eq!(
+            stretch(&mut l, &mut kept, 4 * every, |i| i % 10 == 0),
+            every
+        );
+        // One in three kept again: every field from the stretch after.
+        assert_eq!(
+            stretch(&mut l, &mut kept, 4 * every, |i| i % 3 == 0),
+            3 * every
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use super::super::{scan_with_chunk_size, Layout};
 use super::*;
+use crate::record::FieldSet;
 
 /// One call a reader made, with everything the visitor could see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,6 +278,67 @@ fn fast_path_equals_reference_at_any_chunk_size_legacy() {
     // The inputs reach what they are meant to.
     assert!(seen.by_identity > 100 && seen.by_columns > 100, "{seen:?}");
     assert!(seen.multi_line > 100 && seen.malformed > 20, "{seen:?}");
+}
+
+/// A visitor that, like the collector, decides by two fields and asks for every field
+/// of a record it keeps only now and then ([`Visitor::locates_all`], at random): a
+/// record passed with only the deciding fields located is read whole through its key,
+/// as the collector reads the records it keeps.
+struct Deciding {
+    calls: Recorder,
+    rng: Rng,
+}
+
+impl Visitor for Deciding {
+    fn record(&mut self, rec: &AuditRecord<'_>, key: &dyn OnDemand, line: u64) {
+        let whole = if key.utf8_checked() {
+            None
+        } else {
+            key.full_record()
+        };
+        self.calls.record(whole.as_ref().unwrap_or(rec), key, line);
+    }
+    fn malformed(&mut self, line: u64, reason: String) {
+        self.calls.malformed(line, reason);
+    }
+    fn warn(&mut self, line: u64, message: String) {
+        self.calls.warn(line, message);
+    }
+    fn shift_lines(&mut self, by: u64) {
+        self.calls.shift_lines(by);
+    }
+    fn decision_fields(&self) -> FieldSet {
+        FieldSet::EMPTY.with_all(&[Field::Operation, Field::LastAccessed])
+    }
+    fn locates_all(&mut self) -> bool {
+        self.rng.chance(30)
+    }
+}
+
+#[test]
+fn locating_only_the_deciding_fields_reads_kept_records_alike() {
+    for seed in 1..=30u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let text = legacy(&mut rng, 120);
+        let layout = Layout::read(text.as_bytes(), 0, 1).expect("header");
+        let want = reference(text.as_bytes(), &layout);
+        for target in [13, 200, 1 << 20] {
+            let n = std::sync::atomic::AtomicU64::new(0);
+            let make = || {
+                let n = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                Deciding {
+                    calls: Recorder::default(),
+                    rng: Rng(seed ^ n.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1),
+                }
+            };
+            let got: Vec<Call> =
+                scan_with_chunk_size(text.as_bytes(), &layout, make, &|_| {}, target)
+                    .into_iter()
+                    .flat_map(|d| d.calls.0)
+                    .collect();
+            assert!(got == want, "seed {seed}, chunk size {target}");
+        }
+    }
 }
 
 /// What the calls of a test covered.

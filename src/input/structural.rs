@@ -362,6 +362,16 @@ fn nth_bit(mut bits: u64, k: usize) -> u32 {
     bits.trailing_zeros()
 }
 
+/// What [`Tokenizer::skip_quiet_blocks`] tells of a block.
+struct Classes {
+    /// Delimiters and newlines outside quotes.
+    structural: u64,
+    /// Every newline, in quotes or not.
+    newlines: u64,
+    /// [`Tokenizer::after_close`].
+    after_close: u64,
+}
+
 /// Walks the records of `text[start..end]`, which must start at a record boundary.
 pub struct Tokenizer<'t> {
     text: &'t [u8],
@@ -460,13 +470,18 @@ impl<'t> Tokenizer<'t> {
         self.record_nul = false;
         loop {
             if self.bits == 0 {
-                // Nothing structural left in this block (most blocks of a long field).
+                // Nothing structural left in this block (most blocks of a long field), nor
+                // in the quiet ones after it.
                 self.record_nul |= self.nul_bits != 0;
                 self.nul_bits = 0;
                 if self.next_block >= self.end {
                     return self.last_record(fields);
                 }
-                self.load::<K>(self.next_block);
+                let (stopped, nul) = self.skip_quiet_blocks::<K>(&mut 0, |c, _| c.structural == 0);
+                self.record_nul |= nul;
+                if !stopped && self.next_block < self.end {
+                    self.load::<K>(self.next_block);
+                }
                 continue;
             }
             let line_ends = self.bits & self.newline_bits;
@@ -648,29 +663,33 @@ impl<'t> Tokenizer<'t> {
                 });
             }
             let want = wanted.get(next).copied().unwrap_or(usize::MAX);
-            if !self.skip_quiet_blocks::<K>(want, &mut seen, &mut sound)
-                && self.next_block < self.end
-            {
+            let (stopped, nul) = self.skip_quiet_blocks::<K>(&mut seen, |c, fields| {
+                c.structural & c.newlines == 0 && c.after_close == 0 && fields <= want
+            });
+            sound &= !nul;
+            if !stopped && self.next_block < self.end {
                 self.load::<K>(self.next_block);
             }
         }
     }
 
-    /// Walks past the blocks after the current one that are *quiet* for a sparse walk:
-    /// whole blocks without a line end, without text after a closing quote (or a `\r`),
-    /// and without the end of column `want` — their delimiters are only counted into
-    /// `seen`, their NULs make the record unsound. The walk's state stays in registers
-    /// meanwhile, instead of going through the tokenizer's fields block by block. Returns
-    /// true when it stopped at a block that is not quiet, which it then made the current
-    /// one (as [`Tokenizer::load`] does); false when the next block is not a whole one
-    /// (or there is none), the last quiet block being the current one.
+    /// Walks past the whole blocks after the current one that are *quiet* for the walk at
+    /// hand (`quiet`, given a block's classes and the count of fields ended once its
+    /// delimiters are counted into `seen`): a sparse walk's blocks without a line end, text
+    /// after a closing quote or the end of the next wanted column; a full walk's blocks
+    /// without structure (most of a long field). The walk's state stays in registers
+    /// meanwhile, instead of going through the tokenizer's fields block by block.
+    ///
+    /// Returns whether it stopped at a block that is not quiet, which it then made the
+    /// current one, unwalked (as [`Tokenizer::load`] does) — else the next block is not
+    /// a whole one (or there is none) and the last quiet block is the current one, walked
+    /// — and whether a quiet block held a NUL byte.
     #[inline(always)]
     fn skip_quiet_blocks<K: MaskKind>(
         &mut self,
-        want: usize,
         seen: &mut usize,
-        sound: &mut bool,
-    ) -> bool {
+        quiet: impl Fn(&Classes, usize) -> bool,
+    ) -> (bool, bool) {
         let (text, end, delimiter) = (self.text, self.end, self.delimiter);
         let mut at = self.next_block;
         let mut carry = self.carry;
@@ -678,6 +697,7 @@ impl<'t> Tokenizer<'t> {
         let mut newline_bits = self.newline_bits;
         let mut newlines_before = self.newlines_before_block;
         let mut field_start = self.field_start;
+        let mut after_close = self.after_close;
         let (mut count, mut nul) = (*seen, false);
         let mut moved = false;
         let stopped = loop {
@@ -691,25 +711,27 @@ impl<'t> Tokenizer<'t> {
             let inside = unsafe { K::prefix_xor(m.quotes) } ^ if carry { u64::MAX } else { 0 };
             let closing = m.quotes & !inside;
             let after = closing << 1 | u64::from(close_carry);
-            let after_close = after & !(m.quotes | m.newlines | m.delimiters);
-            let structural = (m.newlines | m.delimiters) & !inside;
-            let fields = structural.count_ones() as usize;
-            let quiet = structural & m.newlines == 0 && after_close == 0 && count + fields <= want;
+            let classes = Classes {
+                structural: (m.newlines | m.delimiters) & !inside,
+                newlines: m.newlines,
+                after_close: after & !(m.quotes | m.newlines | m.delimiters),
+            };
+            let fields = classes.structural.count_ones() as usize;
             newlines_before += u64::from(newline_bits.count_ones());
             newline_bits = m.newlines;
             carry = inside >> 63 == 1;
             close_carry = closing >> 63 == 1;
-            if !quiet {
+            after_close = classes.after_close;
+            if !quiet(&classes, count + fields) {
                 // This block becomes the current one, unwalked.
-                self.bits = structural;
-                self.after_close = after_close;
+                self.bits = classes.structural;
                 self.nul_bits = m.nuls;
                 self.block = at;
                 break true;
             }
             count += fields;
-            if structural != 0 {
-                field_start = at + (64 - structural.leading_zeros()) as usize;
+            if classes.structural != 0 {
+                field_start = at + (64 - classes.structural.leading_zeros()) as usize;
             }
             nul |= m.nuls != 0;
             moved = true;
@@ -718,7 +740,6 @@ impl<'t> Tokenizer<'t> {
         if !stopped && moved {
             // The last quiet block is the current one, walked whole.
             self.bits = 0;
-            self.after_close = 0;
             self.nul_bits = 0;
             self.block = at - 64;
         }
@@ -726,13 +747,13 @@ impl<'t> Tokenizer<'t> {
             self.next_block = self.block + 64;
             self.carry = carry;
             self.close_carry = close_carry;
+            self.after_close = after_close;
             self.newline_bits = newline_bits;
             self.newlines_before_block = newlines_before;
         }
         self.field_start = field_start;
         *seen = count;
-        *sound &= !nul;
-        stopped
+        (stopped, nul)
     }
 
     /// True when every bit of `after_close` (bytes after a closing quote) is a `\r` that

@@ -659,6 +659,13 @@ fn print_summary(input: &Input) {
         pct(g.subject_hits),
         g.expected_rows
     );
+    if let Some(share) = sys::huge_page_share(&input.path) {
+        eprintln!(
+            "  page cache: {:.0}% of it held in 2 MiB pages (`wc -l` reads such a file faster; \
+             see docs/performance.md, \"The page cache's pieces\")",
+            100.0 * share
+        );
+    }
 }
 
 fn main_table(s: &Settings) {

@@ -362,7 +362,7 @@ fn nth_bit(mut bits: u64, k: usize) -> u32 {
     bits.trailing_zeros()
 }
 
-/// What [`Tokenizer::skip_quiet_blocks`] tells of a block.
+/// A block's bytes by class ([`Tokenizer::classify`]).
 struct Classes {
     /// Delimiters and newlines outside quotes.
     structural: u64,
@@ -370,6 +370,33 @@ struct Classes {
     newlines: u64,
     /// [`Tokenizer::after_close`].
     after_close: u64,
+    /// NUL bytes of the text (not of the padding past its end).
+    nuls: u64,
+    /// Whether the bytes after the block start inside quotes.
+    ends_in_quotes: bool,
+    /// Whether its last byte is a closing quote.
+    ends_with_closing_quote: bool,
+}
+
+impl Classes {
+    /// The classes of a block of masks `m`, after a block that ended inside quotes
+    /// (`carry`) or with a closing quote (`close_carry`).
+    #[inline(always)]
+    fn of<K: MaskKind>(m: &Masks, carry: bool, close_carry: bool) -> Classes {
+        // SAFETY: the callers run with the features of `K` (see `Tokenizer::isa`).
+        let inside = unsafe { K::prefix_xor(m.quotes) } ^ if carry { u64::MAX } else { 0 };
+        // A closing quote is one after which the bytes are outside quotes again.
+        let closing = m.quotes & !inside;
+        let after = closing << 1 | u64::from(close_carry);
+        Classes {
+            structural: (m.newlines | m.delimiters) & !inside,
+            newlines: m.newlines,
+            after_close: after & !(m.quotes | m.newlines | m.delimiters),
+            nuls: m.nuls,
+            ends_in_quotes: inside >> 63 == 1,
+            ends_with_closing_quote: closing >> 63 == 1,
+        }
+    }
 }
 
 /// Walks the records of `text[start..end]`, which must start at a record boundary.
@@ -690,7 +717,6 @@ impl<'t> Tokenizer<'t> {
         seen: &mut usize,
         quiet: impl Fn(&Classes, usize) -> bool,
     ) -> (bool, bool) {
-        let (text, end, delimiter) = (self.text, self.end, self.delimiter);
         let mut at = self.next_block;
         let mut carry = self.carry;
         let mut close_carry = self.close_carry;
@@ -701,31 +727,24 @@ impl<'t> Tokenizer<'t> {
         let (mut count, mut nul) = (*seen, false);
         let mut moved = false;
         let stopped = loop {
-            let Some(block) = text.get(at..at + 64).filter(|_| at + 64 <= end) else {
+            if at + 64 > self.end {
                 break false;
-            };
-            prefetch(text, at + PREFETCH_AHEAD);
+            }
+            prefetch(self.text, at + PREFETCH_AHEAD);
+            let block = &self.text[at..at + 64];
             // SAFETY: the callers run with the features of `K` (see `Tokenizer::isa`).
-            let m = unsafe { K::masks(block.try_into().expect("64 bytes"), delimiter) };
-            // SAFETY: as for the masks.
-            let inside = unsafe { K::prefix_xor(m.quotes) } ^ if carry { u64::MAX } else { 0 };
-            let closing = m.quotes & !inside;
-            let after = closing << 1 | u64::from(close_carry);
-            let classes = Classes {
-                structural: (m.newlines | m.delimiters) & !inside,
-                newlines: m.newlines,
-                after_close: after & !(m.quotes | m.newlines | m.delimiters),
-            };
+            let m = unsafe { K::masks(block.try_into().expect("64 bytes"), self.delimiter) };
+            let classes = Classes::of::<K>(&m, carry, close_carry);
             let fields = classes.structural.count_ones() as usize;
             newlines_before += u64::from(newline_bits.count_ones());
-            newline_bits = m.newlines;
-            carry = inside >> 63 == 1;
-            close_carry = closing >> 63 == 1;
+            newline_bits = classes.newlines;
+            carry = classes.ends_in_quotes;
+            close_carry = classes.ends_with_closing_quote;
             after_close = classes.after_close;
             if !quiet(&classes, count + fields) {
                 // This block becomes the current one, unwalked.
                 self.bits = classes.structural;
-                self.nul_bits = m.nuls;
+                self.nul_bits = classes.nuls;
                 self.block = at;
                 break true;
             }
@@ -733,7 +752,7 @@ impl<'t> Tokenizer<'t> {
             if classes.structural != 0 {
                 field_start = at + (64 - classes.structural.leading_zeros()) as usize;
             }
-            nul |= m.nuls != 0;
+            nul |= classes.nuls != 0;
             moved = true;
             at += 64;
         };
@@ -776,8 +795,25 @@ impl<'t> Tokenizer<'t> {
         true
     }
 
+    /// Makes the block at `at` the current one.
     #[inline(always)]
     fn load<K: MaskKind>(&mut self, at: usize) {
+        let b = self.classify::<K>(at, self.carry, self.close_carry);
+        self.carry = b.ends_in_quotes;
+        self.close_carry = b.ends_with_closing_quote;
+        self.after_close = b.after_close;
+        self.nul_bits = b.nuls;
+        self.newlines_before_block += u64::from(self.newline_bits.count_ones());
+        self.newline_bits = b.newlines;
+        self.bits = b.structural;
+        self.block = at;
+        self.next_block = at + 64;
+    }
+
+    /// The classes of the bytes of the block at `at`, after a block that ended inside
+    /// quotes (`carry`) or with a closing quote (`close_carry`).
+    #[inline(always)]
+    fn classify<K: MaskKind>(&self, at: usize, carry: bool, close_carry: bool) -> Classes {
         prefetch(self.text, at + PREFETCH_AHEAD);
         let m = match self.text.get(at..at + 64) {
             // SAFETY: the callers run with the features of `K` (see `Tokenizer::isa`).
@@ -787,24 +823,12 @@ impl<'t> Tokenizer<'t> {
             // SAFETY: as above.
             _ => unsafe { K::masks(&block_at(self.text, at, self.end), self.delimiter) },
         };
-        // SAFETY: as for the masks.
-        let inside = unsafe { K::prefix_xor(m.quotes) } ^ if self.carry { u64::MAX } else { 0 };
-        self.carry = inside >> 63 == 1;
-        // A closing quote is one after which the bytes are outside quotes again.
-        let closing = m.quotes & !inside;
-        let after = closing << 1 | u64::from(self.close_carry);
-        self.close_carry = closing >> 63 == 1;
-        self.after_close = after & !(m.quotes | m.newlines | m.delimiters);
+        let mut classes = Classes::of::<K>(&m, carry, close_carry);
         // The padding of a last, short block is NUL: not the text's.
-        self.nul_bits = match self.end - at {
-            n @ 0..64 => m.nuls & ((1u64 << n) - 1),
-            _ => m.nuls,
-        };
-        self.newlines_before_block += u64::from(self.newline_bits.count_ones());
-        self.newline_bits = m.newlines;
-        self.bits = (m.newlines | m.delimiters) & !inside;
-        self.block = at;
-        self.next_block = at + 64;
+        if let n @ 0..64 = self.end - at {
+            classes.nuls &= (1u64 << n) - 1;
+        }
+        classes
     }
 
     /// The record after the last newline, if the text does not end with one.

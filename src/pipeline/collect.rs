@@ -701,8 +701,8 @@ mod glances_tests {
 mod locating_tests {
     use super::Locating;
 
-    /// Asks about `n` records, of which those `keep` says are kept; returns how many were
-    /// read with every field located, and the count of records kept after them.
+    /// Asks about `n` records, of which those `keep` says are kept (counted on in `kept`);
+    /// returns how many were read with every field located.
     fn stretch(l: &mut Locating, kept: &mut u64, n: u64, keep: impl Fn(u64) -> bool) -> u64 {
         let mut all = 0;
         for i in 0..n {

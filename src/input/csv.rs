@@ -170,6 +170,8 @@ struct CsvKey<'r> {
     /// Those are every field of [`Visitor::record_fields`], not only
     /// [`Visitor::decision_fields`].
     every_field_located: bool,
+    /// The tokenizer saw that every byte of the record is ASCII.
+    ascii: bool,
     /// The record's Identity, when located already.
     identity: Option<RawField<'r>>,
 }
@@ -227,6 +229,7 @@ impl OnDemand for CsvKey<'_> {
         // fields located, a kept record is read whole all the same.
         match &self.raw {
             KeyFields::Later { .. } if !self.every_field_located => false,
+            KeyFields::Later { .. } if self.ascii => true,
             KeyFields::Later { span, .. } => self
                 .text
                 .get(span.start..span.end)
@@ -512,7 +515,9 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
         let every = visitor.locates_all();
         let located = if every { &all } else { &few };
         let found = &mut found[..located.columns.len()];
-        let Some(sparse) = tokens.next_record_sparse(&located.columns, found) else {
+        // A row read with every field located may be kept as located: whether it is all
+        // ASCII spares checking its UTF-8 then.
+        let Some(sparse) = tokens.next_record_sparse(&located.columns, found, every) else {
             break;
         };
         let span = sparse.span;
@@ -540,6 +545,7 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
                 layout,
                 partial: true,
                 every_field_located: every,
+                ascii: sparse.ascii,
                 identity,
             };
             visitor.record(&rec, &key, span.line);
@@ -694,6 +700,7 @@ fn read_whole<V: Visitor>(
         layout,
         partial: true,
         every_field_located: true,
+        ascii: false,
         identity: None,
     };
     visitor.record(&rec, &key, record_line);
@@ -804,6 +811,7 @@ fn ual_row<V: Visitor>(
         layout,
         partial: false,
         every_field_located: true,
+        ascii: false,
         identity: None,
     };
     ual::visit_unreadable(json, line, visitor, &columns, &key);

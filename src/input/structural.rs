@@ -20,6 +20,8 @@ pub struct Masks {
     pub delimiters: u64,
     /// NUL bytes (damaged or zero-filled regions, warned about).
     pub nuls: u64,
+    /// Bytes with the high bit set (not ASCII).
+    pub high: u64,
 }
 
 /// Computes the masks of `block` (64 bytes).
@@ -44,6 +46,7 @@ pub fn masks(block: &[u8; 64], delimiter: u8) -> Masks {
             m.newlines |= bits(n);
             m.delimiters |= bits(d);
             m.nuls |= bits(z);
+            m.high |= u64::from(_mm_movemask_epi8(v) as u16) << (16 * i);
         }
     }
     m
@@ -59,6 +62,7 @@ pub fn masks(block: &[u8; 64], delimiter: u8) -> Masks {
         m.newlines |= u64::from(b == b'\n') << i;
         m.delimiters |= u64::from(b == delimiter) << i;
         m.nuls |= u64::from(b == 0) << i;
+        m.high |= u64::from(b >> 7) << i;
     }
     m
 }
@@ -236,6 +240,8 @@ impl MaskKind for Avx2 {
                 newlines: bits(b'\n'),
                 delimiters: bits(delimiter),
                 nuls: bits(0),
+                high: u64::from(_mm256_movemask_epi8(lo) as u32)
+                    | u64::from(_mm256_movemask_epi8(hi) as u32) << 32,
             }
         }
     }
@@ -263,7 +269,9 @@ impl MaskKind for Avx512 {
 
     #[inline(always)]
     unsafe fn masks(block: &[u8; 64], delimiter: u8) -> Masks {
-        use std::arch::x86_64::{_mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_set1_epi8};
+        use std::arch::x86_64::{
+            _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_movepi8_mask, _mm512_set1_epi8,
+        };
         // SAFETY: (all intrinsics) AVX-512BW is present (the caller's contract); the
         // unaligned 64-byte load reads exactly the array.
         unsafe {
@@ -274,6 +282,7 @@ impl MaskKind for Avx512 {
                 newlines: bits(b'\n'),
                 delimiters: bits(delimiter),
                 nuls: bits(0),
+                high: _mm512_movepi8_mask(v),
             }
         }
     }
@@ -351,6 +360,9 @@ pub struct SparseRecord {
     /// The number of fields (delimiters outside quotes plus one).
     pub fields: usize,
     pub sound: bool,
+    /// Every byte of the record is ASCII (so it is valid UTF-8 without another look);
+    /// false when not asked for ([`Tokenizer::next_record_sparse`]'s `tell_ascii`).
+    pub ascii: bool,
 }
 
 /// The position of the `k`-th set bit of `bits` (0-based; 64 when there is none).
@@ -362,6 +374,19 @@ fn nth_bit(mut bits: u64, k: usize) -> u32 {
     bits.trailing_zeros()
 }
 
+/// What [`Tokenizer::skip_quiet_blocks`] did.
+struct Skipped {
+    /// It stopped at a block that is not quiet (now the current one).
+    stopped: bool,
+    /// A quiet block held a NUL byte.
+    nul: bool,
+    /// A quiet block held a byte that is not ASCII (looked for with `ASCII` only).
+    high: bool,
+}
+
+/// The sparse walk's answer ([`Tokenizer::next_record_sparse`]).
+type Sparse = Option<SparseRecord>;
+
 /// A block's bytes by class ([`Tokenizer::classify`]).
 struct Classes {
     /// Delimiters and newlines outside quotes.
@@ -372,6 +397,8 @@ struct Classes {
     after_close: u64,
     /// NUL bytes of the text (not of the padding past its end).
     nuls: u64,
+    /// Bytes that are not ASCII.
+    high: u64,
     /// Whether the bytes after the block start inside quotes.
     ends_in_quotes: bool,
     /// Whether its last byte is a closing quote.
@@ -393,6 +420,7 @@ impl Classes {
             newlines: m.newlines,
             after_close: after & !(m.quotes | m.newlines | m.delimiters),
             nuls: m.nuls,
+            high: m.high,
             ends_in_quotes: inside >> 63 == 1,
             ends_with_closing_quote: closing >> 63 == 1,
         }
@@ -421,6 +449,9 @@ pub struct Tokenizer<'t> {
     close_carry: bool,
     /// NUL bytes of the current block not walked yet.
     nul_bits: u64,
+    /// Bytes of the current block not walked yet that are not ASCII (kept up to date by
+    /// a sparse walk asked whether a record is all ASCII, and by nothing else).
+    high_bits: u64,
     /// Whether the record last returned holds a NUL byte.
     record_nul: bool,
     /// Newlines in `[first byte, block)`.
@@ -449,6 +480,7 @@ impl<'t> Tokenizer<'t> {
             after_close: 0,
             close_carry: false,
             nul_bits: 0,
+            high_bits: 0,
             record_nul: false,
             newlines_before_block: 0,
             first_line: line,
@@ -504,9 +536,9 @@ impl<'t> Tokenizer<'t> {
                 if self.next_block >= self.end {
                     return self.last_record(fields);
                 }
-                let (stopped, nul) = self.skip_quiet_blocks::<K>(&mut 0, |c, _| c.structural == 0);
-                self.record_nul |= nul;
-                if !stopped && self.next_block < self.end {
+                let skipped = self.skip_quiet_blocks::<K, false>(&mut 0, |c, _| c.structural == 0);
+                self.record_nul |= skipped.nul;
+                if !skipped.stopped && self.next_block < self.end {
                     self.load::<K>(self.next_block);
                 }
                 continue;
@@ -600,37 +632,52 @@ impl<'t> Tokenizer<'t> {
         &mut self,
         wanted: &[usize],
         out: &mut [Option<FieldSpan>],
+        tell_ascii: bool,
     ) -> Option<SparseRecord> {
+        // With `tell_ascii` the walk follows each block's bytes that are not ASCII too (a
+        // few instructions a block, which a walk that is not asked leaves out).
         #[cfg(target_arch = "x86_64")]
         {
             type Out<'o> = &'o mut [Option<FieldSpan>];
             #[target_feature(enable = "avx512bw,popcnt,bmi1,bmi2,lzcnt,pclmulqdq")]
-            fn avx512(t: &mut Tokenizer<'_>, w: &[usize], o: Out<'_>) -> Option<SparseRecord> {
-                t.walk_sparse::<Avx512>(w, o)
+            fn avx512(t: &mut Tokenizer<'_>, w: &[usize], o: Out<'_>, a: bool) -> Sparse {
+                if a {
+                    t.walk_sparse::<Avx512, true>(w, o)
+                } else {
+                    t.walk_sparse::<Avx512, false>(w, o)
+                }
             }
             #[target_feature(enable = "avx2,popcnt,bmi1,lzcnt,pclmulqdq")]
-            fn avx2(t: &mut Tokenizer<'_>, w: &[usize], o: Out<'_>) -> Option<SparseRecord> {
-                t.walk_sparse::<Avx2>(w, o)
+            fn avx2(t: &mut Tokenizer<'_>, w: &[usize], o: Out<'_>, a: bool) -> Sparse {
+                if a {
+                    t.walk_sparse::<Avx2, true>(w, o)
+                } else {
+                    t.walk_sparse::<Avx2, false>(w, o)
+                }
             }
             match self.isa {
                 // SAFETY: `Isa::detect` found the features each function is compiled for.
-                Isa::Avx512 => return unsafe { avx512(self, wanted, out) },
+                Isa::Avx512 => return unsafe { avx512(self, wanted, out, tell_ascii) },
                 // SAFETY: as above, AVX2.
-                Isa::Avx2 => return unsafe { avx2(self, wanted, out) },
+                Isa::Avx2 => return unsafe { avx2(self, wanted, out, tell_ascii) },
                 Isa::Baseline => {}
             }
         }
-        self.walk_sparse::<Baseline>(wanted, out)
+        if tell_ascii {
+            self.walk_sparse::<Baseline, true>(wanted, out)
+        } else {
+            self.walk_sparse::<Baseline, false>(wanted, out)
+        }
     }
 
     #[inline(always)]
-    fn walk_sparse<K: MaskKind>(
+    fn walk_sparse<K: MaskKind, const ASCII: bool>(
         &mut self,
         wanted: &[usize],
         out: &mut [Option<FieldSpan>],
     ) -> Option<SparseRecord> {
         out.fill(None);
-        let (mut seen, mut next, mut sound) = (0usize, 0usize, true);
+        let (mut seen, mut next, mut sound, mut ascii) = (0usize, 0usize, true, ASCII);
         loop {
             let line_ends = self.bits & self.newline_bits;
             let (delimiters, upto) = if line_ends == 0 {
@@ -663,6 +710,10 @@ impl<'t> Tokenizer<'t> {
             // A row with NUL bytes is read whole, to be warned about.
             sound &= self.nul_bits & upto == 0;
             self.nul_bits &= !upto;
+            if ASCII {
+                ascii &= self.high_bits & upto == 0;
+                self.high_bits &= !upto;
+            }
             self.after_close &= !upto;
             self.bits &= !upto;
             if line_ends != 0 {
@@ -674,6 +725,7 @@ impl<'t> Tokenizer<'t> {
                     span: record,
                     fields: seen + 1,
                     sound,
+                    ascii,
                 });
             }
             if self.next_block >= self.end {
@@ -687,14 +739,16 @@ impl<'t> Tokenizer<'t> {
                     span,
                     fields: seen + 1,
                     sound: false,
+                    ascii: false,
                 });
             }
             let want = wanted.get(next).copied().unwrap_or(usize::MAX);
-            let (stopped, nul) = self.skip_quiet_blocks::<K>(&mut seen, |c, fields| {
+            let skipped = self.skip_quiet_blocks::<K, ASCII>(&mut seen, |c, fields| {
                 c.structural & c.newlines == 0 && c.after_close == 0 && fields <= want
             });
-            sound &= !nul;
-            if !stopped && self.next_block < self.end {
+            sound &= !skipped.nul;
+            ascii &= !skipped.high;
+            if !skipped.stopped && self.next_block < self.end {
                 self.load::<K>(self.next_block);
             }
         }
@@ -710,13 +764,14 @@ impl<'t> Tokenizer<'t> {
     /// Returns whether it stopped at a block that is not quiet, which it then made the
     /// current one, unwalked (as [`Tokenizer::load`] does) — else the next block is not
     /// a whole one (or there is none) and the last quiet block is the current one, walked
-    /// — and whether a quiet block held a NUL byte.
+    /// — and whether a quiet block held a NUL byte, or (with `ASCII`) a byte that is not
+    /// ASCII.
     #[inline(always)]
-    fn skip_quiet_blocks<K: MaskKind>(
+    fn skip_quiet_blocks<K: MaskKind, const ASCII: bool>(
         &mut self,
         seen: &mut usize,
         quiet: impl Fn(&Classes, usize) -> bool,
-    ) -> (bool, bool) {
+    ) -> Skipped {
         let mut at = self.next_block;
         let mut carry = self.carry;
         let mut close_carry = self.close_carry;
@@ -724,7 +779,7 @@ impl<'t> Tokenizer<'t> {
         let mut newlines_before = self.newlines_before_block;
         let mut field_start = self.field_start;
         let mut after_close = self.after_close;
-        let (mut count, mut nul) = (*seen, false);
+        let (mut count, mut nul, mut high) = (*seen, false, false);
         let mut moved = false;
         let stopped = loop {
             if at + 64 > self.end {
@@ -745,6 +800,9 @@ impl<'t> Tokenizer<'t> {
                 // This block becomes the current one, unwalked.
                 self.bits = classes.structural;
                 self.nul_bits = classes.nuls;
+                if ASCII {
+                    self.high_bits = classes.high;
+                }
                 self.block = at;
                 break true;
             }
@@ -753,6 +811,7 @@ impl<'t> Tokenizer<'t> {
                 field_start = at + (64 - classes.structural.leading_zeros()) as usize;
             }
             nul |= classes.nuls != 0;
+            high |= ASCII && classes.high != 0;
             moved = true;
             at += 64;
         };
@@ -760,6 +819,7 @@ impl<'t> Tokenizer<'t> {
             // The last quiet block is the current one, walked whole.
             self.bits = 0;
             self.nul_bits = 0;
+            self.high_bits = 0;
             self.block = at - 64;
         }
         if stopped || moved {
@@ -772,7 +832,7 @@ impl<'t> Tokenizer<'t> {
         }
         self.field_start = field_start;
         *seen = count;
-        (stopped, nul)
+        Skipped { stopped, nul, high }
     }
 
     /// True when every bit of `after_close` (bytes after a closing quote) is a `\r` that
@@ -803,6 +863,7 @@ impl<'t> Tokenizer<'t> {
         self.close_carry = b.ends_with_closing_quote;
         self.after_close = b.after_close;
         self.nul_bits = b.nuls;
+        self.high_bits = b.high;
         self.newlines_before_block += u64::from(self.newline_bits.count_ones());
         self.newline_bits = b.newlines;
         self.bits = b.structural;

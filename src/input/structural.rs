@@ -449,8 +449,9 @@ pub struct Tokenizer<'t> {
     close_carry: bool,
     /// NUL bytes of the current block not walked yet.
     nul_bits: u64,
-    /// Bytes of the current block not walked yet that are not ASCII (kept up to date by
-    /// a sparse walk asked whether a record is all ASCII, and by nothing else).
+    /// Bytes of the current block not walked yet that are not ASCII: kept exact by the
+    /// sparse walk, asked or not, since the next record may be asked (the full walk, which
+    /// never is, leaves them; a tokenizer walks one way).
     high_bits: u64,
     /// Whether the record last returned holds a NUL byte.
     record_nul: bool,
@@ -710,10 +711,10 @@ impl<'t> Tokenizer<'t> {
             // A row with NUL bytes is read whole, to be warned about.
             sound &= self.nul_bits & upto == 0;
             self.nul_bits &= !upto;
-            if ASCII {
-                ascii &= self.high_bits & upto == 0;
-                self.high_bits &= !upto;
-            }
+            // Kept exact by every sparse walk, asked or not: the next record, in this
+            // block, may be asked.
+            ascii &= self.high_bits & upto == 0;
+            self.high_bits &= !upto;
             self.after_close &= !upto;
             self.bits &= !upto;
             if line_ends != 0 {
@@ -800,9 +801,7 @@ impl<'t> Tokenizer<'t> {
                 // This block becomes the current one, unwalked.
                 self.bits = classes.structural;
                 self.nul_bits = classes.nuls;
-                if ASCII {
-                    self.high_bits = classes.high;
-                }
+                self.high_bits = classes.high;
                 self.block = at;
                 break true;
             }

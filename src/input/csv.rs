@@ -515,9 +515,7 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
         let every = visitor.locates_all();
         let located = if every { &all } else { &few };
         let found = &mut found[..located.columns.len()];
-        // A row read with every field located may be kept as located: whether it is all
-        // ASCII spares checking its UTF-8 then.
-        let Some(sparse) = tokens.next_record_sparse(&located.columns, found, every) else {
+        let Some(sparse) = tokens.next_record_sparse(&located.columns, found) else {
             break;
         };
         let span = sparse.span;

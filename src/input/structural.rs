@@ -360,8 +360,7 @@ pub struct SparseRecord {
     /// The number of fields (delimiters outside quotes plus one).
     pub fields: usize,
     pub sound: bool,
-    /// Every byte of the record is ASCII (so it is valid UTF-8 without another look);
-    /// false when not asked for ([`Tokenizer::next_record_sparse`]'s `tell_ascii`).
+    /// Every byte of the record is ASCII (so it is valid UTF-8 without another look).
     pub ascii: bool,
 }
 
@@ -380,12 +379,9 @@ struct Skipped {
     stopped: bool,
     /// A quiet block held a NUL byte.
     nul: bool,
-    /// A quiet block held a byte that is not ASCII (looked for with `ASCII` only).
+    /// A quiet block held a byte that is not ASCII.
     high: bool,
 }
-
-/// The sparse walk's answer ([`Tokenizer::next_record_sparse`]).
-type Sparse = Option<SparseRecord>;
 
 /// A block's bytes by class ([`Tokenizer::classify`]).
 struct Classes {
@@ -449,9 +445,8 @@ pub struct Tokenizer<'t> {
     close_carry: bool,
     /// NUL bytes of the current block not walked yet.
     nul_bits: u64,
-    /// Bytes of the current block not walked yet that are not ASCII: kept exact by the
-    /// sparse walk, asked or not, since the next record may be asked (the full walk, which
-    /// never is, leaves them; a tokenizer walks one way).
+    /// Bytes of the current block not walked yet that are not ASCII (kept by the sparse
+    /// walk; the full walk, which does not tell, leaves them: a tokenizer walks one way).
     high_bits: u64,
     /// Whether the record last returned holds a NUL byte.
     record_nul: bool,
@@ -537,7 +532,7 @@ impl<'t> Tokenizer<'t> {
                 if self.next_block >= self.end {
                     return self.last_record(fields);
                 }
-                let skipped = self.skip_quiet_blocks::<K, false>(&mut 0, |c, _| c.structural == 0);
+                let skipped = self.skip_quiet_blocks::<K>(&mut 0, |c, _| c.structural == 0);
                 self.record_nul |= skipped.nul;
                 if !skipped.stopped && self.next_block < self.end {
                     self.load::<K>(self.next_block);
@@ -633,52 +628,37 @@ impl<'t> Tokenizer<'t> {
         &mut self,
         wanted: &[usize],
         out: &mut [Option<FieldSpan>],
-        tell_ascii: bool,
     ) -> Option<SparseRecord> {
-        // With `tell_ascii` the walk follows each block's bytes that are not ASCII too (a
-        // few instructions a block, which a walk that is not asked leaves out).
         #[cfg(target_arch = "x86_64")]
         {
             type Out<'o> = &'o mut [Option<FieldSpan>];
             #[target_feature(enable = "avx512bw,popcnt,bmi1,bmi2,lzcnt,pclmulqdq")]
-            fn avx512(t: &mut Tokenizer<'_>, w: &[usize], o: Out<'_>, a: bool) -> Sparse {
-                if a {
-                    t.walk_sparse::<Avx512, true>(w, o)
-                } else {
-                    t.walk_sparse::<Avx512, false>(w, o)
-                }
+            fn avx512(t: &mut Tokenizer<'_>, w: &[usize], o: Out<'_>) -> Option<SparseRecord> {
+                t.walk_sparse::<Avx512>(w, o)
             }
             #[target_feature(enable = "avx2,popcnt,bmi1,lzcnt,pclmulqdq")]
-            fn avx2(t: &mut Tokenizer<'_>, w: &[usize], o: Out<'_>, a: bool) -> Sparse {
-                if a {
-                    t.walk_sparse::<Avx2, true>(w, o)
-                } else {
-                    t.walk_sparse::<Avx2, false>(w, o)
-                }
+            fn avx2(t: &mut Tokenizer<'_>, w: &[usize], o: Out<'_>) -> Option<SparseRecord> {
+                t.walk_sparse::<Avx2>(w, o)
             }
             match self.isa {
                 // SAFETY: `Isa::detect` found the features each function is compiled for.
-                Isa::Avx512 => return unsafe { avx512(self, wanted, out, tell_ascii) },
+                Isa::Avx512 => return unsafe { avx512(self, wanted, out) },
                 // SAFETY: as above, AVX2.
-                Isa::Avx2 => return unsafe { avx2(self, wanted, out, tell_ascii) },
+                Isa::Avx2 => return unsafe { avx2(self, wanted, out) },
                 Isa::Baseline => {}
             }
         }
-        if tell_ascii {
-            self.walk_sparse::<Baseline, true>(wanted, out)
-        } else {
-            self.walk_sparse::<Baseline, false>(wanted, out)
-        }
+        self.walk_sparse::<Baseline>(wanted, out)
     }
 
     #[inline(always)]
-    fn walk_sparse<K: MaskKind, const ASCII: bool>(
+    fn walk_sparse<K: MaskKind>(
         &mut self,
         wanted: &[usize],
         out: &mut [Option<FieldSpan>],
     ) -> Option<SparseRecord> {
         out.fill(None);
-        let (mut seen, mut next, mut sound, mut ascii) = (0usize, 0usize, true, ASCII);
+        let (mut seen, mut next, mut sound, mut ascii) = (0usize, 0usize, true, true);
         loop {
             let line_ends = self.bits & self.newline_bits;
             let (delimiters, upto) = if line_ends == 0 {
@@ -711,8 +691,6 @@ impl<'t> Tokenizer<'t> {
             // A row with NUL bytes is read whole, to be warned about.
             sound &= self.nul_bits & upto == 0;
             self.nul_bits &= !upto;
-            // Kept exact by every sparse walk, asked or not: the next record, in this
-            // block, may be asked.
             ascii &= self.high_bits & upto == 0;
             self.high_bits &= !upto;
             self.after_close &= !upto;
@@ -744,7 +722,7 @@ impl<'t> Tokenizer<'t> {
                 });
             }
             let want = wanted.get(next).copied().unwrap_or(usize::MAX);
-            let skipped = self.skip_quiet_blocks::<K, ASCII>(&mut seen, |c, fields| {
+            let skipped = self.skip_quiet_blocks::<K>(&mut seen, |c, fields| {
                 c.structural & c.newlines == 0 && c.after_close == 0 && fields <= want
             });
             sound &= !skipped.nul;
@@ -765,10 +743,9 @@ impl<'t> Tokenizer<'t> {
     /// Returns whether it stopped at a block that is not quiet, which it then made the
     /// current one, unwalked (as [`Tokenizer::load`] does) — else the next block is not
     /// a whole one (or there is none) and the last quiet block is the current one, walked
-    /// — and whether a quiet block held a NUL byte, or (with `ASCII`) a byte that is not
-    /// ASCII.
+    /// — and whether a quiet block held a NUL byte, or a byte that is not ASCII.
     #[inline(always)]
-    fn skip_quiet_blocks<K: MaskKind, const ASCII: bool>(
+    fn skip_quiet_blocks<K: MaskKind>(
         &mut self,
         seen: &mut usize,
         quiet: impl Fn(&Classes, usize) -> bool,
@@ -810,7 +787,7 @@ impl<'t> Tokenizer<'t> {
                 field_start = at + (64 - classes.structural.leading_zeros()) as usize;
             }
             nul |= classes.nuls != 0;
-            high |= ASCII && classes.high != 0;
+            high |= classes.high != 0;
             moved = true;
             at += 64;
         };

@@ -153,7 +153,7 @@ fn record_start_after(text: &[u8], cut: usize, layout: &Layout) -> Option<usize>
         let mut tokens = Tokenizer::new(text, at, end, 1, layout.delimiter);
         let fits = (0..2).all(|_| {
             tokens
-                .next_record_sparse(&[], &mut [], false)
+                .next_record_sparse(&[], &mut [])
                 .is_some_and(|r| r.sound && r.fields == expected)
         });
         if fits {

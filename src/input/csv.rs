@@ -167,11 +167,6 @@ struct CsvKey<'r> {
     layout: &'r Layout,
     /// The record passed with this key holds only the visitor's decisive fields.
     partial: bool,
-    /// Those are every field of [`Visitor::record_fields`], not only
-    /// [`Visitor::decision_fields`].
-    every_field_located: bool,
-    /// The tokenizer saw that every byte of the record is ASCII.
-    ascii: bool,
     /// The record's Identity, when located already.
     identity: Option<RawField<'r>>,
 }
@@ -183,7 +178,21 @@ enum KeyFields<'r> {
         span: RecordSpan,
         delimiter: u8,
         read: std::cell::OnceCell<Vec<FieldSpan>>,
+        /// What the located fields vouch for.
+        vouch: Vouch,
     },
+}
+
+/// What a record passed with its fields located ([`KeyFields::Later`]) vouches for.
+#[derive(Clone, Copy)]
+enum Vouch {
+    /// Only [`Visitor::decision_fields`] were located: a kept record is read whole.
+    Nothing,
+    /// Every field of [`Visitor::record_fields`] was located, and the tokenizer saw that
+    /// every byte of the record is ASCII (so UTF-8).
+    Ascii,
+    /// Every field was located; the record's bytes are checked for UTF-8 when asked.
+    Fields,
 }
 
 impl CsvKey<'_> {
@@ -194,6 +203,7 @@ impl CsvKey<'_> {
                 span,
                 delimiter,
                 read,
+                ..
             } => read.get_or_init(|| {
                 let mut raw = Vec::new();
                 Tokenizer::new(self.text, span.start, span.end, span.line, *delimiter)
@@ -228,9 +238,19 @@ impl OnDemand for CsvKey<'_> {
         // bytes are, checked at once rather than field by field. With only the deciding
         // fields located, a kept record is read whole all the same.
         match &self.raw {
-            KeyFields::Later { .. } if !self.every_field_located => false,
-            KeyFields::Later { .. } if self.ascii => true,
-            KeyFields::Later { span, .. } => self
+            KeyFields::Later {
+                vouch: Vouch::Nothing,
+                ..
+            } => false,
+            KeyFields::Later {
+                vouch: Vouch::Ascii,
+                ..
+            } => true,
+            KeyFields::Later {
+                span,
+                vouch: Vouch::Fields,
+                ..
+            } => self
                 .text
                 .get(span.start..span.end)
                 .is_some_and(|r| simdutf8::basic::from_utf8(r).is_ok()),
@@ -501,14 +521,13 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
     // Mailbox audit exports: most records are one line of sound fields, of which only
     // the fields the visitor asks for are located (every one it reads of a kept record,
     // or, while it keeps few, only those it decides by); the others are read whole.
-    let all = Located::new(&decisive);
+    let all = Located::new(decisive.iter().copied());
     let deciding = visitor.decision_fields();
     let few = Located::new(
-        &decisive
+        decisive
             .iter()
             .copied()
-            .filter(|&(f, _)| deciding.contains(f))
-            .collect::<Vec<_>>(),
+            .filter(|&(f, _)| deciding.contains(f)),
     );
     let mut found = vec![None; decisive.len()];
     loop {
@@ -531,7 +550,7 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
             }
             let identity = layout
                 .identity_column
-                .filter(|_| located.fields.contains(&Field::Identity))
+                .filter(|_| located.identity)
                 .map(|_| rec.get(Field::Identity));
             let key = CsvKey {
                 text,
@@ -539,11 +558,14 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
                     span,
                     delimiter: layout.delimiter,
                     read: std::cell::OnceCell::new(),
+                    vouch: match (every, sparse.ascii) {
+                        (false, _) => Vouch::Nothing,
+                        (true, true) => Vouch::Ascii,
+                        (true, false) => Vouch::Fields,
+                    },
                 },
                 layout,
                 partial: true,
-                every_field_located: every,
-                ascii: sparse.ascii,
                 identity,
             };
             visitor.record(&rec, &key, span.line);
@@ -567,13 +589,17 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
 struct Located {
     fields: Vec<Field>,
     columns: Vec<usize>,
+    /// `Identity` is among them.
+    identity: bool,
 }
 
 impl Located {
-    fn new(fields: &[(Field, usize)]) -> Located {
+    fn new(fields: impl Iterator<Item = (Field, usize)>) -> Located {
+        let (fields, columns): (Vec<Field>, Vec<usize>) = fields.unzip();
         Located {
-            fields: fields.iter().map(|&(f, _)| f).collect(),
-            columns: fields.iter().map(|&(_, c)| c).collect(),
+            identity: fields.contains(&Field::Identity),
+            fields,
+            columns,
         }
     }
 }
@@ -697,8 +723,6 @@ fn read_whole<V: Visitor>(
         raw: KeyFields::Read(raw),
         layout,
         partial: true,
-        every_field_located: true,
-        ascii: false,
         identity: None,
     };
     visitor.record(&rec, &key, record_line);
@@ -808,8 +832,6 @@ fn ual_row<V: Visitor>(
         raw: KeyFields::Read(&raw),
         layout,
         partial: false,
-        every_field_located: true,
-        ascii: false,
         identity: None,
     };
     ual::visit_unreadable(json, line, visitor, &columns, &key);

@@ -383,7 +383,7 @@ struct Skipped {
     high: bool,
 }
 
-/// A block's bytes by class ([`Tokenizer::classify`]).
+/// A block's bytes by class ([`Classes::of`]).
 struct Classes {
     /// Delimiters and newlines outside quotes.
     structural: u64,
@@ -391,7 +391,7 @@ struct Classes {
     newlines: u64,
     /// [`Tokenizer::after_close`].
     after_close: u64,
-    /// NUL bytes of the text (not of the padding past its end).
+    /// NUL bytes (for a last, short block, its padding's too: `load` leaves those out).
     nuls: u64,
     /// Bytes that are not ASCII.
     high: u64,
@@ -834,23 +834,6 @@ impl<'t> Tokenizer<'t> {
     /// Makes the block at `at` the current one.
     #[inline(always)]
     fn load<K: MaskKind>(&mut self, at: usize) {
-        let b = self.classify::<K>(at, self.carry, self.close_carry);
-        self.carry = b.ends_in_quotes;
-        self.close_carry = b.ends_with_closing_quote;
-        self.after_close = b.after_close;
-        self.nul_bits = b.nuls;
-        self.high_bits = b.high;
-        self.newlines_before_block += u64::from(self.newline_bits.count_ones());
-        self.newline_bits = b.newlines;
-        self.bits = b.structural;
-        self.block = at;
-        self.next_block = at + 64;
-    }
-
-    /// The classes of the bytes of the block at `at`, after a block that ended inside
-    /// quotes (`carry`) or with a closing quote (`close_carry`).
-    #[inline(always)]
-    fn classify<K: MaskKind>(&self, at: usize, carry: bool, close_carry: bool) -> Classes {
         prefetch(self.text, at + PREFETCH_AHEAD);
         let m = match self.text.get(at..at + 64) {
             // SAFETY: the callers run with the features of `K` (see `Tokenizer::isa`).
@@ -860,12 +843,21 @@ impl<'t> Tokenizer<'t> {
             // SAFETY: as above.
             _ => unsafe { K::masks(&block_at(self.text, at, self.end), self.delimiter) },
         };
-        let mut classes = Classes::of::<K>(&m, carry, close_carry);
+        let b = Classes::of::<K>(&m, self.carry, self.close_carry);
+        self.carry = b.ends_in_quotes;
+        self.close_carry = b.ends_with_closing_quote;
+        self.after_close = b.after_close;
         // The padding of a last, short block is NUL: not the text's.
-        if let n @ 0..64 = self.end - at {
-            classes.nuls &= (1u64 << n) - 1;
-        }
-        classes
+        self.nul_bits = match self.end - at {
+            n @ 0..64 => b.nuls & ((1u64 << n) - 1),
+            _ => b.nuls,
+        };
+        self.high_bits = b.high;
+        self.newlines_before_block += u64::from(self.newline_bits.count_ones());
+        self.newline_bits = b.newlines;
+        self.bits = b.structural;
+        self.block = at;
+        self.next_block = at + 64;
     }
 
     /// The record after the last newline, if the text does not end with one.

@@ -281,11 +281,11 @@ impl Drop for StdinPipe {
 
 /// The share of `path`'s cached pages that the page cache holds in 2 MiB pieces (folios),
 /// read from this process's `/proc/self/smaps` after mapping the file and touching every
-/// page: `FilePmdMapped` over `Rss`. A file read from disk by readahead is mostly held so
-/// on a recent Linux (ext4 since 6.16, XFS); one written by small writes (as the generator
-/// writes) mostly in 4 KiB pages. `wc -l` reads the first kind about 1.7 times as fast
-/// (its copy walks fewer, larger pieces), while a mapped reader gains less: the ratios of
-/// the tables depend on it. `None` where the system does not say (not Linux).
+/// page: `FilePmdMapped` over `Rss`. On the bench's machine (Linux 6.18, ext4) a file read
+/// from disk by readahead was mostly held so, the generator's files mostly in smaller
+/// pieces, and `wc -l` read the first kind about 1.7 times as fast, while mbxaudit gained
+/// less: the ratios of the tables depend on it (docs/performance.md, "The page cache's
+/// pieces"). `None` where the system does not say (not Linux).
 pub fn huge_page_share(path: &std::path::Path) -> Option<f64> {
     if !cfg!(target_os = "linux") {
         return None;

@@ -18,11 +18,12 @@ impl LineFormat for Csv<'_> {
         if self.opts.bom {
             out.write_all(b"\xEF\xBB\xBF")?;
         }
-        let mut line = Line::new(false);
-        for c in self.opts.layout.columns {
-            line.plain(c.name());
-        }
-        line.finish_into(out)
+        Line::new(false).write_into(out, |line| {
+            for c in self.opts.layout.columns {
+                line.plain(c.name());
+            }
+        });
+        Ok(())
     }
 
     fn line(
@@ -34,8 +35,10 @@ impl LineFormat for Csv<'_> {
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
         let (line, cell) = buffers;
-        self.opts.layout.csv_cells(row, item, line, cell);
-        line.finish_into(out)
+        line.write_into(out, |line| {
+            self.opts.layout.csv_cells(row, item, line, cell)
+        });
+        Ok(())
     }
 
     fn excel_safe(&self) -> bool {

@@ -62,14 +62,15 @@ pub struct Timesketch<'a> {
 
 impl LineFormat for Timesketch<'_> {
     fn header(&self, out: &mut Vec<u8>) -> io::Result<()> {
-        let mut line = Line::new(false);
-        for name in ["message", "datetime", "timestamp_desc", "timestamp"] {
-            line.plain(name);
-        }
-        for c in self.opts.layout.columns {
-            line.plain(c.name());
-        }
-        line.finish_into(out)
+        Line::new(false).write_into(out, |line| {
+            for name in ["message", "datetime", "timestamp_desc", "timestamp"] {
+                line.plain(name);
+            }
+            for c in self.opts.layout.columns {
+                line.plain(c.name());
+            }
+        });
+        Ok(())
     }
 
     fn line(
@@ -81,18 +82,20 @@ impl LineFormat for Timesketch<'_> {
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
         let (line, cell) = buffers;
-        line.cell(&message(row, item));
-        cell.clear();
-        row.time.write_iso(cell);
-        if cell.ends_with('Z') {
-            cell.pop();
-            cell.push_str("+00:00");
-        }
-        line.plain(cell);
-        line.plain(timestamp_desc(row));
-        line.plain(&row.time.0.div_euclid(1000).to_string());
-        self.opts.layout.csv_cells(row, item, line, cell);
-        line.finish_into(out)
+        line.write_into(out, |line| {
+            line.cell(&message(row, item));
+            cell.clear();
+            row.time.write_iso(cell);
+            if cell.ends_with('Z') {
+                cell.pop();
+                cell.push_str("+00:00");
+            }
+            line.plain(cell);
+            line.plain(timestamp_desc(row));
+            line.plain(&row.time.0.div_euclid(1000).to_string());
+            self.opts.layout.csv_cells(row, item, line, cell);
+        });
+        Ok(())
     }
 
     fn excel_safe(&self) -> bool {

@@ -298,10 +298,27 @@ type Groups = Vec<Vec<u32>>;
 /// Groups `selected` rows by the rule's `group_by` keys (case-insensitive), in order of
 /// each group's first row.
 fn group(rule: &Rule, v: &View<'_>, selected: &[u32]) -> Groups {
-    let mut index: IdMap<GroupKey, usize> = IdMap::default();
     let mut groups: Groups = Vec::new();
     let keys = &rule.group_by;
     let lower: Vec<_> = keys.iter().map(|k| v.lower_of(*k)).collect();
+    if keys.len() <= 2 {
+        // Most rules group by one or two keys: their numbers packed in one word, which
+        // hashes and compares in one step (a group key of four numbers and a length cost
+        // ~3% of a whole legacy triage).
+        let mut index: IdMap<u64, usize> = IdMap::default();
+        for &i in selected {
+            let key = lower
+                .iter()
+                .fold(0u64, |k, lower| (k << 32) | u64::from(lower(i)));
+            let at = *index.entry(key).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[at].push(i);
+        }
+        return groups;
+    }
+    let mut index: IdMap<GroupKey, usize> = IdMap::default();
     for &i in selected {
         let key = if keys.len() <= 4 {
             let mut k = [0u32; 4];

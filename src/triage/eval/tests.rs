@@ -140,3 +140,51 @@ fn lists_are_capped() {
     assert_eq!(cut("abcdef", 3), "abc…");
     assert_eq!(cut("abc", 3), "abc");
 }
+
+#[test]
+fn groups_of_one_two_and_three_keys_tell_their_values_apart() {
+    // Two keys packed into one word: (Eve, Bob), (Bob, Eve), (Eve, Eve) and (Bob, Bob)
+    // are four groups (each column numbers its values apart, so the last two are 0, 1
+    // and 1, 0), and case does not count; with three keys, the third tells groups apart.
+    let (eve, bob) = ("eve@x", "bob@x");
+    let rows: Vec<OwnedRecord> = [
+        (eve, bob, "a"),
+        (bob, eve, "a"),
+        ("EVE@x", bob, "b"),
+        (bob, eve, "b"),
+        (eve, eve, "c"),
+        (bob, bob, "c"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(m, &(actor, mailbox, folder))| {
+        row(
+            m as i64,
+            &[
+                (Field::LogonUserDisplayName, actor),
+                (Field::MailboxOwnerUpn, mailbox),
+                (Field::FolderPathName, folder),
+            ],
+        )
+    })
+    .collect();
+    let groups = |keys: &str| {
+        let r = rule(&format!(
+            r#"{{"id":"g","title":"T","severity":"low","kind":"match","group_by":[{keys}],
+               "why":"{{count}}"}}"#
+        ));
+        let ev = evaluate_rows(&[r], &rows);
+        let mut found: Vec<Vec<u32>> = ev.findings.iter().map(|f| f.rows.clone()).collect();
+        found.sort();
+        found
+    };
+    let pairs = vec![vec![0, 2], vec![1, 3], vec![4], vec![5]];
+    assert_eq!(groups(""), vec![vec![0, 1, 2, 3, 4, 5]]);
+    assert_eq!(groups(r#""actor""#), vec![vec![0, 2, 4], vec![1, 3, 5]]);
+    assert_eq!(groups(r#""actor","mailbox""#), pairs);
+    assert_eq!(groups(r#""mailbox","actor""#), pairs);
+    assert_eq!(
+        groups(r#""actor","mailbox","folder""#),
+        (0..6).map(|r| vec![r]).collect::<Vec<_>>()
+    );
+}

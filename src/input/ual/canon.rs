@@ -442,20 +442,43 @@ impl<'a> Canon<'a> {
         (self.skip_ws() == self.json.len()).then_some(h)
     }
 
+    /// Moves the cursor past whitespace; returns it. An AuditData is written without
+    /// whitespace between tokens, so the byte at the cursor is looked at once and the
+    /// loop is out of line.
+    #[inline(always)]
     fn skip_ws(&mut self) -> usize {
+        match self.json.get(self.at) {
+            Some(&b) if b > b' ' => self.at,
+            _ => self.skip_ws_loop(),
+        }
+    }
+
+    #[inline(never)]
+    fn skip_ws_loop(&mut self) -> usize {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.json.get(self.at) {
             self.at += 1;
         }
         self.at
     }
 
+    /// Takes `byte` (after any whitespace) when it comes next.
+    #[inline(always)]
     fn eat(&mut self, byte: u8) -> bool {
-        self.skip_ws();
-        if self.json.get(self.at) == Some(&byte) {
-            self.at += 1;
-            true
-        } else {
-            false
+        match self.json.get(self.at) {
+            Some(&b) if b == byte => {
+                self.at += 1;
+                true
+            }
+            Some(&b) if b > b' ' => false,
+            _ => {
+                self.skip_ws_loop();
+                if self.json.get(self.at) == Some(&byte) {
+                    self.at += 1;
+                    true
+                } else {
+                    false
+                }
+            }
         }
     }
 
@@ -717,6 +740,8 @@ mod tests {
             r#"{"Id":"x","RecordType":2,"Item":{"Subject":"Good \"News\"\n","ParentFolder":{"Path":"\\Inbox"}}}"#,
             "{\"a\":-0,\"b\":1.0,\"c\":1E2,\"d\":0.1e-5}",
             "{\"a\":0,\"b\":7,\"c\":1234567890123456789,\"d\":[15,-3,9999999999999999999]}",
+            // Each kind of whitespace before and after each kind of token.
+            "\t{\n\"a\"\r:\t[ 1 ,\n2\r]\r\n,\t\"b\" :{ \"c\"\n:\ttrue\r} ,\"d\": null }\n",
         ] {
             assert_eq!(fast(json), Some(slow_hash(json.as_bytes())), "{json}");
             assert_eq!(content_hash(json.as_bytes()), slow_hash(json.as_bytes()));
@@ -748,6 +773,15 @@ mod tests {
             );
         }
         assert_eq!(fast(r#"{"a":"\udc00"}"#), None);
+        // A token where another was due, with or without whitespace before it.
+        for json in [
+            r#"{"a" 1}"#,
+            r#"{"a":1 "b":2}"#,
+            "{\"a\":[1\t2]}",
+            r#"{"a":1}}"#,
+        ] {
+            assert_eq!(fast(json), None, "{json}");
+        }
     }
 
     /// Strings that cross the 64-byte blocks of the stop bits, with an escape, a quote or a

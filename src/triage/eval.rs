@@ -285,51 +285,35 @@ impl<'r> Compiled<'r> {
     }
 }
 
-/// A group's key: the lower-cased value numbers of its `group_by` keys.
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum GroupKey {
-    Small([u32; 4], u8),
-    Big(Vec<u32>),
-}
-
 /// Rows of one group, in time order.
 type Groups = Vec<Vec<u32>>;
 
 /// Groups `selected` rows by the rule's `group_by` keys (case-insensitive), in order of
-/// each group's first row.
+/// each group's first row. A group's key is its keys' lower-cased value numbers: up to
+/// four (every built-in rule) packed in one `u128`, which hashes and compares in one step
+/// (a key of four numbers and a length cost ~3% of a whole legacy triage), more in a
+/// `Vec`.
 fn group(rule: &Rule, v: &View<'_>, selected: &[u32]) -> Groups {
-    let mut groups: Groups = Vec::new();
-    let keys = &rule.group_by;
-    let lower: Vec<_> = keys.iter().map(|k| v.lower_of(*k)).collect();
-    if keys.len() <= 2 {
-        // Most rules group by one or two keys: their numbers packed in one word, which
-        // hashes and compares in one step (a group key of four numbers and a length cost
-        // ~3% of a whole legacy triage).
-        let mut index: IdMap<u64, usize> = IdMap::default();
-        for &i in selected {
-            let key = lower
+    let lower: Vec<_> = rule.group_by.iter().map(|k| v.lower_of(*k)).collect();
+    if lower.len() <= 4 {
+        group_by_key(selected, |i| {
+            lower
                 .iter()
-                .fold(0u64, |k, lower| (k << 32) | u64::from(lower(i)));
-            let at = *index.entry(key).or_insert_with(|| {
-                groups.push(Vec::new());
-                groups.len() - 1
-            });
-            groups[at].push(i);
-        }
-        return groups;
+                .fold(0u128, |k, lower| (k << 32) | u128::from(lower(i)))
+        })
+    } else {
+        group_by_key(selected, |i| {
+            lower.iter().map(|lower| lower(i)).collect::<Vec<u32>>()
+        })
     }
-    let mut index: IdMap<GroupKey, usize> = IdMap::default();
+}
+
+/// [`group`] with each row's key given by `key`.
+fn group_by_key<K: std::hash::Hash + Eq>(selected: &[u32], key: impl Fn(u32) -> K) -> Groups {
+    let mut index: IdMap<K, usize> = IdMap::default();
+    let mut groups: Groups = Vec::new();
     for &i in selected {
-        let key = if keys.len() <= 4 {
-            let mut k = [0u32; 4];
-            for (slot, lower) in k.iter_mut().zip(&lower) {
-                *slot = lower(i);
-            }
-            GroupKey::Small(k, keys.len() as u8)
-        } else {
-            GroupKey::Big(lower.iter().map(|lower| lower(i)).collect())
-        };
-        let at = *index.entry(key).or_insert_with(|| {
+        let at = *index.entry(key(i)).or_insert_with(|| {
             groups.push(Vec::new());
             groups.len() - 1
         });

@@ -314,16 +314,12 @@ pub(crate) fn materialize(
         }
     }
     let text = rest.get(..total).unwrap_or_default();
-    // Most rows are ASCII: told a word at a time, without the UTF-8 validator's set-up
-    // and its copy of the last bytes (a row's text is a few hundred bytes).
-    let text = if text.is_ascii() {
-        // SAFETY: every byte is ASCII, which is UTF-8.
-        unsafe { String::from_utf8_unchecked(text.to_vec()) }
-    } else {
-        match simdutf8::basic::from_utf8(text) {
-            Ok(s) => s.to_owned(),
-            Err(_) => String::from_utf8_lossy(text).into_owned(),
-        }
+    // The standard library's check, not simdutf8: a row's text is a few hundred bytes,
+    // mostly ASCII, which it passes a word at a time without simdutf8's set-up and its
+    // copy of the last bytes.
+    let text = match std::str::from_utf8(text) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(text).into_owned(),
     };
     let mut after = rest.get(total..).unwrap_or_default();
     let mut take = |len: usize| -> Box<str> {

@@ -192,7 +192,7 @@ enum Vouch {
     /// every byte of the record is ASCII (so UTF-8).
     Ascii,
     /// Every field was located; the record's bytes are checked for UTF-8 when asked.
-    Fields,
+    CheckBytes,
 }
 
 impl CsvKey<'_> {
@@ -248,7 +248,7 @@ impl OnDemand for CsvKey<'_> {
             } => true,
             KeyFields::Later {
                 span,
-                vouch: Vouch::Fields,
+                vouch: Vouch::CheckBytes,
                 ..
             } => self
                 .text
@@ -561,7 +561,7 @@ fn scan_chunk<V: Visitor>(text: &[u8], chunk: Chunk, layout: &Layout, visitor: &
                     vouch: match (every, sparse.ascii) {
                         (false, _) => Vouch::Nothing,
                         (true, true) => Vouch::Ascii,
-                        (true, false) => Vouch::Fields,
+                        (true, false) => Vouch::CheckBytes,
                     },
                 },
                 layout,

@@ -213,8 +213,8 @@ fn sparse_walk_skips_long_fields_alike() {
 /// columns `wanted`) side by side, and checks that they agree on every record: its span,
 /// its field count, whether it holds a NUL (never sound then), its line, the fields
 /// located; that a sound record's quoted fields end with their quote; that a record is
-/// said to be all ASCII exactly when it is and ends with a line break; and whether the text ended in quotes. Returns how many records
-/// were sound, and how many not.
+/// said to be all ASCII exactly when it is and ends with a line break; and whether the
+/// text ended in quotes. Returns how many records were sound, and how many not.
 fn sparse_agrees_with_full(text: &[u8], wanted: &[usize], isa: Isa) -> (usize, usize) {
     let shown = || String::from_utf8_lossy(text);
     let mut full = Tokenizer::new(text, 0, text.len(), 1, b',');

@@ -52,12 +52,18 @@ use crate::record::{AuditRecord, Escape, Field, ItemView, RawField};
 struct Json<'a> {
     text: &'a str,
     ends: Option<&'a canon::Ends<'a>>,
+    /// The scan found the value a string written without escapes (false: not known).
+    plain_string: bool,
 }
 
 impl<'a> Json<'a> {
     /// A value whose object no scan read.
     fn plain(text: &'a str) -> Json<'a> {
-        Json { text, ends: None }
+        Json {
+            text,
+            ends: None,
+            plain_string: false,
+        }
     }
 
     fn get(self) -> &'a str {
@@ -69,6 +75,7 @@ impl<'a> Json<'a> {
         Json {
             text,
             ends: self.ends,
+            plain_string: false,
         }
     }
 }
@@ -150,51 +157,140 @@ struct AuditData<'a> {
 impl<'a> AuditData<'a> {
     /// The object from its top-level members (`(key, value)`, keys unescaped), as serde
     /// reads it; `None` when a member it reads appears twice (serde refuses that object:
-    /// the caller lets serde say so).
+    /// the caller lets serde say so). Members are told by their keys' hashes, which the
+    /// scan computed ([`Known`]): a name is compared only where its hash matches.
     fn from_members(text: &'a str, top: &'a canon::Top<'a>) -> Option<AuditData<'a>> {
+        let known = Known::get();
         let mut d = AuditData::default();
         for m in top.members {
-            let slot = match top.key(m) {
-                b"Id" => &mut d.id,
-                b"RecordType" => &mut d.record_type,
-                b"CreationTime" => &mut d.creation_time,
-                b"Operation" => &mut d.operation,
-                b"Workload" => &mut d.workload,
-                b"UserId" => &mut d.user_id,
-                b"ResultStatus" => &mut d.result_status,
-                b"ObjectId" => &mut d.object_id,
-                b"ClientIP" => &mut d.client_ip,
-                b"ClientIPAddress" => &mut d.client_ip_address,
-                b"LogonType" => &mut d.logon_type,
-                b"LogonUserDisplayName" => &mut d.logon_user_display_name,
-                b"LogonUserSid" => &mut d.logon_user_sid,
-                b"MailboxOwnerUPN" => &mut d.mailbox_owner_upn,
-                b"MailboxGuid" => &mut d.mailbox_guid,
-                b"ClientInfoString" => &mut d.client_info_string,
-                b"ClientMachineName" => &mut d.client_machine_name,
-                b"ClientProcessName" => &mut d.client_process_name,
-                b"ClientVersion" => &mut d.client_version,
-                b"CrossMailboxOperation" => &mut d.cross_mailbox_operation,
-                b"CrossMailboxOperations" => &mut d.cross_mailbox_operations,
-                b"Item" => &mut d.item,
-                b"Folder" => &mut d.folder,
-                b"DestFolder" => &mut d.dest_folder,
-                b"Folders" => &mut d.folders,
-                b"AffectedItems" => &mut d.affected_items,
-                b"Messages" => &mut d.messages,
-                b"OperationProperties" => &mut d.operation_properties,
-                b"Parameters" => &mut d.parameters,
-                _ => continue,
+            let Some(i) = known.find(m.key_hash, top.key(m)) else {
+                continue;
             };
+            let slot = d.slot(i);
             if slot.is_some() {
                 return None;
             }
             *slot = Some(Json {
                 text: text.get(m.value.clone())?,
                 ends: Some(&top.ends),
+                plain_string: m.plain_string,
             });
         }
         Some(d)
+    }
+
+    /// The member named [`KNOWN`]`[i]`.
+    fn slot(&mut self, i: usize) -> &mut Raw<'a> {
+        match i {
+            0 => &mut self.id,
+            1 => &mut self.record_type,
+            2 => &mut self.creation_time,
+            3 => &mut self.operation,
+            4 => &mut self.workload,
+            5 => &mut self.user_id,
+            6 => &mut self.result_status,
+            7 => &mut self.object_id,
+            8 => &mut self.client_ip,
+            9 => &mut self.client_ip_address,
+            10 => &mut self.logon_type,
+            11 => &mut self.logon_user_display_name,
+            12 => &mut self.logon_user_sid,
+            13 => &mut self.mailbox_owner_upn,
+            14 => &mut self.mailbox_guid,
+            15 => &mut self.client_info_string,
+            16 => &mut self.client_machine_name,
+            17 => &mut self.client_process_name,
+            18 => &mut self.client_version,
+            19 => &mut self.cross_mailbox_operation,
+            20 => &mut self.cross_mailbox_operations,
+            21 => &mut self.item,
+            22 => &mut self.folder,
+            23 => &mut self.dest_folder,
+            24 => &mut self.folders,
+            25 => &mut self.affected_items,
+            26 => &mut self.messages,
+            27 => &mut self.operation_properties,
+            _ => &mut self.parameters,
+        }
+    }
+}
+
+/// The names of the members [`AuditData`] reads, in the order of [`AuditData::slot`] (a
+/// test holds each to serde's name of its field).
+const KNOWN: [&[u8]; 29] = [
+    b"Id",
+    b"RecordType",
+    b"CreationTime",
+    b"Operation",
+    b"Workload",
+    b"UserId",
+    b"ResultStatus",
+    b"ObjectId",
+    b"ClientIP",
+    b"ClientIPAddress",
+    b"LogonType",
+    b"LogonUserDisplayName",
+    b"LogonUserSid",
+    b"MailboxOwnerUPN",
+    b"MailboxGuid",
+    b"ClientInfoString",
+    b"ClientMachineName",
+    b"ClientProcessName",
+    b"ClientVersion",
+    b"CrossMailboxOperation",
+    b"CrossMailboxOperations",
+    b"Item",
+    b"Folder",
+    b"DestFolder",
+    b"Folders",
+    b"AffectedItems",
+    b"Messages",
+    b"OperationProperties",
+    b"Parameters",
+];
+
+/// [`KNOWN`] by its names' hashes ([`canon::key_hash`]): an open-addressed table of 64
+/// slots, so that most of an AuditData's ~30 members, known or not, are told apart by
+/// one or two compares of a hash instead of a name compared with each known one (which
+/// took 5% of a UAL summary).
+struct Known {
+    slots: [(u64, u8); 64],
+}
+
+impl Known {
+    const EMPTY: u8 = u8::MAX;
+
+    fn get() -> &'static Known {
+        static TABLE: std::sync::LazyLock<Known> = std::sync::LazyLock::new(|| {
+            let mut slots = [(0, Known::EMPTY); 64];
+            for (i, name) in KNOWN.iter().enumerate() {
+                let hash = canon::key_hash(name);
+                let mut at = (hash % 64) as usize;
+                while slots[at].1 != Known::EMPTY {
+                    at = (at + 1) % 64;
+                }
+                slots[at] = (hash, i as u8);
+            }
+            Known { slots }
+        });
+        &TABLE
+    }
+
+    /// The index in [`KNOWN`] of `name`, whose hash is `hash`.
+    #[inline]
+    fn find(&self, hash: u64, name: &[u8]) -> Option<usize> {
+        let mut at = (hash % 64) as usize;
+        loop {
+            let (h, i) = self.slots[at];
+            if i == Known::EMPTY {
+                return None;
+            }
+            let i = usize::from(i);
+            if h == hash && KNOWN[i] == name {
+                return Some(i);
+            }
+            at = (at + 1) % 64;
+        }
     }
 }
 
@@ -627,6 +723,8 @@ fn text(raw: Raw<'_>) -> RawField<'_> {
     };
     let s = raw.get().as_bytes().trim_ascii();
     match s {
+        // A string the scan found written without escapes needs no look for them.
+        [b'"', inside @ .., b'"'] if raw.plain_string => RawField::new(inside, Escape::None),
         [b'"', inside @ .., b'"'] => RawField::json(inside),
         b"null" => RawField::EMPTY,
         b"true" => RawField::new(b"True", Escape::None),

@@ -206,6 +206,7 @@ mod tests {
             let json = Json {
                 text: whole.get(value)?,
                 ends: Some(&top.ends),
+                plain_string: false,
             };
             same_as_serde(json);
             Some(())

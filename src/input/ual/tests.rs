@@ -346,6 +346,45 @@ fn errors_and_odd_shapes() {
 }
 
 #[test]
+fn known_members_are_the_fields_serde_reads() {
+    // Each name of KNOWN fills the field `slot` gives for it, as serde's names say, and
+    // the table of their hashes finds each (and no other name).
+    let known = Known::get();
+    for (i, name) in KNOWN.iter().enumerate() {
+        let name = std::str::from_utf8(name).unwrap();
+        let json = format!("{{\"{name}\":1}}");
+        let mut d: AuditData<'_> = serde_json::from_str(&json).unwrap();
+        assert!(d.slot(i).is_some(), "{name} is not slot {i}");
+        *d.slot(i) = None;
+        assert!((0..KNOWN.len()).all(|j| d.slot(j).is_none()), "{name}");
+        let hash = canon::key_hash(name.as_bytes());
+        assert_eq!(known.find(hash, name.as_bytes()), Some(i));
+        let lower = name.to_lowercase();
+        assert_eq!(
+            known.find(canon::key_hash(lower.as_bytes()), lower.as_bytes()),
+            None
+        );
+        // A name whose hash is taken by a known one is still told apart.
+        assert_eq!(known.find(hash, b"Other"), None);
+    }
+}
+
+#[test]
+fn top_level_strings_are_unescaped_whether_written_plainly_or_not() {
+    let plain = one(
+        r#"{"Id":"x","Operation":"Update","UserId":"a/b@contoso.com","ClientIP":"203.0.113.7"}"#,
+    );
+    let escaped = one(
+        r#"{"Id":"x","Operation":"Upd\u0061te","UserId":"a\/b@contoso.com","ClientIP":"203.0.113.7"}"#,
+    );
+    for r in [&plain, &escaped] {
+        assert_eq!(r.get(Field::Operation), "Update");
+        assert_eq!(r.get(Field::UserId), "a/b@contoso.com");
+        assert_eq!(r.get(Field::ClientIp), "203.0.113.7");
+    }
+}
+
+#[test]
 fn dedup_key_is_id_plus_canonical_content() {
     let a = one(r#"{"Id":"a\/1","Operation":"Update","Item":{"Subject":"\u00e9","N":[1,2]}}"#);
     let b = one("{ \"Item\" : {\"N\":[1, 2], \"Subject\":\"\u{e9}\"},\n \"Operation\":\"Update\", \"Id\":\"a/1\"}");

@@ -32,7 +32,7 @@ use xxhash_rust::xxh3::Xxh3;
 use super::structural::{FieldSpan, RecordSpan, Tokenizer};
 use super::ual::{self, CsvColumns, UalError};
 use super::visit::{columns_json, EventKey, OnDemand, Visitor};
-use crate::record::{AuditRecord, Escape, Field, RawField};
+use crate::record::{AuditRecord, Escape, Family, Field, RawField};
 use damage::{ends_mid_utf8, resync_after, undoubled_quote, Damage};
 
 mod damage;
@@ -768,7 +768,10 @@ fn ual_row<V: Visitor>(
             .map_or(RawField::EMPTY, |s| s.field(record))
     };
     let raw = cell(cols.audit_data);
-    if visitor.wants_glance() {
+    // The RecordType column names the record's family: a hint only (the look reads it
+    // from the AuditData itself), so a column that disagrees costs a look, not a row.
+    let hint = cols.record_type.map(|c| Family::of(cell(Some(c)).bytes));
+    if visitor.wants_glance(hint) {
         let wanted = visitor.glance_fields();
         let dropped = |family| visitor.drops_family(family);
         if let Some(g) =

@@ -76,8 +76,12 @@ pub trait Visitor {
     }
     /// Whether the reader should take a quick look at the next record (and offer it to
     /// [`Visitor::prefilter`]) before reading it whole: a visitor that keeps nearly every
-    /// record spares the looks. The answer changes no outcome, only the work.
-    fn wants_glance(&mut self) -> bool {
+    /// record spares the looks. `hint`: the record's family as the export names it
+    /// outside the record (a UAL CSV's `RecordType` column), when it does; a look at a
+    /// record of a family the visitor drops is cheap and spares the whole reading. The
+    /// look decides from the record itself, so the answer changes no outcome, only the
+    /// work.
+    fn wants_glance(&mut self, _hint: Option<Family>) -> bool {
         true
     }
     /// The fields [`Visitor::prefilter`] reads from its glance: the glance stops once it

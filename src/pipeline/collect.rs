@@ -353,14 +353,18 @@ struct Glances {
     dropped: u32,
     /// The rest of this window is not looked at.
     off: bool,
+    /// The look asked for last is taken for its hint (a family dropped), whatever the
+    /// window says: its outcome does not judge the window.
+    hinted: bool,
 }
 
 impl Glances {
     const WINDOW: u64 = 4096;
     const JUDGED: u64 = 256;
 
-    /// Whether to look at the next record.
-    fn wanted(&mut self) -> bool {
+    /// Whether to look at the next record; `hinted`: its reader names a family the
+    /// visitor drops (always looked at).
+    fn wanted(&mut self, hinted: bool) -> bool {
         let at = self.asked % Self::WINDOW;
         self.asked += 1;
         if at == 0 {
@@ -368,12 +372,16 @@ impl Glances {
         } else if at == Self::JUDGED {
             self.off = u64::from(self.dropped) * 4 < Self::JUDGED;
         }
-        !self.off
+        self.hinted = hinted;
+        hinted || !self.off
     }
 
-    /// A look was taken: whether it dropped its record.
+    /// A look was taken: whether it dropped its record. Looks taken for their hint are
+    /// not counted: they are taken whatever the window's looks are worth.
     fn counted(&mut self, dropped: bool) {
-        self.dropped += u32::from(dropped);
+        if !self.hinted {
+            self.dropped += u32::from(dropped);
+        }
     }
 }
 
@@ -637,8 +645,9 @@ impl Visitor for Collector<'_> {
         self.ctx.settings.filter.subject.is_some()
     }
 
-    fn wants_glance(&mut self) -> bool {
-        self.glances.wanted()
+    fn wants_glance(&mut self, hint: Option<Family>) -> bool {
+        let hinted = hint.is_some_and(|family| self.drops_family(family));
+        self.glances.wanted(hinted)
     }
 
     fn prefilter(&mut self, glance: &dyn QuickLook, _line: u64) -> bool {
@@ -677,11 +686,20 @@ mod glances_tests {
     /// Asks about one window of records, of which those `drop` says are dropped when
     /// looked at; returns how many were looked at.
     fn window(g: &mut Glances, drop: impl Fn(u64) -> bool) -> u64 {
+        hinted_window(g, |_| false, drop)
+    }
+
+    /// [`window`], the records `hinted` says hinted (their family dropped, and dropped).
+    fn hinted_window(
+        g: &mut Glances,
+        hinted: impl Fn(u64) -> bool,
+        drop: impl Fn(u64) -> bool,
+    ) -> u64 {
         let mut looked = 0;
         for i in 0..Glances::WINDOW {
-            if g.wanted() {
+            if g.wanted(hinted(i)) {
                 looked += 1;
-                g.counted(drop(i));
+                g.counted(hinted(i) || drop(i));
             }
         }
         looked
@@ -694,6 +712,17 @@ mod glances_tests {
         // the next, which drops one in three, whole.
         assert_eq!(window(&mut g, |i| i % 10 == 0), Glances::JUDGED);
         assert_eq!(window(&mut g, |i| i % 3 == 0), Glances::WINDOW);
+    }
+
+    #[test]
+    fn hinted_records_are_looked_at_and_do_not_judge_the_window() {
+        let mut g = Glances::default();
+        // Half the records hinted (all dropped), one in ten of the others dropped: the
+        // hinted ones are looked at all through the window, the others for its judged
+        // part only, as if the hinted ones were not there.
+        let hinted = |i: u64| i.is_multiple_of(2);
+        let looked = hinted_window(&mut g, hinted, |i| i % 10 == 1);
+        assert_eq!(looked, Glances::WINDOW / 2 + Glances::JUDGED / 2);
     }
 }
 

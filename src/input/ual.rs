@@ -251,8 +251,8 @@ const KNOWN: [&[u8]; 29] = [
 
 /// [`KNOWN`] by its names' hashes ([`canon::key_hash`]): an open-addressed table of 64
 /// slots, so that most of an AuditData's ~30 members, known or not, are told apart by
-/// one or two compares of a hash instead of a name compared with each known one (which
-/// took 5% of a UAL summary).
+/// one or two compares of a hash instead of a name compared with each known one (in
+/// profiles of a UAL summary: `from_members` ~5% of the samples before, ~2% after).
 struct Known {
     slots: [(u64, u8); 64],
 }

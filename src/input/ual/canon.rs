@@ -796,6 +796,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn repeated_finds_a_repeated_key_at_any_size() {
+        // Every size of both ways the check takes (the filter, the sort), with no key
+        // repeated and with each pair of places holding one key.
+        for n in 0..72 {
+            let keys: Vec<u64> = (0..n)
+                .map(|i| key_hash(format!("k{i}").as_bytes()))
+                .collect();
+            assert!(!repeated(&mut keys.clone()), "{n} keys");
+            for a in 0..n {
+                for b in a + 1..n {
+                    let mut twice = keys.clone();
+                    twice[b] = twice[a];
+                    assert!(repeated(&mut twice), "{n} keys, {a} and {b}");
+                }
+            }
+        }
+    }
+
     /// Strings that cross the 64-byte blocks of the stop bits, with an escape, a quote or a
     /// control character at every place, and texts that end inside a string.
     #[test]

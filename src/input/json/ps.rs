@@ -23,7 +23,7 @@ use super::parse::{self, canonical, for_each_element, for_each_member, Member, V
 use crate::input::ual;
 use crate::input::visit::{EventKey, OnDemand, Visitor};
 use crate::record::logon_type_name;
-use crate::record::{unescape_json_into, AuditRecord, Field, ItemView, RawField};
+use crate::record::{unescape_json_into, AuditRecord, Family, Field, ItemView, RawField};
 
 /// What a member name means to the mapping, besides the field it fills.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -396,6 +396,33 @@ impl<'t> Reader<'t> {
         visitor.record(&rec, &key, line);
     }
 
+    /// Whether a quick look at a wrapper's AuditData (`json`, unescaped) lets `visitor`
+    /// drop the record unread, as a UAL CSV row's cell is looked at: the look decides from
+    /// the AuditData alone, as the full reading does; the wrapper's `RecordType` member
+    /// only hints at a family the visitor leaves out ([`Visitor::wants_glance`]).
+    fn dropped_on_a_look<V: Visitor + ?Sized>(
+        &self,
+        json: &[u8],
+        line: u64,
+        visitor: &mut V,
+    ) -> bool {
+        if self.reference {
+            return false;
+        }
+        let hint = self
+            .member(Role::RecordType)
+            .map(|v| Family::of(scalar(v).bytes));
+        if !visitor.wants_glance(hint) {
+            return false;
+        }
+        let wanted = visitor.glance_fields();
+        let dropped = |family| visitor.drops_family(family);
+        match ual::fast::glance_until(json, ual::fast::Quoting::Plain, wanted, dropped) {
+            Some(glance) => visitor.prefilter(&glance, line),
+            None => false,
+        }
+    }
+
     /// A `Search-UnifiedAuditLog` object: its AuditData is the record. When it cannot be
     /// read (cut, broken), the row is still reported, as a CSV row is: from the AuditData
     /// members before the break and the wrapper's own members.
@@ -404,10 +431,16 @@ impl<'t> Reader<'t> {
         let result = match self.member(Role::AuditData) {
             Some(Val::Str(s)) => {
                 unescape_json_into(s, &mut self.audit_data);
+                if self.dropped_on_a_look(&self.audit_data, line, visitor) {
+                    return;
+                }
                 ual::visit_audit_data(&self.audit_data, line, visitor)
             }
             Some(Val::Obj(o)) => {
                 self.audit_data.extend_from_slice(o);
+                if self.dropped_on_a_look(o, line, visitor) {
+                    return;
+                }
                 ual::visit_audit_data(o, line, visitor)
             }
             Some(Val::Null) | None => Err("it is null".to_string()),

@@ -753,6 +753,16 @@ fn ual_row_with_subjects(n: usize, shape: u8, logon: u8, subjects: &[String], cs
     )
 }
 
+/// A `Search-UnifiedAuditLog | ConvertTo-Json` object on one line around the AuditData
+/// record `json` (one JSON Lines record), written as a string as PowerShell writes it.
+fn wrapper_of(json: &str, n: usize) -> String {
+    let audit_data = serde_json::to_string(json.trim_end()).unwrap();
+    format!(
+        "{{\"RecordType\":\"ExchangeItem\",\"CreationDate\":\"2024-03-01T10:00:00\",\"UserIds\":\"u{n}@contoso.com\",\"Operations\":\"Update\",\"AuditData\":{audit_data},\"ResultIndex\":{},\"Identity\":\"id{n}\"}}\n",
+        n + 1
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -770,9 +780,11 @@ proptest! {
             "\u{1f600}", "a,b", "x*", ".", "\\t", "\\bnews\\b",
         ]),
         exact in any::<bool>(),
-        csv in any::<bool>(),
+        form in 0u8..3,
         damaged in prop::option::weighted(0.2, (any::<prop::sample::Index>(), prop::sample::select(vec!["\\x", "\\u12", "\\ud800"]))),
     ) {
+        // A UAL CSV, JSON Lines of AuditData, or JSON Lines of PowerShell wrappers.
+        let (csv, wrapped) = (form == 0, form == 2);
         let mut text = match csv {
             true => String::from("RecordId,CreationDate,RecordType,Operation,UserIds,AuditData\r\n"),
             false => String::new(),
@@ -786,7 +798,8 @@ proptest! {
                     subjects.rotate_right(1);
                 }
             }
-            text.push_str(&ual_row_with_subjects(n, *shape, *logon, &subjects, csv));
+            let row = ual_row_with_subjects(n, *shape, *logon, &subjects, csv);
+            text.push_str(&if wrapped { wrapper_of(&row, n) } else { row });
         }
         let run = |prefilter: bool| {
             let (subject, _) = crate::filter::SubjectMatcher::new(pattern, exact);

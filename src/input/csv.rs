@@ -771,16 +771,8 @@ fn ual_row<V: Visitor>(
     // The RecordType column names the record's family: a hint only (the look reads it
     // from the AuditData itself), so a column that disagrees costs a look, not a row.
     let hint = cols.record_type.map(|c| Family::of(cell(Some(c)).bytes));
-    if visitor.wants_glance(hint) {
-        let wanted = visitor.glance_fields();
-        let dropped = |family| visitor.drops_family(family);
-        if let Some(g) =
-            ual::fast::glance_until(raw.bytes, ual::fast::Quoting::Doubled, wanted, dropped)
-        {
-            if visitor.prefilter(&g, line) {
-                return;
-            }
-        }
+    if ual::fast::dropped_on_a_look(raw.bytes, ual::fast::Quoting::Doubled, hint, line, visitor) {
+        return;
     }
     let json = raw.unescaped_in(scratch);
     let why = match ual::visit(json, line, visitor) {

@@ -412,15 +412,7 @@ impl<'t> Reader<'t> {
         let hint = self
             .member(Role::RecordType)
             .map(|v| Family::of(scalar(v).bytes));
-        if !visitor.wants_glance(hint) {
-            return false;
-        }
-        let wanted = visitor.glance_fields();
-        let dropped = |family| visitor.drops_family(family);
-        match ual::fast::glance_until(json, ual::fast::Quoting::Plain, wanted, dropped) {
-            Some(glance) => visitor.prefilter(&glance, line),
-            None => false,
-        }
+        ual::fast::dropped_on_a_look(json, ual::fast::Quoting::Plain, hint, line, visitor)
     }
 
     /// A `Search-UnifiedAuditLog` object: its AuditData is the record. When it cannot be

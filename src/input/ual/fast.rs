@@ -27,6 +27,7 @@ use std::sync::LazyLock;
 use memchr::memmem::Finder;
 
 use crate::input::json_lex::{self as lex, escape_at, skip_ascii_ws as skip_ws, EscapeSeq};
+use crate::input::visit::Visitor;
 use crate::record::{AuditRecord, Escape, Family, Field, FieldSet, RawField};
 
 /// Searchers built once (building one costs more than a search through a cell).
@@ -231,6 +232,29 @@ pub fn glance_until(
         }
     }
     Some(finish(rec, cell, q, cell))
+}
+
+/// Takes a quick look at the AuditData `cell` (quoted `q`) when `visitor` wants one
+/// ([`Visitor::wants_glance`], with `hint`: the family the export names outside the
+/// record, a hint only) and offers it to [`Visitor::prefilter`]; returns whether the
+/// visitor dropped the record, which then need not be read whole. The one look of the UAL
+/// CSV rows and of PowerShell's `Search-UnifiedAuditLog` objects.
+pub fn dropped_on_a_look<V: Visitor + ?Sized>(
+    cell: &[u8],
+    q: Quoting,
+    hint: Option<Family>,
+    line: u64,
+    visitor: &mut V,
+) -> bool {
+    if !visitor.wants_glance(hint) {
+        return false;
+    }
+    let wanted = visitor.glance_fields();
+    let dropped = |family| visitor.drops_family(family);
+    match glance_until(cell, q, wanted, dropped) {
+        Some(glance) => visitor.prefilter(&glance, line),
+        None => false,
+    }
 }
 
 /// The glance of a plain JSON record that the JSON reader has parsed (and so found

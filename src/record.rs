@@ -11,9 +11,11 @@ use crate::datetime::Timestamp;
 
 mod csv_quotes;
 mod decoded;
+mod json_unescape;
 
 pub(crate) use csv_quotes::find_quote;
 use csv_quotes::unescape_csv_into;
+pub use json_unescape::unescape_json_into;
 
 pub use decoded::{has_invalid_utf8, invalid_utf8, Decoded};
 
@@ -394,66 +396,6 @@ impl<'a> RawField<'a> {
     pub fn eq_ignore_ascii_case(&self, other: &[u8]) -> bool {
         self.bytes.trim_ascii().eq_ignore_ascii_case(other)
     }
-}
-
-/// Resolves JSON string escapes (`\n`, `\"`, `\u00e9`, surrogate pairs). Invalid escapes
-/// and lone surrogates become U+FFFD; never panics.
-pub fn unescape_json_into(bytes: &[u8], out: &mut Vec<u8>) {
-    let mut i = 0;
-    while let Some(k) = memchr::memchr(b'\\', &bytes[i..]) {
-        out.extend_from_slice(&bytes[i..i + k]);
-        i += k + 1;
-        let Some(&e) = bytes.get(i) else {
-            out.extend_from_slice("\u{FFFD}".as_bytes());
-            return;
-        };
-        i += 1;
-        let simple = match e {
-            b'"' => Some(b'"'),
-            b'\\' => Some(b'\\'),
-            b'/' => Some(b'/'),
-            b'b' => Some(0x08),
-            b'f' => Some(0x0C),
-            b'n' => Some(b'\n'),
-            b'r' => Some(b'\r'),
-            b't' => Some(b'\t'),
-            _ => None,
-        };
-        if let Some(b) = simple {
-            out.push(b);
-            continue;
-        }
-        if e != b'u' {
-            out.extend_from_slice("\u{FFFD}".as_bytes());
-            continue;
-        }
-        let hex = |at: usize| -> Option<u32> {
-            let h = bytes.get(at..at + 4)?;
-            u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
-        };
-        let Some(first) = hex(i) else {
-            out.extend_from_slice("\u{FFFD}".as_bytes());
-            continue;
-        };
-        i += 4;
-        let code = if (0xD800..0xDC00).contains(&first)
-            && bytes.get(i..i + 2) == Some(b"\\u".as_slice())
-        {
-            match hex(i + 2) {
-                Some(second) if (0xDC00..0xE000).contains(&second) => {
-                    i += 6;
-                    0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
-                }
-                _ => 0xFFFD,
-            }
-        } else {
-            first
-        };
-        let c = char::from_u32(code).unwrap_or('\u{FFFD}');
-        let mut buf = [0u8; 4];
-        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-    }
-    out.extend_from_slice(&bytes[i..]);
 }
 
 /// One message a record touched (MailItemsAccessed folder items, group records' affected

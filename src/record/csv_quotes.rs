@@ -11,15 +11,20 @@
 //!   not followed by its pair (a damaged cell) is left to the next way.
 //! - eight bytes at a time elsewhere, and for the rest of a cell.
 
-/// The high bit of each byte of the eight in `word` (little-endian) that is a `"`: exact,
-/// since the bytes' low seven bits are added apart from their high ones (no carry runs
-/// from one byte into the next).
+/// The high bit of each byte of the eight in `word` (little-endian) that is `byte`:
+/// exact, since the bytes' low seven bits are added apart from their high ones (no carry
+/// runs from one byte into the next).
 #[inline(always)]
-fn quote_bits(word: &[u8; 8]) -> u64 {
+pub(crate) fn byte_bits(word: &[u8; 8], byte: u8) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    let x = u64::from_le_bytes(*word) ^ (ONES * u64::from(b'"'));
+    let x = u64::from_le_bytes(*word) ^ (ONES * u64::from(byte));
     !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+#[inline(always)]
+fn quote_bits(word: &[u8; 8]) -> u64 {
+    byte_bits(word, b'"')
 }
 
 /// Where the first `"` of `bytes` is. A field is mostly short (a legacy export's fields
@@ -94,7 +99,7 @@ fn words(bytes: &[u8], buf: &mut [u8], mut i: usize, mut j: usize) -> usize {
 /// `MBXAUDIT_ISA` (`baseline`, `avx2`; see the CSV tokenizer) does not rule AVX-512 out.
 /// Decided once.
 #[cfg(target_arch = "x86_64")]
-fn vbmi2() -> bool {
+pub(super) fn vbmi2() -> bool {
     static CHOSEN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *CHOSEN.get_or_init(|| {
         use std::arch::is_x86_feature_detected as has;

@@ -44,15 +44,19 @@ pub enum Format {
     UalJsonl,
     Ps51Json,
     Ps7Json,
+    /// `Search-UnifiedAuditLog | ConvertTo-Json` in PowerShell 7: the cmdlet's objects,
+    /// each AuditData a JSON string.
+    UalPsJson,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Legacy,
         Format::UalCsv,
         Format::UalJsonl,
         Format::Ps51Json,
         Format::Ps7Json,
+        Format::UalPsJson,
     ];
 
     pub fn name(self) -> &'static str {
@@ -62,13 +66,14 @@ impl Format {
             Format::UalJsonl => "ual-jsonl",
             Format::Ps51Json => "ps51-json",
             Format::Ps7Json => "ps7-json",
+            Format::UalPsJson => "ual-ps-json",
         }
     }
 
     pub fn extension(self) -> &'static str {
         match self {
             Format::UalJsonl => "jsonl",
-            Format::Ps51Json | Format::Ps7Json => "json",
+            Format::Ps51Json | Format::Ps7Json | Format::UalPsJson => "json",
             _ => "csv",
         }
     }
@@ -212,7 +217,7 @@ pub fn generate(
         Format::UalCsv => buf.extend_from_slice(UAL_CSV_HEADER.as_bytes()),
         Format::UalJsonl => {}
         Format::Ps51Json => buf.extend_from_slice(&utf16le("\u{FEFF}[\r\n")),
-        Format::Ps7Json => buf.extend_from_slice(b"[\n"),
+        Format::Ps7Json | Format::UalPsJson => buf.extend_from_slice(b"[\n"),
     }
     out.write_all(&buf)?;
     s.bytes = buf.len() as u64;
@@ -226,6 +231,12 @@ pub fn generate(
             Format::UalJsonl => {
                 ev.write_audit_data(&world, &mut rng, &mut buf);
                 buf.extend_from_slice(b"\r\n");
+            }
+            Format::UalPsJson => {
+                if s.records > 0 {
+                    buf.extend_from_slice(b",\n");
+                }
+                ev.write_ual_ps_json(&world, &mut rng, s.records + 1, &mut buf);
             }
             Format::Ps51Json | Format::Ps7Json => {
                 let shell = match format {
@@ -250,7 +261,7 @@ pub fn generate(
     }
     let end: &[u8] = match format {
         Format::Ps51Json => &utf16le("\r\n]\r\n"),
-        Format::Ps7Json => b"\n]\n",
+        Format::Ps7Json | Format::UalPsJson => b"\n]\n",
         _ => b"",
     };
     out.write_all(end)?;
@@ -266,7 +277,7 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     let usage = "usage: cargo bench --bench generate -- \
-                 legacy|ual-csv|ual-jsonl|ps51-json|ps7-json MB FILE [SEED]";
+                 legacy|ual-csv|ual-jsonl|ps51-json|ps7-json|ual-ps-json MB FILE [SEED]";
     if args.is_empty() {
         eprintln!("{usage}");
         return;

@@ -25,7 +25,7 @@
 //!
 //! Settings (environment): `MBXAUDIT_BENCH_MB` size of each input in MB (10^6 bytes, default
 //! 1000), `MBXAUDIT_BENCH_RUNS` paired runs (default 5), `MBXAUDIT_BENCH_SEED` (default 1),
-//! `MBXAUDIT_BENCH_FORMATS` (default all: `legacy,ual-csv,ual-jsonl,ps51-json,ps7-json`),
+//! `MBXAUDIT_BENCH_FORMATS` (default all: `legacy,ual-csv,ual-jsonl,ps51-json,ps7-json,ual-ps-json`),
 //! `MBXAUDIT_BENCH_JOBS` (default `seed,dump,summary,triage,report`: the seed job, then
 //! issue 11's whole-export jobs, [`jobs`]), `MBXAUDIT_BENCH_MEMORY` (default 1: the piped
 //! dump's peak RSS and heap with and without `--memory-limit 64M`),
@@ -71,7 +71,7 @@ struct Settings {
 }
 
 /// The inputs measured unless `MBXAUDIT_BENCH_FORMATS` says otherwise: every shape.
-const DEFAULT_FORMATS: &str = "legacy,ual-csv,ual-jsonl,ps51-json,ps7-json";
+const DEFAULT_FORMATS: &str = "legacy,ual-csv,ual-jsonl,ps51-json,ps7-json,ual-ps-json";
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     match std::env::var(name) {
@@ -637,6 +637,7 @@ fn describe(format: Format) -> &'static str {
         Format::UalJsonl => "UAL JSON Lines",
         Format::Ps51Json => "PowerShell 5.1 ConvertTo-Json (UTF-16)",
         Format::Ps7Json => "PowerShell 7 ConvertTo-Json",
+        Format::UalPsJson => "UAL PowerShell 7 ConvertTo-Json",
     }
 }
 

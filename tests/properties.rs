@@ -507,7 +507,8 @@ fn json_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 /// UTF-16 transcoded piece by piece) give what the sequential reference gives (one pass,
 /// the byte parser, serde_json for every AuditData, the whole file transcoded first), at 1
 /// and 2 threads: every JSON fixture, and the benchmarks' UAL JSON Lines, PowerShell 7
-/// and Windows PowerShell 5.1 (UTF-16) dumps, large enough for several pieces, as
+/// and Windows PowerShell 5.1 (UTF-16) dumps and PowerShell 7 `Search-UnifiedAuditLog`
+/// objects (AuditData as a string), large enough for several pieces, as
 /// generated and damaged at a few places past their head.
 #[test]
 fn json_fast_paths_equal_the_sequential_reference() {
@@ -524,6 +525,7 @@ fn json_fast_paths_equal_the_sequential_reference() {
         (generate::Format::UalJsonl, 6_000_000),
         (generate::Format::Ps7Json, 6_000_000),
         (generate::Format::Ps51Json, 12_000_000),
+        (generate::Format::UalPsJson, 6_000_000),
     ] {
         let mut data = Vec::new();
         generate::generate(format, bytes, 9, &mut data).expect("generate");

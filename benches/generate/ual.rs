@@ -40,6 +40,43 @@ impl Event<'_> {
         out.extend_from_slice(b"\",,\r\n");
     }
 
+    /// One object of `Search-UnifiedAuditLog | ConvertTo-Json` in PowerShell 7 (two-space
+    /// indentation, LF, ISO dates; the record type by its name; the AuditData a JSON
+    /// string, `/` left as it is), the `index`th of the file.
+    pub fn write_ual_ps_json(&self, world: &World, rng: &mut Rng, index: u64, out: &mut Vec<u8>) {
+        let mut json = Vec::with_capacity(4096);
+        self.write_audit_data(world, rng, &mut json);
+        let user_id = if self.kind == Kind::SignIn {
+            &self.owner.upn
+        } else {
+            self.actor_upn
+        };
+        let record_type = match self.kind {
+            Kind::Item => "ExchangeItem",
+            Kind::Group => "ExchangeItemGroup",
+            Kind::Access => "ExchangeItemAggregated",
+            Kind::Folder => "ExchangeAggregatedOperation",
+            Kind::SignIn => "AzureActiveDirectoryStsLogon",
+        };
+        let _ = write!(
+            out,
+            "  {{\n    \"RecordType\": \"{record_type}\",\n    \"CreationDate\": \"{}\",\n    \"UserIds\": ",
+            iso_time(self.time_ms)
+        );
+        ps7_str(out, user_id.as_bytes());
+        let _ = write!(
+            out,
+            ",\n    \"Operations\": \"{}\",\n    \"AuditData\": ",
+            self.op
+        );
+        ps7_str(out, &json);
+        let _ = write!(
+            out,
+            ",\n    \"ResultIndex\": {index},\n    \"ResultCount\": 5000,\n    \"Identity\": \"{}\",\n    \"IsValid\": true,\n    \"ObjectState\": \"Unchanged\"\n  }}",
+            self.identity
+        );
+    }
+
     fn record_type(&self) -> u8 {
         match self.kind {
             Kind::Item => 2,
@@ -314,4 +351,24 @@ fn close(out: &mut Vec<u8>) {
         out.pop();
     }
     out.push(b'}');
+}
+
+/// A JSON string as PowerShell 7's `ConvertTo-Json` writes it: quotes, backslashes and
+/// control characters escaped, `/` and non-ASCII text as they are.
+fn ps7_str(out: &mut Vec<u8>, value: &[u8]) {
+    out.push(b'"');
+    for &b in value {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
 }

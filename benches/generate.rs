@@ -440,12 +440,18 @@ fn utf16le(text: &str) -> Vec<u8> {
 
 /// Appends a JSON string as .NET's serializer writes it (`/` escaped too).
 fn json_str(out: &mut Vec<u8>, value: &str) {
+    json_string(out, value.as_bytes(), true);
+}
+
+/// Appends a JSON string: quotes, backslashes and control characters escaped, `/` too
+/// where `slash` (as .NET's serializer does; PowerShell 7's `ConvertTo-Json` does not).
+fn json_string(out: &mut Vec<u8>, value: &[u8], slash: bool) {
     out.push(b'"');
-    for &b in value.as_bytes() {
+    for &b in value {
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
-            b'/' => out.extend_from_slice(b"\\/"),
+            b'/' if slash => out.extend_from_slice(b"\\/"),
             b'\r' => out.extend_from_slice(b"\\r"),
             b'\n' => out.extend_from_slice(b"\\n"),
             b'\t' => out.extend_from_slice(b"\\t"),

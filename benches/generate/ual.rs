@@ -4,19 +4,13 @@
 
 use std::io::Write as _;
 
-use super::super::{csv_field, iso_time, json_str, Rng};
+use super::super::{csv_field, iso_time, json_str, json_string, Rng};
 use super::{Event, Item, Kind, Logon, World, ORG_NAME, USER_AGENTS};
 
 impl Event<'_> {
     /// One Purview CSV row: AuditData in a quoted cell, its quotes doubled.
     pub fn write_ual_csv(&self, world: &World, rng: &mut Rng, out: &mut Vec<u8>) {
-        let mut json = Vec::with_capacity(4096);
-        self.write_audit_data(world, rng, &mut json);
-        let user_id = if self.kind == Kind::SignIn {
-            &self.owner.upn
-        } else {
-            self.actor_upn
-        };
+        let (json, user_id) = self.audit_data_and_user(world, rng);
         let _ = write!(
             out,
             "{},{}.0000000Z,{},{},",
@@ -44,13 +38,7 @@ impl Event<'_> {
     /// indentation, LF, ISO dates; the record type by its name; the AuditData a JSON
     /// string, `/` left as it is), the `index`th of the file.
     pub fn write_ual_ps_json(&self, world: &World, rng: &mut Rng, index: u64, out: &mut Vec<u8>) {
-        let mut json = Vec::with_capacity(4096);
-        self.write_audit_data(world, rng, &mut json);
-        let user_id = if self.kind == Kind::SignIn {
-            &self.owner.upn
-        } else {
-            self.actor_upn
-        };
+        let (json, user_id) = self.audit_data_and_user(world, rng);
         let record_type = match self.kind {
             Kind::Item => "ExchangeItem",
             Kind::Group => "ExchangeItemGroup",
@@ -63,18 +51,31 @@ impl Event<'_> {
             "  {{\n    \"RecordType\": \"{record_type}\",\n    \"CreationDate\": \"{}\",\n    \"UserIds\": ",
             iso_time(self.time_ms)
         );
-        ps7_str(out, user_id.as_bytes());
+        json_string(out, user_id.as_bytes(), false);
         let _ = write!(
             out,
             ",\n    \"Operations\": \"{}\",\n    \"AuditData\": ",
             self.op
         );
-        ps7_str(out, &json);
+        json_string(out, &json, false);
         let _ = write!(
             out,
             ",\n    \"ResultIndex\": {index},\n    \"ResultCount\": 5000,\n    \"Identity\": \"{}\",\n    \"IsValid\": true,\n    \"ObjectState\": \"Unchanged\"\n  }}",
             self.identity
         );
+    }
+
+    /// The AuditData object and the user the export's own column names: the signed-in
+    /// owner for a sign-in, else the actor.
+    fn audit_data_and_user(&self, world: &World, rng: &mut Rng) -> (Vec<u8>, &str) {
+        let mut json = Vec::with_capacity(4096);
+        self.write_audit_data(world, rng, &mut json);
+        let user_id = if self.kind == Kind::SignIn {
+            &self.owner.upn
+        } else {
+            self.actor_upn
+        };
+        (json, user_id)
     }
 
     fn record_type(&self) -> u8 {
@@ -351,24 +352,4 @@ fn close(out: &mut Vec<u8>) {
         out.pop();
     }
     out.push(b'}');
-}
-
-/// A JSON string as PowerShell 7's `ConvertTo-Json` writes it: quotes, backslashes and
-/// control characters escaped, `/` and non-ASCII text as they are.
-fn ps7_str(out: &mut Vec<u8>, value: &[u8]) {
-    out.push(b'"');
-    for &b in value {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f => {
-                let _ = write!(out, "\\u{b:04x}");
-            }
-            _ => out.push(b),
-        }
-    }
-    out.push(b'"');
 }

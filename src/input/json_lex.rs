@@ -491,5 +491,29 @@ pub(crate) fn may_hold_surrogate_escape(json: &[u8]) -> bool {
     })
 }
 
+/// Byte equality for member names, inline: names are short, where a call of `memcmp`
+/// (and its dispatch on the length) costs more than the bytes — ~4% of a UAL summary when
+/// the AuditData's known names were compared that way. Words of eight bytes, the last one
+/// overlapping the word before.
+#[inline(always)]
+pub(crate) fn same_name(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let word = |s: &[u8], i: usize| s.get(i..i + 8).and_then(|w| w.first_chunk::<8>()).copied();
+    let mut i = 0;
+    while i + 8 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
+}
+
 #[cfg(test)]
 mod tests;

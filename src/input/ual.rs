@@ -286,38 +286,12 @@ impl Known {
                 return None;
             }
             let i = usize::from(i);
-            if h == hash && same_name(KNOWN[i], name) {
+            if h == hash && crate::input::json_lex::same_name(KNOWN[i], name) {
                 return Some(i);
             }
             at = (at + 1) % 64;
         }
     }
-}
-
-/// `a == b` for member names, inline: a call to `memcmp` for each of a record's ~20 known
-/// names cost ~4% of a UAL summary (its call and its dispatch on the length outweigh a
-/// name's few bytes). Words of eight bytes, the last one overlapping the one before.
-#[inline]
-fn same_name(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    if n < 8 {
-        return a.iter().zip(b).all(|(x, y)| x == y);
-    }
-    let word = |s: &[u8], at: usize| {
-        s.get(at..at + 8)
-            .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
-    };
-    let mut at = 0;
-    while at + 8 < n {
-        if word(a, at) != word(b, at) {
-            return false;
-        }
-        at += 8;
-    }
-    word(a, n - 8) == word(b, n - 8)
 }
 
 /// `Item`, an `AffectedItems[]` entry or a `FolderItems[]` entry.

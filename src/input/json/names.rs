@@ -8,6 +8,7 @@
 //! are compared first (four of them, most recent first), and only a name not among them
 //! is looked up in a hash map.
 
+use crate::input::json_lex::same_name;
 use std::collections::HashMap;
 
 /// Names remembered at most (exports use a few hundred).
@@ -38,28 +39,6 @@ impl<T> Default for Names<T> {
     }
 }
 
-/// Byte equality, eight bytes at a time (names are short: a call to memcmp costs more).
-#[inline(always)]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], i: usize| s.get(i..i + 8).and_then(|w| w.first_chunk::<8>()).copied();
-    if n < 8 {
-        return a == b;
-    }
-    let mut i = 0;
-    while i + 8 < n {
-        if word(a, i) != word(b, i) {
-            return false;
-        }
-        i += 8;
-    }
-    // The last eight bytes (overlapping the word before when `n` is not a multiple).
-    word(a, n - 8) == word(b, n - 8)
-}
-
 impl<T: Copy> Names<T> {
     /// The entry and meaning of `name` (as written), the member at `position` of its
     /// record; `meaning` works it out the first time. The entry is `None` when no more
@@ -77,7 +56,7 @@ impl<T: Copy> Names<T> {
                 let Some((known, info)) = self.known.get(k as usize) else {
                     break;
                 };
-                if same(known, name) {
+                if same_name(known, name) {
                     if w > 0 {
                         ways.copy_within(0..w, 1);
                         ways[0] = k;
@@ -144,12 +123,12 @@ mod tests {
             }
         }
         assert_eq!((names.len(), worked), (6, 6));
-        assert!(same(b"A-long-name-of-16", b"A-long-name-of-16"));
-        assert!(!same(b"A-long-name-of-16", b"A-long-name-of-17"));
-        assert!(!same(b"Id", b"Ix"));
-        assert!(!same(b"Id", b"Idx"));
-        assert!(same(b"12345678", b"12345678"));
-        assert!(!same(b"12345678x", b"12345678y"));
-        assert!(!same(b"x12345678", b"y12345678"));
+        assert!(same_name(b"A-long-name-of-16", b"A-long-name-of-16"));
+        assert!(!same_name(b"A-long-name-of-16", b"A-long-name-of-17"));
+        assert!(!same_name(b"Id", b"Ix"));
+        assert!(!same_name(b"Id", b"Idx"));
+        assert!(same_name(b"12345678", b"12345678"));
+        assert!(!same_name(b"12345678x", b"12345678y"));
+        assert!(!same_name(b"x12345678", b"y12345678"));
     }
 }

@@ -289,3 +289,18 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn same_name_is_slice_equality() {
+    // Every length across the word steps, a difference at each place, and a prefix.
+    for n in 0..40usize {
+        let a: Vec<u8> = (0..n).map(|i| b'A' + (i % 26) as u8).collect();
+        assert!(same_name(&a, &a.clone()), "{n}");
+        for at in 0..n {
+            let mut b = a.clone();
+            b[at] ^= 0x20;
+            assert!(!same_name(&a, &b), "{n} {at}");
+        }
+        assert!(!same_name(&a, &a[..n.saturating_sub(1)]) || n == 0);
+    }
+}

@@ -429,11 +429,15 @@ impl<'t> Reader<'t> {
                 ual::visit_audit_data(&self.audit_data, line, visitor)
             }
             Some(Val::Obj(o)) => {
-                self.audit_data.extend_from_slice(o);
                 if self.dropped_on_a_look(o, line, visitor) {
                     return;
                 }
-                ual::visit_audit_data(o, line, visitor)
+                let read = ual::visit_audit_data(o, line, visitor);
+                if read.is_err() {
+                    // Kept for the report of the row that cannot be read, only then.
+                    self.audit_data.extend_from_slice(o);
+                }
+                read
             }
             Some(Val::Null) | None => Err("it is null".to_string()),
             Some(_) => Err("it is not a JSON object".to_string()),

@@ -564,3 +564,22 @@ proptest! {
         check(&bytes, target);
     }
 }
+
+#[test]
+fn an_audit_data_object_that_cannot_be_read_is_reported_with_its_size() {
+    // Some collectors write AuditData as an object: one that is not a record is warned
+    // about with its own size, and the row reported from the wrapper's members.
+    let text = br#"{"CreationDate":"2024-10-08T00:00:00","UserIds":"a@b.c","Operations":"Set-Mailbox","RecordType":"ExchangeAdmin","AuditData":{"Name":"x"},"Identity":"i1"}
+"#;
+    let all = read_all(text, 1 << 20);
+    assert_eq!(all.warnings.len(), 1, "{:?}", all.warnings);
+    assert!(
+        all.warnings[0]
+            .1
+            .starts_with("AuditData (12 characters) cannot be read"),
+        "{:?}",
+        all.warnings
+    );
+    assert_eq!(all.rows.len(), 1);
+    assert_eq!(all.rows[0].get(Field::Operation), "Set-Mailbox");
+}

@@ -354,10 +354,12 @@ fn put_text(out: &mut Vec<u8>, field: RawField<'_>) -> (usize, bool) {
     // are looked at, not the copy: reading back bytes just stored waits on the stores
     // (a quarter of this function's samples in a legacy dump). A JSON escape (`\u00e9`)
     // may make ASCII text into more, so its copy is looked at.
-    let ascii = field.escape != Escape::Json && field.bytes.is_ascii();
+    let plain = field.escape != Escape::Json;
+    let ascii_in = plain && field.bytes.is_ascii();
     field.unescape_into(out);
+    let ascii = ascii_in || (!plain && out[start..].is_ascii());
     let mut lossy = false;
-    if !ascii && !out[start..].is_ascii() && simdutf8::basic::from_utf8(&out[start..]).is_err() {
+    if !ascii && simdutf8::basic::from_utf8(&out[start..]).is_err() {
         let fixed = String::from_utf8_lossy(&out[start..]).into_owned();
         out.truncate(start);
         out.extend_from_slice(fixed.as_bytes());

@@ -116,6 +116,11 @@ impl FieldSet {
     pub fn fields(self) -> impl Iterator<Item = Field> {
         Field::ALL.into_iter().filter(move |&f| self.contains(f))
     }
+
+    /// How many fields the set holds.
+    pub fn count(self) -> usize {
+        (self.0 & (u64::MAX >> (64 - FIELD_COUNT))).count_ones() as usize
+    }
 }
 
 impl Field {
@@ -600,16 +605,7 @@ impl OwnedRecord {
         pos: SourcePos,
         items: Vec<Item>,
     ) -> OwnedRecord {
-        let mut ends = [0u32; FIELD_COUNT];
-        let mut end = 0usize;
-        let mut k = 0;
-        for (i, field) in Field::ALL.into_iter().enumerate() {
-            if fields.contains(field) {
-                end = end.saturating_add(lens.get(k).copied().unwrap_or(0));
-                k += 1;
-            }
-            ends[i] = u32::try_from(end.min(text.len())).unwrap_or(u32::MAX);
-        }
+        let ends = ends_of(fields, lens, text.len());
         OwnedRecord::new(text, ends, time, pos, items)
     }
 
@@ -641,6 +637,173 @@ impl OwnedRecord {
         }
         OwnedRecord::new(text, ends, time, pos, items)
     }
+}
+
+impl OwnedRecord {
+    /// The record as the writers read it.
+    pub fn view(&self) -> RowView<'_> {
+        RowView {
+            text: &self.text,
+            ends: &self.ends,
+            time: self.time,
+            pos: self.pos,
+            items: &self.items,
+            tags: &self.tags,
+        }
+    }
+}
+
+/// A kept row as the writers read it: borrowed from an [`OwnedRecord`] ([`OwnedRecord::view`])
+/// or, without a copy, from the block the row was kept in (its fields' ends and messages
+/// decoded into a [`RowScratch`]).
+#[derive(Clone, Copy, Debug)]
+pub struct RowView<'a> {
+    /// The fields in [`Field`] order, field `i` ending at byte `ends[i]`.
+    text: &'a str,
+    ends: &'a [u32; FIELD_COUNT],
+    /// The event time in UTC.
+    pub time: Timestamp,
+    pub pos: SourcePos,
+    /// The messages touched, when `--expand-items` asked for them.
+    pub items: &'a [Item],
+    /// The rules this row matched when it was read, ascending.
+    pub tags: &'a [u32],
+}
+
+impl<'a> RowView<'a> {
+    /// A view of `text`, whose fields end at `ends` (see [`OwnedRecord::from_text`] for
+    /// how `ends` are made from the fields' lengths: [`RowScratch::set_ends`]).
+    pub fn new(text: &'a str, scratch: &'a RowScratch, time: Timestamp, pos: SourcePos) -> Self {
+        RowView {
+            text,
+            ends: &scratch.ends,
+            time,
+            pos,
+            items: &scratch.items,
+            tags: &scratch.tags,
+        }
+    }
+
+    /// A row of no fields.
+    pub fn empty(time: Timestamp, pos: SourcePos, scratch: &'a mut RowScratch) -> Self {
+        scratch.set_ends(FieldSet::EMPTY, &[], 0);
+        scratch.items.clear();
+        scratch.tags.clear();
+        RowView::new("", scratch, time, pos)
+    }
+
+    pub fn get(&self, field: Field) -> &'a str {
+        let i = field as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = self.ends[i] as usize;
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    /// See [`AuditRecord::subject`].
+    pub fn subject(&self) -> &str {
+        Fields::subject(self)
+    }
+
+    /// See [`Fields::cross_mailbox_op`].
+    pub fn cross_mailbox_op(&self) -> &str {
+        Fields::cross_mailbox_op(self)
+    }
+
+    /// The row, copied out.
+    pub fn to_owned_record(&self) -> OwnedRecord {
+        OwnedRecord {
+            text: Box::from(self.text),
+            ends: *self.ends,
+            time: self.time,
+            pos: self.pos,
+            items: self.items.to_vec(),
+            tags: Box::from(self.tags),
+        }
+    }
+}
+
+impl Fields for RowView<'_> {
+    fn get(&self, field: Field) -> &str {
+        RowView::get(self, field)
+    }
+
+    fn tags(&self) -> &[u32] {
+        self.tags
+    }
+}
+
+/// A batch of rows each read where it is written, as a [`RowView`] into the writing
+/// thread's [`RowScratch`], instead of all copied out first.
+pub trait RowSource: Sync {
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `i` (`i < len()`).
+    fn row<'s>(&'s self, i: usize, scratch: &'s mut RowScratch) -> RowView<'s>;
+}
+
+/// What a [`RowView`] of a row kept in compact storage borrows besides its text: its
+/// fields' ends, messages and tags, decoded on the writing thread and reused row to row.
+#[derive(Debug)]
+pub struct RowScratch {
+    ends: [u32; FIELD_COUNT],
+    pub items: Vec<Item>,
+    pub tags: Vec<u32>,
+    /// A row's text when it had to be repaired (invalid UTF-8 replaced).
+    pub repaired: String,
+}
+
+impl Default for RowScratch {
+    fn default() -> Self {
+        RowScratch {
+            ends: [0; FIELD_COUNT],
+            items: Vec::new(),
+            tags: Vec::new(),
+            repaired: String::new(),
+        }
+    }
+}
+
+impl RowScratch {
+    /// The row of `text` whose ends, messages and tags this scratch holds, owned.
+    pub fn into_record(self, text: String, time: Timestamp, pos: SourcePos) -> OwnedRecord {
+        let mut rec = OwnedRecord::new(text, self.ends, time, pos, self.items);
+        rec.tags = self.tags.into_boxed_slice();
+        rec
+    }
+
+    /// The ends of `fields` whose values are back to back in a text of `len` bytes,
+    /// `lens[k]` bytes for the k-th field of the set (the others empty), as
+    /// [`OwnedRecord::from_text`] computes them.
+    pub fn set_ends(&mut self, fields: FieldSet, lens: &[usize], len: usize) {
+        self.ends = ends_of(fields, lens, len);
+    }
+}
+
+/// The ends of the fields of a text of `len` bytes (see [`RowScratch::set_ends`]).
+fn ends_of(fields: FieldSet, lens: &[usize], len: usize) -> [u32; FIELD_COUNT] {
+    let mut ends = [0u32; FIELD_COUNT];
+    let at = |end: usize| u32::try_from(end.min(len)).unwrap_or(u32::MAX);
+    // Field by field of the set (its bits, in `Field` order); each field not in it ends
+    // where the one before it does.
+    let mut bits = fields.0 & (u64::MAX >> (64 - FIELD_COUNT)); // as `FieldSet::count`
+    let (mut end, mut filled) = (0usize, 0usize);
+    for &field_len in lens {
+        if bits == 0 {
+            break;
+        }
+        let i = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        ends[filled..i].fill(at(end));
+        end = end.saturating_add(field_len);
+        ends[i] = at(end);
+        filled = i + 1;
+    }
+    ends[filled..].fill(at(end));
+    ends
 }
 
 /// Named access to a row's normalised fields, whatever holds them (an [`OwnedRecord`],
@@ -703,6 +866,31 @@ impl Fields for OwnedRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The fields' ends, set bit by bit, are those of the field-by-field rule: a
+        /// field of the set ends its length after the one before, any other where the
+        /// one before ends, none past the text.
+        #[test]
+        fn ends_are_the_field_by_field_rule(
+            bits in proptest::prelude::any::<u64>(),
+            lens in proptest::collection::vec(0..50usize, 0..70),
+            len in 0..800usize,
+        ) {
+            let fields = FieldSet(bits);
+            let mut want = [0u32; FIELD_COUNT];
+            let (mut end, mut k) = (0usize, 0);
+            for (i, field) in Field::ALL.into_iter().enumerate() {
+                if fields.contains(field) {
+                    end += lens.get(k).copied().unwrap_or(0);
+                    k += 1;
+                }
+                want[i] = end.min(len) as u32;
+            }
+            proptest::prop_assert_eq!(ends_of(fields, &lens, len), want);
+            proptest::prop_assert_eq!(fields.count(), fields.fields().count());
+        }
+    }
 
     #[test]
     fn integral_floats_are_whole_numbers() {

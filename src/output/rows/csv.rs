@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use super::{LineFormat, Options};
 use crate::output::cells::Line;
-use crate::record::{Item, OwnedRecord};
+use crate::record::{Item, RowView};
 
 /// The CSV report's lines.
 pub struct Csv<'a> {
@@ -29,7 +29,7 @@ impl LineFormat for Csv<'_> {
     fn line(
         &self,
         _index: u64,
-        row: &OwnedRecord,
+        row: &RowView<'_>,
         item: Option<&Item>,
         buffers: &mut (Line, String),
         out: &mut Vec<u8>,

@@ -9,7 +9,7 @@ use std::io;
 
 use super::{Column, Layout, LineFormat};
 use crate::output::cells::Line;
-use crate::record::{Item, OwnedRecord};
+use crate::record::{Item, RowView};
 
 /// The JSON report's shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +37,7 @@ impl LineFormat for Json<'_> {
     fn line(
         &self,
         index: u64,
-        row: &OwnedRecord,
+        row: &RowView<'_>,
         item: Option<&Item>,
         buffers: &mut (Line, String),
         out: &mut Vec<u8>,

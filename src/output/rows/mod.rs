@@ -24,13 +24,14 @@ pub mod timesketch;
 pub mod xlsx;
 
 use std::io::{self, Write};
+use std::ops::Range;
 use std::path::Path;
 
 use rayon::prelude::*;
 
 use crate::output::cells::Line;
 use crate::record::logon_type_name;
-use crate::record::{Field, FieldSet, Item, OwnedRecord};
+use crate::record::{Field, FieldSet, Item, OwnedRecord, RowScratch, RowSource, RowView};
 
 /// One report column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +148,23 @@ pub trait RowWriter {
     fn begin(&mut self, out: &mut (dyn Write + Send)) -> io::Result<()>;
     /// Writes one batch of rows (one or more lines each, see [`lines`]).
     fn rows(&mut self, out: &mut (dyn Write + Send), rows: &[OwnedRecord]) -> io::Result<()>;
+    /// Whether the writer reads rows in place ([`RowWriter::row_views`]) rather than
+    /// rebuilt.
+    fn reads_in_place(&self) -> bool {
+        false
+    }
+    /// Writes one batch of rows of one line each, read in place (see
+    /// [`RowWriter::reads_in_place`]); by default, rebuilt and handed to
+    /// [`RowWriter::rows`].
+    fn row_views(&mut self, out: &mut (dyn Write + Send), rows: &dyn RowSource) -> io::Result<()> {
+        let built: Vec<OwnedRecord> = (0..rows.len())
+            .into_par_iter()
+            .map_init(RowScratch::default, |scratch, i| {
+                rows.row(i, scratch).to_owned_record()
+            })
+            .collect();
+        self.rows(out, &built)
+    }
     /// Writes what comes after the rows; returns how many cells were neutralised.
     fn finish(&mut self, out: &mut (dyn Write + Send)) -> io::Result<u64>;
     /// After [`RowWriter::finish`]: what the user must be told about the rows written
@@ -167,7 +185,7 @@ pub trait LineFormat: Sync {
     fn line(
         &self,
         index: u64,
-        row: &OwnedRecord,
+        row: &RowView<'_>,
         item: Option<&Item>,
         buffers: &mut (Line, String),
         out: &mut Vec<u8>,
@@ -204,6 +222,56 @@ impl<F: LineFormat> Lines<F> {
     }
 }
 
+impl<F: LineFormat> Lines<F> {
+    /// Formats `count` rows in pieces on every thread and writes them in order: `lines`
+    /// counts a piece's lines, `piece` formats its rows (the piece's first line given).
+    fn write_pieces(
+        &mut self,
+        out: &mut (dyn Write + Send),
+        count: usize,
+        lines: impl Fn(Range<usize>) -> u64,
+        piece: impl Fn(&F, Range<usize>, u64, &mut (Line, String), &mut Vec<u8>) -> io::Result<()>
+            + Sync,
+    ) -> io::Result<()> {
+        let Lines {
+            format,
+            lines: written,
+            neutralised: total_neutralised,
+        } = self;
+        // At most a few pieces per thread are held formatted at once.
+        let window = PIECE * 4 * rayon::current_num_threads().max(1);
+        for group in (0..count).step_by(window) {
+            let mut first = *written;
+            let pieces: Vec<(Range<usize>, u64)> = (group..(group + window).min(count))
+                .step_by(PIECE)
+                .map(|start| {
+                    let range = start..(start + PIECE).min(count);
+                    let at = first;
+                    first += lines(range.clone());
+                    (range, at)
+                })
+                .collect();
+            let format = &*format;
+            let formatted: Vec<io::Result<(Vec<u8>, u64)>> = pieces
+                .into_par_iter()
+                .map(|(range, at)| {
+                    let mut buffers = (Line::new(format.excel_safe()), String::with_capacity(256));
+                    let mut buf = Vec::with_capacity(range.len() * 256);
+                    piece(format, range, at, &mut buffers, &mut buf)?;
+                    Ok((buf, buffers.0.neutralised))
+                })
+                .collect();
+            for piece in formatted {
+                let (buf, neutralised) = piece?;
+                out.write_all(&buf)?;
+                *total_neutralised += neutralised;
+            }
+            *written = first;
+        }
+        Ok(())
+    }
+}
+
 impl<F: LineFormat> RowWriter for Lines<F> {
     fn begin(&mut self, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let mut buf = Vec::new();
@@ -212,38 +280,38 @@ impl<F: LineFormat> RowWriter for Lines<F> {
     }
 
     fn rows(&mut self, out: &mut (dyn Write + Send), rows: &[OwnedRecord]) -> io::Result<()> {
-        // At most a few pieces per thread are held formatted at once.
-        let window = PIECE * 4 * rayon::current_num_threads().max(1);
-        for group in rows.chunks(window) {
-            let mut first = self.lines;
-            let pieces: Vec<(&[OwnedRecord], u64)> = group
-                .chunks(PIECE)
-                .map(|piece| {
-                    let start = first;
-                    first += lines(piece).count() as u64;
-                    (piece, start)
-                })
-                .collect();
-            let format = &self.format;
-            let formatted: Vec<io::Result<(Vec<u8>, u64)>> = pieces
-                .into_par_iter()
-                .map(|(piece, start)| {
-                    let mut buffers = (Line::new(format.excel_safe()), String::with_capacity(256));
-                    let mut buf = Vec::with_capacity(piece.len() * 256);
-                    for (i, (row, item)) in lines(piece).enumerate() {
-                        format.line(start + i as u64, row, item, &mut buffers, &mut buf)?;
-                    }
-                    Ok((buf, buffers.0.neutralised))
-                })
-                .collect();
-            for piece in formatted {
-                let (buf, neutralised) = piece?;
-                out.write_all(&buf)?;
-                self.neutralised += neutralised;
-            }
-            self.lines = first;
-        }
-        Ok(())
+        self.write_pieces(
+            out,
+            rows.len(),
+            |piece| lines(&rows[piece]).count() as u64,
+            |format, piece, first, buffers, buf| {
+                for (i, (row, item)) in lines(&rows[piece]).enumerate() {
+                    format.line(first + i as u64, &row.view(), item, buffers, buf)?;
+                }
+                Ok(())
+            },
+        )
+    }
+
+    fn reads_in_place(&self) -> bool {
+        true
+    }
+
+    fn row_views(&mut self, out: &mut (dyn Write + Send), rows: &dyn RowSource) -> io::Result<()> {
+        // One line a row; each row read where its line is formatted.
+        self.write_pieces(
+            out,
+            rows.len(),
+            |piece| piece.len() as u64,
+            |format, piece, first, buffers, buf| {
+                let mut scratch = RowScratch::default();
+                for (i, at) in piece.enumerate() {
+                    let row = rows.row(at, &mut scratch);
+                    format.line(first + i as u64, &row, None, buffers, buf)?;
+                }
+                Ok(())
+            },
+        )
     }
 
     fn finish(&mut self, out: &mut (dyn Write + Send)) -> io::Result<u64> {
@@ -275,7 +343,13 @@ pub fn write_rows(
     rows: &crate::pipeline::Rows,
 ) -> io::Result<u64> {
     writer.begin(out)?;
-    rows.for_each_batch(|batch| writer.rows(out, batch))?;
+    // Rows of one line each (no messages to expand) are read in place by the writers
+    // that can: no copy of each row made first.
+    if writer.reads_in_place() && !rows.with_items() {
+        rows.for_each_view(|batch| writer.row_views(out, batch))?;
+    } else {
+        rows.for_each_batch(|batch| writer.rows(out, batch))?;
+    }
     writer.finish(out)
 }
 
@@ -446,7 +520,7 @@ impl Layout<'_> {
     /// Excel-safe rule applied; `cell` is scratch space.
     pub fn csv_cells(
         &self,
-        row: &OwnedRecord,
+        row: &RowView<'_>,
         item: Option<&Item>,
         line: &mut Line,
         cell: &mut String,
@@ -463,7 +537,7 @@ impl Layout<'_> {
     pub fn write_cell(
         &self,
         column: Column,
-        row: &OwnedRecord,
+        row: &RowView<'_>,
         item: Option<&Item>,
         out: &mut String,
     ) {
@@ -512,7 +586,7 @@ impl Layout<'_> {
     pub fn cell<'r>(
         &self,
         column: Column,
-        row: &'r OwnedRecord,
+        row: &'r RowView<'_>,
         item: Option<&'r Item>,
         scratch: &'r mut String,
     ) -> &'r str {

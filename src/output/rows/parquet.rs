@@ -177,7 +177,8 @@ impl RowWriter for Parquet<'_> {
                     Values::Int(v) => v.push(i64::try_from(row.pos.line).unwrap_or(i64::MAX)),
                     Values::Text { data, ends } => {
                         self.cell.clear();
-                        self.layout.write_cell(column, row, item, &mut self.cell);
+                        self.layout
+                            .write_cell(column, &row.view(), item, &mut self.cell);
                         self.bytes += self.cell.len();
                         data.extend_from_slice(self.cell.as_bytes());
                         ends.push(data.len());

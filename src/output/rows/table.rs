@@ -55,7 +55,7 @@ impl RowWriter for Table<'_> {
                 .iter()
                 .map(|&c| {
                     raw.clear();
-                    self.layout.write_cell(c, row, item, &mut raw);
+                    self.layout.write_cell(c, &row.view(), item, &mut raw);
                     clean(&raw, MAX_CELL)
                 })
                 .collect();

@@ -11,11 +11,11 @@ use std::io;
 
 use super::{LineFormat, Options};
 use crate::output::cells::Line;
-use crate::record::{Field, Item, OwnedRecord};
+use crate::record::{Field, Item, RowView};
 use crate::who;
 
 /// What the `datetime` of a row is: the record's own time field.
-fn timestamp_desc(row: &OwnedRecord) -> &'static str {
+fn timestamp_desc(row: &RowView<'_>) -> &'static str {
     if row.get(Field::RecordType).trim().is_empty() {
         "Mailbox audit: LastAccessed"
     } else {
@@ -24,7 +24,7 @@ fn timestamp_desc(row: &OwnedRecord) -> &'static str {
 }
 
 /// The event in one line.
-pub fn message(row: &OwnedRecord, item: Option<&Item>) -> String {
+pub fn message(row: &RowView<'_>, item: Option<&Item>) -> String {
     let mut m = String::with_capacity(128);
     let op = who::operation(row);
     m.push_str(if op.is_empty() { "(no operation)" } else { op });
@@ -76,7 +76,7 @@ impl LineFormat for Timesketch<'_> {
     fn line(
         &self,
         _index: u64,
-        row: &OwnedRecord,
+        row: &RowView<'_>,
         item: Option<&Item>,
         buffers: &mut (Line, String),
         out: &mut Vec<u8>,

@@ -30,7 +30,7 @@ pub fn line_cells<'t>(
             column,
             Column::Field(Field::LastAccessed) | Column::SourceLine
         ) {
-            layout.write_cell(column, row, item, text);
+            layout.write_cell(column, &row.view(), item, text);
         }
     }
     layout

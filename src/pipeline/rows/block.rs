@@ -14,7 +14,11 @@
 
 use super::Shape;
 use crate::datetime::Timestamp;
-use crate::record::{AuditRecord, Escape, Item, OwnedRecord, RawField, SourcePos};
+use std::borrow::Cow;
+
+use crate::record::{
+    AuditRecord, Escape, Item, OwnedRecord, RawField, RowScratch, RowView, SourcePos,
+};
 
 /// A row's fixed part.
 #[derive(Clone, Copy, Debug)]
@@ -105,7 +109,7 @@ impl Block {
         lens.clear();
         // One byte a number is reserved for the header (lengths under 128, the usual),
         // written in place once the values are; a longer one moves the values.
-        let n = fields.fields().count();
+        let n = fields.count();
         let numbers =
             n + if with_items {
                 1 + 3 * rec.items.len()
@@ -277,13 +281,12 @@ impl<'a> RunRow<'a> {
     }
 }
 
-/// Rebuilds a row from its text (see the module documentation).
-pub(crate) fn materialize(
-    row: &[u8],
-    shape: Shape,
-    time: Timestamp,
-    pos: SourcePos,
-) -> OwnedRecord {
+/// The lengths of a row's fields.
+type Lens = [usize; crate::record::FIELD_COUNT];
+
+/// Decodes a row's text (see the module documentation): its messages and tags into
+/// `scratch`; returns its fields' bytes and lengths.
+fn decode<'r>(row: &'r [u8], shape: Shape, scratch: &mut RowScratch) -> (&'r [u8], Lens) {
     let (fields, with_items) = (shape.fields, shape.with_items);
     let mut rest = row;
     let mut next = || {
@@ -291,11 +294,11 @@ pub(crate) fn materialize(
         rest = r;
         n
     };
-    let mut lens = [0usize; crate::record::FIELD_COUNT];
+    let mut lens: Lens = [0; crate::record::FIELD_COUNT];
     let mut total = 0usize;
-    for (k, _) in fields.fields().enumerate() {
-        lens[k] = next();
-        total = total.saturating_add(lens[k]);
+    for len in lens.iter_mut().take(fields.count()) {
+        *len = next();
+        total = total.saturating_add(*len);
     }
     let mut item_lens = Vec::new();
     if with_items {
@@ -306,38 +309,78 @@ pub(crate) fn materialize(
             item_lens.push(next());
         }
     }
-    let mut tags = Vec::new();
+    scratch.tags.clear();
     if shape.with_tags {
         let count = next().min(row.len());
         for _ in 0..count {
-            tags.push(u32::try_from(next()).unwrap_or(u32::MAX));
+            scratch.tags.push(u32::try_from(next()).unwrap_or(u32::MAX));
         }
     }
     let text = rest.get(..total).unwrap_or_default();
-    // The standard library's check, not simdutf8: a row's text is a few hundred bytes,
-    // mostly ASCII, which it passes a word at a time without simdutf8's set-up and its
-    // copy of the last bytes.
-    let text = match std::str::from_utf8(text) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(text).into_owned(),
-    };
     let mut after = rest.get(total..).unwrap_or_default();
     let mut take = |len: usize| -> Box<str> {
         let (value, r) = after.split_at(len.min(after.len()));
         after = r;
         Box::from(String::from_utf8_lossy(value))
     };
-    let items = item_lens
-        .chunks_exact(3)
-        .map(|l| Item {
+    scratch.items.clear();
+    scratch
+        .items
+        .extend(item_lens.chunks_exact(3).map(|l| Item {
             folder: take(l[0]),
             internet_message_id: take(l[1]),
             subject: take(l[2]),
-        })
-        .collect();
-    let mut rec = OwnedRecord::from_text(text, fields, &lens, time, pos, items);
-    rec.tags = tags.into_boxed_slice();
-    rec
+        }));
+    (text, lens)
+}
+
+/// A row's fields' text, checked: the standard library's check, not simdutf8 (a row's
+/// text is a few hundred bytes, mostly ASCII, which it passes a word at a time without
+/// simdutf8's set-up and its copy of the last bytes). Invalid UTF-8 (never stored by
+/// [`put_text`], but a run read back from disk could be damaged) is replaced.
+fn checked(text: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(text) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(text),
+    }
+}
+
+/// Rebuilds a row from its text (see the module documentation).
+pub(crate) fn materialize(
+    row: &[u8],
+    shape: Shape,
+    time: Timestamp,
+    pos: SourcePos,
+) -> OwnedRecord {
+    let mut scratch = RowScratch::default();
+    let (text, lens) = decode(row, shape, &mut scratch);
+    let text = checked(text).into_owned();
+    scratch.set_ends(shape.fields, &lens, text.len());
+    scratch.into_record(text, time, pos)
+}
+
+/// A row read in place from its text (see the module documentation): nothing copied but
+/// what `scratch` holds (the fields' ends, messages and tags; the text, only when it had
+/// to be repaired).
+pub(crate) fn view<'s>(
+    row: &'s [u8],
+    shape: Shape,
+    time: Timestamp,
+    pos: SourcePos,
+    scratch: &'s mut RowScratch,
+) -> RowView<'s> {
+    let (text, lens) = decode(row, shape, scratch);
+    match checked(text) {
+        Cow::Borrowed(text) => {
+            scratch.set_ends(shape.fields, &lens, text.len());
+            RowView::new(text, scratch, time, pos)
+        }
+        Cow::Owned(repaired) => {
+            scratch.set_ends(shape.fields, &lens, repaired.len());
+            scratch.repaired = repaired;
+            RowView::new(&scratch.repaired, scratch, time, pos)
+        }
+    }
 }
 
 fn put_len(out: &mut Vec<u8>, n: usize) {
@@ -474,6 +517,76 @@ mod tests {
             assert_eq!(&out[..6], b"before");
             assert_eq!(std::str::from_utf8(&out[6..]).unwrap(), want, "{bytes:?}");
             assert_eq!((len, lossy), (want.len(), replaced), "{bytes:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// A row read in place (one scratch reused from row to row, as a writer's thread
+        /// does) is the row `materialize` rebuilds: every field, message, tag, time and
+        /// place; and so is a row whose text is damaged.
+        #[test]
+        fn views_read_rows_as_materialize_rebuilds_them(
+            field_bits in proptest::prelude::any::<u64>(),
+            with_items in proptest::prelude::any::<bool>(),
+            with_tags in proptest::prelude::any::<bool>(),
+            rows in proptest::collection::vec(
+                (
+                    proptest::collection::vec(
+                        proptest::collection::vec(
+                            proptest::prop_oneof![
+                                proptest::prelude::Just(b'a'),
+                                proptest::prelude::Just(b'"'),
+                                proptest::prelude::Just(0xC3u8),
+                                proptest::prelude::Just(0xA9u8),
+                                proptest::prelude::Just(0xFFu8),
+                            ],
+                            0..140,
+                        ),
+                        3,
+                    ),
+                    0..3usize,
+                    proptest::collection::vec(0..300u32, 0..4),
+                ),
+                1..6,
+            ),
+            damage in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            let mut fields = crate::record::FieldSet::EMPTY;
+            for (i, &f) in Field::ALL.iter().enumerate() {
+                if field_bits >> i & 1 == 1 {
+                    fields = fields.with(f);
+                }
+            }
+            let shape = Shape { fields, with_items, with_tags, newest_first: false };
+            let mut b = Block::default();
+            for (k, (values, item_count, tags)) in rows.iter().enumerate() {
+                let items: Vec<ItemView<'_>> = (0..*item_count)
+                    .map(|_| ItemView {
+                        folder: RawField::new(&values[2], Escape::None),
+                        internet_message_id: RawField::new(b"<m@x>", Escape::None),
+                        subject: RawField::new(&values[0], Escape::CsvQuotes),
+                    })
+                    .collect();
+                let mut rec = record(&values[0], &values[1], &items);
+                rec.set(Field::ClientIp, RawField::new(&values[2], Escape::None));
+                b.push(&rec, shape, Timestamp(k as i64), 10 + k as u64, tags);
+            }
+            let mut scratch = RowScratch::default();
+            let pos = |line| SourcePos { file: 2, line };
+            for p in 0..b.len() {
+                let (time, at) = (Timestamp(b.heads[p].time), pos(b.line(p)));
+                let want = materialize(b.text(p), shape, time, at);
+                let got = view(b.text(p), shape, time, at, &mut scratch);
+                proptest::prop_assert_eq!(got.to_owned_record(), want.clone());
+                for f in Field::ALL {
+                    proptest::prop_assert_eq!(got.get(f), want.get(f));
+                }
+            }
+            let want = materialize(&damage, shape, Timestamp(1), pos(1));
+            let got = view(&damage, shape, Timestamp(1), pos(1), &mut scratch);
+            proptest::prop_assert_eq!(got.to_owned_record(), want);
         }
     }
 

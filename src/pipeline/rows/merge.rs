@@ -13,11 +13,11 @@ use std::io;
 
 use rayon::prelude::*;
 
-use super::block::{materialize, Block};
+use super::block::{materialize, view, Block};
 use super::spill::RunReader;
 use super::{Place, Rows};
 use crate::datetime::Timestamp;
-use crate::record::OwnedRecord;
+use crate::record::{OwnedRecord, RowScratch, RowSource, RowView, SourcePos};
 
 /// Rows rebuilt at a time.
 const BATCH: usize = 4096;
@@ -81,7 +81,28 @@ pub struct Batches<'r> {
     /// The next row of each source: `(order, source)`, the in-memory rows being source
     /// `runs.len()`.
     heap: BinaryHeap<(Order, usize)>,
+    /// The rows of the batch being handed over, picked in order.
+    picks: Vec<Pick>,
     batch: Vec<OwnedRecord>,
+}
+
+/// A batch's rows read in place ([`Batches::next_views`]).
+pub(crate) struct Picked<'b> {
+    rows: &'b Rows,
+    picks: &'b [Pick],
+}
+
+impl RowSource for Picked<'_> {
+    fn len(&self) -> usize {
+        self.picks.len()
+    }
+
+    fn row<'s>(&'s self, i: usize, scratch: &'s mut RowScratch) -> RowView<'s> {
+        match &self.picks[i] {
+            Pick::Memory(r) => view_of(self.rows, *r, scratch),
+            Pick::Built(row) => row.view(),
+        }
+    }
 }
 
 impl<'r> Batches<'r> {
@@ -153,37 +174,33 @@ impl<'r> Batches<'r> {
             next_memory: 0,
             runs,
             heap,
+            picks: Vec::new(),
             batch: Vec::new(),
         })
     }
 
-    /// The next batch, or `None` when every row was handed over.
-    pub fn next_batch(&mut self) -> io::Result<Option<&[OwnedRecord]>> {
+    /// Picks the rows of the next batch; `false` when every row was handed over.
+    fn pick(&mut self) -> io::Result<bool> {
+        self.picks.clear();
         let rows = self.rows;
         if self.runs.is_empty() {
-            // Everything is in memory: a slice of the sorted rows, rebuilt in parallel.
+            // Everything is in memory: a slice of the sorted rows.
             let start = self.next_memory;
             let end = (start + BATCH).min(self.memory.len());
-            if start == end {
-                return Ok(None);
-            }
             self.next_memory = end;
-            self.batch = self.memory[start..end]
-                .par_iter()
-                .map(|r| build(rows, *r))
-                .collect();
-            return Ok(Some(&self.batch));
+            self.picks
+                .extend(self.memory[start..end].iter().map(|&r| Pick::Memory(r)));
+            return Ok(!self.picks.is_empty());
         }
         let newest_first = rows.store.shape.newest_first;
         let shape = rows.store.shape;
-        let mut picks = Vec::with_capacity(BATCH);
-        while picks.len() < BATCH {
+        while self.picks.len() < BATCH {
             let Some((_, source)) = self.heap.pop() else {
                 break;
             };
             if source == self.runs.len() {
                 let r = self.memory[self.next_memory];
-                picks.push(Pick::Memory(r));
+                self.picks.push(Pick::Memory(r));
                 self.next_memory += 1;
                 if let Some(r) = self.memory.get(self.next_memory) {
                     self.heap
@@ -197,7 +214,7 @@ impl<'r> Batches<'r> {
                     file: c.file,
                     line: row.line + c.line_shift,
                 };
-                picks.push(Pick::Built(materialize(
+                self.picks.push(Pick::Built(materialize(
                     row.text,
                     shape,
                     Timestamp(row.time),
@@ -210,10 +227,16 @@ impl<'r> Batches<'r> {
                     .push((order(newest_first, time, c.block, pos), source));
             }
         }
-        if picks.is_empty() {
+        Ok(!self.picks.is_empty())
+    }
+
+    /// The next batch, rebuilt (in parallel), or `None` when every row was handed over.
+    pub fn next_batch(&mut self) -> io::Result<Option<&[OwnedRecord]>> {
+        if !self.pick()? {
             return Ok(None);
         }
-        self.batch = picks
+        let rows = self.rows;
+        self.batch = std::mem::take(&mut self.picks)
             .into_par_iter()
             .map(|p| match p {
                 Pick::Memory(r) => build(rows, r),
@@ -222,23 +245,41 @@ impl<'r> Batches<'r> {
             .collect();
         Ok(Some(&self.batch))
     }
+
+    /// The next batch, its rows to be read in place by the writer, or `None` when every
+    /// row was handed over.
+    pub(crate) fn next_views(&mut self) -> io::Result<Option<Picked<'_>>> {
+        Ok(self.pick()?.then_some(Picked {
+            rows: self.rows,
+            picks: &self.picks,
+        }))
+    }
+}
+
+/// The in-memory row `r`: its block, its place there, where it came from and its time;
+/// else (never: only rows in memory are `Ref`s) where its file starts, for an empty row.
+fn in_memory(rows: &Rows, r: Ref) -> Result<(&Block, usize, SourcePos, Timestamp), SourcePos> {
+    let (file, slot) = &rows.blocks[r.block as usize];
+    let Place::Memory(block) = &slot.place else {
+        return Err(Rows::pos(*file, 0));
+    };
+    let at = r.pos as usize;
+    let time = Timestamp(block.heads[at].time);
+    Ok((block, at, Rows::pos(*file, block.line(at)), time))
+}
+
+/// The in-memory row `r`, read in place.
+fn view_of<'s>(rows: &'s Rows, r: Ref, scratch: &'s mut RowScratch) -> RowView<'s> {
+    match in_memory(rows, r) {
+        Ok((block, at, pos, time)) => view(block.text(at), rows.store.shape, time, pos, scratch),
+        Err(pos) => RowView::empty(Timestamp(r.time), pos, scratch),
+    }
 }
 
 /// Rebuilds the in-memory row `r`.
 fn build(rows: &Rows, r: Ref) -> OwnedRecord {
-    let (file, slot) = &rows.blocks[r.block as usize];
-    let Place::Memory(block) = &slot.place else {
-        return OwnedRecord::from_parts(&[], Timestamp(r.time), Rows::pos(*file, 0), Vec::new());
-    };
-    row_of(rows, *file, block, r.pos as usize)
-}
-
-fn row_of(rows: &Rows, file: u32, block: &Block, pos: usize) -> OwnedRecord {
-    let shape = rows.store.shape;
-    materialize(
-        block.text(pos),
-        shape,
-        Timestamp(block.heads[pos].time),
-        Rows::pos(file, block.line(pos)),
-    )
+    match in_memory(rows, r) {
+        Ok((block, at, pos, time)) => materialize(block.text(at), rows.store.shape, time, pos),
+        Err(pos) => OwnedRecord::from_parts(&[], Timestamp(r.time), pos, Vec::new()),
+    }
 }

@@ -393,6 +393,24 @@ impl Rows {
         Ok(())
     }
 
+    /// Hands the rows to `f` in order, in batches, each row to be read in place where it
+    /// is written ([`crate::record::RowSource`]).
+    pub fn for_each_view(
+        &self,
+        mut f: impl FnMut(&dyn crate::record::RowSource) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut batches = Batches::new(self)?;
+        while let Some(batch) = batches.next_views()? {
+            f(&batch)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the rows carry the messages they touched (`--expand-items`).
+    pub fn with_items(&self) -> bool {
+        self.store.shape.with_items
+    }
+
     pub(crate) fn pos(file: u32, line: u64) -> SourcePos {
         SourcePos { file, line }
     }

@@ -1,7 +1,8 @@
 //! The kept rows in output order: the rows still in memory are sorted in parallel, the
 //! runs on disk are read through small buffers, and a k-way merge of the two hands the
 //! rows over in batches ([`Batches`]). Rows in memory are rebuilt in parallel, a batch
-//! at a time; rows from disk as they are merged.
+//! at a time, or handed over where they lie, for writers that read them in place
+//! ([`Batches::next_views`]); rows from disk are rebuilt as they are merged.
 //!
 //! The order is by time, ties by input order: the index of the block a row was kept in
 //! (blocks are numbered in input order, file by file) and its position in that block;

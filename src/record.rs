@@ -578,10 +578,7 @@ impl OwnedRecord {
     }
 
     pub fn get(&self, field: Field) -> &str {
-        let i = field as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        let end = self.ends[i] as usize;
-        self.text.get(start..end).unwrap_or_default()
+        self.view().get(field)
     }
 
     /// See [`AuditRecord::subject`].
@@ -743,6 +740,9 @@ pub trait RowSource: Sync {
 
     /// Row `i` (`i < len()`).
     fn row<'s>(&'s self, i: usize, scratch: &'s mut RowScratch) -> RowView<'s>;
+
+    /// How many lines row `i` is written on: one per message it carries, at least one.
+    fn lines(&self, i: usize) -> usize;
 }
 
 /// What a [`RowView`] of a row kept in compact storage borrows besides its text: its

@@ -153,9 +153,8 @@ pub trait RowWriter {
     fn reads_in_place(&self) -> bool {
         false
     }
-    /// Writes one batch of rows of one line each, read in place (see
-    /// [`RowWriter::reads_in_place`]); by default, rebuilt and handed to
-    /// [`RowWriter::rows`].
+    /// Writes one batch of rows read in place (see [`RowWriter::reads_in_place`]); by
+    /// default, rebuilt and handed to [`RowWriter::rows`].
     fn row_views(&mut self, out: &mut (dyn Write + Send), rows: &dyn RowSource) -> io::Result<()> {
         let built: Vec<OwnedRecord> = (0..rows.len())
             .into_par_iter()
@@ -298,16 +297,20 @@ impl<F: LineFormat> RowWriter for Lines<F> {
     }
 
     fn row_views(&mut self, out: &mut (dyn Write + Send), rows: &dyn RowSource) -> io::Result<()> {
-        // One line a row; each row read where its line is formatted.
+        // Each row read where its lines are formatted.
         self.write_pieces(
             out,
             rows.len(),
-            |piece| piece.len() as u64,
+            |piece| piece.map(|at| rows.lines(at) as u64).sum(),
             |format, piece, first, buffers, buf| {
                 let mut scratch = RowScratch::default();
-                for (i, at) in piece.enumerate() {
+                let mut index = first;
+                for at in piece {
                     let row = rows.row(at, &mut scratch);
-                    format.line(first + i as u64, &row, None, buffers, buf)?;
+                    for item in row_lines(&row) {
+                        format.line(index, &row, item, buffers, buf)?;
+                        index += 1;
+                    }
                 }
                 Ok(())
             },
@@ -343,9 +346,8 @@ pub fn write_rows(
     rows: &crate::pipeline::Rows,
 ) -> io::Result<u64> {
     writer.begin(out)?;
-    // Rows of one line each (no messages to expand) are read in place by the writers
-    // that can: no copy of each row made first.
-    if writer.reads_in_place() && !rows.with_items() {
+    // Read in place by the writers that can: no copy of each row made first.
+    if writer.reads_in_place() {
         rows.for_each_view(|batch| writer.row_views(out, batch))?;
     } else {
         rows.for_each_batch(|batch| writer.rows(out, batch))?;
@@ -618,6 +620,12 @@ impl Layout<'_> {
 pub fn lines(rows: &[OwnedRecord]) -> impl Iterator<Item = (&OwnedRecord, Option<&Item>)> {
     rows.iter()
         .flat_map(|row| (0..row.items.len().max(1)).map(move |i| (row, row.items.get(i))))
+}
+
+/// The lines of one row (see [`lines`]): its messages, or `None` for a row without any.
+fn row_lines<'r>(row: &RowView<'r>) -> impl Iterator<Item = Option<&'r Item>> {
+    let items = row.items;
+    (0..items.len().max(1)).map(move |i| items.get(i))
 }
 
 #[cfg(test)]

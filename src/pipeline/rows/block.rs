@@ -334,6 +334,20 @@ fn decode<'r>(row: &'r [u8], shape: Shape, scratch: &mut RowScratch) -> (&'r [u8
     (text, lens)
 }
 
+/// How many lines a row is written on (see the module documentation for its text): one
+/// per message it carries, at least one; what [`decode`] decodes, without decoding it.
+pub(crate) fn lines_of(row: &[u8], shape: Shape) -> usize {
+    if !shape.with_items {
+        return 1;
+    }
+    let mut rest = row;
+    for _ in 0..shape.fields.count() {
+        rest = get_len(rest).map_or(&[][..], |(_, r)| r);
+    }
+    let count = get_len(rest).map_or(0, |(n, _)| n).min(row.len());
+    count.max(1)
+}
+
 /// A row's fields' text, checked: the standard library's check, not simdutf8 (a row's
 /// text is a few hundred bytes, mostly ASCII, which it passes a word at a time without
 /// simdutf8's set-up and its copy of the last bytes). Invalid UTF-8 (never stored by
@@ -525,7 +539,7 @@ mod tests {
 
         /// A row read in place (one scratch reused from row to row, as a writer's thread
         /// does) is the row `materialize` rebuilds: every field, message, tag, time and
-        /// place; and so is a row whose text is damaged.
+        /// place, and as many lines; and so is a row whose text is damaged.
         #[test]
         fn views_read_rows_as_materialize_rebuilds_them(
             field_bits in proptest::prelude::any::<u64>(),
@@ -580,13 +594,15 @@ mod tests {
                 let want = materialize(b.text(p), shape, time, at);
                 let got = view(b.text(p), shape, time, at, &mut scratch);
                 proptest::prop_assert_eq!(got.to_owned_record(), want.clone());
+                proptest::prop_assert_eq!(lines_of(b.text(p), shape), want.items.len().max(1));
                 for f in Field::ALL {
                     proptest::prop_assert_eq!(got.get(f), want.get(f));
                 }
             }
             let want = materialize(&damage, shape, Timestamp(1), pos(1));
             let got = view(&damage, shape, Timestamp(1), pos(1), &mut scratch);
-            proptest::prop_assert_eq!(got.to_owned_record(), want);
+            proptest::prop_assert_eq!(got.to_owned_record(), want.clone());
+            proptest::prop_assert_eq!(lines_of(&damage, shape), want.items.len().max(1));
         }
     }
 

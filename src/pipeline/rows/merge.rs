@@ -14,7 +14,7 @@ use std::io;
 
 use rayon::prelude::*;
 
-use super::block::{materialize, view, Block};
+use super::block::{lines_of, materialize, view, Block};
 use super::spill::RunReader;
 use super::{Place, Rows};
 use crate::datetime::Timestamp;
@@ -102,6 +102,16 @@ impl RowSource for Picked<'_> {
         match &self.picks[i] {
             Pick::Memory(r) => view_of(self.rows, *r, scratch),
             Pick::Built(row) => row.view(),
+        }
+    }
+
+    fn lines(&self, i: usize) -> usize {
+        match &self.picks[i] {
+            Pick::Memory(r) => match in_memory(self.rows, *r) {
+                Ok((block, at, _, _)) => lines_of(block.text(at), self.rows.store.shape),
+                Err(_) => 1,
+            },
+            Pick::Built(row) => row.items.len().max(1),
         }
     }
 }

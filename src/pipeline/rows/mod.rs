@@ -406,11 +406,6 @@ impl Rows {
         Ok(())
     }
 
-    /// Whether the rows carry the messages they touched (`--expand-items`).
-    pub fn with_items(&self) -> bool {
-        self.store.shape.with_items
-    }
-
     pub(crate) fn pos(file: u32, line: u64) -> SourcePos {
         SourcePos { file, line }
     }

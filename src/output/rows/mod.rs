@@ -148,13 +148,9 @@ pub trait RowWriter {
     fn begin(&mut self, out: &mut (dyn Write + Send)) -> io::Result<()>;
     /// Writes one batch of rows (one or more lines each, see [`lines`]).
     fn rows(&mut self, out: &mut (dyn Write + Send), rows: &[OwnedRecord]) -> io::Result<()>;
-    /// Whether the writer reads rows in place ([`RowWriter::row_views`]) rather than
-    /// rebuilt.
-    fn reads_in_place(&self) -> bool {
-        false
-    }
-    /// Writes one batch of rows read in place (see [`RowWriter::reads_in_place`]); by
-    /// default, rebuilt and handed to [`RowWriter::rows`].
+    /// Writes one batch of rows each read in place where the writer reads it (the line
+    /// formats' [`Lines`]); by default, the batch rebuilt (in parallel) and handed to
+    /// [`RowWriter::rows`].
     fn row_views(&mut self, out: &mut (dyn Write + Send), rows: &dyn RowSource) -> io::Result<()> {
         let built: Vec<OwnedRecord> = (0..rows.len())
             .into_par_iter()
@@ -228,7 +224,7 @@ impl<F: LineFormat> Lines<F> {
         &mut self,
         out: &mut (dyn Write + Send),
         count: usize,
-        lines: impl Fn(Range<usize>) -> u64,
+        lines: impl Fn(Range<usize>) -> u64 + Sync,
         piece: impl Fn(&F, Range<usize>, u64, &mut (Line, String), &mut Vec<u8>) -> io::Result<()>
             + Sync,
     ) -> io::Result<()> {
@@ -240,13 +236,19 @@ impl<F: LineFormat> Lines<F> {
         // At most a few pieces per thread are held formatted at once.
         let window = PIECE * 4 * rayon::current_num_threads().max(1);
         for group in (0..count).step_by(window) {
-            let mut first = *written;
-            let pieces: Vec<(Range<usize>, u64)> = (group..(group + window).min(count))
+            let ranges: Vec<Range<usize>> = (group..(group + window).min(count))
                 .step_by(PIECE)
-                .map(|start| {
-                    let range = start..(start + PIECE).min(count);
+                .map(|start| start..(start + PIECE).min(count))
+                .collect();
+            // Each piece's first line: its lines counted on every thread, then summed.
+            let counts: Vec<u64> = ranges.par_iter().map(|r| lines(r.clone())).collect();
+            let mut first = *written;
+            let pieces: Vec<(Range<usize>, u64)> = ranges
+                .into_iter()
+                .zip(counts)
+                .map(|(range, n)| {
                     let at = first;
-                    first += lines(range.clone());
+                    first += n;
                     (range, at)
                 })
                 .collect();
@@ -290,10 +292,6 @@ impl<F: LineFormat> RowWriter for Lines<F> {
                 Ok(())
             },
         )
-    }
-
-    fn reads_in_place(&self) -> bool {
-        true
     }
 
     fn row_views(&mut self, out: &mut (dyn Write + Send), rows: &dyn RowSource) -> io::Result<()> {
@@ -346,12 +344,7 @@ pub fn write_rows(
     rows: &crate::pipeline::Rows,
 ) -> io::Result<u64> {
     writer.begin(out)?;
-    // Read in place by the writers that can: no copy of each row made first.
-    if writer.reads_in_place() {
-        rows.for_each_view(|batch| writer.row_views(out, batch))?;
-    } else {
-        rows.for_each_batch(|batch| writer.rows(out, batch))?;
-    }
+    rows.for_each_view(|batch| writer.row_views(out, batch))?;
     writer.finish(out)
 }
 

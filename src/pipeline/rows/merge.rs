@@ -106,6 +106,9 @@ impl RowSource for Picked<'_> {
     }
 
     fn lines(&self, i: usize) -> usize {
+        if !self.rows.store.shape.with_items {
+            return 1;
+        }
         match &self.picks[i] {
             Pick::Memory(r) => match in_memory(self.rows, *r) {
                 Ok((block, at, _, _)) => lines_of(block.text(at), self.rows.store.shape),

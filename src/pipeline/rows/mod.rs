@@ -4,9 +4,10 @@
 //! output needs). When a chunk is done, its block is *sealed*: kept in memory while the
 //! rows kept so far (and their dedup keys) fit in `--memory-limit`, else sorted and
 //! written to a temporary file as a run ([`spill`]). Once every input is read and the
-//! duplicates are known, [`Rows::for_each_batch`] sorts the rows still in memory (in
-//! parallel) and merges them with the runs on disk ([`merge`]), handing the output rows
-//! over in batches, in order: by time, ties in input order (file, then position), or the
+//! duplicates are known, [`Rows::for_each_view`] (rows read in place by the writer) or
+//! [`Rows::for_each_batch`] (rows rebuilt) sorts the rows still in memory (in parallel)
+//! and merges them with the runs on disk ([`merge`]), handing the output rows over in
+//! batches, in order: by time, ties in input order (file, then position), or the
 //! exact reverse with `--newest-first`. The result is the same bytes whether anything was
 //! spilled or not.
 

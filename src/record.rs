@@ -119,7 +119,12 @@ impl FieldSet {
 
     /// How many fields the set holds.
     pub fn count(self) -> usize {
-        (self.0 & (u64::MAX >> (64 - FIELD_COUNT))).count_ones() as usize
+        self.bits().count_ones() as usize
+    }
+
+    /// Bit `i`: field `i` is in the set (the bits past the last field cleared).
+    fn bits(self) -> u64 {
+        self.0 & (u64::MAX >> (64 - FIELD_COUNT))
     }
 }
 
@@ -592,20 +597,6 @@ impl OwnedRecord {
         Fields::cross_mailbox_op(self)
     }
 
-    /// A record of `fields` whose values are `text` back to back, `lens[k]` bytes for the
-    /// k-th field of the set (the others empty): a row rebuilt from compact storage.
-    pub fn from_text(
-        text: String,
-        fields: FieldSet,
-        lens: &[usize],
-        time: Timestamp,
-        pos: SourcePos,
-        items: Vec<Item>,
-    ) -> OwnedRecord {
-        let ends = ends_of(fields, lens, text.len());
-        OwnedRecord::new(text, ends, time, pos, items)
-    }
-
     /// A record of `fields` (`(field, text)` in [`Field`] order; the others empty), for
     /// rows rebuilt from compact storage.
     pub fn from_parts(
@@ -668,8 +659,7 @@ pub struct RowView<'a> {
 }
 
 impl<'a> RowView<'a> {
-    /// A view of `text`, whose fields end at `ends` (see [`OwnedRecord::from_text`] for
-    /// how `ends` are made from the fields' lengths: [`RowScratch::set_ends`]).
+    /// A view of `text`, whose fields end where `scratch` says ([`RowScratch::set_ends`]).
     pub fn new(text: &'a str, scratch: &'a RowScratch, time: Timestamp, pos: SourcePos) -> Self {
         RowView {
             text,
@@ -776,8 +766,7 @@ impl RowScratch {
     }
 
     /// The ends of `fields` whose values are back to back in a text of `len` bytes,
-    /// `lens[k]` bytes for the k-th field of the set (the others empty), as
-    /// [`OwnedRecord::from_text`] computes them.
+    /// `lens[k]` bytes for the k-th field of the set (the others empty).
     pub fn set_ends(&mut self, fields: FieldSet, lens: &[usize], len: usize) {
         self.ends = ends_of(fields, lens, len);
     }
@@ -789,7 +778,7 @@ fn ends_of(fields: FieldSet, lens: &[usize], len: usize) -> [u32; FIELD_COUNT] {
     let at = |end: usize| u32::try_from(end.min(len)).unwrap_or(u32::MAX);
     // Field by field of the set (its bits, in `Field` order); each field not in it ends
     // where the one before it does.
-    let mut bits = fields.0 & (u64::MAX >> (64 - FIELD_COUNT)); // as `FieldSet::count`
+    let mut bits = fields.bits();
     let (mut end, mut filled) = (0usize, 0usize);
     for &field_len in lens {
         if bits == 0 {

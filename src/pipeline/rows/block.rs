@@ -384,17 +384,16 @@ pub(crate) fn view<'s>(
     scratch: &'s mut RowScratch,
 ) -> RowView<'s> {
     let (text, lens) = decode(row, shape, scratch);
-    match checked(text) {
-        Cow::Borrowed(text) => {
-            scratch.set_ends(shape.fields, &lens, text.len());
-            RowView::new(text, scratch, time, pos)
-        }
+    let text = checked(text);
+    scratch.set_ends(shape.fields, &lens, text.len());
+    let text = match text {
+        Cow::Borrowed(text) => text,
         Cow::Owned(repaired) => {
-            scratch.set_ends(shape.fields, &lens, repaired.len());
             scratch.repaired = repaired;
-            RowView::new(&scratch.repaired, scratch, time, pos)
+            &scratch.repaired
         }
-    }
+    };
+    RowView::new(text, scratch, time, pos)
 }
 
 fn put_len(out: &mut Vec<u8>, n: usize) {

@@ -28,6 +28,7 @@ use crate::funnel::Counts;
 use crate::input::csv;
 use crate::input::decode::decode;
 use crate::input::json;
+use crate::input::visit::UalKeys;
 use crate::input::{self, load, Origin};
 use crate::progress::Progress;
 use crate::record::{FieldSet, OwnedRecord};
@@ -260,9 +261,41 @@ pub fn run_hashing(
     progress: &Progress,
     hash_streams: bool,
 ) -> Result<Outcome> {
+    // A Unified Audit Log record's key from its AuditData's text spares hashing every
+    // value; it is exact unless some Id comes with two texts, which the de-duplication
+    // tells: the inputs are then read again with content keys. Exports of one format
+    // write one event's AuditData alike, so one input, or CSV files of one header, take
+    // text keys; inputs of several formats (where one event may be written two ways)
+    // take content keys from the start, and so does a stream, which cannot be read again.
+    let one_format = origins.len() == 1 || shapes::one_header(origins);
+    let keys = if one_format && !origins.iter().any(input::stream::is_stream) {
+        UalKeys::Text
+    } else {
+        UalKeys::Content
+    };
+    let run = |keys| run_keyed(origins, settings, progress, hash_streams, keys, one_format);
+    if let Some(outcome) = run(keys)? {
+        return Ok(outcome);
+    }
+    progress.restart();
+    run(UalKeys::Content)?
+        .ok_or_else(|| anyhow::anyhow!("content keys were judged inexact (a bug)"))
+}
+
+/// [`run_hashing`] with Unified Audit Log keys made as `keys` says; `None` when they
+/// are [`UalKeys::Text`] and some `Id` came with two AuditData texts. `one_format`: one
+/// input, or CSV files of one header.
+fn run_keyed(
+    origins: &[Origin],
+    settings: &Settings,
+    progress: &Progress,
+    hash_streams: bool,
+    keys: UalKeys,
+    one_format: bool,
+) -> Result<Option<Outcome>> {
     // One export never holds one event in two shapes: a single input is not compared,
     // nor are files of one header.
-    let (store, spec) = sinks(settings, origins.len() > 1 && !shapes::one_header(origins));
+    let (store, spec) = sinks(settings, !one_format);
     let sink = match &spec {
         Some(spec) => Sink::Columns(spec),
         None => Sink::Rows(&store),
@@ -274,7 +307,12 @@ pub fn run_hashing(
             if input::stream::is_stream(origin) && !settings.reference {
                 stream::process_stream(i, origin, settings, sink, progress, hash_streams)
             } else {
-                process_file(i, origin, settings, sink, progress)
+                let reading = Reading {
+                    settings,
+                    sink,
+                    ual_keys: keys,
+                };
+                process_file(i, origin, reading, progress)
             }
         })
         .collect();
@@ -301,7 +339,9 @@ pub fn run_hashing(
     }
 
     // De-duplicate in input order: the first export that holds an event keeps it.
-    let duplicates = dedup::mark(&mut kept);
+    let Some(duplicates) = dedup::mark(&mut kept, keys == UalKeys::Text) else {
+        return Ok(None);
+    };
     // Then the same event in exports of different column sets (issue 15), unless their
     // signatures outgrew their share of the memory.
     // One budget, shared by the store and the columns' spec (see `sinks`).
@@ -332,12 +372,12 @@ pub fn run_hashing(
         Some(spec) => KeptRows::Table(table_of(&spec, kept, origins.len())),
         None => KeptRows::Rows(rows_of(store, kept, origins.len(), totals.written())),
     };
-    Ok(Outcome {
+    Ok(Some(Outcome {
         files,
         rows,
         totals,
         shapes_skipped,
-    })
+    }))
 }
 
 /// The store for rows (used when they are kept as rows) and the columns' spec (when they
@@ -468,14 +508,13 @@ const UNMAP_APART: usize = 64 << 20;
 fn process_file(
     index: usize,
     origin: &Origin,
-    settings: &Settings,
-    sink: Sink<'_>,
+    reading: Reading<'_>,
     progress: &Progress,
 ) -> Result<(FileOutcome, Option<FileKept>)> {
     match load(origin) {
         Ok(bytes) => {
             let release = |r: std::ops::Range<usize>| bytes.release(r);
-            let read = process_bytes(index, origin, &bytes, settings, sink, progress, &release);
+            let read = process_bytes(index, origin, &bytes, reading, progress, &release);
             // A file cut short or rewritten while mapped: what was read is not the file.
             if let Some(why) = bytes.changed() {
                 bail!("'{}' {why}", origin.display());
@@ -540,8 +579,11 @@ pub fn read_bytes(
         0,
         origin,
         bytes,
-        settings,
-        Sink::Rows(&store),
+        Reading {
+            settings,
+            sink: Sink::Rows(&store),
+            ual_keys: UalKeys::Content,
+        },
         &Progress::hidden(),
         &|_| {},
     )?;
@@ -558,17 +600,17 @@ fn process_bytes(
     index: usize,
     origin: &Origin,
     bytes: &[u8],
-    settings: &Settings,
-    sink: Sink<'_>,
+    reading: Reading<'_>,
     progress: &Progress,
     release: &(dyn Fn(std::ops::Range<usize>) + Sync),
 ) -> Result<(FileOutcome, Option<FileKept>)> {
+    let settings = reading.settings;
     let mut report = FileOutcome::new(origin, FileStatus::Skipped(String::new()));
     report.size = bytes.len() as u64;
     // A large UTF-16 JSON dump: read in pieces, each transcoded as it is read.
     let utf16 = json::utf16_document(bytes, settings.encoding).filter(|_| !settings.reference);
     if let Some(doc) = utf16 {
-        let ctx = FileContext::new(settings, sink, index, true);
+        let ctx = FileContext::new(reading, index, true);
         // Each piece read: progress, and its pages released (they were transcoded).
         let done = |r: std::ops::Range<usize>| {
             progress.advance(r.len() as u64);
@@ -606,7 +648,7 @@ fn process_bytes(
             Ok((report, None))
         }
         Opening::Json => {
-            let ctx = FileContext::new(settings, sink, index, true);
+            let ctx = FileContext::new(reading, index, true);
             let chunks = if settings.reference {
                 let mut visitor = Collector::new(&ctx);
                 json::scan_reference(text, &mut visitor);
@@ -625,7 +667,7 @@ fn process_bytes(
             layout,
             check_logon,
         } => {
-            let ctx = FileContext::new(settings, sink, index, check_logon);
+            let ctx = FileContext::new(reading, index, check_logon);
             let chunks = if settings.reference {
                 let mut visitor = Collector::new(&ctx);
                 csv::reference::scan(text, &layout, &mut visitor);
@@ -663,22 +705,35 @@ fn finish_status(report: &mut FileOutcome, format_name: String, encoding_name: S
     }
 }
 
+/// What every input of a run is read with.
+#[derive(Clone, Copy)]
+struct Reading<'s> {
+    settings: &'s Settings,
+    /// Where the kept rows go.
+    sink: Sink<'s>,
+    /// How Unified Audit Log records are keyed.
+    ual_keys: UalKeys,
+}
+
 struct FileContext<'s> {
     settings: &'s Settings,
     sink: Sink<'s>,
     file: u32,
     check_logon: bool,
+    /// How Unified Audit Log records are keyed in this run.
+    ual_keys: UalKeys,
     /// Whether a chunk of the file has seen a date proving month-first, day-first.
     proofs: [AtomicBool; 2],
 }
 
 impl<'s> FileContext<'s> {
-    fn new(settings: &'s Settings, sink: Sink<'s>, index: usize, check_logon: bool) -> Self {
+    fn new(reading: Reading<'s>, index: usize, check_logon: bool) -> Self {
         FileContext {
-            settings,
-            sink,
+            settings: reading.settings,
+            sink: reading.sink,
             file: u32::try_from(index).unwrap_or(u32::MAX),
             check_logon,
+            ual_keys: reading.ual_keys,
             proofs: [AtomicBool::new(false), AtomicBool::new(false)],
         }
     }
@@ -783,4 +838,89 @@ fn settle(
         date_order: order,
     };
     Ok(Some(kept))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            filter: Filter::default(),
+            zone: Zone::Fixed(0),
+            date_order: None,
+            encoding: None,
+            expand_items: false,
+            prefilter: true,
+            reference: false,
+            keep: Keep::ALL,
+            memory: Memory::default(),
+            tagger: None,
+            geoip: None,
+            ip_list: None,
+        }
+    }
+
+    fn ual(names: &[&str]) -> Vec<Origin> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/ual");
+        names.iter().map(|n| Origin::Named(dir.join(n))).collect()
+    }
+
+    /// What a run wrote and counted.
+    fn written(o: &Outcome) -> (Vec<OwnedRecord>, Vec<Counts>) {
+        let rows = o.rows().expect("rows in memory");
+        (rows, o.files.iter().map(|f| f.counts.clone()).collect())
+    }
+
+    /// Keys from the AuditData's text decide as content keys do, or say they cannot: an
+    /// `Id` with two texts (`purview_classic.csv` re-serialises two records of
+    /// `sua_mailbox.csv` and holds another with one of their Ids but other content).
+    #[test]
+    fn text_keys_decide_as_content_keys_or_ask_for_them() {
+        let every = [
+            "sua_mailbox.csv",
+            "sua_mailbox.jsonl",
+            "purview_classic.csv",
+            "graph_13col.csv",
+            "exchangeitemgroup.csv",
+            "mailitemsaccessed_throttled.csv",
+            "attachmentaccess.jsonl",
+        ];
+        let sets: Vec<(Vec<&str>, bool)> = vec![
+            (vec!["sua_mailbox.csv"], true),
+            (vec!["sua_mailbox.csv", "sua_mailbox.csv"], true),
+            (
+                vec!["exchangeitemgroup.csv", "mailitemsaccessed_throttled.csv"],
+                true,
+            ),
+            (vec!["purview_classic.csv"], false),
+            (vec!["sua_mailbox.csv", "purview_classic.csv"], false),
+            (vec!["sua_mailbox.csv", "sua_mailbox.jsonl"], false),
+            (every.to_vec(), false),
+        ];
+        let s = settings();
+        let progress = Progress::hidden();
+        for (names, exact) in sets {
+            let origins = ual(&names);
+            let run = |keys| run_keyed(&origins, &s, &progress, false, keys, true);
+            let content = run(UalKeys::Content).unwrap().expect("content keys decide");
+            let text = run(UalKeys::Text).unwrap();
+            assert_eq!(text.is_some(), exact, "{names:?}");
+            if let Some(text) = text {
+                assert_eq!(written(&text), written(&content), "{names:?}");
+            }
+            // And the run itself: the same as content keys, whichever it used.
+            let chosen = run_hashing(&origins, &s, &progress, false).unwrap();
+            assert_eq!(written(&chosen), written(&content), "{names:?}");
+        }
+        // Twice the same export: its second copy is all duplicates, by text keys.
+        let origins = ual(&["sua_mailbox.csv", "sua_mailbox.csv"]);
+        let twice = run_keyed(&origins, &s, &progress, false, UalKeys::Text, true);
+        let twice = twice.unwrap().expect("one text per Id");
+        assert!(twice.files[1].counts.duplicates > 0);
+        assert_eq!(
+            twice.files[1].counts.duplicates,
+            twice.files[0].counts.written()
+        );
+    }
 }

@@ -34,6 +34,13 @@ impl Progress {
         }
     }
 
+    /// Starts over: the inputs are read again.
+    pub fn restart(&self) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(0);
+        }
+    }
+
     /// Removes the bar so that the messages that follow start on a clean line.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

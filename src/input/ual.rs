@@ -38,10 +38,10 @@
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed, Xxh3};
 
 use super::json_lex::{self as lex, skip_ascii_ws, Quoting};
-use super::visit::{EventKey, KeptItems, OnDemand, Visitor};
+use super::visit::{EventKey, KeptItems, OnDemand, UalKeys, Visitor};
 use crate::record::Family;
 use crate::record::{AuditRecord, Escape, Field, ItemView, RawField};
 
@@ -163,7 +163,7 @@ impl<'a> AuditData<'a> {
         let known = Known::get();
         let mut d = AuditData::default();
         for m in top.members {
-            let Some(i) = known.find(m.key_hash, top.key(m)) else {
+            let Some(i) = known.find(m.key_name, top.key(m)) else {
                 continue;
             };
             let slot = d.slot(i);
@@ -249,7 +249,7 @@ const KNOWN: [&[u8]; 29] = [
     b"Parameters",
 ];
 
-/// [`KNOWN`] by its names' hashes ([`canon::key_hash`]): an open-addressed table of 64
+/// [`KNOWN`] by its names' fingerprints ([`canon::key_name`]): an open-addressed table of 64
 /// slots, so that most of an AuditData's ~30 members, known or not, are told apart by
 /// one or two compares of a hash instead of a name compared with each known one (in
 /// profiles of a UAL summary: `from_members` ~5% of the samples before, ~2% after).
@@ -264,7 +264,7 @@ impl Known {
         static TABLE: std::sync::LazyLock<Known> = std::sync::LazyLock::new(|| {
             let mut slots = [(0, Known::EMPTY); 64];
             for (i, name) in KNOWN.iter().enumerate() {
-                let hash = canon::key_hash(name);
+                let hash = canon::key_name(name);
                 let mut at = (hash % 64) as usize;
                 while slots[at].1 != Known::EMPTY {
                     at = (at + 1) % 64;
@@ -406,19 +406,26 @@ fn visit_object<V: Visitor + ?Sized>(
     line: u64,
     visitor: &mut V,
 ) -> Result<(), UalError> {
-    // One pass: checked as serde_json would read it, hashed for the key, its top-level
-    // members found. Anything that pass is unsure of goes to serde_json, as before.
-    let done = canon::scan(json, reads_nested(visitor, false), |text, hash, top| {
-        let d = AuditData::from_members(text, &top)?;
-        if !is_record(&d) {
-            return Some(false);
-        }
-        if encoded::any(&d) {
-            return None; // members written as JSON strings: decoded below
-        }
-        map_and_visit(&d, json, line, visitor, None, Some(hash));
-        Some(true)
-    });
+    // One pass: checked as serde_json would read it, hashed for the key (content keys
+    // only), its top-level members found. Anything that pass is unsure of goes to
+    // serde_json, as before.
+    let content = visitor.ual_keys() == UalKeys::Content;
+    let done = canon::scan(
+        json,
+        reads_nested(visitor, false),
+        content,
+        |text, hash, top| {
+            let d = AuditData::from_members(text, &top)?;
+            if !is_record(&d) {
+                return Some(false);
+            }
+            if encoded::any(&d) {
+                return None; // members written as JSON strings: decoded below
+            }
+            map_and_visit(&d, json, line, visitor, None, Scanned::Read(hash));
+            Some(true)
+        },
+    );
     match done {
         Some(true) => return Ok(()),
         Some(false) => return Err(UalError::NotARecord),
@@ -435,11 +442,11 @@ fn visit_object<V: Visitor + ?Sized>(
         }
         if let Some(fixed) = decoded.json {
             let d: AuditData<'_> = serde_json::from_slice(&fixed).map_err(|e| json_error(&e))?;
-            map_and_visit(&d, &fixed, line, visitor, None, None);
+            map_and_visit(&d, &fixed, line, visitor, None, Scanned::No);
             return Ok(());
         }
     }
-    map_and_visit(&d, json, line, visitor, None, None);
+    map_and_visit(&d, json, line, visitor, None, Scanned::No);
     Ok(())
 }
 
@@ -483,7 +490,14 @@ pub(crate) fn visit_unreadable<V: Visitor + ?Sized>(
         repaired.push(b'}');
     }
     let d: AuditData<'_> = serde_json::from_slice(&repaired).unwrap_or_default();
-    map_and_visit(&d, &repaired, line, visitor, Some((columns, key)), None);
+    map_and_visit(
+        &d,
+        &repaired,
+        line,
+        visitor,
+        Some((columns, key)),
+        Scanned::No,
+    );
 }
 
 /// The end of the last complete top-level member of a JSON object that is cut or broken
@@ -562,7 +576,7 @@ fn map_and_visit<V: Visitor + ?Sized>(
     line: u64,
     visitor: &mut V,
     fallback: Option<(&CsvColumns<'_>, &dyn OnDemand)>,
-    hash: Option<u128>,
+    scanned: Scanned,
 ) {
     // A cut AuditData may have lost its RecordType: the CSV column tells the family then.
     let record_type = or(
@@ -702,7 +716,8 @@ fn map_and_visit<V: Visitor + ?Sized>(
     let key = UalKey {
         id: text(d.id),
         json,
-        hash,
+        scanned,
+        keys: visitor.ual_keys(),
     };
     visitor.record(&rec, &key, line);
 }
@@ -782,16 +797,27 @@ struct UalKey<'a> {
     id: RawField<'a>,
     /// The AuditData object's bytes.
     json: &'a [u8],
-    /// Their content hash, when already computed.
-    hash: Option<u128>,
+    scanned: Scanned,
+    keys: UalKeys,
 }
+
+/// Whether a record's AuditData was read by the one-pass scan ([`canon::scan`]), and the
+/// content hash that pass computed (with [`UalKeys::Content`]).
+#[derive(Clone, Copy)]
+enum Scanned {
+    No,
+    Read(Option<u128>),
+}
+
+/// The seed of an `Id`'s hash in a [`UalKeys::Text`] key.
+const ID_SEED: u64 = 0x7561_6c5f_6964; // "ual_id"
 
 impl OnDemand for UalKey<'_> {
     fn utf8_checked(&self) -> bool {
-        // Read by the one-pass scan (which gave the hash): its text is UTF-8 and every
-        // escape in it decodes to a character (a lone surrogate sends the object to
-        // serde_json), so no field taken from it can hold invalid UTF-8.
-        self.hash.is_some()
+        // Read by the one-pass scan: its text is UTF-8 and every escape in it decodes to
+        // a character (a lone surrogate sends the object to serde_json), so no field
+        // taken from it can hold invalid UTF-8.
+        matches!(self.scanned, Scanned::Read(_))
     }
 
     fn event_json(&self, out: &mut Vec<u8>) -> bool {
@@ -800,11 +826,19 @@ impl OnDemand for UalKey<'_> {
     }
 
     fn event_key(&self) -> EventKey {
+        let id = self.id.unescaped();
+        if self.keys == UalKeys::Text && !id.is_empty() {
+            let (id, text) = (xxh3_64_with_seed(&id, ID_SEED), xxh3_64(self.json));
+            return EventKey::Whole((u128::from(id) << 64) | u128::from(text));
+        }
         let mut h = Xxh3::new();
         h.update(b"ual\0");
-        h.update(&self.id.unescaped());
+        h.update(&id);
         h.update(b"\0");
-        let content = self.hash.unwrap_or_else(|| content_hash(self.json));
+        let content = match self.scanned {
+            Scanned::Read(Some(hash)) => hash,
+            _ => content_hash(self.json),
+        };
         h.update(&content.to_le_bytes());
         // The time is part of the content: the key is complete.
         EventKey::Whole(h.digest128())

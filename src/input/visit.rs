@@ -138,6 +138,27 @@ pub trait Visitor {
     fn matches_every_subject(&self) -> bool {
         true
     }
+    /// How a Unified Audit Log record's [`EventKey`] is made ([`UalKeys`]).
+    fn ual_keys(&self) -> UalKeys {
+        UalKeys::Content
+    }
+}
+
+/// How a Unified Audit Log record's [`EventKey::Whole`] is made from its `Id` and its
+/// AuditData.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UalKeys {
+    /// The `Id` and a hash of the AuditData's content (whitespace, member order and
+    /// string escapes ignored): one key for one event read from a CSV cell and from a
+    /// JSON export. Costs a hash of every value, in the pass that checks the AuditData.
+    Content,
+    /// A hash of the `Id` (the upper 64 bits) and of the AuditData's text (the lower 64):
+    /// no value hashed. Exact as long as no `Id` comes with two texts: one text is one
+    /// content. When some `Id` does (an event in two exports of different formats, or
+    /// two events of one `Id`), two keys share their upper half, which the de-duplication
+    /// notices (`pipeline::dedup::mark`): the run is then read again with
+    /// [`UalKeys::Content`]. A record without an `Id` gets its content key either way.
+    Text,
 }
 
 /// What a visitor reads of the messages a kept record touched ([`Visitor::kept_items`]).

@@ -9,7 +9,7 @@ use crate::diag::{excerpt, DiagList};
 use crate::filter::{Rule, RULE_COUNT};
 use crate::funnel::Counts;
 use crate::input::ual;
-use crate::input::visit::{KeptItems, OnDemand, QuickLook, Visitor};
+use crate::input::visit::{KeptItems, OnDemand, QuickLook, UalKeys, Visitor};
 use crate::record::{AuditRecord, Escape, Family, Field, FieldSet, RawField};
 
 /// The first value proving an order, for the message if the file contradicts itself.
@@ -643,6 +643,10 @@ impl Visitor for Collector<'_> {
 
     fn matches_every_subject(&self) -> bool {
         self.ctx.settings.filter.subject.is_some()
+    }
+
+    fn ual_keys(&self) -> UalKeys {
+        self.ctx.ual_keys
     }
 
     fn wants_glance(&mut self, hint: Option<Family>) -> bool {

@@ -8,7 +8,10 @@
 //! 20 bytes a row whatever the rows hold, and whether the rows themselves are in memory or
 //! on disk — and marks every row after the first of its key as excluded, counted as a
 //! duplicate of its file. The decision is exact (no sampling, no approximate sets) and
-//! is made before a row is written, so the run's messages give the counts first.
+//! is made before a row is written, so the run's messages give the counts first. A
+//! Unified Audit Log record keyed by its AuditData's text rather than its content
+//! ([`crate::input::visit::UalKeys::Text`]) is exact only while no `Id` has two texts:
+//! [`mark`] says when one has, and the run is read again with content keys.
 //!
 //! A rule that cannot be a key — two exports of different column sets agreeing on every
 //! column both hold (issue 15) — runs next ([`mark_shapes`], [`super::shapes`]): it
@@ -28,18 +31,25 @@ pub(super) fn fits(files: &[FileKept]) -> bool {
 /// Marks every row whose key an earlier row has (in `files`' order, then position) as
 /// excluded; returns the duplicates found in each file. The caller checked [`fits`].
 ///
+/// With `text_keys` (Unified Audit Log records keyed by their `Id` and AuditData text,
+/// [`crate::input::visit::UalKeys::Text`]): `None`, leaving `files` as they were, when
+/// two rows' keys share their upper half (an `Id`) but not their lower one (the text):
+/// those keys cannot tell whether the two texts hold one content, and the run must be
+/// read again with content keys. Any other two keys share an upper half by chance only
+/// (2^-64 a pair), which costs that second reading, never a wrong mark.
+///
 /// Each file's keys are given up as its rows are taken, each row as its key and number
 /// together ([`Keyed`], 20 bytes), and those are sorted by key, ties in number order, in
 /// parallel. Sorting the keys with the numbers (rather than the numbers by a look-up of
 /// their keys) keeps the sort and the walk after it in sequential memory: a look-up per
 /// comparison read the keys at random (a cache miss each, on a million rows).
-pub(super) fn mark(files: &mut [FileKept]) -> Vec<u64> {
+pub(super) fn mark(files: &mut [FileKept], text_keys: bool) -> Option<Vec<u64>> {
     let total: usize = files.iter().map(|f| f.keys.len()).sum();
     // Where each file's rows start among all.
     let mut starts = Vec::with_capacity(files.len());
     let mut rows: Vec<Keyed> = Vec::with_capacity(total);
     let mut start = 0usize;
-    for f in files.iter_mut() {
+    for f in files.iter() {
         starts.push(start);
         let mut excluded = f.excluded.iter().copied().peekable();
         for (o, &key) in f.keys.iter().enumerate() {
@@ -52,9 +62,18 @@ pub(super) fn mark(files: &mut [FileKept]) -> Vec<u64> {
             }
         }
         start += f.keys.len();
-        f.keys = Vec::new();
     }
     rows.par_sort_unstable_by_key(|k| (k.high, k.low, k.row));
+    if text_keys
+        && rows
+            .windows(2)
+            .any(|w| w[0].high == w[1].high && w[0].low != w[1].low)
+    {
+        return None;
+    }
+    for f in files.iter_mut() {
+        f.keys = Vec::new();
+    }
     let mut duplicates = vec![0u64; files.len()];
     for group in rows.chunk_by(|a, b| (a.high, a.low) == (b.high, b.low)) {
         for k in &group[1..] {
@@ -67,7 +86,7 @@ pub(super) fn mark(files: &mut [FileKept]) -> Vec<u64> {
     for f in files.iter_mut() {
         f.excluded.sort_unstable();
     }
-    duplicates
+    Some(duplicates)
 }
 
 /// A row's key (in two halves) and its number among all rows: 20 bytes, packed.
@@ -134,11 +153,30 @@ mod tests {
     fn the_first_in_input_order_keeps_the_event() {
         let mut files = vec![file(0, &[7, 8, 7, 9], &[3]), file(2, &[9, 1, 8], &[])];
         assert!(fits(&files));
-        let dups = mark(&mut files);
+        let dups = mark(&mut files, false).expect("content keys are never judged");
         assert_eq!(dups, vec![1, 1]);
         assert_eq!(files[0].excluded, vec![2, 3]);
         // 9 is excluded in the first file, so the second file's 9 is the first one kept.
         assert_eq!(files[1].excluded, vec![2]);
         assert_eq!(bits(&files[0].excluded, 70), vec![0b1100, 0]);
+    }
+
+    /// Text keys: one `Id` (upper half) with two texts (lower halves) among the rows not
+    /// excluded asks for content keys, and leaves the files as they were; the same
+    /// `Id` and text twice is a duplicate, and an excluded row is not compared.
+    #[test]
+    fn one_id_with_two_texts_asks_for_content_keys() {
+        let key = |id: u128, text: u128| (id << 64) | text;
+        let same = [key(1, 5), key(2, 6), key(1, 5)];
+        let mut files = vec![file(0, &same, &[]), file(1, &[key(3, 7), key(2, 8)], &[1])];
+        assert_eq!(mark(&mut files, true), Some(vec![1, 0]));
+        assert_eq!(files[0].excluded, vec![2]);
+
+        let mut files = vec![file(0, &same, &[]), file(1, &[key(2, 8)], &[])];
+        assert_eq!(mark(&mut files, true), None);
+        assert_eq!(files[0].keys, same, "left as they were");
+        assert!(files[0].excluded.is_empty() && files[1].excluded.is_empty());
+        // Content keys are never judged so.
+        assert_eq!(mark(&mut files, false), Some(vec![1, 0]));
     }
 }

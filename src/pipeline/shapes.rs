@@ -489,7 +489,8 @@ const HEADER_PEEK: usize = 64 * 1024;
 /// only, can find nothing — so rows are not signed (a multi-file archive of one export,
 /// split by day, pays neither the signatures' memory nor the comparison). Anything else
 /// (standard input, a pipe, JSON, UTF-16, a file that cannot be read here) answers
-/// `false`, and rows are signed as before.
+/// `false`, and rows are signed as before. The same answer lets Unified Audit Log
+/// records be keyed by their text ([`crate::input::visit::UalKeys::Text`]).
 pub(super) fn one_header(origins: &[Origin]) -> bool {
     let mut first: Option<Vec<u8>> = None;
     for origin in origins {

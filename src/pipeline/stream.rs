@@ -14,14 +14,14 @@ use sha2::{Digest, Sha256};
 
 use super::{
     absorb, csv_format, decode_warnings, finish_status, json_format, open, settle, Collector,
-    FileContext, FileKept, FileOutcome, FileStatus, Opening, Settings, Sink,
+    FileContext, FileKept, FileOutcome, FileStatus, Opening, Reading, Settings, Sink,
 };
 use crate::hash::hex;
 use crate::input::csv::stream::{size_name, CsvStream};
 use crate::input::decode::StreamDecoder;
 use crate::input::detect::{detect, Detected, HEAD_BYTES};
 use crate::input::stream::{self, Windows};
-use crate::input::visit::Visitor;
+use crate::input::visit::{UalKeys, Visitor};
 use crate::input::{json, Bytes, Mapped, Origin};
 use crate::progress::Progress;
 
@@ -41,6 +41,16 @@ fn max_record() -> usize {
 }
 
 /// Reads a stream; the counterpart of `process_file` + `process_bytes`.
+/// A stream is read once: its Unified Audit Log records get content keys, which the
+/// de-duplication never has to read again for.
+fn content_keys<'s>(settings: &'s Settings, sink: Sink<'s>) -> Reading<'s> {
+    Reading {
+        settings,
+        sink,
+        ual_keys: UalKeys::Content,
+    }
+}
+
 pub(super) fn process_stream(
     index: usize,
     origin: &Origin,
@@ -119,7 +129,7 @@ fn read(
             Ok(None)
         }
         Opening::Json => {
-            let ctx = FileContext::new(settings, sink, index, true);
+            let ctx = FileContext::new(content_keys(settings, sink), index, true);
             let layout = json::sniff_layout(&text.buf);
             let chunks = match layout {
                 json::Layout::Lines => json_lines(&ctx, text, max_record),
@@ -136,7 +146,7 @@ fn read(
             layout,
             check_logon,
         } => {
-            let ctx = FileContext::new(settings, sink, index, check_logon);
+            let ctx = FileContext::new(content_keys(settings, sink), index, check_logon);
             let make = || Collector::new(&ctx);
             let mut body = CsvStream::new(&layout, max_record, absorb);
             let mut chunks = Chunks::default();

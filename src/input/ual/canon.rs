@@ -39,9 +39,46 @@ const ARRAY: u64 = 5;
 const OBJECT: u64 = 6;
 const KEY: u64 = 7;
 
-/// A key's hash.
+/// A key's hash, for the content hash.
 pub(super) fn key_hash(key: &[u8]) -> u64 {
     xxh3_64_with_seed(key, KEY)
+}
+
+/// A key's name: a fingerprint of its length and of up to 24 of its bytes (every byte of
+/// a key of 24 bytes or fewer; the first, middle and last eight of a longer one), mixed by
+/// wyhash's multiply. Inline and a third of [`key_hash`]'s instructions, it finds a known
+/// member (whose name is then compared) and a repeated key (a false match only sends the
+/// object to serde_json); the content hash takes [`key_hash`], which reads every byte.
+#[inline(always)]
+pub(super) fn key_name(key: &[u8]) -> u64 {
+    fn fold(a: u64, b: u64) -> u64 {
+        let m = u128::from(a) * u128::from(b);
+        (m as u64) ^ ((m >> 64) as u64)
+    }
+    let n = key.len();
+    // Loads that cover every byte of a short key (overlapping where it is shorter than
+    // what they read), as wyhash reads one.
+    let (first, last, middle) = if n >= 8 {
+        let word = |i: usize| u64::from_le_bytes(key[i..i + 8].try_into().unwrap_or_default());
+        (word(0), word(n - 8), word(n / 2 - 4))
+    } else if n >= 4 {
+        let word = |i: usize| {
+            u64::from(u32::from_le_bytes(
+                key[i..i + 4].try_into().unwrap_or_default(),
+            ))
+        };
+        (word(0), word(n - 4), 0)
+    } else if n > 0 {
+        let byte = |i: usize| u64::from(key[i]);
+        (byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16, 0, 0)
+    } else {
+        (0, 0, 0)
+    };
+    let x = fold(
+        first ^ 0xA076_1D64_78BD_642F,
+        last ^ 0xE703_7ED1_A0B4_28DB ^ n as u64,
+    );
+    fold(x ^ middle, 0x8EBC_6AF0_9C88_C6E3)
 }
 
 /// A scalar's hash (a string's unescaped text, a number's digits as serde_json prints
@@ -105,9 +142,9 @@ fn container(seed: u64, count: u64, state: u128) -> u128 {
 pub(super) struct Member {
     key: Range<usize>,
     key_unescaped: bool,
-    /// The hash of its key, unescaped ([`key_hash`]), by which readers find the members
-    /// they know without comparing names.
-    pub key_hash: u64,
+    /// Its key's name, unescaped ([`key_name`]), by which readers find the members they
+    /// know without comparing each name.
+    pub key_name: u64,
     pub value: Range<usize>,
     /// The value is a string written without escapes.
     pub plain_string: bool,
@@ -166,8 +203,8 @@ struct Scratch {
     text: Vec<u8>,
     top_keys: Vec<u8>,
     members: Vec<Member>,
-    /// The keys' hashes of the objects open, cut to 64 bits: enough to find a repeated
-    /// key (a false match only sends the object to serde_json, which is never wrong).
+    /// The keys' names ([`key_name`]) of the objects open: enough to find a repeated key
+    /// (a false match only sends the object to serde_json, which is never wrong).
     keys: Vec<u64>,
     /// Bit `i` of word `i / 64`: byte `i` of the object is a quote, a backslash or a
     /// control character ([`stop_bits`]): where a string's plain run stops.
@@ -181,21 +218,36 @@ thread_local! {
 }
 
 /// Reads the JSON object `json` in one pass; when it is sure serde_json reads it alike,
-/// calls `f` with its text, its content hash (as [`content_hash`]) and its top-level
-/// members, and returns what `f` returns; else `None`. With `ends`, [`Top::ends`] says
-/// where its nested containers end (else it knows none: a caller that reads no nested
-/// member spares their bookkeeping).
+/// calls `f` with its text, its content hash (as [`content_hash`]; with `hash` only, else
+/// `None`: the pass then checks and finds members without hashing a value) and its
+/// top-level members, and returns what `f` returns; else `None`. With `ends`,
+/// [`Top::ends`] says where its nested containers end (else it knows none: a caller that
+/// reads no nested member spares their bookkeeping).
 pub(super) fn scan<R>(
     json: &[u8],
     ends: bool,
-    f: impl FnOnce(&str, u128, Top<'_>) -> Option<R>,
+    hash: bool,
+    f: impl FnOnce(&str, Option<u128>, Top<'_>) -> Option<R>,
+) -> Option<R> {
+    if hash {
+        scan_as::<true, R>(json, ends, f)
+    } else {
+        scan_as::<false, R>(json, ends, f)
+    }
+}
+
+/// [`scan`], hashing values when `HASH`.
+fn scan_as<const HASH: bool, R>(
+    json: &[u8],
+    ends: bool,
+    f: impl FnOnce(&str, Option<u128>, Top<'_>) -> Option<R>,
 ) -> Option<R> {
     let taken = SCRATCH.with(|cell| {
         cell.try_borrow_mut()
             .ok()
             .map(|mut s| std::mem::take(&mut *s))
     });
-    let mut p = Canon::new(json, taken.unwrap_or_default());
+    let mut p = Canon::<HASH>::new(json, taken.unwrap_or_default());
     // Offsets are 32 bits: a larger object (never an AuditData) records none.
     p.with_ends = ends && u32::try_from(json.len()).is_ok();
     let text = p.text();
@@ -211,7 +263,7 @@ pub(super) fn scan<R>(
                     spans: &p.scratch.ends,
                 },
             };
-            f(text, hash, top)
+            f(text, HASH.then_some(hash), top)
         }
         _ => None,
     };
@@ -227,7 +279,7 @@ pub(super) fn scan<R>(
 /// The content hash of the object `json` (see the module documentation); of its bytes
 /// when it is not JSON at all.
 pub(super) fn content_hash(json: &[u8]) -> u128 {
-    let mut p = Canon::new(json, Scratch::default());
+    let mut p = Canon::<true>::new(json, Scratch::default());
     if p.text().is_some() {
         if let Some(h) = p.whole(false) {
             return h;
@@ -406,7 +458,9 @@ fn repeated(keys: &mut [u64]) -> bool {
 /// Nesting the fast path follows (serde_json stops at 128).
 const MAX_DEPTH: usize = 100;
 
-struct Canon<'a> {
+/// The pass over one object; `HASH`: compute the content hash (else every value's hash
+/// is 0, and only what serde_json would refuse and where the members lie are found).
+struct Canon<'a, const HASH: bool> {
     json: &'a [u8],
     /// Record where nested containers end ([`Ends`]).
     with_ends: bool,
@@ -416,8 +470,8 @@ struct Canon<'a> {
     scratch: Scratch,
 }
 
-impl<'a> Canon<'a> {
-    fn new(json: &'a [u8], mut scratch: Scratch) -> Canon<'a> {
+impl<'a, const HASH: bool> Canon<'a, HASH> {
+    fn new(json: &'a [u8], mut scratch: Scratch) -> Canon<'a, HASH> {
         scratch.text.clear();
         scratch.top_keys.clear();
         scratch.members.clear();
@@ -515,9 +569,9 @@ impl<'a> Canon<'a> {
     fn string_value(&mut self) -> Option<(u128, bool)> {
         let (start, end, escaped) = self.string()?;
         Some(if escaped {
-            (scalar(&self.scratch.text[start..end], STRING), false)
+            (Self::scalar(&self.scratch.text[start..end], STRING), false)
         } else {
-            (scalar(&self.json[start..end], STRING), true)
+            (Self::scalar(&self.json[start..end], STRING), true)
         })
     }
 
@@ -526,7 +580,7 @@ impl<'a> Canon<'a> {
             return None;
         }
         self.at += word.len();
-        Some(scalar(value, seed))
+        Some(Self::scalar(value, seed))
     }
 
     /// A number, hashed as serde_json prints the `Number` it parses.
@@ -544,11 +598,15 @@ impl<'a> Canon<'a> {
             && digits.iter().all(u8::is_ascii_digit)
             && (digits[0] != b'0' || digits.len() == 1)
         {
-            return Some(scalar(digits, NUMBER));
+            return Some(Self::scalar(digits, NUMBER));
         }
         let text = std::str::from_utf8(digits).ok()?;
         let n: serde_json::Number = serde_json::from_str(text).ok()?;
-        Some(scalar(n.to_string().as_bytes(), NUMBER))
+        Some(if HASH {
+            scalar(n.to_string().as_bytes(), NUMBER)
+        } else {
+            0
+        })
     }
 
     /// Reads the string at the cursor: where its unescaped text lies — in the input
@@ -617,7 +675,10 @@ impl<'a> Canon<'a> {
         let mut count = 0u64;
         if !self.eat(b']') {
             loop {
-                state = element(state, self.value(depth + 1)?);
+                let e = self.value(depth + 1)?;
+                if HASH {
+                    state = element(state, e);
+                }
                 count += 1;
                 if self.eat(b',') {
                     continue;
@@ -629,7 +690,7 @@ impl<'a> Canon<'a> {
             }
         }
         self.close(slot);
-        Some(array(count, state))
+        Some(if HASH { array(count, state) } else { 0 })
     }
 
     fn object(&mut self, depth: usize) -> Option<u128> {
@@ -662,9 +723,11 @@ impl<'a> Canon<'a> {
                 } else {
                     &self.json[k0..k1]
                 };
-                let kh = key_hash(key);
-                self.scratch.keys.push(kh);
-                sum = sum.wrapping_add(member(kh, value));
+                let name = key_name(key);
+                self.scratch.keys.push(name);
+                if HASH {
+                    sum = sum.wrapping_add(member(key_hash(key), value));
+                }
                 count += 1;
                 if depth == 0 {
                     // A key written plainly is found in the text; only an escaped one is
@@ -681,7 +744,7 @@ impl<'a> Canon<'a> {
                     self.scratch.members.push(Member {
                         key,
                         key_unescaped: escaped,
-                        key_hash: kh,
+                        key_name: name,
                         value: value_start..self.at,
                         plain_string,
                     });
@@ -702,7 +765,17 @@ impl<'a> Canon<'a> {
         }
         self.scratch.keys.truncate(keys_start);
         self.close(slot);
-        Some(object(count, sum))
+        Some(if HASH { object(count, sum) } else { 0 })
+    }
+
+    /// [`scalar`] when hashing; else 0.
+    #[inline(always)]
+    fn scalar(bytes: &[u8], seed: u64) -> u128 {
+        if HASH {
+            scalar(bytes, seed)
+        } else {
+            0
+        }
     }
 }
 
@@ -712,7 +785,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn fast(json: &str) -> Option<u128> {
-        Canon::new(json.as_bytes(), Scratch::default()).whole(false)
+        Canon::<true>::new(json.as_bytes(), Scratch::default()).whole(false)
     }
 
     #[test]
@@ -844,7 +917,7 @@ mod tests {
     #[test]
     fn scan_finds_the_top_level_members() {
         let json = br#" { "a\u0062" : [1, {"x": 2}] , "c":"d\"" ,"a":null} "#;
-        let got = scan(json, true, |text, hash, top| {
+        let got = scan(json, true, true, |text, hash, top| {
             let members: Vec<(Vec<u8>, String)> = top
                 .members
                 .iter()
@@ -853,7 +926,7 @@ mod tests {
             Some((hash, members))
         });
         let (hash, members) = got.expect("read");
-        assert_eq!(hash, slow_hash(json));
+        assert_eq!(hash, Some(slow_hash(json)));
         assert_eq!(
             members,
             vec![
@@ -863,10 +936,10 @@ mod tests {
             ]
         );
         assert!(
-            scan(b"[1]", true, |_, _, _| Some(())).is_none(),
+            scan(b"[1]", true, true, |_, _, _| Some(())).is_none(),
             "not an object"
         );
-        assert!(scan(br#"{"a":"\ud800"}"#, true, |_, _, _| Some(())).is_none());
+        assert!(scan(br#"{"a":"\ud800"}"#, true, true, |_, _, _| Some(())).is_none());
     }
 
     fn json_value() -> impl Strategy<Value = String> {
@@ -901,7 +974,7 @@ mod tests {
     #[test]
     fn ends_of_nested_containers() {
         let json = br#"{"a":{"b":[1,{"c":"]}"}], "d" : [ ]},"e":"{x}","f":[{}]}"#;
-        let found = scan(json, true, |_, _, top| {
+        let found = scan(json, true, true, |_, _, top| {
             let ends = top.ends;
             let len = |at: usize| ends.len_at(&json[at..]);
             let containers: Vec<(usize, usize)> = (0..json.len())
@@ -940,10 +1013,73 @@ mod tests {
             prop_assert_eq!(content_hash(json.as_bytes()), slow_hash(json.as_bytes()));
         }
 
+        /// Two keys of up to 24 bytes that differ, in a byte or in length, have different
+        /// names: every byte of them is read.
+        #[test]
+        fn short_keys_have_their_own_names(
+            a in prop::collection::vec(any::<u8>(), 0..=24),
+            b in prop::collection::vec(any::<u8>(), 0..=24),
+            at in any::<prop::sample::Index>(),
+            flip in 1u8..=255,
+        ) {
+            if a != b {
+                prop_assert_ne!(key_name(&a), key_name(&b));
+            }
+            if !a.is_empty() {
+                let mut c = a.clone();
+                c[at.index(a.len())] ^= flip;
+                prop_assert_ne!(key_name(&a), key_name(&c));
+                let mut longer = a.clone();
+                longer.push(0);
+                prop_assert_ne!(key_name(&a), key_name(&longer));
+            }
+        }
+
         /// Arbitrary bytes: no panic, and the same answer as the `Value` path.
         #[test]
         fn bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
             prop_assert_eq!(content_hash(&bytes), slow_hash(&bytes));
+        }
+
+        /// The pass without hashing accepts exactly the objects the hashing pass accepts,
+        /// and finds the same members, keys and nested containers: only the hash is left
+        /// out. Values of any kind, objects with repeated keys, and cut or damaged text.
+        #[test]
+        fn unhashed_pass_reads_as_the_hashed_one(
+            members in prop::collection::vec(("[a-c]{1,2}", json_value()), 0..6),
+            cut in any::<prop::sample::Index>(),
+            damage in any::<Option<(prop::sample::Index, u8)>>(),
+        ) {
+            let body: Vec<String> =
+                members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            let whole = format!("{{{}}}", body.join(","));
+            let mut json = whole.clone().into_bytes();
+            if let Some((at, byte)) = damage {
+                let i = at.index(json.len());
+                json[i] = byte;
+            }
+            for text in [json.clone(), json[..cut.index(json.len() + 1)].to_vec()] {
+                let read = |hash: bool| {
+                    scan(&text, true, hash, |t, h, top| {
+                        let members: Vec<_> = top
+                            .members
+                            .iter()
+                            .map(|m| (top.key(m).to_vec(), m.key_name, t[m.value.clone()].to_string(), m.plain_string))
+                            .collect();
+                        let ends: Vec<Option<usize>> =
+                            (0..text.len()).map(|at| top.ends.len_at(&text[at..])).collect();
+                        Some((h, members, ends))
+                    })
+                };
+                let (hashed, unhashed) = (read(true), read(false));
+                prop_assert_eq!(hashed.is_some(), unhashed.is_some(), "{:?}", String::from_utf8_lossy(&text));
+                if let (Some(a), Some(b)) = (hashed, unhashed) {
+                    prop_assert_eq!(a.0, Some(slow_hash(&text)));
+                    prop_assert_eq!(b.0, None);
+                    prop_assert_eq!(a.1, b.1);
+                    prop_assert_eq!(a.2, b.2);
+                }
+            }
         }
     }
 }

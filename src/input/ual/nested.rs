@@ -201,7 +201,7 @@ mod tests {
     fn same_item(text: &str) {
         same_as_serde(Json::plain(text));
         let wrapped = format!("{{\"v\":{text}}}");
-        super::super::canon::scan(wrapped.as_bytes(), true, |whole, _, top| {
+        super::super::canon::scan(wrapped.as_bytes(), true, false, |whole, _, top| {
             let value = top.members.first()?.value.clone();
             let json = Json {
                 text: whole.get(value)?,

@@ -357,11 +357,11 @@ fn known_members_are_the_fields_serde_reads() {
         assert!(d.slot(i).is_some(), "{name} is not slot {i}");
         *d.slot(i) = None;
         assert!((0..KNOWN.len()).all(|j| d.slot(j).is_none()), "{name}");
-        let hash = canon::key_hash(name.as_bytes());
+        let hash = canon::key_name(name.as_bytes());
         assert_eq!(known.find(hash, name.as_bytes()), Some(i));
         let lower = name.to_lowercase();
         assert_eq!(
-            known.find(canon::key_hash(lower.as_bytes()), lower.as_bytes()),
+            known.find(canon::key_name(lower.as_bytes()), lower.as_bytes()),
             None
         );
         // A name whose hash is taken by a known one is still told apart.
@@ -518,7 +518,8 @@ fn cut_audit_data_keeps_the_fields_before_the_cut() {
         &UalKey {
             id: RawField::EMPTY,
             json: b"k",
-            hash: None,
+            scanned: Scanned::No,
+            keys: UalKeys::Content,
         },
     );
     let r = &c.seen[0];
@@ -549,7 +550,8 @@ fn cut_audit_data_keeps_the_fields_before_the_cut() {
             &UalKey {
                 id: RawField::EMPTY,
                 json: b"",
-                hash: None,
+                scanned: Scanned::No,
+                keys: UalKeys::Content,
             },
         );
         assert_eq!(c.seen.len(), 1, "{junk}");
@@ -674,7 +676,8 @@ proptest! {
         let key = UalKey {
             id: RawField::EMPTY,
             json: b"",
-            hash: None,
+            scanned: Scanned::No,
+            keys: UalKeys::Content,
         };
         visit_unreadable(&bytes, 1, &mut c, &CsvColumns::default(), &key);
         prop_assert_eq!(c.seen.len(), 1);

@@ -31,7 +31,7 @@ use crate::input::json;
 use crate::input::visit::UalKeys;
 use crate::input::{self, load, Origin};
 use crate::progress::Progress;
-use crate::record::{FieldSet, OwnedRecord};
+use crate::record::{Family, FieldSet, OwnedRecord};
 use crate::who::Key;
 
 mod collect;
@@ -263,17 +263,24 @@ pub fn run_hashing(
 ) -> Result<Outcome> {
     // A Unified Audit Log record's key from its AuditData's text spares hashing every
     // value; it is exact unless some Id comes with two texts, which the de-duplication
-    // tells: the inputs are then read again with content keys. Exports of one format
-    // write one event's AuditData alike, so one input, or CSV files of one header, take
-    // text keys; inputs of several formats (where one event may be written two ways)
-    // take content keys from the start, and so does a stream, which cannot be read again.
-    let one_format = origins.len() == 1 || shapes::one_header(origins);
-    let keys = if one_format && !origins.iter().any(input::stream::is_stream) {
+    // tells: the inputs are then read again with content keys. A CSV export holds the
+    // AuditData as the service wrote it, one event alike wherever it appears, so CSV
+    // files of one header take text keys, unless the run keeps the records of other
+    // services: Azure AD sign-ins share one Id between events (four pairs in one public
+    // export), and each such run would be read twice. JSON exports (often written by a
+    // tool that parsed the AuditData), inputs of several formats (which may write one
+    // event two ways) and a stream (which cannot be read again) take content keys from
+    // the start.
+    let one_header = shapes::one_header(origins);
+    let keys = if one_header && !settings.filter.record_types.keeps(Family::Other) {
         UalKeys::Text
     } else {
         UalKeys::Content
     };
-    let run = |keys| run_keyed(origins, settings, progress, hash_streams, keys, one_format);
+    // One export never holds one event in two shapes: a single input is not compared,
+    // nor are files of one header.
+    let signatures = origins.len() > 1 && !one_header;
+    let run = |keys| run_keyed(origins, settings, progress, hash_streams, keys, signatures);
     if let Some(outcome) = run(keys)? {
         return Ok(outcome);
     }
@@ -283,19 +290,17 @@ pub fn run_hashing(
 }
 
 /// [`run_hashing`] with Unified Audit Log keys made as `keys` says; `None` when they
-/// are [`UalKeys::Text`] and some `Id` came with two AuditData texts. `one_format`: one
-/// input, or CSV files of one header.
+/// are [`UalKeys::Text`] and some `Id` came with two AuditData texts. `signatures`: rows
+/// are signed for the cross-shape de-duplication.
 fn run_keyed(
     origins: &[Origin],
     settings: &Settings,
     progress: &Progress,
     hash_streams: bool,
     keys: UalKeys,
-    one_format: bool,
+    signatures: bool,
 ) -> Result<Option<Outcome>> {
-    // One export never holds one event in two shapes: a single input is not compared,
-    // nor are files of one header.
-    let (store, spec) = sinks(settings, !one_format);
+    let (store, spec) = sinks(settings, signatures);
     let sink = match &spec {
         Some(spec) => Sink::Columns(spec),
         None => Sink::Rows(&store),
@@ -902,7 +907,9 @@ mod tests {
         let progress = Progress::hidden();
         for (names, exact) in sets {
             let origins = ual(&names);
-            let run = |keys| run_keyed(&origins, &s, &progress, false, keys, true);
+            // Signed as `run_hashing` signs them, so that its outcome compares too.
+            let signed = origins.len() > 1 && !shapes::one_header(&origins);
+            let run = |keys| run_keyed(&origins, &s, &progress, false, keys, signed);
             let content = run(UalKeys::Content).unwrap().expect("content keys decide");
             let text = run(UalKeys::Text).unwrap();
             assert_eq!(text.is_some(), exact, "{names:?}");
@@ -915,7 +922,7 @@ mod tests {
         }
         // Twice the same export: its second copy is all duplicates, by text keys.
         let origins = ual(&["sua_mailbox.csv", "sua_mailbox.csv"]);
-        let twice = run_keyed(&origins, &s, &progress, false, UalKeys::Text, true);
+        let twice = run_keyed(&origins, &s, &progress, false, UalKeys::Text, false);
         let twice = twice.unwrap().expect("one text per Id");
         assert!(twice.files[1].counts.duplicates > 0);
         assert_eq!(

@@ -154,10 +154,12 @@ pub enum UalKeys {
     Content,
     /// A hash of the `Id` (the upper 64 bits) and of the AuditData's text (the lower 64):
     /// no value hashed. Exact as long as no `Id` comes with two texts: one text is one
-    /// content. When some `Id` does (an event in two exports of different formats, or
-    /// two events of one `Id`), two keys share their upper half, which the de-duplication
-    /// notices (`pipeline::dedup::mark`): the run is then read again with
-    /// [`UalKeys::Content`]. A record without an `Id` gets its content key either way.
+    /// content. When some `Id` does (one event written two ways, or two events of one
+    /// `Id`), two keys share their upper half, which the de-duplication notices
+    /// (`pipeline::dedup::mark`): the run is then read again with [`UalKeys::Content`].
+    /// Taken for CSV files of one header, which hold the AuditData as the service wrote
+    /// it, in runs that keep mailbox and admin records only (Azure AD sign-ins share one
+    /// `Id` between events). A record without an `Id` gets its content key either way.
     Text,
 }
 

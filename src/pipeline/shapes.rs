@@ -490,7 +490,7 @@ const HEADER_PEEK: usize = 64 * 1024;
 /// split by day, pays neither the signatures' memory nor the comparison). Anything else
 /// (standard input, a pipe, JSON, UTF-16, a file that cannot be read here) answers
 /// `false`, and rows are signed as before. The same answer lets Unified Audit Log
-/// records be keyed by their text ([`crate::input::visit::UalKeys::Text`]).
+/// records be keyed by their AuditData's text ([`crate::input::visit::UalKeys::Text`]).
 pub(super) fn one_header(origins: &[Origin]) -> bool {
     let mut first: Option<Vec<u8>> = None;
     for origin in origins {

@@ -124,6 +124,28 @@ impl Default for Memory {
     }
 }
 
+/// The defaults' rules only (every record type a search keeps by default, no window,
+/// no subject), times without an offset in UTC, every field kept, the quick look on:
+/// where tests and library callers start.
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            filter: Filter::default(),
+            zone: Zone::Fixed(0),
+            date_order: None,
+            encoding: None,
+            expand_items: false,
+            prefilter: true,
+            reference: false,
+            keep: Keep::ALL,
+            memory: Memory::default(),
+            tagger: None,
+            geoip: None,
+            ip_list: None,
+        }
+    }
+}
+
 impl Settings {
     /// True when kept rows get the enrichment fields (`--geoip`, `--ip-list`).
     pub fn enriches(&self) -> bool {
@@ -271,7 +293,7 @@ pub fn run_hashing(
     // tool that parsed the AuditData), inputs of several formats (which may write one
     // event two ways) and a stream (which cannot be read again) take content keys from
     // the start.
-    let one_header = shapes::one_header(origins);
+    let one_header = !origins.iter().any(input::stream::is_stream) && shapes::one_header(origins);
     let keys = if one_header && !settings.filter.record_types.keeps(Family::Other) {
         UalKeys::Text
     } else {
@@ -849,23 +871,6 @@ fn settle(
 mod tests {
     use super::*;
 
-    fn settings() -> Settings {
-        Settings {
-            filter: Filter::default(),
-            zone: Zone::Fixed(0),
-            date_order: None,
-            encoding: None,
-            expand_items: false,
-            prefilter: true,
-            reference: false,
-            keep: Keep::ALL,
-            memory: Memory::default(),
-            tagger: None,
-            geoip: None,
-            ip_list: None,
-        }
-    }
-
     fn ual(names: &[&str]) -> Vec<Origin> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/ual");
         names.iter().map(|n| Origin::Named(dir.join(n))).collect()
@@ -903,7 +908,7 @@ mod tests {
             (vec!["sua_mailbox.csv", "sua_mailbox.jsonl"], false),
             (every.to_vec(), false),
         ];
-        let s = settings();
+        let s = Settings::default();
         let progress = Progress::hidden();
         for (names, exact) in sets {
             let origins = ual(&names);

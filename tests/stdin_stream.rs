@@ -317,6 +317,37 @@ fn stdin_named_pipes_stream_too() {
     assert_eq!(m["inputs"][0]["sha256"], mbxaudit::hash::sha256_hex(&bytes));
 }
 
+/// A named pipe beside a file: nothing but the stream reader opens the pipe (a look at
+/// the inputs' headers before the run once did, and took the writer's bytes or waited for
+/// it), so its rows are all read, and the file's copy of them counts as duplicates.
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_beside_a_file_is_read_once() {
+    let bytes = fixture("legacy/multiline_fields.csv");
+    let dir = tempdir();
+    let fifo = dir.path().join("pipe");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    std::fs::write(dir.path().join("file.csv"), &bytes).unwrap();
+    let want = mbxaudit_run(dir.path(), &["search", "--stdout", "file.csv"], None, &[]);
+    let args = ["search", "--stdout", "pipe", "file.csv"];
+    let got = std::thread::scope(|s| {
+        let writer = s.spawn(|| std::fs::write(&fifo, &bytes));
+        let got = mbxaudit_run(dir.path(), &args, None, &[]);
+        use std::os::unix::fs::OpenOptionsExt;
+        let _unblock = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo);
+        let _ = writer.join();
+        got
+    });
+    got.expect_code(0);
+    assert_eq!(got.stdout, want.stdout, "{}", got.stderr);
+    assert!(got.stderr.contains("duplicate"), "{}", got.stderr);
+}
+
 /// The peak resident memory (`VmHWM`, bytes) of process `pid`'s own memory, watched
 /// until it exits. (`wait4`'s `ru_maxrss` will not do: a child started with `vfork`, as
 /// `Command` starts it, is charged the test process's own peak before its `exec`.)

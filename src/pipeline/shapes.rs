@@ -513,6 +513,11 @@ pub(super) fn one_header(origins: &[Origin]) -> bool {
 /// end within the bytes read.
 fn header_line(path: &std::path::Path) -> Option<Vec<u8>> {
     use std::io::Read;
+    // Looked at before it is opened: opening a named pipe waits for its writer, and
+    // reading it here would take the bytes the run must read.
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
     let file = std::fs::File::open(path).ok()?;
     if !file.metadata().ok()?.is_file() {
         return None;

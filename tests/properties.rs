@@ -4,11 +4,10 @@
 
 use mbxaudit::cmd::cli::{Cli, Command};
 use mbxaudit::cmd::search::SearchConfig;
-use mbxaudit::datetime::Zone;
-use mbxaudit::filter::{Filter, Rule};
+use mbxaudit::filter::Rule;
 use mbxaudit::funnel::Counts;
 use mbxaudit::input::Origin;
-use mbxaudit::pipeline::{read_bytes, run, Keep, Memory, Settings};
+use mbxaudit::pipeline::{read_bytes, run, Keep, Settings};
 use mbxaudit::progress::Progress;
 use mbxaudit::record::OwnedRecord;
 use proptest::prelude::*;
@@ -19,18 +18,8 @@ use legacy_export::{legacy_event, random_shape, write_legacy};
 
 fn settings() -> Settings {
     Settings {
-        filter: Filter::default(),
-        zone: Zone::Fixed(0),
-        date_order: None,
-        encoding: None,
         expand_items: true,
-        prefilter: true,
-        reference: false,
-        keep: Keep::ALL,
-        memory: Memory::default(),
-        tagger: None,
-        geoip: None,
-        ip_list: None,
+        ..Settings::default()
     }
 }
 

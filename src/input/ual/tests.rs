@@ -94,18 +94,8 @@ fn one(json: &str) -> Seen {
 /// look (`prefilter`): no filter but the default record types, times in UTC.
 fn pipeline_settings(prefilter: bool) -> crate::pipeline::Settings {
     crate::pipeline::Settings {
-        filter: crate::filter::Filter::default(),
-        zone: crate::datetime::Zone::Fixed(0),
-        date_order: None,
-        encoding: None,
-        expand_items: false,
         prefilter,
-        reference: false,
-        keep: crate::pipeline::Keep::ALL,
-        memory: crate::pipeline::Memory::default(),
-        tagger: None,
-        geoip: None,
-        ip_list: None,
+        ..crate::pipeline::Settings::default()
     }
 }
 

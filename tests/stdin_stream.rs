@@ -274,27 +274,29 @@ fn stdin_is_hashed_for_the_manifest() {
     assert!(input["sha256_note"].is_null());
 }
 
+/// A folder holding `bytes` as `file.csv` and a named pipe `pipe`.
 #[cfg(unix)]
-#[test]
-fn stdin_named_pipes_stream_too() {
-    let bytes = fixture("legacy/multiline_fields.csv");
+fn pipe_beside_file(bytes: &[u8]) -> tempfile::TempDir {
     let dir = tempdir();
-    let fifo = dir.path().join("pipe");
-    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    let c = std::ffi::CString::new(dir.path().join("pipe").to_str().unwrap()).unwrap();
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-    std::fs::write(dir.path().join("file.csv"), &bytes).unwrap();
-    let want = mbxaudit_run(
-        dir.path(),
-        &["search", "--stdout", "--manifest", "f.json", "file.csv"],
-        None,
-        &[],
-    );
-    let args = ["search", "--stdout", "--manifest", "m.json", "pipe"];
-    let env = [("MBXAUDIT_STDIN_WINDOW", "64")];
-    let got = std::thread::scope(|s| {
-        let writer = s.spawn(|| std::fs::write(&fifo, &bytes));
-        let got = mbxaudit_run(dir.path(), &args, None, &env);
+    std::fs::write(dir.path().join("file.csv"), bytes).unwrap();
+    dir
+}
+
+/// Runs mbxaudit in `dir` while another thread writes `bytes` into its pipe.
+#[cfg(unix)]
+fn run_writing_pipe(
+    dir: &std::path::Path,
+    bytes: &[u8],
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    let fifo = dir.join("pipe");
+    std::thread::scope(|s| {
+        let writer = s.spawn(|| std::fs::write(&fifo, bytes));
+        let got = mbxaudit_run(dir, args, None, env);
         // Should the run not have opened the pipe, a reader that does not block frees
         // the writer (the fixture fits in the pipe's buffer).
         use std::os::unix::fs::OpenOptionsExt;
@@ -304,7 +306,27 @@ fn stdin_named_pipes_stream_too() {
             .open(&fifo);
         let _ = writer.join();
         got
-    });
+    })
+}
+
+#[cfg(unix)]
+#[test]
+fn stdin_named_pipes_stream_too() {
+    let bytes = fixture("legacy/multiline_fields.csv");
+    let dir = pipe_beside_file(&bytes);
+    let want = mbxaudit_run(
+        dir.path(),
+        &["search", "--stdout", "--manifest", "f.json", "file.csv"],
+        None,
+        &[],
+    );
+    let args = ["search", "--stdout", "--manifest", "m.json", "pipe"];
+    let got = run_writing_pipe(
+        dir.path(),
+        &bytes,
+        &args,
+        &[("MBXAUDIT_STDIN_WINDOW", "64")],
+    );
     got.expect_code(0);
     assert_eq!(got.stdout, want.stdout);
     let got_err = got
@@ -324,25 +346,14 @@ fn stdin_named_pipes_stream_too() {
 #[test]
 fn a_named_pipe_beside_a_file_is_read_once() {
     let bytes = fixture("legacy/multiline_fields.csv");
-    let dir = tempdir();
-    let fifo = dir.path().join("pipe");
-    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-    std::fs::write(dir.path().join("file.csv"), &bytes).unwrap();
+    let dir = pipe_beside_file(&bytes);
     let want = mbxaudit_run(dir.path(), &["search", "--stdout", "file.csv"], None, &[]);
-    let args = ["search", "--stdout", "pipe", "file.csv"];
-    let got = std::thread::scope(|s| {
-        let writer = s.spawn(|| std::fs::write(&fifo, &bytes));
-        let got = mbxaudit_run(dir.path(), &args, None, &[]);
-        use std::os::unix::fs::OpenOptionsExt;
-        let _unblock = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&fifo);
-        let _ = writer.join();
-        got
-    });
+    let got = run_writing_pipe(
+        dir.path(),
+        &bytes,
+        &["search", "--stdout", "pipe", "file.csv"],
+        &[],
+    );
     got.expect_code(0);
     assert_eq!(got.stdout, want.stdout, "{}", got.stderr);
     assert!(got.stderr.contains("duplicate"), "{}", got.stderr);

@@ -39,16 +39,27 @@ const ARRAY: u64 = 5;
 const OBJECT: u64 = 6;
 const KEY: u64 = 7;
 
-/// A key's hash, for the content hash.
+/// A key's hash, for the content hash: its [`key_name`] when that reads every byte of
+/// it (24 bytes or fewer: nearly every key of an AuditData), else xxh3.
 pub(super) fn key_hash(key: &[u8]) -> u64 {
-    xxh3_64_with_seed(key, KEY)
+    named_key_hash(key, key_name(key))
+}
+
+/// [`key_hash`] of `key`, whose [`key_name`] is `name`.
+#[inline(always)]
+fn named_key_hash(key: &[u8], name: u64) -> u64 {
+    if key.len() <= 24 {
+        name
+    } else {
+        xxh3_64_with_seed(key, KEY)
+    }
 }
 
 /// A key's name: a fingerprint of its length and of up to 24 of its bytes (every byte of
 /// a key of 24 bytes or fewer; the first, middle and last eight of a longer one), mixed by
-/// wyhash's multiply. Inline and a third of [`key_hash`]'s instructions, it finds a known
+/// wyhash's multiply. Inline and a third of an xxh3 call's instructions, it finds a known
 /// member (whose name is then compared) and a repeated key (a false match only sends the
-/// object to serde_json); the content hash takes [`key_hash`], which reads every byte.
+/// object to serde_json); for a longer key the content hash takes xxh3 ([`key_hash`]).
 #[inline(always)]
 pub(super) fn key_name(key: &[u8]) -> u64 {
     fn fold(a: u64, b: u64) -> u64 {
@@ -726,7 +737,7 @@ impl<'a, const HASH: bool> Canon<'a, HASH> {
                 let name = key_name(key);
                 self.scratch.keys.push(name);
                 if HASH {
-                    sum = sum.wrapping_add(member(key_hash(key), value));
+                    sum = sum.wrapping_add(member(named_key_hash(key, name), value));
                 }
                 count += 1;
                 if depth == 0 {

@@ -26,6 +26,7 @@ pub mod diag;
 pub mod enrich;
 pub mod exit;
 pub mod filter;
+pub mod fingerprint;
 pub mod funnel;
 pub mod hash;
 pub mod id_hash;

@@ -23,8 +23,20 @@ const LAYERS: &[&[&str]] = &[
     &["pipeline"],
     &["input"],
     &[
-        "filter", "who", "enrich", "ip", "record", "datetime", "funnel", "diag", "hash", "id_hash",
-        "base64", "progress", "exit",
+        "filter",
+        "fingerprint",
+        "who",
+        "enrich",
+        "ip",
+        "record",
+        "datetime",
+        "funnel",
+        "diag",
+        "hash",
+        "id_hash",
+        "base64",
+        "progress",
+        "exit",
     ],
 ];
 

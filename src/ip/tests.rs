@@ -245,6 +245,43 @@ proptest! {
         }
     }
 
+    /// The key of a text that reads as an IPv4 address as written is the text itself
+    /// (borrowed, not printed): what printing the address read from it gives.
+    #[test]
+    fn dotted_text_keys_as_its_printed_address(
+        s in "[ ]?[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}\\.[0-9]{1,4}(:[0-9]{1,5})?[ ]?",
+        port in "[0-9]{0,6}",
+    ) {
+        let expected = match parse_client_ip(&s) {
+            Some(addr) => addr.to_string(),
+            None => client_host(&s).map_or_else(|| s.trim().to_string(), str::to_ascii_lowercase),
+        };
+        prop_assert_eq!(client_key(&s), expected);
+        let with_port = format!("{s}:{port}");
+        let expected = parse_client_ip(&with_port).map_or_else(|| with_port.trim().to_string(), |a| a.to_string());
+        prop_assert_eq!(client_key(&with_port), expected);
+    }
+
+    /// Addresses print as `Display` prints them: any address, and addresses of zero and
+    /// non-zero groups (runs of zeros, ties between runs), IPv4-mapped ones among them.
+    #[test]
+    fn addresses_print_as_display_prints_them(
+        a in any::<u128>(),
+        groups in prop::collection::vec(prop_oneof![Just(0u16), Just(0xffff), any::<u16>()], 8),
+    ) {
+        let mut zeros = [0u16; 8];
+        zeros.copy_from_slice(&groups);
+        for addr in [
+            IpAddr::V6(Ipv6Addr::from(a)),
+            IpAddr::V6(Ipv6Addr::from(zeros)),
+            IpAddr::V4(std::net::Ipv4Addr::from(a as u32)),
+            IpAddr::V6(std::net::Ipv4Addr::from(a as u32).to_ipv6_mapped()),
+        ] {
+            let mut shown = Shown::default();
+            prop_assert_eq!(shown.of(addr), addr.to_string());
+        }
+    }
+
     #[test]
     fn ipv6_forms_match_themselves(a in any::<u128>(), port in any::<u16>()) {
         let addr = IpAddr::V6(Ipv6Addr::from(a)).to_canonical();

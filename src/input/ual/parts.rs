@@ -11,7 +11,7 @@ use super::{
     array, messages, object, objects, or, text, AuditData, FolderData, ItemData, Json, NameValue,
     Raw,
 };
-use crate::record::{Family, Field, ItemView, RawField};
+use crate::record::{Escape, Family, Field, ItemView, RawField};
 
 /// The mailbox an admin cmdlet's `ObjectId` names: its directory path's last segment, without
 /// the inbox rule or folder after `\` (`…/contoso.onmicrosoft.com/311b45d6-…\Direct` →
@@ -306,15 +306,71 @@ pub(super) fn operation_properties<'a>(d: &AuditData<'a>) -> MailboxParts<'a> {
     if !named {
         return parts;
     }
-    for p in objects::<NameValue<'a>>(d.operation_properties) {
-        let name = text(p.name);
+    fn take<'a>(parts: &mut MailboxParts<'a>, name: RawField<'a>, value: RawField<'a>) {
         if name.eq_ignore_ascii_case(b"MailAccessType") {
-            parts.mail_access_type = text(p.value);
+            parts.mail_access_type = value;
         } else if name.eq_ignore_ascii_case(b"IsThrottled") {
-            parts.is_throttled = text(p.value);
+            parts.is_throttled = value;
+        }
+    }
+    let plain = d.operation_properties.is_some_and(|raw| {
+        plain_name_values(raw.get().as_bytes(), |name, value| {
+            take(
+                &mut parts,
+                RawField::new(name, Escape::None),
+                RawField::new(value, Escape::None),
+            );
+        })
+    });
+    if !plain {
+        parts = MailboxParts::default();
+        for p in objects::<NameValue<'a>>(d.operation_properties) {
+            take(&mut parts, text(p.name), text(p.value));
         }
     }
     parts
+}
+
+/// Reads a `[{"Name":"…","Value":"…"},…]` array written as the service writes it (no
+/// white space, no escape, those two members in that order, string values), calling `f`
+/// with each entry's name and value in order; false for any other text (after calling
+/// `f` for the entries before what differs), which the nested reader then reads. The
+/// nested reader's entries for such an array, without building them (`OperationProperties`
+/// on every MailItemsAccessed record: 3.6% of a UAL summary's instructions).
+fn plain_name_values<'a>(text: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8])) -> bool {
+    if memchr::memchr(b'\\', text).is_some() {
+        return false;
+    }
+    let Some(mut rest) = text.strip_prefix(b"[") else {
+        return false;
+    };
+    if rest == b"]" {
+        return true;
+    }
+    loop {
+        let Some(entry) = rest.strip_prefix(br#"{"Name":""#) else {
+            return false;
+        };
+        let Some((name, entry)) = string_then(entry, br#"","Value":""#) else {
+            return false;
+        };
+        let Some((value, after)) = string_then(entry, br#""}"#) else {
+            return false;
+        };
+        f(name, value);
+        match after {
+            [b',', more @ ..] => rest = more,
+            [b']'] => return true,
+            _ => return false,
+        }
+    }
+}
+
+/// The text up to the next quote, and what follows `then` after it (`then` starts with
+/// that quote).
+fn string_then<'a>(text: &'a [u8], then: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+    let end = memchr::memchr(b'"', text)?;
+    Some((&text[..end], text[end..].strip_prefix(then)?))
 }
 
 /// Renders an admin cmdlet's `Parameters[{Name, Value}]` as `-Name Value -Name2 Value2`

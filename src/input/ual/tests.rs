@@ -1003,3 +1003,65 @@ fn a_glance_at_another_family_sees_the_fields_the_full_parser_maps() {
     assert_eq!(slow.1, 0);
     assert_eq!(fast.0, slow.0);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// `OperationProperties` read through the plain-array path give the nested reader's
+    /// `MailAccessType` and `IsThrottled`, whatever the array holds: escapes, white space,
+    /// other members, members in another order, values that are not strings, repeats.
+    #[test]
+    fn operation_properties_read_as_the_nested_reader_reads_them(
+        entries in prop::collection::vec(
+            (
+                prop_oneof![
+                    Just("MailAccessType".to_string()),
+                    Just("IsThrottled".to_string()),
+                    Just("isthrottled".to_string()),
+                    Just("Mail\\u0041ccessType".to_string()),
+                    "[a-zA-Z]{0,6}",
+                ],
+                prop_oneof![
+                    Just("\"Bind\"".to_string()),
+                    Just("\"Sync\"".to_string()),
+                    Just("\"a\\/b\"".to_string()),
+                    Just("true".to_string()),
+                    Just("12".to_string()),
+                    Just("null".to_string()),
+                    "\"[a-zA-Z ]{0,6}\"",
+                ],
+                0u8..6,
+            ),
+            0..5,
+        ),
+    ) {
+        let objects_text: Vec<String> = entries
+            .iter()
+            .map(|(name, value, shape)| match shape {
+                0 => format!(r#"{{"Value":{value},"Name":"{name}"}}"#),
+                1 => format!(r#"{{ "Name" : "{name}", "Value" : {value} }}"#),
+                2 => format!(r#"{{"Name":"{name}","Value":{value},"Other":1}}"#),
+                _ => format!(r#"{{"Name":"{name}","Value":{value}}}"#),
+            })
+            .collect();
+        let array = format!("[{}]", objects_text.join(","));
+        let json = format!(r#"{{"Id":"x","OperationProperties":{array}}}"#);
+        let d: AuditData<'_> = serde_json::from_str(&json).expect("valid JSON");
+        let fast = parts::operation_properties(&d);
+        let (mut access, mut throttled) = (RawField::EMPTY, RawField::EMPTY);
+        let named = array.contains("MailAccessType") || array.contains("IsThrottled");
+        if named {
+            for p in objects::<NameValue<'_>>(d.operation_properties) {
+                let name = text(p.name);
+                if name.eq_ignore_ascii_case(b"MailAccessType") {
+                    access = text(p.value);
+                } else if name.eq_ignore_ascii_case(b"IsThrottled") {
+                    throttled = text(p.value);
+                }
+            }
+        }
+        prop_assert_eq!(s(fast.mail_access_type), s(access), "{}", array);
+        prop_assert_eq!(s(fast.is_throttled), s(throttled), "{}", array);
+        prop_assert_eq!(fast.mail_access_type.escape, access.escape);
+    }
+}

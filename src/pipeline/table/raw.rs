@@ -11,7 +11,6 @@
 //! looking up and storing every miss would cost more than it saves.
 
 use hashbrown::HashTable;
-use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::record::{invalid_utf8, AuditRecord, Escape, Field};
 
@@ -67,7 +66,7 @@ fn escape_tag(e: Escape) -> u8 {
 fn hash_of(rec: &AuditRecord<'_>, fields: &[Field]) -> u64 {
     fields.iter().fold(0u64, |h, &f| {
         let raw = rec.get(f);
-        xxh3_64_with_seed(raw.bytes, h ^ u64::from(escape_tag(raw.escape)))
+        crate::fingerprint::of(raw.bytes, h ^ u64::from(escape_tag(raw.escape)))
     })
 }
 

@@ -129,11 +129,73 @@ impl Staged {
         };
         let file = tmp.as_file_mut();
         let written = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| {
-            let mut out = BufWriter::with_capacity(1 << 20, &*file);
+            let mut out = BufWriter::with_capacity(1 << 20, WriteBehind::new(&*file));
             write(&mut out)?;
             out.flush()
         });
         written.with_context(|| format!("'{}': cannot write", shown(&self.target)))
+    }
+}
+
+/// A file written front to back whose written bytes are handed to the disk as the
+/// writing goes (Linux's `sync_file_range`, every [`WriteBehind::STEP`] bytes, without
+/// waiting), so that the sync before the commit ([`Outputs::commit`]) finds little left
+/// to write: a 1 GB report waited ~1 s at the end for all of it. Elsewhere a plain file.
+struct WriteBehind<'f> {
+    file: &'f File,
+    /// Bytes written, and bytes already handed to the disk.
+    written: u64,
+    handed: u64,
+}
+
+impl<'f> WriteBehind<'f> {
+    const STEP: u64 = 8 << 20;
+
+    fn new(file: &'f File) -> WriteBehind<'f> {
+        WriteBehind {
+            file,
+            written: 0,
+            handed: 0,
+        }
+    }
+
+    fn hand_over(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let (Ok(from), Ok(len)) = (
+                i64::try_from(self.handed),
+                i64::try_from(self.written - self.handed),
+            ) else {
+                return;
+            };
+            // SAFETY: a plain system call on an open descriptor; it reads no memory of
+            // ours. A failure (a file system without it) only leaves the work to the sync.
+            let _ = unsafe {
+                libc::sync_file_range(
+                    self.file.as_raw_fd(),
+                    from,
+                    len,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                )
+            };
+        }
+        self.handed = self.written;
+    }
+}
+
+impl Write for WriteBehind<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = (&*self.file).write(buf)?;
+        self.written += n as u64;
+        if self.written - self.handed >= Self::STEP {
+            self.hand_over();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        (&*self.file).flush()
     }
 }
 
@@ -322,6 +384,36 @@ pub fn write_atomic(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An output larger than a few steps of the write-behind, written in pieces of
+    /// every size, is committed with every byte in place (what was written before it in
+    /// the staged file replaced).
+    #[test]
+    fn large_outputs_are_written_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("big.csv");
+        let bytes: Vec<u8> = (0..(3 * WriteBehind::STEP as usize + 12_345))
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let mut outputs = Outputs::new();
+        let staged = outputs.stage(&target, false).unwrap();
+        staged.write_with(|out| out.write_all(b"replaced")).unwrap();
+        staged
+            .write_with(|out| {
+                let mut rest = &bytes[..];
+                let mut piece = 1;
+                while !rest.is_empty() {
+                    let (now, later) = rest.split_at(piece.min(rest.len()));
+                    out.write_all(now)?;
+                    rest = later;
+                    piece = piece * 3 % 4_000_001 + 1;
+                }
+                Ok(())
+            })
+            .unwrap();
+        outputs.commit().unwrap();
+        assert!(std::fs::read(&target).unwrap() == bytes);
+    }
 
     #[test]
     fn outputs_commit_together_or_not_at_all() {

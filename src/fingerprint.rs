@@ -47,12 +47,26 @@ pub fn sampled(bytes: &[u8], seed: u64) -> u64 {
     fold(x ^ middle, 0x8EBC_6AF0_9C88_C6E3)
 }
 
-/// A hash of every byte of `bytes` under `seed`: [`sampled`] for 24 bytes or fewer
+/// The longest string [`sampled`] reads whole.
+pub const WHOLE: usize = 24;
+
+/// A hash of every byte of `bytes` under `seed`: [`sampled`] for [`WHOLE`] bytes or fewer
 /// (which it reads whole), xxh3 for longer ones.
 #[inline(always)]
 pub fn of(bytes: &[u8], seed: u64) -> u64 {
-    if bytes.len() <= 24 {
+    if bytes.len() <= WHOLE {
         sampled(bytes, seed)
+    } else {
+        xxh3_64_with_seed(bytes, seed)
+    }
+}
+
+/// [`of`] of `bytes` whose [`sampled`] fingerprint under `seed` is `fingerprint`, for a
+/// caller that computed it already.
+#[inline(always)]
+pub fn of_sampled(bytes: &[u8], fingerprint: u64, seed: u64) -> u64 {
+    if bytes.len() <= WHOLE {
+        fingerprint
     } else {
         xxh3_64_with_seed(bytes, seed)
     }
@@ -82,6 +96,7 @@ mod tests {
                 c[at.index(a.len())] ^= flip;
                 prop_assert_ne!(sampled(&a, seed), sampled(&c, seed));
                 prop_assert_ne!(of(&a, seed), of(&c, seed));
+                prop_assert_eq!(of_sampled(&a, sampled(&a, seed), seed), of(&a, seed));
                 let mut longer = a.clone();
                 longer.push(0);
                 prop_assert_ne!(sampled(&a, seed), sampled(&longer, seed));

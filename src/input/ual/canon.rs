@@ -37,32 +37,30 @@ const NUMBER: u64 = 3;
 const STRING: u64 = 4;
 const ARRAY: u64 = 5;
 const OBJECT: u64 = 6;
-const KEY: u64 = 7;
+/// Keys: no seed, so that a key's name ([`key_name`]) is its fingerprint as written (one
+/// xor fewer per key than any other seed).
+const KEY: u64 = 0;
 
-/// A key's hash, for the content hash: its [`key_name`] when that reads every byte of
-/// it (24 bytes or fewer: nearly every key of an AuditData), else xxh3.
+/// A key's hash, for the content hash ([`crate::fingerprint::of`]): its [`key_name`]
+/// when that reads every byte of it (nearly every key of an AuditData), else xxh3.
 pub(super) fn key_hash(key: &[u8]) -> u64 {
-    named_key_hash(key, key_name(key))
+    crate::fingerprint::of(key, KEY)
 }
 
 /// [`key_hash`] of `key`, whose [`key_name`] is `name`.
 #[inline(always)]
 fn named_key_hash(key: &[u8], name: u64) -> u64 {
-    if key.len() <= 24 {
-        name
-    } else {
-        xxh3_64_with_seed(key, KEY)
-    }
+    crate::fingerprint::of_sampled(key, name, KEY)
 }
 
 /// A key's name ([`crate::fingerprint::sampled`]: its length and up to 24 of its bytes,
-/// every byte of a key of 24 bytes or fewer). Inline and a third of an xxh3 call's
-/// instructions, it finds a known member (whose name is then compared) and a repeated key
-/// (a false match only sends the object to serde_json); for a longer key the content hash
-/// takes xxh3 ([`key_hash`]).
+/// every byte of a shorter key). Inline and a third of an xxh3 call's instructions, it
+/// finds a known member (whose name is then compared) and a repeated key (a false match
+/// only sends the object to serde_json); for a longer key the content hash takes xxh3
+/// ([`key_hash`]).
 #[inline(always)]
 pub(super) fn key_name(key: &[u8]) -> u64 {
-    crate::fingerprint::sampled(key, 0)
+    crate::fingerprint::sampled(key, KEY)
 }
 
 /// A scalar's hash (a string's unescaped text, a number's digits as serde_json prints
@@ -559,7 +557,7 @@ impl<'a, const HASH: bool> Canon<'a, HASH> {
                 self.at = i + 1;
                 return Some((0, true));
             }
-            self.check_escaped_string(i)?;
+            self.escaped_string::<false>(self.at + 1, i)?;
             return Some((0, false));
         }
         let (start, end, escaped) = self.string()?;
@@ -616,61 +614,56 @@ impl<'a, const HASH: bool> Canon<'a, HASH> {
             self.at = i + 1;
             return Some((first, i, false));
         }
-        self.escaped_string(first, i)
+        self.escaped_string::<true>(first, i)
+            .map(|(start, end)| (start, end, true))
     }
 
-    /// [`Canon::string`] from its first stop, `i`, that is not its closing quote.
+    /// [`Canon::string`] from its first stop, `i`, that is not its closing quote: each
+    /// escape decoded as serde_json does. With `KEEP`, the string's text is unescaped into
+    /// the scratch text and its range there returned; without, the escapes are only
+    /// checked (what each decodes to is dropped) and the range is empty.
     #[inline(never)]
-    fn escaped_string(&mut self, first: usize, i: usize) -> Option<(usize, usize, bool)> {
+    fn escaped_string<const KEEP: bool>(
+        &mut self,
+        first: usize,
+        i: usize,
+    ) -> Option<(usize, usize)> {
         if self.json[i] != b'\\' {
             return None;
         }
-        // Escapes: unescaped into the scratch text.
-        let text = &mut self.scratch.text;
-        let start = text.len();
-        text.extend_from_slice(&self.json[first..i]);
+        let json = self.json;
+        let start = self.scratch.text.len();
+        if KEEP {
+            self.scratch.text.extend_from_slice(&json[first..i]);
+        }
         let mut backslash = i;
         loop {
-            // One escape, decoded as serde_json does, then the plain run after it.
-            let after = unescape_strict(self.json, backslash, text)?;
-            let i = next_stop(&self.scratch.stops, self.json.len(), after)?;
-            text.extend_from_slice(&self.json[after..i]);
-            match self.json[i] {
-                b'"' => {
-                    self.at = i + 1;
-                    return Some((start, text.len(), true));
+            // One escape, decoded as serde_json does (`\/`, `\"` and `\\`, most of an
+            // AuditData's, in place), then the plain run after it.
+            let after = match json.get(backslash + 1) {
+                Some(&c @ (b'/' | b'"' | b'\\')) => {
+                    if KEEP {
+                        self.scratch.text.push(c);
+                    }
+                    backslash + 2
                 }
-                b'\\' => backslash = i,
-                _ => return None,
-            }
-        }
-    }
-
-    /// Checks the rest of a string from its first stop, `i`, that is not its closing
-    /// quote, as [`Canon::escaped_string`] reads it, without keeping its text (a simple
-    /// escape is checked in place; any other is decoded into the scratch text, dropped).
-    #[inline(never)]
-    fn check_escaped_string(&mut self, i: usize) -> Option<()> {
-        if self.json[i] != b'\\' {
-            return None;
-        }
-        let mut backslash = i;
-        loop {
-            let after = match self.json.get(backslash + 1) {
-                Some(b'/' | b'"' | b'\\') => backslash + 2,
                 _ => {
-                    let text = &mut self.scratch.text;
-                    let mark = text.len();
-                    let after = unescape_strict(self.json, backslash, text)?;
-                    text.truncate(mark);
+                    let mark = self.scratch.text.len();
+                    let after = unescape_strict(json, backslash, &mut self.scratch.text)?;
+                    if !KEEP {
+                        self.scratch.text.truncate(mark);
+                    }
                     after
                 }
             };
-            let i = next_stop(&self.scratch.stops, self.json.len(), after)?;
-            match self.json[i] {
+            let i = next_stop(&self.scratch.stops, json.len(), after)?;
+            if KEEP {
+                self.scratch.text.extend_from_slice(&json[after..i]);
+            }
+            match json[i] {
                 b'"' => {
                     self.at = i + 1;
-                    return Some(());
+                    return Some((start, self.scratch.text.len()));
                 }
                 b'\\' => backslash = i,
                 _ => return None,

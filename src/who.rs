@@ -64,6 +64,13 @@ impl Key {
         }
     }
 
+    /// Whether the value is the first of [`Key::fields`] not blank (trimmed), read in
+    /// that order, as it stands (the client address: [`client_key`] of it): the fields
+    /// after it then do not change it.
+    pub fn first_filled(self) -> bool {
+        matches!(self, Key::Actor | Key::Mailbox | Key::ClientIp)
+    }
+
     /// The fields [`Key::value`] reads.
     pub fn fields(self) -> &'static [Field] {
         match self {

@@ -22,7 +22,7 @@ mod raw;
 
 use super::shapes::Budget;
 use crate::datetime::Timestamp;
-use crate::record::{has_invalid_utf8, AuditRecord, Decoded, FieldSet, SourcePos};
+use crate::record::{has_invalid_utf8, AuditRecord, Decoded, Field, FieldSet, SourcePos};
 use crate::who::Key;
 use raw::{fields_lossy, Lookup, RawIndex};
 
@@ -105,6 +105,18 @@ impl Pool {
         self.index = HashTable::new();
         self.text.shrink_to_fit();
         self
+    }
+}
+
+/// The fields `key`'s value is found by in a raw index: those that decide it
+/// ([`raw::deciding`]) when the value is the first of its fields not blank and the row
+/// holds no invalid UTF-8 (`utf8_checked`: no other field can then make decoding
+/// replace some); else all it reads.
+fn lookup_fields(key: Key, rec: &AuditRecord<'_>, utf8_checked: bool) -> &'static [Field] {
+    if utf8_checked && key.first_filled() {
+        raw::deciding(rec, key.fields())
+    } else {
+        key.fields()
     }
 }
 
@@ -192,7 +204,7 @@ impl ColumnPart {
         self.lookups.clear();
         for (key, raw) in spec.keys.iter().zip(&mut chunk.raw) {
             read = read.with_all(key.fields());
-            let found = raw.find(rec, key.fields());
+            let found = raw.find(rec, lookup_fields(*key, rec, utf8_checked));
             match found {
                 Lookup::Found { lossy: l, .. } => lossy |= l,
                 Lookup::New(_) | Lookup::Off => decode = decode.with_all(key.fields()),
@@ -207,7 +219,7 @@ impl ColumnPart {
                 Lookup::Found { id, .. } => id,
                 Lookup::New(hash) => {
                     let id = chunk.pools[c].intern(&key.value(&self.decoded));
-                    let fields = key.fields();
+                    let fields = lookup_fields(*key, rec, utf8_checked);
                     let l = fields_lossy(rec, fields, &mut self.scratch);
                     chunk.raw[c].insert(hash, rec, fields, id, l);
                     id

@@ -23,7 +23,7 @@
 //! backslashes, control characters) and tells whether the object is all ASCII, which then
 //! needs no UTF-8 validation: a string's end is found from its bits, not byte by byte.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::ops::Range;
 
 use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64_with_seed, Xxh3};
@@ -196,7 +196,11 @@ struct Scratch {
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// Each thread's buffers, taken by a pass and given back after it (boxed: a pass
+    /// moves a pointer, not the buffers' dozen words, in and out); a pass that runs
+    /// inside another's callback (a member holding JSON text) finds none and makes its
+    /// own.
+    static SCRATCH: Cell<Option<Box<Scratch>>> = const { Cell::new(None) };
 }
 
 /// Reads the JSON object `json` in one pass; when it is sure serde_json reads it alike,
@@ -224,11 +228,7 @@ fn scan_as<const HASH: bool, R>(
     ends: bool,
     f: impl FnOnce(&str, Option<u128>, Top<'_>) -> Option<R>,
 ) -> Option<R> {
-    let taken = SCRATCH.with(|cell| {
-        cell.try_borrow_mut()
-            .ok()
-            .map(|mut s| std::mem::take(&mut *s))
-    });
+    let taken = SCRATCH.with(Cell::take);
     let mut p = Canon::<HASH>::new(json, taken.unwrap_or_default());
     // Offsets are 32 bits: a larger object (never an AuditData) records none.
     p.with_ends = ends && u32::try_from(json.len()).is_ok();
@@ -249,25 +249,17 @@ fn scan_as<const HASH: bool, R>(
         }
         _ => None,
     };
-    let scratch = p.scratch;
-    SCRATCH.with(|cell| {
-        if let Ok(mut s) = cell.try_borrow_mut() {
-            *s = scratch;
-        }
-    });
+    SCRATCH.with(|cell| cell.set(Some(p.scratch)));
     result
 }
 
 /// The content hash of the object `json` (see the module documentation); of its bytes
 /// when it is not JSON at all.
 pub(super) fn content_hash(json: &[u8]) -> u128 {
-    let mut p = Canon::<true>::new(json, Scratch::default());
-    if p.text().is_some() {
-        if let Some(h) = p.whole(false) {
-            return h;
-        }
-    }
-    slow_hash(json)
+    let mut p = Canon::<true>::new(json, SCRATCH.with(Cell::take).unwrap_or_default());
+    let hash = p.text().and_then(|_| p.whole(false));
+    SCRATCH.with(|cell| cell.set(Some(p.scratch)));
+    hash.unwrap_or_else(|| slow_hash(json))
 }
 
 /// [`content_hash`] through serde_json's `Value` (or of the raw bytes, when not JSON).
@@ -424,12 +416,20 @@ fn repeated(keys: &mut [u64]) -> bool {
         keys.sort_unstable();
         return keys.windows(2).any(|w| w[0] == w[1]);
     }
-    // A 256-bit filter of the hashes' top bytes: only a key whose bit is taken already
-    // is looked for among the keys before it (an AuditData's ~30 keys share a bit once
-    // or twice), instead of sorting every object's keys.
-    let mut seen = [0u64; 4];
+    // A small object's keys (a `FolderItems` entry's three or four) are compared pair
+    // by pair.
+    if keys.len() <= 8 {
+        return keys
+            .iter()
+            .enumerate()
+            .any(|(i, k)| keys[i + 1..].contains(k));
+    }
+    // A 1024-bit filter of the hashes' top ten bits: only a key whose bit is taken
+    // already is looked for among the keys before it (an AuditData's ~45 keys share a
+    // bit about once; in 256 bits, four times), instead of sorting every object's keys.
+    let mut seen = [0u64; 16];
     keys.iter().enumerate().any(|(i, &k)| {
-        let b = (k >> 56) as usize;
+        let b = (k >> 54) as usize;
         let (word, bit) = (b >> 6, 1u64 << (b & 63));
         let taken = seen[word] & bit != 0;
         seen[word] |= bit;
@@ -449,11 +449,11 @@ struct Canon<'a, const HASH: bool> {
     /// Every byte of `json` is ASCII.
     ascii: bool,
     at: usize,
-    scratch: Scratch,
+    scratch: Box<Scratch>,
 }
 
 impl<'a, const HASH: bool> Canon<'a, HASH> {
-    fn new(json: &'a [u8], mut scratch: Scratch) -> Canon<'a, HASH> {
+    fn new(json: &'a [u8], mut scratch: Box<Scratch>) -> Canon<'a, HASH> {
         scratch.text.clear();
         scratch.top_keys.clear();
         scratch.members.clear();
@@ -805,7 +805,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn fast(json: &str) -> Option<u128> {
-        Canon::<true>::new(json.as_bytes(), Scratch::default()).whole(false)
+        Canon::<true>::new(json.as_bytes(), Box::default()).whole(false)
     }
 
     #[test]

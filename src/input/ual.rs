@@ -38,7 +38,7 @@
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed, Xxh3};
+use xxhash_rust::xxh3::{xxh3_64_with_seed, Xxh3};
 
 use super::json_lex::{self as lex, skip_ascii_ws, Quoting};
 use super::visit::{EventKey, KeptItems, OnDemand, UalKeys, Visitor};
@@ -831,7 +831,10 @@ impl OnDemand for UalKey<'_> {
     fn event_key(&self) -> EventKey {
         let id = self.id.unescaped();
         if self.keys == UalKeys::Text && !id.is_empty() {
-            let (id, text) = (xxh3_64_with_seed(&id, ID_SEED), xxh3_64(self.json));
+            let (id, text) = (
+                xxh3_64_with_seed(&id, ID_SEED),
+                crate::fingerprint::text(self.json),
+            );
             return EventKey::Whole((u128::from(id) << 64) | u128::from(text));
         }
         let mut h = Xxh3::new();

@@ -298,32 +298,39 @@ pub(super) fn hash_value(v: &serde_json::Value) -> u128 {
 
 /// Fills `out` with the stop bits of `s`: bit `i % 64` of word `i / 64` is set when byte
 /// `i` is a quote, a backslash or below 0x20 (so, past the end, every bit is set).
-/// Returns whether every byte of `s` is ASCII (then it is UTF-8 without another look).
-fn stop_bits(s: &[u8], out: &mut Vec<u64>) -> bool {
+/// Returns where the first 64 bytes holding a byte that is not ASCII start (`None`: all
+/// ASCII, which is UTF-8 without another look): every byte before is ASCII, so `s` is
+/// UTF-8 when the bytes from there are.
+fn stop_bits(s: &[u8], out: &mut Vec<u64>) -> Option<usize> {
     out.clear();
     #[cfg(target_arch = "x86_64")]
     if crate::input::structural::Isa::detect() == crate::input::structural::Isa::Avx512 {
         // SAFETY: the processor has AVX-512 BW (which implies F).
         return unsafe { stop_bits_avx512(s, out) };
     }
-    let mut high = 0;
+    let mut first_high = None;
     let (blocks, rest) = s.as_chunks::<64>();
-    for block in blocks {
+    for (k, block) in blocks.iter().enumerate() {
         let (stops, h) = block_stops(block);
         out.push(stops);
-        high |= h;
+        if first_high.is_none() && h != 0 {
+            first_high = Some(64 * k);
+        }
     }
     let mut last = [0u8; 64];
     last[..rest.len()].copy_from_slice(rest);
     let (stops, h) = block_stops(&last);
     out.push(stops);
-    high | h == 0
+    if first_high.is_none() && h != 0 {
+        first_high = Some(64 * blocks.len());
+    }
+    first_high
 }
 
 /// [`stop_bits`] with one compare per class for 64 bytes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw")]
-unsafe fn stop_bits_avx512(s: &[u8], out: &mut Vec<u64>) -> bool {
+unsafe fn stop_bits_avx512(s: &[u8], out: &mut Vec<u64>) -> Option<usize> {
     use std::arch::x86_64::{
         __m512i, _mm512_cmpeq_epi8_mask, _mm512_cmplt_epu8_mask, _mm512_loadu_si512,
         _mm512_maskz_loadu_epi8, _mm512_movepi8_mask, _mm512_set1_epi8,
@@ -336,12 +343,20 @@ unsafe fn stop_bits_avx512(s: &[u8], out: &mut Vec<u64>) -> bool {
     };
     let whole = s.len() / 64;
     out.reserve(whole + 1);
-    let mut high = 0;
+    // The least start of 64 bytes holding a high bit, without a branch per block.
+    let mut first_high = usize::MAX;
+    let high_at = |v: __m512i, at: usize| {
+        if _mm512_movepi8_mask(v) != 0 {
+            at
+        } else {
+            usize::MAX
+        }
+    };
     for i in 0..whole {
         // SAFETY: bytes 64 i .. 64 i + 64 lie inside `s`; unaligned load.
         let v = unsafe { _mm512_loadu_si512(s.as_ptr().add(64 * i).cast()) };
         out.push(stops(v));
-        high |= _mm512_movepi8_mask(v);
+        first_high = first_high.min(high_at(v, 64 * i));
     }
     // The last bytes, zeros after them (a masked load reads no byte past the mask).
     let rest = s.len() - 64 * whole;
@@ -353,8 +368,8 @@ unsafe fn stop_bits_avx512(s: &[u8], out: &mut Vec<u64>) -> bool {
     // SAFETY: only the `rest` bytes from 64 whole on are read, all inside `s`.
     let v = unsafe { _mm512_maskz_loadu_epi8(mask, s.as_ptr().add(64 * whole).cast()) };
     out.push(stops(v));
-    high |= _mm512_movepi8_mask(v);
-    high == 0
+    first_high = first_high.min(high_at(v, 64 * whole));
+    (first_high != usize::MAX).then_some(first_high)
 }
 
 /// The stop bits of `block` and its bytes' high bits.
@@ -446,8 +461,9 @@ struct Canon<'a, const HASH: bool> {
     json: &'a [u8],
     /// Record where nested containers end ([`Ends`]).
     with_ends: bool,
-    /// Every byte of `json` is ASCII.
-    ascii: bool,
+    /// Where the first 64 bytes holding a byte that is not ASCII start (all bytes
+    /// before are ASCII); `None`: every byte is.
+    first_high: Option<usize>,
     at: usize,
     scratch: Box<Scratch>,
 }
@@ -459,11 +475,11 @@ impl<'a, const HASH: bool> Canon<'a, HASH> {
         scratch.members.clear();
         scratch.keys.clear();
         scratch.ends.clear();
-        let ascii = stop_bits(json, &mut scratch.stops);
+        let first_high = stop_bits(json, &mut scratch.stops);
         Canon {
             json,
             with_ends: false,
-            ascii,
+            first_high,
             at: 0,
             scratch,
         }
@@ -471,12 +487,15 @@ impl<'a, const HASH: bool> Canon<'a, HASH> {
 
     /// The object's text, when it is UTF-8 (else serde_json would refuse it).
     fn text(&self) -> Option<&'a str> {
-        if self.ascii {
-            // SAFETY: every byte is ASCII, which is valid UTF-8.
-            Some(unsafe { std::str::from_utf8_unchecked(self.json) })
-        } else {
-            simdutf8::basic::from_utf8(self.json).ok()
+        // The ASCII bytes before the first that is not are UTF-8, and end on a
+        // character's boundary: only the bytes from there need a look (an AuditData's
+        // first such character is most often in a subject, far in).
+        if let Some(from) = self.first_high {
+            simdutf8::basic::from_utf8(&self.json[from..]).ok()?;
         }
+        // SAFETY: the bytes before `first_high` are ASCII and those after it were just
+        // found UTF-8 (or every byte is ASCII), so the whole is UTF-8.
+        Some(unsafe { std::str::from_utf8_unchecked(self.json) })
     }
 
     /// The hash of the whole text, an object (with `object_only`) or any value.
@@ -1033,6 +1052,22 @@ mod tests {
                 prop_assert_eq!(h, slow_hash(json.as_bytes()), "{}", json);
             }
             prop_assert_eq!(content_hash(json.as_bytes()), slow_hash(json.as_bytes()));
+        }
+
+        /// The pass takes a text for UTF-8 exactly when it is: ASCII of any length
+        /// (whole blocks of 64 bytes and a part of one), then anything, valid or not.
+        #[test]
+        fn text_is_utf8_exactly_when_it_is(
+            ascii in prop_oneof![0..200usize, Just(63), Just(64), Just(128)],
+            rest in prop::collection::vec(prop_oneof![
+                any::<u8>(),
+                Just(0xC3), Just(0xA9), Just(0xE2), Just(0x98), Just(0x95), Just(0x80),
+            ], 0..200),
+        ) {
+            let mut bytes = vec![b'a'; ascii];
+            bytes.extend_from_slice(&rest);
+            let p = Canon::<false>::new(&bytes, Box::default());
+            prop_assert_eq!(p.text().is_some(), std::str::from_utf8(&bytes).is_ok());
         }
 
         /// Arbitrary bytes: no panic, and the same answer as the `Value` path.

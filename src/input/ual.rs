@@ -425,7 +425,11 @@ fn visit_object<V: Visitor + ?Sized>(
             if encoded::any(&d) {
                 return None; // members written as JSON strings: decoded below
             }
-            map_and_visit(&d, json, line, visitor, None, Scanned::Read(hash));
+            let scanned = Scanned::Read {
+                content: hash,
+                text: top.xxh3,
+            };
+            map_and_visit(&d, json, line, visitor, None, scanned);
             Some(true)
         },
     );
@@ -805,11 +809,15 @@ struct UalKey<'a> {
 }
 
 /// Whether a record's AuditData was read by the one-pass scan ([`canon::scan`]), and the
-/// content hash that pass computed (with [`UalKeys::Content`]).
+/// content hash that pass computed (with [`UalKeys::Content`]) or the xxh3 of its text
+/// it took on the way (with [`UalKeys::Text`], where it could: [`canon::Top::xxh3`]).
 #[derive(Clone, Copy)]
 enum Scanned {
     No,
-    Read(Option<u128>),
+    Read {
+        content: Option<u128>,
+        text: Option<u64>,
+    },
 }
 
 /// The seed of an `Id`'s hash in a [`UalKeys::Text`] key.
@@ -820,7 +828,7 @@ impl OnDemand for UalKey<'_> {
         // Read by the one-pass scan: its text is UTF-8 and every escape in it decodes to
         // a character (a lone surrogate sends the object to serde_json), so no field
         // taken from it can hold invalid UTF-8.
-        matches!(self.scanned, Scanned::Read(_))
+        matches!(self.scanned, Scanned::Read { .. })
     }
 
     fn event_json(&self, out: &mut Vec<u8>) -> bool {
@@ -831,10 +839,13 @@ impl OnDemand for UalKey<'_> {
     fn event_key(&self) -> EventKey {
         let id = self.id.unescaped();
         if self.keys == UalKeys::Text && !id.is_empty() {
-            let (id, text) = (
-                xxh3_64_with_seed(&id, ID_SEED),
-                crate::fingerprint::text(self.json),
-            );
+            let text = match self.scanned {
+                Scanned::Read {
+                    text: Some(hash), ..
+                } => hash,
+                _ => crate::fingerprint::text(self.json),
+            };
+            let id = xxh3_64_with_seed(&id, ID_SEED);
             return EventKey::Whole((u128::from(id) << 64) | u128::from(text));
         }
         let mut h = Xxh3::new();
@@ -842,7 +853,10 @@ impl OnDemand for UalKey<'_> {
         h.update(&id);
         h.update(b"\0");
         let content = match self.scanned {
-            Scanned::Read(Some(hash)) => hash,
+            Scanned::Read {
+                content: Some(hash),
+                ..
+            } => hash,
             _ => content_hash(self.json),
         };
         h.update(&content.to_le_bytes());

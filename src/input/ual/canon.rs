@@ -135,6 +135,9 @@ pub(super) struct Member {
 /// The top-level members of an object read by [`scan`].
 pub(super) struct Top<'s> {
     json: &'s [u8],
+    /// xxh3 of the object's text ([`crate::fingerprint::text`]), when the pass without
+    /// value hashes took it on its first look (AVX-512, a text over 240 bytes).
+    pub xxh3: Option<u64>,
     keys: &'s [u8],
     pub members: &'s [Member],
     /// Where its nested objects and arrays end.
@@ -238,6 +241,7 @@ fn scan_as<const HASH: bool, R>(
         (Some(text), Some(hash)) => {
             let top = Top {
                 json,
+                xxh3: p.look.xxh3,
                 keys: &p.scratch.top_keys,
                 members: &p.scratch.members,
                 ends: Ends {
@@ -296,18 +300,31 @@ pub(super) fn hash_value(v: &serde_json::Value) -> u128 {
     }
 }
 
+/// What the first look at an object found besides its stop bits.
+#[derive(Clone, Copy, Default)]
+struct Look {
+    /// Where the first 64 bytes holding a byte that is not ASCII start (`None`: all
+    /// ASCII, which is UTF-8 without another look): every byte before is ASCII, so the
+    /// text is UTF-8 when the bytes from there are.
+    first_high: Option<usize>,
+    /// xxh3 of the whole text ([`crate::fingerprint::text`]), when asked for and the
+    /// look could take it on the way ([`crate::fingerprint::Stripes`]: AVX-512, a text
+    /// over 240 bytes).
+    xxh3: Option<u64>,
+}
+
 /// Fills `out` with the stop bits of `s`: bit `i % 64` of word `i / 64` is set when byte
 /// `i` is a quote, a backslash or below 0x20 (so, past the end, every bit is set).
-/// Returns where the first 64 bytes holding a byte that is not ASCII start (`None`: all
-/// ASCII, which is UTF-8 without another look): every byte before is ASCII, so `s` is
-/// UTF-8 when the bytes from there are.
-fn stop_bits(s: &[u8], out: &mut Vec<u64>) -> Option<usize> {
+/// With `xxh3`, hashes the text on the way where it can ([`Look::xxh3`]).
+fn stop_bits(s: &[u8], out: &mut Vec<u64>, xxh3: bool) -> Look {
     out.clear();
     #[cfg(target_arch = "x86_64")]
     if crate::input::structural::Isa::detect() == crate::input::structural::Isa::Avx512 {
+        let xxh3 = xxh3 && s.len() > crate::fingerprint::Stripes::OVER;
         // SAFETY: the processor has AVX-512 BW (which implies F).
-        return unsafe { stop_bits_avx512(s, out) };
+        return unsafe { stop_bits_avx512(s, out, xxh3) };
     }
+    let _ = xxh3;
     let mut first_high = None;
     let (blocks, rest) = s.as_chunks::<64>();
     for (k, block) in blocks.iter().enumerate() {
@@ -324,13 +341,17 @@ fn stop_bits(s: &[u8], out: &mut Vec<u64>) -> Option<usize> {
     if first_high.is_none() && h != 0 {
         first_high = Some(64 * blocks.len());
     }
-    first_high
+    Look {
+        first_high,
+        xxh3: None,
+    }
 }
 
 /// [`stop_bits`] with one compare per class for 64 bytes.
 #[cfg(target_arch = "x86_64")]
+/// With `xxh3`, `s` is over [`crate::fingerprint::Stripes::OVER`] bytes.
 #[target_feature(enable = "avx512f,avx512bw")]
-unsafe fn stop_bits_avx512(s: &[u8], out: &mut Vec<u64>) -> Option<usize> {
+unsafe fn stop_bits_avx512(s: &[u8], out: &mut Vec<u64>, xxh3: bool) -> Look {
     use std::arch::x86_64::{
         __m512i, _mm512_cmpeq_epi8_mask, _mm512_cmplt_epu8_mask, _mm512_loadu_si512,
         _mm512_maskz_loadu_epi8, _mm512_movepi8_mask, _mm512_set1_epi8,
@@ -352,11 +373,15 @@ unsafe fn stop_bits_avx512(s: &[u8], out: &mut Vec<u64>) -> Option<usize> {
             usize::MAX
         }
     };
+    let mut hash = xxh3.then(|| crate::fingerprint::Stripes::new(s.len()));
     for i in 0..whole {
         // SAFETY: bytes 64 i .. 64 i + 64 lie inside `s`; unaligned load.
         let v = unsafe { _mm512_loadu_si512(s.as_ptr().add(64 * i).cast()) };
         out.push(stops(v));
         first_high = first_high.min(high_at(v, 64 * i));
+        if let Some(h) = &mut hash {
+            h.stripe(i, v);
+        }
     }
     // The last bytes, zeros after them (a masked load reads no byte past the mask).
     let rest = s.len() - 64 * whole;
@@ -369,7 +394,11 @@ unsafe fn stop_bits_avx512(s: &[u8], out: &mut Vec<u64>) -> Option<usize> {
     let v = unsafe { _mm512_maskz_loadu_epi8(mask, s.as_ptr().add(64 * whole).cast()) };
     out.push(stops(v));
     first_high = first_high.min(high_at(v, 64 * whole));
-    (first_high != usize::MAX).then_some(first_high)
+    // The last bytes are no regular stripe (xxh3 reads them as its last one).
+    Look {
+        first_high: (first_high != usize::MAX).then_some(first_high),
+        xxh3: hash.map(|h| h.finish(s)),
+    }
 }
 
 /// The stop bits of `block` and its bytes' high bits.
@@ -461,9 +490,8 @@ struct Canon<'a, const HASH: bool> {
     json: &'a [u8],
     /// Record where nested containers end ([`Ends`]).
     with_ends: bool,
-    /// Where the first 64 bytes holding a byte that is not ASCII start (all bytes
-    /// before are ASCII); `None`: every byte is.
-    first_high: Option<usize>,
+    /// What the first look found.
+    look: Look,
     at: usize,
     scratch: Box<Scratch>,
 }
@@ -475,11 +503,12 @@ impl<'a, const HASH: bool> Canon<'a, HASH> {
         scratch.members.clear();
         scratch.keys.clear();
         scratch.ends.clear();
-        let first_high = stop_bits(json, &mut scratch.stops);
+        // The pass without value hashes is the one of text keys: it hashes the text.
+        let look = stop_bits(json, &mut scratch.stops, !HASH);
         Canon {
             json,
             with_ends: false,
-            first_high,
+            look,
             at: 0,
             scratch,
         }
@@ -490,10 +519,10 @@ impl<'a, const HASH: bool> Canon<'a, HASH> {
         // The ASCII bytes before the first that is not are UTF-8, and end on a
         // character's boundary: only the bytes from there need a look (an AuditData's
         // first such character is most often in a subject, far in).
-        if let Some(from) = self.first_high {
+        if let Some(from) = self.look.first_high {
             simdutf8::basic::from_utf8(&self.json[from..]).ok()?;
         }
-        // SAFETY: the bytes before `first_high` are ASCII and those after it were just
+        // SAFETY: the bytes before `look.first_high` are ASCII and those after it were just
         // found UTF-8 (or every byte is ASCII), so the whole is UTF-8.
         Some(unsafe { std::str::from_utf8_unchecked(self.json) })
     }
@@ -1068,6 +1097,30 @@ mod tests {
             bytes.extend_from_slice(&rest);
             let p = Canon::<false>::new(&bytes, Box::default());
             prop_assert_eq!(p.text().is_some(), std::str::from_utf8(&bytes).is_ok());
+        }
+
+        /// The pass without value hashes takes xxh3 of the text on its first look where
+        /// the processor has AVX-512 and the text is over 240 bytes, and that is xxh3.
+        #[test]
+        fn unhashed_pass_takes_the_texts_xxh3(
+            value in "[ -~é☕]{0,3000}",
+            members in prop::collection::vec(("[a-c]{1,2}", json_value()), 0..4),
+        ) {
+            let body: Vec<String> =
+                members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+            let text = format!("{{\"v\":{},{}}}", serde_json::to_string(&value).unwrap_or_default(), body.join(","))
+                .replace(",}", "}");
+            let avx512 = crate::input::structural::Isa::detect() == crate::input::structural::Isa::Avx512;
+            let taken = scan(text.as_bytes(), false, false, |_, _, top| Some(top.xxh3));
+            if let Some(xxh3) = taken {
+                prop_assert_eq!(xxh3.is_some(), avx512 && text.len() > 240);
+                if let Some(h) = xxh3 {
+                    prop_assert_eq!(h, xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
+                }
+            }
+            // The hashing pass (content keys) takes none.
+            let taken = scan(text.as_bytes(), false, true, |_, _, top| Some(top.xxh3));
+            prop_assert!(taken.is_none_or(|h| h.is_none()));
         }
 
         /// Arbitrary bytes: no panic, and the same answer as the `Value` path.

@@ -22,8 +22,10 @@
 //!
 //! Before it, one look at every 64 bytes ([`stop_bits`]: one compare per class with
 //! AVX-512, SSE2 elsewhere) marks the bytes where a string's plain run stops (quotes,
-//! backslashes, control characters) and tells whether the object is all ASCII, which then
-//! needs no UTF-8 validation: a string's end is found from its bits, not byte by byte.
+//! backslashes, control characters), so that a string's end is found from its bits, not
+//! byte by byte; notes where the first byte that is not ASCII lies (the bytes before it
+//! need no UTF-8 validation); and, in the pass of text keys with AVX-512, hashes the text
+//! for its key on the way ([`crate::fingerprint::Stripes`]).
 
 use std::cell::Cell;
 use std::ops::Range;
@@ -190,8 +192,9 @@ struct Scratch {
     text: Vec<u8>,
     top_keys: Vec<u8>,
     members: Vec<Member>,
-    /// The keys' names ([`key_name`]) of the objects open: enough to find a repeated key
-    /// (a false match only sends the object to serde_json, which is never wrong).
+    /// The keys' names ([`key_name`]) of the objects open (the hashing pass only): enough
+    /// to find a repeated key (a false match only sends the object to serde_json, which
+    /// is never wrong).
     keys: Vec<u64>,
     /// Bit `i` of word `i / 64`: byte `i` of the object is a quote, a backslash or a
     /// control character ([`stop_bits`]): where a string's plain run stops.
@@ -304,7 +307,7 @@ pub(super) fn hash_value(v: &serde_json::Value) -> u128 {
 }
 
 /// What the first look at an object found besides its stop bits.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Look {
     /// Where the first 64 bytes holding a byte that is not ASCII start (`None`: all
     /// ASCII, which is UTF-8 without another look): every byte before is ASCII, so the
@@ -323,7 +326,6 @@ fn stop_bits(s: &[u8], out: &mut Vec<u64>, xxh3: bool) -> Look {
     out.clear();
     #[cfg(target_arch = "x86_64")]
     if crate::input::structural::Isa::detect() == crate::input::structural::Isa::Avx512 {
-        let xxh3 = xxh3 && s.len() > crate::fingerprint::Stripes::OVER;
         // SAFETY: the processor has AVX-512 BW (which implies F).
         return unsafe { stop_bits_avx512(s, out, xxh3) };
     }
@@ -352,7 +354,6 @@ fn stop_bits(s: &[u8], out: &mut Vec<u64>, xxh3: bool) -> Look {
 
 /// [`stop_bits`] with one compare per class for 64 bytes.
 #[cfg(target_arch = "x86_64")]
-/// With `xxh3`, `s` is over [`crate::fingerprint::Stripes::OVER`] bytes.
 #[target_feature(enable = "avx512f,avx512bw")]
 unsafe fn stop_bits_avx512(s: &[u8], out: &mut Vec<u64>, xxh3: bool) -> Look {
     use std::arch::x86_64::{
@@ -376,7 +377,11 @@ unsafe fn stop_bits_avx512(s: &[u8], out: &mut Vec<u64>, xxh3: bool) -> Look {
             usize::MAX
         }
     };
-    let mut hash = xxh3.then(|| crate::fingerprint::Stripes::new(s.len()));
+    let mut hash = if xxh3 {
+        crate::fingerprint::Stripes::new(s)
+    } else {
+        None
+    };
     for i in 0..whole {
         // SAFETY: bytes 64 i .. 64 i + 64 lie inside `s`; unaligned load.
         let v = unsafe { _mm512_loadu_si512(s.as_ptr().add(64 * i).cast()) };
@@ -400,7 +405,7 @@ unsafe fn stop_bits_avx512(s: &[u8], out: &mut Vec<u64>, xxh3: bool) -> Look {
     // The last bytes are no regular stripe (xxh3 reads them as its last one).
     Look {
         first_high: (first_high != usize::MAX).then_some(first_high),
-        xxh3: hash.map(|h| h.finish(s)),
+        xxh3: hash.map(|h| h.finish()),
     }
 }
 

@@ -12,26 +12,97 @@ use crate::datetime::Timestamp;
 use crate::id_hash::{IdMap, IdSet};
 use crate::pipeline::Table;
 
+/// The distinct values of one column seen in a group: a bit per value number while the
+/// column's values times the groups that can hold them stay few (one `or` a row, no
+/// hash), else a hash set (a column of a million client addresses).
+#[derive(Clone)]
+enum Seen {
+    Bits(Vec<u64>),
+    Set(IdSet<u32>),
+}
+
+/// Bits the sets of one column may take in all the groups of a range of rows before
+/// they turn to hash sets (1 MiB: a few MiB for a run's ranges and columns, whatever
+/// the input).
+const SEEN_BITS: usize = 1 << 23;
+
+impl Seen {
+    /// An empty set for a column of `distinct` values, dense when `groups` such sets of
+    /// it fit in `bits` ([`SEEN_BITS`]).
+    fn new(distinct: usize, groups: usize, bits: usize) -> Seen {
+        if distinct.saturating_mul(groups.max(1)) <= bits {
+            Seen::Bits(vec![0; distinct.div_ceil(64)])
+        } else {
+            Seen::Set(IdSet::default())
+        }
+    }
+
+    #[inline]
+    fn insert(&mut self, id: u32) {
+        match self {
+            Seen::Bits(bits) => {
+                if let Some(w) = bits.get_mut(id as usize / 64) {
+                    *w |= 1 << (id % 64);
+                }
+            }
+            Seen::Set(set) => {
+                set.insert(id);
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Seen) {
+        match (self, other) {
+            (Seen::Bits(mine), Seen::Bits(theirs)) => {
+                for (a, b) in mine.iter_mut().zip(theirs) {
+                    *a |= b;
+                }
+            }
+            (mine, theirs) => {
+                for id in theirs.ids() {
+                    mine.insert(id);
+                }
+            }
+        }
+    }
+
+    /// The value numbers in the set.
+    fn ids(self) -> Vec<u32> {
+        match self {
+            Seen::Bits(bits) => bits
+                .iter()
+                .enumerate()
+                .flat_map(|(w, &word)| {
+                    (0..64u32)
+                        .filter(move |b| word >> b & 1 == 1)
+                        .map(move |b| 64 * w as u32 + b)
+                })
+                .collect(),
+            Seen::Set(set) => set.into_iter().collect(),
+        }
+    }
+}
+
 /// One group (operation or logon type) as numbers.
 #[derive(Clone)]
 struct Tally {
     count: u64,
     first: Timestamp,
     last: Timestamp,
-    users: IdSet<u32>,
-    mailboxes: IdSet<u32>,
-    ips: IdSet<u32>,
+    users: Seen,
+    mailboxes: Seen,
+    ips: Seen,
 }
 
 impl Tally {
-    fn new(t: Timestamp) -> Tally {
+    fn new(t: Timestamp, shape: &Shape) -> Tally {
         Tally {
             count: 0,
             first: t,
             last: t,
-            users: IdSet::default(),
-            mailboxes: IdSet::default(),
-            ips: IdSet::default(),
+            users: Seen::new(shape.distinct[0], shape.groups, shape.bits),
+            mailboxes: Seen::new(shape.distinct[1], shape.groups, shape.bits),
+            ips: Seen::new(shape.distinct[2], shape.groups, shape.bits),
         }
     }
 
@@ -39,19 +110,32 @@ impl Tally {
         self.count += other.count;
         self.first = self.first.min(other.first);
         self.last = self.last.max(other.last);
-        self.users.extend(other.users);
-        self.mailboxes.extend(other.mailboxes);
-        self.ips.extend(other.ips);
+        self.users.merge(other.users);
+        self.mailboxes.merge(other.mailboxes);
+        self.ips.merge(other.ips);
     }
+}
+
+/// The sizes the counts are laid out by: the groups (operations and logon types) and
+/// the distinct users, mailboxes and client addresses.
+struct Shape {
+    /// [`SEEN_BITS`].
+    bits: usize,
+    groups: usize,
+    distinct: [usize; 3],
 }
 
 /// The counts of a range of rows.
 struct Counts {
-    ops: IdMap<u32, Tally>,
-    logons: IdMap<u32, Tally>,
+    /// Per value number of the operation and of the logon type column.
+    ops: Vec<Option<Tally>>,
+    logons: Vec<Option<Tally>>,
     /// Per value number of the user, mailbox, client IP and client app columns.
     tops: [Vec<u64>; 4],
-    hours: IdMap<(u32, i64), u64>,
+    /// Per operation's value number, its rows' hours with a count each, in the order
+    /// met: the table's rows are in time order, so a row adds to its operation's last
+    /// entry or starts the next (an hour met twice is added up at the end).
+    hours: Vec<Vec<(i64, u64)>>,
 }
 
 /// The columns of [`KEYS`] in a table, in that order.
@@ -64,15 +148,16 @@ struct Columns {
     app: usize,
     /// Per column, per value number: whether the value is empty.
     empty: [Vec<bool>; 3],
+    shape: Shape,
 }
 
 impl Counts {
     fn new(t: &Table, c: &Columns) -> Counts {
         Counts {
-            ops: IdMap::default(),
-            logons: IdMap::default(),
+            ops: vec![None; t.distinct(c.op)],
+            logons: vec![None; t.distinct(c.logon)],
             tops: [c.user, c.mailbox, c.ip, c.app].map(|col| vec![0; t.distinct(col)]),
-            hours: IdMap::default(),
+            hours: vec![Vec::new(); t.distinct(c.op)],
         }
     }
 
@@ -80,8 +165,11 @@ impl Counts {
         let time = t.time(row);
         let (user, mailbox, ip) = (t.id(c.user, row), t.id(c.mailbox, row), t.id(c.ip, row));
         let op = t.id(c.op, row);
-        for (map, id) in [(&mut self.ops, op), (&mut self.logons, t.id(c.logon, row))] {
-            let g = map.entry(id).or_insert_with(|| Tally::new(time));
+        for (groups, id) in [(&mut self.ops, op), (&mut self.logons, t.id(c.logon, row))] {
+            let Some(slot) = groups.get_mut(id as usize) else {
+                continue;
+            };
+            let g = slot.get_or_insert_with(|| Tally::new(time, &c.shape));
             g.count += 1;
             g.first = g.first.min(time);
             g.last = g.last.max(time);
@@ -101,20 +189,22 @@ impl Counts {
         {
             self.tops[k][id as usize] += 1;
         }
-        *self
-            .hours
-            .entry((op, time.0.div_euclid(NANOS_PER_HOUR)))
-            .or_default() += 1;
+        if let Some(hours) = self.hours.get_mut(op as usize) {
+            let hour = time.0.div_euclid(NANOS_PER_HOUR);
+            match hours.last_mut() {
+                Some((h, n)) if *h == hour => *n += 1,
+                _ => hours.push((hour, 1)),
+            }
+        }
     }
 
     fn merge(mut self, other: Counts) -> Counts {
         for (mine, theirs) in [(&mut self.ops, other.ops), (&mut self.logons, other.logons)] {
-            for (id, g) in theirs {
-                match mine.get_mut(&id) {
-                    Some(m) => m.merge(g),
-                    None => {
-                        mine.insert(id, g);
-                    }
+            for (m, g) in mine.iter_mut().zip(theirs) {
+                match (m.as_mut(), g) {
+                    (Some(m), Some(g)) => m.merge(g),
+                    (None, g) => *m = g,
+                    (Some(_), None) => {}
                 }
             }
         }
@@ -123,8 +213,8 @@ impl Counts {
                 *a += b;
             }
         }
-        for (k, n) in other.hours {
-            *self.hours.entry(k).or_default() += n;
+        for (mine, mut theirs) in self.hours.iter_mut().zip(other.hours) {
+            mine.append(&mut theirs);
         }
         self
     }
@@ -134,6 +224,11 @@ impl Summary {
     /// The counted part of a summary of `t`'s rows (no inputs, filters or funnel); empty
     /// when `t` does not hold the columns of [`KEYS`].
     pub fn of_table(t: &Table) -> Summary {
+        Summary::of_table_with(t, SEEN_BITS)
+    }
+
+    /// [`Summary::of_table`], sets kept as bits up to `seen_bits` ([`SEEN_BITS`]).
+    fn of_table_with(t: &Table, seen_bits: usize) -> Summary {
         let cols: Option<Vec<usize>> = KEYS.iter().map(|&k| t.column(k)).collect();
         let Some([op, logon, user, mailbox, ip, app]) =
             cols.and_then(|c| <[usize; 6]>::try_from(c).ok())
@@ -145,6 +240,11 @@ impl Summary {
                 .map(|id| t.text(col, id).is_empty())
                 .collect()
         });
+        let shape = Shape {
+            bits: seen_bits,
+            groups: t.distinct(op) + t.distinct(logon),
+            distinct: [user, mailbox, ip].map(|col| t.distinct(col)),
+        };
         let c = Columns {
             op,
             logon,
@@ -153,6 +253,7 @@ impl Summary {
             ip,
             app,
             empty,
+            shape,
         };
         let piece = (t.len() / (4 * rayon::current_num_threads().max(1))).max(4096);
         let counts = (0..t.len().div_ceil(piece))
@@ -167,11 +268,14 @@ impl Summary {
             .reduce(|| Counts::new(t, &c), Counts::merge);
 
         let text = |col: usize, id: u32| t.text(col, id).to_owned();
-        let set = |col: usize, ids: IdSet<u32>| -> BTreeSet<String> {
-            ids.into_iter().map(|id| text(col, id)).collect()
+        let set = |col: usize, ids: Seen| -> BTreeSet<String> {
+            ids.ids().into_iter().map(|id| text(col, id)).collect()
         };
-        let groups = |map: IdMap<u32, Tally>, col: usize| -> BTreeMap<String, Group> {
-            map.into_iter()
+        let groups = |tallies: Vec<Option<Tally>>, col: usize| -> BTreeMap<String, Group> {
+            tallies
+                .into_iter()
+                .enumerate()
+                .filter_map(|(id, g)| Some((id as u32, g?)))
                 .map(|(id, g)| {
                     let group = Group {
                         count: g.count,
@@ -195,11 +299,18 @@ impl Summary {
                 .collect()
         };
         let mut activity: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-        for ((id, hour), n) in counts.hours {
-            activity
-                .entry(text(op, id))
-                .or_default()
-                .insert(hour_key(hour), n);
+        for (id, hours) in counts.hours.into_iter().enumerate() {
+            if hours.is_empty() {
+                continue;
+            }
+            let by_hour = activity.entry(text(op, id as u32)).or_default();
+            let mut summed: IdMap<i64, u64> = IdMap::default();
+            for (hour, n) in hours {
+                *summed.entry(hour).or_default() += n;
+            }
+            for (hour, n) in summed {
+                by_hour.insert(hour_key(hour), n);
+            }
         }
         Summary {
             records: t.len() as u64,
@@ -219,6 +330,49 @@ impl Summary {
 mod tests {
     use super::*;
     use crate::record::{AuditRecord, Escape, Field, OwnedRecord, RawField, SourcePos};
+
+    /// Tens of thousands of rows (counted in several ranges, in no time order, hours met
+    /// again and again), with empty values: the same summary as from the rows, with the
+    /// sets kept as bits and as hash sets.
+    #[test]
+    fn many_rows_in_any_order_as_from_rows() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let rows: Vec<OwnedRecord> = (0..30_000)
+            .map(|i| {
+                let mut r = AuditRecord::default();
+                let values = [
+                    (Field::Operation, format!("Op{}", next(7))),
+                    (Field::LogonType, next(4).to_string()),
+                    (
+                        Field::LogonUserDisplayName,
+                        format!("u{}", next(50)).replace("u0", ""),
+                    ),
+                    (Field::MailboxOwnerUpn, format!("m{}@x", next(30))),
+                    (
+                        Field::ClientIpAddress,
+                        format!("192.0.2.{}", next(400)).replace("192.0.2.3", ""),
+                    ),
+                    (Field::ClientInfoString, format!("Client={}", next(9))),
+                ];
+                for (f, v) in &values {
+                    r.set(*f, RawField::new(v.as_bytes(), Escape::None));
+                }
+                let t = Timestamp(next(3_000) as i64 * 1_200_000_000_000 + i);
+                r.to_owned_record(t, SourcePos { file: 0, line: 2 }, false)
+                    .0
+            })
+            .collect();
+        let table = Table::from_records(&KEYS, &rows, |r| r.time, |r| r.pos, |_| 0);
+        let want = Summary::of_rows(&rows);
+        assert_eq!(Summary::of_table(&table), want);
+        assert_eq!(Summary::of_table_with(&table, 0), want);
+    }
 
     #[test]
     fn the_same_summary_as_from_rows() {
@@ -258,5 +412,6 @@ mod tests {
             .collect();
         let table = Table::from_records(&KEYS, &rows, |r| r.time, |r| r.pos, |_| 0);
         assert_eq!(Summary::of_table(&table), Summary::of_rows(&rows));
+        assert_eq!(Summary::of_table_with(&table, 0), Summary::of_rows(&rows));
     }
 }

@@ -90,8 +90,11 @@ pub enum Keep {
         fields: FieldSet,
         newest_first: bool,
     },
-    /// Columns of these values (`summary`, `triage`, `report`): a few bytes a row.
+    /// Columns of these values (`triage`, `report`): a few bytes a row, in time order.
     Columns(Vec<Key>),
+    /// Columns of these values only counted (`summary`): in input order, without the
+    /// rows' places (see [`Table::pos`]).
+    Counts(Vec<Key>),
 }
 
 impl Keep {
@@ -418,11 +421,12 @@ fn sinks(settings: &Settings, signatures: bool) -> (rows::Store, Option<ColumnSp
             fields,
             newest_first,
         } => (*fields, *newest_first, None),
-        Keep::Columns(keys) => (
+        Keep::Columns(keys) | Keep::Counts(keys) => (
             FieldSet::EMPTY,
             false,
             Some(ColumnSpec {
                 signatures: signatures.clone(),
+                counted: matches!(settings.keep, Keep::Counts(_)),
                 ..ColumnSpec::new(keys, settings.expand_items, settings.tagger.is_some())
             }),
         ),
@@ -593,7 +597,7 @@ pub fn read_bytes(
 ) -> Result<(FileOutcome, Vec<OwnedRecord>)> {
     let fields = match settings.keep {
         Keep::Rows { fields, .. } => fields,
-        Keep::Columns(_) => FieldSet::ALL,
+        Keep::Columns(_) | Keep::Counts(_) => FieldSet::ALL,
     };
     let shape = rows::Shape {
         fields,

@@ -39,6 +39,9 @@ pub(crate) struct ColumnSpec {
     /// Sign each row's columns for the cross-shape de-duplication (`pipeline::shapes`),
     /// within this budget.
     pub signatures: Option<Arc<Budget>>,
+    /// The table is only counted ([`super::Keep::Counts`]): its rows stay in input
+    /// order and their places are not kept ([`Table::pos`]).
+    pub counted: bool,
 }
 
 impl ColumnSpec {
@@ -53,6 +56,7 @@ impl ColumnSpec {
             with_items,
             tags,
             signatures: None,
+            counted: false,
         }
     }
 }
@@ -331,6 +335,9 @@ impl Table {
                 written.push((f.written, f.items));
             }
         }
+        if spec.counted && !spec.with_items && !spec.tags {
+            return Table::counted(spec, chunks, &written);
+        }
         // The rows written, sorted.
         let mut order: Vec<(i64, u32, u32)> = chunks
             .par_iter()
@@ -378,16 +385,7 @@ impl Table {
             (Vec::new(), Vec::new())
         };
         // Column by column, in parallel: one pool, each chunk's numbers mapped into it.
-        let mut per_column: Vec<Vec<(Pool, Vec<u32>)>> =
-            (0..spec.keys.len()).map(|_| Vec::new()).collect();
-        for (_, c) in &mut chunks {
-            let pools = std::mem::take(&mut c.pools);
-            let ids = std::mem::take(&mut c.ids);
-            for (k, (p, i)) in pools.into_iter().zip(ids).enumerate() {
-                per_column[k].push((p, i));
-            }
-        }
-        let columns = per_column
+        let columns = take_columns(spec, &mut chunks)
             .into_par_iter()
             .map(|parts| {
                 let mut pool = Pool::default();
@@ -421,6 +419,58 @@ impl Table {
             items,
             tag_ids,
             tag_sets,
+        }
+    }
+
+    /// The table of [`Table::build`] for a count ([`ColumnSpec::counted`]): the rows
+    /// written in input order (a count is the same in any order), without their places:
+    /// no sort, and none of the memory a sort's order and the places take (a fresh page
+    /// is a fault: a fifth of a whole export's summary after its scan).
+    fn counted(
+        spec: &ColumnSpec,
+        mut chunks: Vec<(u32, ColumnChunk)>,
+        written: &[(Written<'_>, &[u32])],
+    ) -> Table {
+        // Each chunk's rows written (all of them, but for duplicates).
+        let rows: Vec<Vec<u32>> = chunks
+            .par_iter()
+            .zip(written)
+            .map(|((_, c), (keep, _))| {
+                (0..c.len() as u32)
+                    .filter(|&r| keep(c.first + u64::from(r)))
+                    .collect()
+            })
+            .collect();
+        let times = chunks
+            .iter()
+            .zip(&rows)
+            .flat_map(|((_, c), rows)| rows.iter().map(|&r| Timestamp(c.times[r as usize])))
+            .collect();
+        let columns = take_columns(spec, &mut chunks)
+            .into_par_iter()
+            .map(|parts| {
+                let mut pool = Pool::default();
+                let mut ids = Vec::new();
+                for ((p, chunk_ids), rows) in parts.into_iter().zip(&rows) {
+                    let map: Vec<u32> = (0..p.len() as u32)
+                        .map(|id| pool.intern(p.get(id)))
+                        .collect();
+                    ids.extend(rows.iter().map(|&r| map[chunk_ids[r as usize] as usize]));
+                }
+                Column {
+                    pool: pool.frozen(),
+                    ids,
+                }
+            })
+            .collect();
+        Table {
+            keys: spec.keys.clone(),
+            columns,
+            times,
+            pos: Vec::new(),
+            items: Vec::new(),
+            tag_ids: Vec::new(),
+            tag_sets: Vec::new(),
         }
     }
 
@@ -497,6 +547,8 @@ impl Table {
         self.times[row]
     }
 
+    /// Where row `row` was read. A table only counted ([`ColumnSpec::counted`]) keeps
+    /// no places, and its reader (the summary) asks for none.
     pub fn pos(&self, row: usize) -> SourcePos {
         self.pos[row]
     }
@@ -590,6 +642,23 @@ impl Table {
 }
 
 /// Every chunk's tags mapped into one numbering, for the rows of `order`.
+/// Each column's pools and value numbers, chunk by chunk (taken from `chunks`).
+fn take_columns(
+    spec: &ColumnSpec,
+    chunks: &mut [(u32, ColumnChunk)],
+) -> Vec<Vec<(Pool, Vec<u32>)>> {
+    let mut per_column: Vec<Vec<(Pool, Vec<u32>)>> =
+        (0..spec.keys.len()).map(|_| Vec::new()).collect();
+    for (_, c) in chunks {
+        let pools = std::mem::take(&mut c.pools);
+        let ids = std::mem::take(&mut c.ids);
+        for (k, (p, i)) in pools.into_iter().zip(ids).enumerate() {
+            per_column[k].push((p, i));
+        }
+    }
+    per_column
+}
+
 fn merge_tags(
     chunks: &[(u32, ColumnChunk)],
     order: &[(i64, u32, u32)],

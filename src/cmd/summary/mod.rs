@@ -59,7 +59,7 @@ impl SummaryConfig {
                 quiet: args.input.quiet,
             }
         } else {
-            let keep = Keep::Columns(crate::summary::KEYS.to_vec());
+            let keep = Keep::Counts(crate::summary::KEYS.to_vec());
             SummarySource::Scan(Box::new(scan_config(args.input, false, keep)?))
         };
         Ok(SummaryConfig {

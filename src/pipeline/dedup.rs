@@ -161,6 +161,62 @@ mod tests {
         assert_eq!(bits(&files[0].excluded, 70), vec![0b1100, 0]);
     }
 
+    /// Large files: duplicates within and across files, rows excluded before (runs of
+    /// them, and at random), keys of every top byte and many sharing one: the marks a
+    /// reading row by row in input order makes.
+    #[test]
+    fn many_rows_mark_as_one_by_one() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut files = Vec::new();
+        for (f, len) in [(0u32, 150_000usize), (1, 3), (3, 70_000)] {
+            let keys: Vec<u128> = (0..len)
+                .map(|_| {
+                    let n = next();
+                    // A few thousand events, some under one top byte.
+                    let event = u128::from(n % 5_000);
+                    let high = if n % 7 == 0 {
+                        0x42 << 56 | event
+                    } else {
+                        event.wrapping_mul(0x9e37_79b9_7f4a_7c15) as u64 as u128
+                    };
+                    high << 64 | event
+                })
+                .collect();
+            let mut excluded: Vec<u64> = (0..len as u64)
+                .filter(|&o| o % 65_536 < 2 || o % 65_536 > 65_533 || next() % 50 == 0)
+                .collect();
+            excluded.dedup();
+            files.push(file(f, &keys, &excluded));
+        }
+        // The reference: each key's first row not excluded, in input order, keeps it.
+        let mut seen = std::collections::HashSet::new();
+        let mut want_excluded = Vec::new();
+        let mut want_dups = Vec::new();
+        for f in &files {
+            let mut excluded = f.excluded.clone();
+            let mut dups = 0;
+            for (o, k) in f.keys.iter().enumerate() {
+                if !f.excluded.contains(&(o as u64)) && !seen.insert(*k) {
+                    excluded.push(o as u64);
+                    dups += 1;
+                }
+            }
+            excluded.sort_unstable();
+            want_excluded.push(excluded);
+            want_dups.push(dups);
+        }
+        assert_eq!(mark(&mut files, false), Some(want_dups));
+        for (f, want) in files.iter().zip(want_excluded) {
+            assert_eq!(f.excluded, want, "file {}", f.file);
+        }
+    }
+
     /// Text keys: one `Id` (upper half) with two texts (lower halves) among the rows not
     /// excluded asks for content keys, and leaves the files as they were; the same
     /// `Id` and text twice is a duplicate, and an excluded row is not compared.

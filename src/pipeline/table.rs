@@ -388,27 +388,15 @@ impl Table {
         let columns = take_columns(spec, &mut chunks)
             .into_par_iter()
             .map(|parts| {
-                let mut pool = Pool::default();
-                let maps: Vec<(Vec<u32>, Vec<u32>)> = parts
-                    .into_iter()
-                    .map(|(p, ids)| {
-                        let map = (0..p.len() as u32)
-                            .map(|id| pool.intern(p.get(id)))
-                            .collect();
-                        (map, ids)
-                    })
-                    .collect();
-                let ids = order
-                    .iter()
-                    .map(|&(_, g, r)| {
-                        let (map, ids) = &maps[g as usize];
-                        map[ids[r as usize] as usize]
-                    })
-                    .collect();
-                Column {
-                    pool: pool.frozen(),
-                    ids,
-                }
+                merged(parts, |maps| {
+                    order
+                        .iter()
+                        .map(|&(_, g, r)| {
+                            let (map, ids) = &maps[g as usize];
+                            map[ids[r as usize] as usize]
+                        })
+                        .collect()
+                })
             })
             .collect();
         Table {
@@ -449,18 +437,14 @@ impl Table {
         let columns = take_columns(spec, &mut chunks)
             .into_par_iter()
             .map(|parts| {
-                let mut pool = Pool::default();
-                let mut ids = Vec::new();
-                for ((p, chunk_ids), rows) in parts.into_iter().zip(&rows) {
-                    let map: Vec<u32> = (0..p.len() as u32)
-                        .map(|id| pool.intern(p.get(id)))
-                        .collect();
-                    ids.extend(rows.iter().map(|&r| map[chunk_ids[r as usize] as usize]));
-                }
-                Column {
-                    pool: pool.frozen(),
-                    ids,
-                }
+                merged(parts, |maps| {
+                    maps.iter()
+                        .zip(&rows)
+                        .flat_map(|((map, ids), rows)| {
+                            rows.iter().map(|&r| map[ids[r as usize] as usize])
+                        })
+                        .collect()
+                })
             })
             .collect();
         Table {
@@ -642,6 +626,30 @@ impl Table {
 }
 
 /// Every chunk's tags mapped into one numbering, for the rows of `order`.
+/// One column from its chunks' `parts` (each chunk's pool and value numbers): one pool,
+/// each chunk's numbers mapped into it (`maps`: per chunk, its number → the pool's, and
+/// its rows' numbers), the rows' numbers by `ids`.
+fn merged(
+    parts: Vec<(Pool, Vec<u32>)>,
+    ids: impl FnOnce(&[(Vec<u32>, Vec<u32>)]) -> Vec<u32>,
+) -> Column {
+    let mut pool = Pool::default();
+    let maps: Vec<(Vec<u32>, Vec<u32>)> = parts
+        .into_iter()
+        .map(|(p, ids)| {
+            let map = (0..p.len() as u32)
+                .map(|id| pool.intern(p.get(id)))
+                .collect();
+            (map, ids)
+        })
+        .collect();
+    let ids = ids(&maps);
+    Column {
+        pool: pool.frozen(),
+        ids,
+    }
+}
+
 /// Each column's pools and value numbers, chunk by chunk (taken from `chunks`).
 fn take_columns(
     spec: &ColumnSpec,

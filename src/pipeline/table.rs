@@ -412,8 +412,8 @@ impl Table {
 
     /// The table of [`Table::build`] for a count ([`ColumnSpec::counted`]): the rows
     /// written in input order (a count is the same in any order), without their places:
-    /// no sort, and none of the memory a sort's order and the places take (a fresh page
-    /// is a fault: a fifth of a whole export's summary after its scan).
+    /// no sort, and none of the memory the sort's order and the places take (fresh pages,
+    /// a fault each 4 KiB: half of the table's 25 ms after a whole UAL export's scan).
     fn counted(
         spec: &ColumnSpec,
         mut chunks: Vec<(u32, ColumnChunk)>,
@@ -625,7 +625,6 @@ impl Table {
     }
 }
 
-/// Every chunk's tags mapped into one numbering, for the rows of `order`.
 /// One column from its chunks' `parts` (each chunk's pool and value numbers): one pool,
 /// each chunk's numbers mapped into it (`maps`: per chunk, its number → the pool's, and
 /// its rows' numbers), the rows' numbers by `ids`.
@@ -667,6 +666,7 @@ fn take_columns(
     per_column
 }
 
+/// Every chunk's tags mapped into one numbering, for the rows of `order`.
 fn merge_tags(
     chunks: &[(u32, ColumnChunk)],
     order: &[(i64, u32, u32)],

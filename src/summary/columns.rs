@@ -22,8 +22,9 @@ enum Seen {
 }
 
 /// Bits the sets of one column may take in all the groups of a range of rows before
-/// they turn to hash sets (1 MiB: a few MiB for a run's ranges and columns, whatever
-/// the input).
+/// they turn to hash sets: 1 MiB, and never more than 64 bits a row of the range (so,
+/// per column, at most twice the memory its value numbers take in the table, whatever
+/// the threads and the input).
 const SEEN_BITS: usize = 1 << 23;
 
 impl Seen {
@@ -240,8 +241,9 @@ impl Summary {
                 .map(|id| t.text(col, id).is_empty())
                 .collect()
         });
+        let piece = (t.len() / (4 * rayon::current_num_threads().max(1))).max(4096);
         let shape = Shape {
-            bits: seen_bits,
+            bits: seen_bits.min(piece.saturating_mul(64)),
             groups: t.distinct(op) + t.distinct(logon),
             distinct: [user, mailbox, ip].map(|col| t.distinct(col)),
         };
@@ -255,7 +257,6 @@ impl Summary {
             empty,
             shape,
         };
-        let piece = (t.len() / (4 * rayon::current_num_threads().max(1))).max(4096);
         let counts = (0..t.len().div_ceil(piece))
             .into_par_iter()
             .map(|k| {

@@ -384,21 +384,15 @@ impl Table {
         } else {
             (Vec::new(), Vec::new())
         };
-        // Column by column, in parallel: one pool, each chunk's numbers mapped into it.
-        let columns = take_columns(spec, &mut chunks)
-            .into_par_iter()
-            .map(|parts| {
-                merged(parts, |maps| {
-                    order
-                        .iter()
-                        .map(|&(_, g, r)| {
-                            let (map, ids) = &maps[g as usize];
-                            map[ids[r as usize] as usize]
-                        })
-                        .collect()
+        let columns = merged_columns(spec, &mut chunks, |maps| {
+            order
+                .iter()
+                .map(|&(_, g, r)| {
+                    let (map, ids) = &maps[g as usize];
+                    map[ids[r as usize] as usize]
                 })
-            })
-            .collect();
+                .collect()
+        });
         Table {
             keys: spec.keys.clone(),
             columns,
@@ -434,27 +428,17 @@ impl Table {
             .zip(&rows)
             .flat_map(|((_, c), rows)| rows.iter().map(|&r| Timestamp(c.times[r as usize])))
             .collect();
-        let columns = take_columns(spec, &mut chunks)
-            .into_par_iter()
-            .map(|parts| {
-                merged(parts, |maps| {
-                    maps.iter()
-                        .zip(&rows)
-                        .flat_map(|((map, ids), rows)| {
-                            rows.iter().map(|&r| map[ids[r as usize] as usize])
-                        })
-                        .collect()
-                })
-            })
-            .collect();
+        let columns = merged_columns(spec, &mut chunks, |maps| {
+            maps.iter()
+                .zip(&rows)
+                .flat_map(|((map, ids), rows)| rows.iter().map(|&r| map[ids[r as usize] as usize]))
+                .collect()
+        });
         Table {
             keys: spec.keys.clone(),
             columns,
             times,
-            pos: Vec::new(),
-            items: Vec::new(),
-            tag_ids: Vec::new(),
-            tag_sets: Vec::new(),
+            ..Table::empty()
         }
     }
 
@@ -625,35 +609,14 @@ impl Table {
     }
 }
 
-/// One column from its chunks' `parts` (each chunk's pool and value numbers): one pool,
-/// each chunk's numbers mapped into it (`maps`: per chunk, its number → the pool's, and
-/// its rows' numbers), the rows' numbers by `ids`.
-fn merged(
-    parts: Vec<(Pool, Vec<u32>)>,
-    ids: impl FnOnce(&[(Vec<u32>, Vec<u32>)]) -> Vec<u32>,
-) -> Column {
-    let mut pool = Pool::default();
-    let maps: Vec<(Vec<u32>, Vec<u32>)> = parts
-        .into_iter()
-        .map(|(p, ids)| {
-            let map = (0..p.len() as u32)
-                .map(|id| pool.intern(p.get(id)))
-                .collect();
-            (map, ids)
-        })
-        .collect();
-    let ids = ids(&maps);
-    Column {
-        pool: pool.frozen(),
-        ids,
-    }
-}
-
-/// Each column's pools and value numbers, chunk by chunk (taken from `chunks`).
-fn take_columns(
+/// The table's columns from the chunks' (taken from `chunks`), column by column in
+/// parallel: one pool each, every chunk's numbers mapped into it (`maps`: per chunk, its
+/// number → the pool's, and its rows' numbers), the rows' numbers then read by `ids`.
+fn merged_columns(
     spec: &ColumnSpec,
     chunks: &mut [(u32, ColumnChunk)],
-) -> Vec<Vec<(Pool, Vec<u32>)>> {
+    ids: impl Fn(&[(Vec<u32>, Vec<u32>)]) -> Vec<u32> + Sync,
+) -> Vec<Column> {
     let mut per_column: Vec<Vec<(Pool, Vec<u32>)>> =
         (0..spec.keys.len()).map(|_| Vec::new()).collect();
     for (_, c) in chunks {
@@ -664,6 +627,24 @@ fn take_columns(
         }
     }
     per_column
+        .into_par_iter()
+        .map(|parts| {
+            let mut pool = Pool::default();
+            let maps: Vec<(Vec<u32>, Vec<u32>)> = parts
+                .into_iter()
+                .map(|(p, ids)| {
+                    let map = (0..p.len() as u32)
+                        .map(|id| pool.intern(p.get(id)))
+                        .collect();
+                    (map, ids)
+                })
+                .collect();
+            Column {
+                ids: ids(&maps),
+                pool: pool.frozen(),
+            }
+        })
+        .collect()
 }
 
 /// Every chunk's tags mapped into one numbering, for the rows of `order`.

@@ -134,8 +134,9 @@ struct Counts {
     /// Per value number of the user, mailbox, client IP and client app columns.
     tops: [Vec<u64>; 4],
     /// Per operation's value number, its rows' hours with a count each, in the order
-    /// met: the table's rows are in time order, so a row adds to its operation's last
-    /// entry or starts the next (an hour met twice is added up at the end).
+    /// met: a row adds to its operation's last entry or starts the next, and an hour met
+    /// twice is added up at the end. A summary's table is in input order, which an
+    /// export writes by time, so an operation's rows of one hour mostly come together.
     hours: Vec<Vec<(i64, u64)>>,
 }
 
@@ -344,21 +345,23 @@ mod tests {
             seed ^= seed << 17;
             seed % n
         };
+        // Value 0 of a column is its blank value.
+        let blank_or = |n: u64, prefix: &str| {
+            if n == 0 {
+                String::new()
+            } else {
+                format!("{prefix}{n}")
+            }
+        };
         let rows: Vec<OwnedRecord> = (0..30_000)
             .map(|i| {
                 let mut r = AuditRecord::default();
                 let values = [
                     (Field::Operation, format!("Op{}", next(7))),
                     (Field::LogonType, next(4).to_string()),
-                    (
-                        Field::LogonUserDisplayName,
-                        format!("u{}", next(50)).replace("u0", ""),
-                    ),
+                    (Field::LogonUserDisplayName, blank_or(next(50), "u")),
                     (Field::MailboxOwnerUpn, format!("m{}@x", next(30))),
-                    (
-                        Field::ClientIpAddress,
-                        format!("192.0.2.{}", next(400)).replace("192.0.2.3", ""),
-                    ),
+                    (Field::ClientIpAddress, blank_or(next(400), "192.0.2.")),
                     (Field::ClientInfoString, format!("Client={}", next(9))),
                 ];
                 for (f, v) in &values {
